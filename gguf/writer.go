@@ -1,0 +1,406 @@
+package gguf
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/exaone-go/exaone/quant"
+)
+
+// Writer streams a GGUF file: declare metadata and tensors, then write the
+// tensors' data one at a time in declaration order. Nothing appears at the
+// target path until Close succeeds.
+type Writer struct {
+	path      string
+	tmp       *os.File
+	bw        *bufio.Writer
+	kvs       []KV
+	keys      map[string]bool
+	tensors   []TensorInfo
+	names     map[string]bool
+	alignment uint64
+	next      int  // index of the next tensor to write
+	started   bool // header written
+	pos       uint64
+	err       error
+}
+
+// Create starts a GGUF file that will be renamed to path on Close. The
+// temporary file lives in path's directory so the rename is atomic.
+func Create(path string) (*Writer, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("gguf: create %s: %w", path, err)
+	}
+	return &Writer{
+		path: path, tmp: tmp, bw: bufio.NewWriterSize(tmp, 1<<20),
+		keys: map[string]bool{}, names: map[string]bool{}, alignment: DefaultAlignment,
+	}, nil
+}
+
+// SetKV adds a metadata entry. v must be one of the scalar Go types of KV or
+// a slice of them. general.alignment (u32, a power of two) also sets the
+// data alignment. Keys must be unique.
+func (w *Writer) SetKV(key string, v any) error {
+	if w.started {
+		return fmt.Errorf("gguf: %s: metadata %s added after tensor data", w.path, key)
+	}
+	if w.keys[key] {
+		return fmt.Errorf("gguf: %s: duplicate metadata key %s", w.path, key)
+	}
+	t, et, err := typeOf(v)
+	if err != nil {
+		return fmt.Errorf("gguf: %s: metadata %s: %w", w.path, key, err)
+	}
+	if key == "general.alignment" {
+		a, ok := v.(uint32)
+		if !ok || a == 0 || a&(a-1) != 0 {
+			return fmt.Errorf("gguf: %s: general.alignment must be a power-of-two uint32, got %v", w.path, v)
+		}
+		w.alignment = uint64(a)
+	}
+	w.keys[key] = true
+	w.kvs = append(w.kvs, KV{Key: key, Type: t, ElemType: et, Value: v})
+	return nil
+}
+
+// AddTensor declares a tensor; dims are in ggml order (dims[0] = row length).
+func (w *Writer) AddTensor(name string, t quant.Type, dims []uint64) error {
+	if w.started {
+		return fmt.Errorf("gguf: %s: tensor %s declared after tensor data", w.path, name)
+	}
+	if w.names[name] {
+		return fmt.Errorf("gguf: %s: duplicate tensor %s", w.path, name)
+	}
+	size, err := tensorSize(t, dims)
+	if err != nil {
+		return fmt.Errorf("gguf: %s: tensor %s: %w", w.path, name, err)
+	}
+	w.names[name] = true
+	w.tensors = append(w.tensors, TensorInfo{Name: name, Dims: append([]uint64(nil), dims...), Type: t, Size: size})
+	return nil
+}
+
+// WriteTensor writes the data of the next declared tensor, which must be
+// name, and pads it to the alignment.
+func (w *Writer) WriteTensor(name string, data []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if !w.started {
+		if err := w.writeHeader(); err != nil {
+			return w.setErr(err)
+		}
+	}
+	if w.next >= len(w.tensors) {
+		return w.setErr(fmt.Errorf("gguf: %s: tensor %s was not declared (or written twice)", w.path, name))
+	}
+	t := &w.tensors[w.next]
+	if t.Name != name {
+		return w.setErr(fmt.Errorf("gguf: %s: tensor %s written out of order (expected %s)", w.path, name, t.Name))
+	}
+	if uint64(len(data)) != t.Size {
+		return w.setErr(fmt.Errorf("gguf: %s: tensor %s: %d bytes of data, want %d", w.path, name, len(data), t.Size))
+	}
+	if _, err := w.bw.Write(data); err != nil {
+		return w.setErr(fmt.Errorf("gguf: write %s: %w", w.path, err))
+	}
+	w.pos += t.Size
+	if err := w.pad(); err != nil {
+		return w.setErr(err)
+	}
+	w.next++
+	return nil
+}
+
+// Close finishes the file: it checks every tensor was written, flushes,
+// fsyncs and renames the temporary file over the target path. On any error
+// the temporary file is removed.
+func (w *Writer) Close() error {
+	if w.err != nil {
+		w.Abort()
+		return w.err
+	}
+	if !w.started {
+		if err := w.writeHeader(); err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	if w.next != len(w.tensors) {
+		w.Abort()
+		return fmt.Errorf("gguf: %s: only %d of %d tensors written", w.path, w.next, len(w.tensors))
+	}
+	err := w.bw.Flush()
+	if err == nil {
+		err = w.tmp.Sync()
+	}
+	if cerr := w.tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(w.tmp.Name(), w.path)
+	}
+	if err != nil {
+		os.Remove(w.tmp.Name())
+		return fmt.Errorf("gguf: write %s: %w", w.path, err)
+	}
+	w.err = errors.New("gguf: writer closed")
+	return nil
+}
+
+// Abort discards the temporary file. It is safe to call after Close.
+func (w *Writer) Abort() {
+	if w.tmp != nil {
+		w.tmp.Close()
+		os.Remove(w.tmp.Name())
+		w.tmp = nil
+	}
+	if w.err == nil {
+		w.err = errors.New("gguf: writer aborted")
+	}
+}
+
+func (w *Writer) setErr(err error) error {
+	if w.err == nil {
+		w.err = err
+	}
+	return err
+}
+
+func (w *Writer) pad() error {
+	n := alignUp(w.pos, w.alignment) - w.pos
+	var zero [64]byte
+	for n > 0 {
+		k := min(n, uint64(len(zero)))
+		if _, err := w.bw.Write(zero[:k]); err != nil {
+			return fmt.Errorf("gguf: write %s: %w", w.path, err)
+		}
+		n -= k
+		w.pos += k
+	}
+	return nil
+}
+
+// writeHeader writes everything before the data section; tensor offsets are
+// the running sum of aligned sizes, which is what llama.cpp requires.
+func (w *Writer) writeHeader() error {
+	w.started = true
+	e := &encoder{}
+	e.b = append(e.b, Magic...)
+	e.u32(Version)
+	e.u64(uint64(len(w.tensors)))
+	e.u64(uint64(len(w.kvs)))
+	for _, kv := range w.kvs {
+		e.str(kv.Key)
+		e.u32(uint32(kv.Type))
+		e.value(kv.Value)
+	}
+	off := uint64(0)
+	for i := range w.tensors {
+		t := &w.tensors[i]
+		t.Offset = off
+		e.str(t.Name)
+		e.u32(uint32(len(t.Dims)))
+		for _, d := range t.Dims {
+			e.u64(d)
+		}
+		e.u32(uint32(t.Type))
+		e.u64(t.Offset)
+		off = alignUp(off+t.Size, w.alignment)
+	}
+	if _, err := w.bw.Write(e.b); err != nil {
+		return fmt.Errorf("gguf: write %s: %w", w.path, err)
+	}
+	w.pos = uint64(len(e.b))
+	if err := w.pad(); err != nil {
+		return err
+	}
+	// Offsets count from the start of the data section.
+	w.pos = 0
+	return nil
+}
+
+// typeOf maps a Go value to its GGUF value type (and element type for
+// slices).
+func typeOf(v any) (ValueType, ValueType, error) {
+	switch x := v.(type) {
+	case uint8:
+		return TypeUint8, 0, nil
+	case int8:
+		return TypeInt8, 0, nil
+	case uint16:
+		return TypeUint16, 0, nil
+	case int16:
+		return TypeInt16, 0, nil
+	case uint32:
+		return TypeUint32, 0, nil
+	case int32:
+		return TypeInt32, 0, nil
+	case float32:
+		return TypeFloat32, 0, nil
+	case bool:
+		return TypeBool, 0, nil
+	case string:
+		return TypeString, 0, nil
+	case uint64:
+		return TypeUint64, 0, nil
+	case int64:
+		return TypeInt64, 0, nil
+	case float64:
+		return TypeFloat64, 0, nil
+	case []uint8:
+		return TypeArray, TypeUint8, nil
+	case []int8:
+		return TypeArray, TypeInt8, nil
+	case []uint16:
+		return TypeArray, TypeUint16, nil
+	case []int16:
+		return TypeArray, TypeInt16, nil
+	case []uint32:
+		return TypeArray, TypeUint32, nil
+	case []int32:
+		return TypeArray, TypeInt32, nil
+	case []float32:
+		return TypeArray, TypeFloat32, nil
+	case []bool:
+		return TypeArray, TypeBool, nil
+	case []string:
+		return TypeArray, TypeString, nil
+	case []uint64:
+		return TypeArray, TypeUint64, nil
+	case []int64:
+		return TypeArray, TypeInt64, nil
+	case []float64:
+		return TypeArray, TypeFloat64, nil
+	case []any:
+		for i, el := range x {
+			if t, _, err := typeOf(el); err != nil || t != TypeArray {
+				return 0, 0, fmt.Errorf("element %d of []any must be an array", i)
+			}
+		}
+		return TypeArray, TypeArray, nil
+	}
+	return 0, 0, fmt.Errorf("unsupported value type %T", v)
+}
+
+type encoder struct{ b []byte }
+
+func (e *encoder) u32(v uint32) { e.b = binary.LittleEndian.AppendUint32(e.b, v) }
+func (e *encoder) u64(v uint64) { e.b = binary.LittleEndian.AppendUint64(e.b, v) }
+func (e *encoder) str(s string) { e.u64(uint64(len(s))); e.b = append(e.b, s...) }
+
+func (e *encoder) value(v any) {
+	le := binary.LittleEndian
+	switch x := v.(type) {
+	case uint8:
+		e.b = append(e.b, x)
+	case int8:
+		e.b = append(e.b, byte(x))
+	case bool:
+		e.b = append(e.b, b2u(x))
+	case uint16:
+		e.b = le.AppendUint16(e.b, x)
+	case int16:
+		e.b = le.AppendUint16(e.b, uint16(x))
+	case uint32:
+		e.u32(x)
+	case int32:
+		e.u32(uint32(x))
+	case float32:
+		e.u32(math.Float32bits(x))
+	case uint64:
+		e.u64(x)
+	case int64:
+		e.u64(uint64(x))
+	case float64:
+		e.u64(math.Float64bits(x))
+	case string:
+		e.str(x)
+	default:
+		_, et, _ := typeOf(v)
+		e.u32(uint32(et))
+		switch s := v.(type) {
+		case []uint8:
+			e.u64(uint64(len(s)))
+			e.b = append(e.b, s...)
+		case []int8:
+			e.u64(uint64(len(s)))
+			for _, y := range s {
+				e.value(y)
+			}
+		case []uint16:
+			e.u64(uint64(len(s)))
+			for _, y := range s {
+				e.value(y)
+			}
+		case []int16:
+			e.u64(uint64(len(s)))
+			for _, y := range s {
+				e.value(y)
+			}
+		case []uint32:
+			e.u64(uint64(len(s)))
+			for _, y := range s {
+				e.value(y)
+			}
+		case []int32:
+			e.u64(uint64(len(s)))
+			for _, y := range s {
+				e.value(y)
+			}
+		case []float32:
+			e.u64(uint64(len(s)))
+			for _, y := range s {
+				e.value(y)
+			}
+		case []bool:
+			e.u64(uint64(len(s)))
+			for _, y := range s {
+				e.value(y)
+			}
+		case []string:
+			e.u64(uint64(len(s)))
+			for _, y := range s {
+				e.str(y)
+			}
+		case []uint64:
+			e.u64(uint64(len(s)))
+			for _, y := range s {
+				e.value(y)
+			}
+		case []int64:
+			e.u64(uint64(len(s)))
+			for _, y := range s {
+				e.value(y)
+			}
+		case []float64:
+			e.u64(uint64(len(s)))
+			for _, y := range s {
+				e.value(y)
+			}
+		case []any:
+			e.u64(uint64(len(s)))
+			for _, y := range s {
+				// Nested arrays repeat their element type and count.
+				e.value(y)
+			}
+		}
+	}
+}
+
+func b2u(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
