@@ -1,0 +1,430 @@
+// Package sampler picks the next token from a vector of logits with the
+// sampler chain of llama.cpp's command-line tools, so that settings carried
+// over from llama.cpp or ollama behave the same:
+//
+//	penalties -> top-k -> top-p -> min-p -> temperature -> softmax -> draw
+//
+// Top-p and min-p look at the distribution before temperature, as in
+// llama.cpp; temperature only reshapes what survives the truncations.
+// A temperature <= 0 is greedy decoding (argmax after penalties).
+//
+// A Sampler owns its scratch buffers and random stream: use one per
+// generation stream, from one goroutine at a time.
+package sampler
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// Params are the sampling settings, named and defaulted as llama.cpp's flags.
+type Params struct {
+	// Temperature divides the logits of the surviving candidates.
+	// <= 0 means greedy: argmax of the penalised logits, ties to the lowest id.
+	Temperature float32
+	// TopK keeps the K most likely tokens; <= 0 (or >= vocabulary) disables.
+	TopK int
+	// TopP keeps the smallest most-likely prefix whose probability mass
+	// reaches TopP (at least one token); >= 1 disables.
+	TopP float32
+	// MinP keeps tokens whose probability is at least MinP times the
+	// probability of the most likely token; <= 0 disables.
+	MinP float32
+	// RepeatPenalty divides positive and multiplies non-positive logits of
+	// tokens seen in the window; 1 (or <= 0, which would be meaningless) is off.
+	RepeatPenalty float32
+	// RepeatLastN is the penalty window in accepted tokens; 0 disables all
+	// penalties, -1 uses every token accepted since New or Reset.
+	RepeatLastN int
+	// PresencePenalty is subtracted once from every token seen in the window;
+	// FrequencyPenalty is subtracted once per occurrence.
+	PresencePenalty, FrequencyPenalty float32
+	// Seed seeds the PCG stream of the final draw. DefaultParams leaves it 0:
+	// a command that wants llama.cpp's "random by default" must pick one.
+	Seed uint64
+}
+
+// DefaultParams returns llama.cpp's defaults (temp 0.8, top-k 40, top-p 0.95,
+// min-p 0.05, repeat penalty 1.0 over the last 64 tokens, no presence or
+// frequency penalty).
+func DefaultParams() Params {
+	return Params{
+		Temperature:   0.8,
+		TopK:          40,
+		TopP:          0.95,
+		MinP:          0.05,
+		RepeatPenalty: 1,
+		RepeatLastN:   64,
+	}
+}
+
+// candidate is a token still in the running, with its (penalised) logit.
+type candidate struct {
+	id    int32
+	logit float32
+}
+
+// Sampler applies the chain of Params to logits. The zero value is not usable;
+// call New.
+type Sampler struct {
+	p   Params
+	rng *rand.Rand
+
+	// hist holds accepted tokens, oldest first. With a positive window it is
+	// trimmed back to the window once it reaches twice the window, so Accept
+	// neither grows without bound nor shifts on every call.
+	hist []int32
+
+	// Scratch reused across calls so that Sample does not allocate once warm.
+	pen   []float32   // penalised copy of the caller's logits
+	win   []int32     // sorted copy of the penalty window, to count repeats
+	cands []candidate // surviving candidates, best first once sorted
+	w     []float64   // final unnormalised weights of cands
+}
+
+// seedStream is the PCG stream selector; any fixed odd-looking constant works,
+// it only has to be the same on every run so that a seed replays.
+const seedStream = 0x9e3779b97f4a7c15
+
+// New returns a Sampler for p with an empty history and the RNG seeded from
+// p.Seed.
+func New(p Params) *Sampler {
+	s := &Sampler{p: p, rng: rand.New(rand.NewPCG(p.Seed, seedStream))}
+	if p.RepeatLastN > 0 {
+		s.hist = make([]int32, 0, 2*p.RepeatLastN)
+	}
+	return s
+}
+
+// Params returns the settings the Sampler was built with.
+func (s *Sampler) Params() Params { return s.p }
+
+// Accept records a token (of the prompt or generated) for the penalties.
+func (s *Sampler) Accept(token int) {
+	n := s.p.RepeatLastN
+	if n == 0 {
+		return // penalties disabled: nothing will ever read the history
+	}
+	if n > 0 && len(s.hist) >= 2*n {
+		s.hist = s.hist[:copy(s.hist, s.hist[len(s.hist)-(n-1):])]
+	}
+	s.hist = append(s.hist, int32(token))
+}
+
+// Reset forgets the accepted tokens (a new chat). The RNG stream carries on
+// rather than restarting, so a cleared chat does not replay the same draws;
+// to replay a seed from the start, make a new Sampler.
+func (s *Sampler) Reset() { s.hist = s.hist[:0] }
+
+// Sample returns the id of the next token. It reads but never modifies logits,
+// which must not be empty.
+func (s *Sampler) Sample(logits []float32) int {
+	if len(logits) == 0 {
+		panic("sampler: Sample called with no logits")
+	}
+	logits = s.penalize(logits)
+	if s.p.Temperature <= 0 {
+		return argmax(logits)
+	}
+	c, w := s.distribution(logits)
+	return int(c[s.draw(w)].id)
+}
+
+// penaltiesOn reports whether any penalty would change a logit.
+func (s *Sampler) penaltiesOn() bool {
+	p := s.p
+	return p.RepeatLastN != 0 &&
+		((p.RepeatPenalty > 0 && p.RepeatPenalty != 1) || p.FrequencyPenalty != 0 || p.PresencePenalty != 0)
+}
+
+// window returns the accepted tokens the penalties look at.
+func (s *Sampler) window() []int32 {
+	n := s.p.RepeatLastN
+	if n < 0 || len(s.hist) <= n {
+		return s.hist
+	}
+	return s.hist[len(s.hist)-n:]
+}
+
+// penalize returns logits with the penalties applied: the caller's slice when
+// there is nothing to do, otherwise a scratch copy.
+func (s *Sampler) penalize(logits []float32) []float32 {
+	if !s.penaltiesOn() || len(s.window()) == 0 {
+		return logits
+	}
+	s.pen = append(s.pen[:0], logits...)
+	// Counting by sorting the window needs no vocabulary-sized table.
+	s.win = append(s.win[:0], s.window()...)
+	slices.Sort(s.win)
+	rp := s.p.RepeatPenalty
+	repeat := rp > 0 && rp != 1
+	for i := 0; i < len(s.win); {
+		t := s.win[i]
+		j := i + 1
+		for j < len(s.win) && s.win[j] == t {
+			j++
+		}
+		count := j - i
+		i = j
+		if t < 0 || int(t) >= len(s.pen) {
+			continue // not a token of this vocabulary
+		}
+		v := s.pen[t]
+		if repeat {
+			if v > 0 {
+				v /= rp
+			} else {
+				v *= rp
+			}
+		}
+		v -= float32(count)*s.p.FrequencyPenalty + s.p.PresencePenalty
+		s.pen[t] = v
+	}
+	return s.pen
+}
+
+// argmax returns the index of the largest logit, the lowest on ties; NaN
+// never wins, and all-NaN/-Inf input yields 0.
+func argmax(logits []float32) int {
+	best, bi := float32(math.Inf(-1)), 0
+	for i, v := range logits {
+		if v > best {
+			best, bi = v, i
+		}
+	}
+	return bi
+}
+
+// distribution runs top-k, top-p, min-p and temperature, returning the
+// surviving candidates and their unnormalised weights (same order).
+func (s *Sampler) distribution(logits []float32) ([]candidate, []float64) {
+	n := len(logits)
+	k := s.p.TopK
+	topP := s.p.TopP < 1
+	minP := s.p.MinP > 0
+	var c []candidate
+	var z float64 // top-p normaliser when it must cover more than c; 0 = sum over c
+	switch {
+	case k > 0 && k < n:
+		c = s.topK(logits, k)
+	case minP:
+		c, z = s.minPAll(logits, topP)
+	default:
+		c = s.all(logits, topP)
+	}
+	if topP {
+		c = topPCut(c, z, s.p.TopP)
+	}
+	if minP {
+		c = minPCut(c, s.p.MinP)
+	}
+	return c, s.temper(c)
+}
+
+// better orders candidates best first: higher logit, then lower id, so every
+// selection and sort is deterministic.
+func better(a, b candidate) int {
+	switch {
+	case a.logit > b.logit:
+		return -1
+	case a.logit < b.logit:
+		return 1
+	}
+	return int(a.id) - int(b.id)
+}
+
+// worse reports whether a ranks below b (the heap order of topK).
+func worse(a, b candidate) bool {
+	return a.logit < b.logit || (a.logit == b.logit && a.id > b.id)
+}
+
+func clean(v float32) float32 {
+	if v != v {
+		return float32(math.Inf(-1)) // NaN must never be chosen or poison sums
+	}
+	return v
+}
+
+// topK selects the k best logits with a size-k heap whose root is the worst
+// kept: one comparison per token for the bulk of the vocabulary, instead of
+// sorting all of it. The result is sorted best first.
+func (s *Sampler) topK(logits []float32, k int) []candidate {
+	h := s.cands[:0]
+	for i := range k {
+		h = append(h, candidate{int32(i), clean(logits[i])})
+	}
+	for i := k/2 - 1; i >= 0; i-- {
+		siftDown(h, i)
+	}
+	root := h[0].logit
+	// Ids rise through the scan, so a tie with the root would lose on id:
+	// only strictly larger logits get in (NaN compares false and stays out).
+	for i := k; i < len(logits); i++ {
+		if v := logits[i]; v > root {
+			h[0] = candidate{int32(i), v}
+			siftDown(h, 0)
+			root = h[0].logit
+		}
+	}
+	slices.SortFunc(h, better)
+	s.cands = h
+	return h
+}
+
+func siftDown(h []candidate, i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && worse(h[r], h[l]) {
+			m = r
+		}
+		if !worse(h[m], h[i]) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+// all makes every token a candidate, sorted only when top-p needs the order.
+func (s *Sampler) all(logits []float32, sorted bool) []candidate {
+	c := s.cands[:0]
+	for i, v := range logits {
+		c = append(c, candidate{int32(i), clean(v)})
+	}
+	if sorted {
+		slices.SortFunc(c, better)
+	}
+	s.cands = c
+	return c
+}
+
+// minPAll is the no-top-k path when min-p is on. Top-p and min-p both keep a
+// best-first prefix, and min-p's threshold depends only on the top logit, so
+// min-p can be applied first; only its survivors need sorting. Top-p still
+// needs the mass of every token, returned as the normaliser z (when wanted).
+func (s *Sampler) minPAll(logits []float32, wantZ bool) ([]candidate, float64) {
+	mx := float32(math.Inf(-1))
+	for _, v := range logits {
+		if v > mx {
+			mx = v
+		}
+	}
+	thr := minPThreshold(mx, s.p.MinP)
+	c := s.cands[:0]
+	var z float64
+	for i, v := range logits {
+		// v == mx keeps the top token even when MinP > 1 puts thr above it;
+		// NaN fails both tests.
+		if float64(v) >= thr || v == mx {
+			c = append(c, candidate{int32(i), v})
+		}
+		if wantZ {
+			z += weight(v, mx, 1)
+		}
+	}
+	if len(c) == 0 {
+		c = append(c, candidate{int32(argmax(logits)), clean(mx)}) // all NaN
+	}
+	slices.SortFunc(c, better)
+	s.cands = c
+	return c, z
+}
+
+// minPThreshold is the lowest logit min-p keeps: p >= minP*pmax is
+// logit >= max + ln(minP), which needs no softmax.
+func minPThreshold(mx float32, minP float32) float64 {
+	return float64(mx) + math.Log(float64(minP))
+}
+
+// weight is exp((l-mx)/T) as a float64, the unnormalised softmax term. With an
+// infinite maximum the exponent is undefined; the limit is an even split among
+// the tokens at that maximum.
+func weight(l, mx float32, invT float64) float64 {
+	if math.IsInf(float64(mx), 0) {
+		if l == mx {
+			return 1
+		}
+		return 0
+	}
+	if l != l {
+		return 0
+	}
+	return math.Exp((float64(l) - float64(mx)) * invT)
+}
+
+// topPCut keeps the shortest prefix of the best-first candidates whose
+// probability reaches p (at least one). z is the softmax normaliser, or 0 to
+// take it over c.
+func topPCut(c []candidate, z float64, p float32) []candidate {
+	mx := c[0].logit
+	if z == 0 {
+		for _, x := range c {
+			z += weight(x.logit, mx, 1)
+		}
+	}
+	target := float64(p) * z
+	var cum float64
+	for i, x := range c {
+		cum += weight(x.logit, mx, 1)
+		if cum >= target {
+			return c[:i+1]
+		}
+	}
+	return c
+}
+
+// minPCut keeps the best-first candidates at or above the min-p threshold,
+// always the first.
+func minPCut(c []candidate, minP float32) []candidate {
+	thr := minPThreshold(c[0].logit, minP)
+	for i := 1; i < len(c); i++ {
+		if float64(c[i].logit) < thr {
+			return c[:i]
+		}
+	}
+	return c
+}
+
+// temper returns the softmax weights of c at the temperature (unnormalised).
+func (s *Sampler) temper(c []candidate) []float64 {
+	mx := c[0].logit
+	for _, x := range c[1:] {
+		if x.logit > mx {
+			mx = x.logit // c is unsorted when no truncation asked for order
+		}
+	}
+	invT := 1 / float64(s.p.Temperature)
+	w := s.w[:0]
+	for _, x := range c {
+		w = append(w, weight(x.logit, mx, invT))
+	}
+	s.w = w
+	return w
+}
+
+// draw picks an index with probability w[i]/sum(w).
+func (s *Sampler) draw(w []float64) int {
+	var total float64
+	for _, x := range w {
+		total += x
+	}
+	u := s.rng.Float64() * total
+	var cum float64
+	last := 0
+	for i, x := range w {
+		if x == 0 {
+			continue
+		}
+		cum += x
+		last = i
+		if u < cum {
+			return i
+		}
+	}
+	return last // rounding left u at the very top: the last possible token
+}
