@@ -1,0 +1,55 @@
+# Build, test and benchmark the exaone runtime. `make test` is what CI runs.
+GO      ?= go
+PKGS    := ./...
+BIN     := bin/exaone
+# Packages whose kernels get the arm64 run under qemu (kept small: qemu is slow).
+ARM64_PKGS := ./asm/ ./quant/ ./gguf/
+FUZZTIME ?= 10s
+
+.PHONY: all build test test-noasm vet cross fuzz-smoke fuzz test-arm64 bench ci clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/exaone
+
+test:
+	CGO_ENABLED=0 $(GO) test -count=1 $(PKGS)
+
+# The generic (pure-Go) kernels, as other architectures get them.
+test-noasm:
+	CGO_ENABLED=0 $(GO) test -count=1 -tags noasm ./asm/ ./model/
+
+vet:
+	$(GO) vet $(PKGS)
+	GOARCH=arm64 $(GO) vet $(PKGS)
+
+cross:
+	CGO_ENABLED=0 GOARCH=arm64 $(GO) build -o /dev/null ./cmd/exaone
+	CGO_ENABLED=0 GOARCH=amd64 $(GO) build -o /dev/null ./cmd/exaone
+
+# Each fuzz target for a short while (CI); `make fuzz FUZZTIME=10m` digs deeper.
+FUZZ_TARGETS := $(shell grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u)
+fuzz-smoke:
+	@for d in $(FUZZ_TARGETS); do \
+	  for f in $$(grep -h '^func Fuzz' $$d/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+	    echo "fuzz $$d $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$d || exit 1; \
+	  done; \
+	done
+
+fuzz:
+	$(MAKE) fuzz-smoke FUZZTIME=$(if $(filter 10s,$(FUZZTIME)),5m,$(FUZZTIME))
+
+# arm64 kernels under qemu, with and without the dot-product extension.
+test-arm64:
+	QEMU_CPU=cortex-a76 CGO_ENABLED=0 GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static $(ARM64_PKGS)
+	QEMU_CPU=cortex-a53 CGO_ENABLED=0 GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static $(ARM64_PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1s -count 3 ./asm/ ./model/ ./tokenizer/ ./sampler/
+
+ci: vet test test-noasm cross fuzz-smoke test-arm64
+
+clean:
+	rm -rf bin
