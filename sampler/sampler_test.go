@@ -126,6 +126,13 @@ func TestMinP(t *testing.T) {
 	checkDist(t, "minp=2", dist(New(p), l), map[int]float64{4: 1})
 	p.TopK = 3 // same cut through the top-k path
 	checkDist(t, "minp=2 k=3", dist(New(p), l), map[int]float64{4: 1})
+	// The threshold is inclusive: at min-p 1 (threshold = max exactly) tokens
+	// tied with the top survive, on both paths.
+	p.MinP = 1
+	for _, k := range []int{0, 3} {
+		p.TopK = k
+		checkDist(t, "minp=1 ties", dist(New(p), []float32{1, 3, 3, 2}), map[int]float64{1: .5, 2: .5})
+	}
 }
 
 func TestPenalties(t *testing.T) {
