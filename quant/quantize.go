@@ -19,7 +19,15 @@ var funcs = map[Type]quantFuncs{
 	F16:  {quantize: quantizeF16, dequantize: dequantizeF16},
 	BF16: {quantize: quantizeBF16, dequantize: dequantizeBF16},
 	Q4_0: {QuantizeQ4_0, DequantizeQ4_0, DotQ4_0},
+	Q4_1: {QuantizeQ4_1, DequantizeQ4_1, DotQ4_1},
+	Q5_0: {QuantizeQ5_0, DequantizeQ5_0, DotQ5_0},
+	Q5_1: {QuantizeQ5_1, DequantizeQ5_1, DotQ5_1},
 	Q8_0: {QuantizeQ8_0, DequantizeQ8_0, DotQ8_0},
+	Q8_1: {quantize: QuantizeQ8_1, dequantize: DequantizeQ8_1},
+	Q4_K: {QuantizeQ4_K, DequantizeQ4_K, DotQ4_K},
+	Q5_K: {QuantizeQ5_K, DequantizeQ5_K, DotQ5_K},
+	Q6_K: {QuantizeQ6_K, DequantizeQ6_K, DotQ6_K},
+	Q8_K: {quantize: QuantizeQ8_K, dequantize: DequantizeQ8_K},
 }
 
 // checkSizes verifies that n elements of t take exactly nbytes bytes.

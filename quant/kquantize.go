@@ -1,0 +1,325 @@
+package quant
+
+import (
+	"encoding/binary"
+	"math"
+)
+
+// K-quant weight quantizers. They are our own search, in the spirit of
+// ggml's make_qkx2_quants / make_qx_quants, but minimizing the plain squared
+// error (what the per-tensor RMSE measures) instead of ggml's weighted one:
+//
+//  1. per sub-block, sweep candidate scales around range/nmax, fit scale
+//     (and offset) by least squares to the rounded levels of each candidate,
+//     keep the best, then alternate re-rounding and re-fitting;
+//  2. quantize the sub-block scales against the super-block scale (6-bit for
+//     Q4_K/Q5_K, 8-bit for Q6_K), trying the neighbours of the rounded
+//     integer scale and re-rounding the values with each, since that last
+//     rounding is where most of the error of small sub-blocks comes from.
+
+const (
+	sweepSteps = 20   // candidate scales per sub-block
+	sweepLo    = -1.0 // first candidate: range/(nmax + sweepLo)
+	sweepDelta = 0.1
+	refineIter = 3 // re-round/re-fit rounds on the best candidate
+)
+
+// roundClamp rounds v to the nearest integer (ties away from zero are fine
+// here) and clamps it to [lo, hi]; NaN maps to lo.
+func roundClamp(v float32, lo, hi int32) int32 {
+	if !(v > float32(lo)) {
+		return lo
+	}
+	if v >= float32(hi) {
+		return hi
+	}
+	return int32(v + 0.5)
+}
+
+// fitMin finds scale >= 0 and mn >= 0 so that x ~ scale*L - mn with L in
+// [0, nmax], minimizing the squared error; L receives the levels.
+func fitMin(x []float32, nmax int32, L []uint8) (scale, mn float32) {
+	lo, hi := x[0], x[0]
+	var sx, sx2 float64
+	for _, v := range x {
+		lo = min(lo, v)
+		hi = max(hi, v)
+		sx += float64(v)
+		sx2 += float64(v) * float64(v)
+	}
+	lo = min(lo, 0) // the format's offset can only be subtracted
+	n := float64(len(x))
+	if !(hi > lo) { // constant row (or NaN): exact with L = 0
+		clear(L)
+		return 0, -lo
+	}
+	// Starting point: plain min/max.
+	bestS, bestO := float64(hi-lo)/float64(nmax), float64(lo)
+	bestErr := math.Inf(1)
+	fit := func(s, o float64) (float64, float64, float64, bool) {
+		// Round with (s, o), then least-squares fit x ~ s'L + o', o' <= 0.
+		is := 1 / s
+		var sl, sl2, sxl float64
+		for _, v := range x {
+			l := float64(roundClamp(float32((float64(v)-o)*is), 0, nmax))
+			sl += l
+			sl2 += l * l
+			sxl += l * float64(v)
+		}
+		D := n*sl2 - sl*sl
+		if !(D > 0) {
+			return 0, 0, 0, false
+		}
+		s2 := (n*sxl - sx*sl) / D
+		o2 := (sl2*sx - sl*sxl) / D
+		if o2 > 0 {
+			o2 = 0
+			s2 = sxl / sl2
+		}
+		if !(s2 > 0) {
+			return 0, 0, 0, false
+		}
+		e := sx2 - 2*s2*sxl - 2*o2*sx + s2*s2*sl2 + 2*s2*o2*sl + n*o2*o2
+		return s2, o2, e, true
+	}
+	for i := 0; i <= sweepSteps; i++ {
+		s := float64(hi-lo) / (float64(nmax) + sweepLo + sweepDelta*float64(i))
+		if s2, o2, e, ok := fit(s, float64(lo)); ok && e < bestErr {
+			bestS, bestO, bestErr = s2, o2, e
+		}
+	}
+	for range refineIter {
+		s2, o2, e, ok := fit(bestS, bestO)
+		if !ok || !(e < bestErr) {
+			break
+		}
+		bestS, bestO, bestErr = s2, o2, e
+	}
+	is := 1 / bestS
+	for i, v := range x {
+		L[i] = uint8(roundClamp(float32((float64(v)-bestO)*is), 0, nmax))
+	}
+	return float32(bestS), float32(-bestO)
+}
+
+// requantMin rounds x with scale ds and offset -dm into L and returns the
+// squared error.
+func requantMin(x []float32, ds, dm float32, nmax int32, L []uint8) float64 {
+	var e float64
+	var is float32
+	if ds != 0 {
+		is = 1 / ds
+	}
+	for i, v := range x {
+		l := roundClamp(float32(v+dm)*is, 0, nmax)
+		L[i] = uint8(l)
+		r := float64(float32(ds*float32(l))-dm) - float64(v)
+		e += r * r
+	}
+	return e
+}
+
+// quantizeMinK quantizes one super-block for Q4_K (nmax 15) or Q5_K (31).
+func quantizeMinK(x []float32, nmax int32, L *[QK_K]uint8) (d, dmin uint16, sc, m [8]uint8) {
+	var scales, mins [8]float32
+	var maxS, maxM float32
+	for j := range 8 {
+		scales[j], mins[j] = fitMin(x[32*j:32*j+32], nmax, L[32*j:32*j+32])
+		maxS = max(maxS, scales[j])
+		maxM = max(maxM, mins[j])
+	}
+	d = F32ToF16(maxS / 63)
+	dmin = F32ToF16(maxM / 63)
+	df, dmf := F16ToF32(d), F16ToF32(dmin)
+	var idf, idmf float32
+	if df != 0 {
+		idf = 1 / df
+	}
+	if dmf != 0 {
+		idmf = 1 / dmf
+	}
+	var tmp [32]uint8
+	for j := range 8 {
+		xs := x[32*j : 32*j+32]
+		rs := roundClamp(scales[j]*idf, 0, 63)
+		rm := roundClamp(mins[j]*idmf, 0, 63)
+		best := math.Inf(1)
+		for cs := max(rs-1, 0); cs <= min(rs+1, 63); cs++ {
+			for cm := max(rm-1, 0); cm <= min(rm+1, 63); cm++ {
+				e := requantMin(xs, df*float32(cs), dmf*float32(cm), nmax, tmp[:])
+				if e < best {
+					best = e
+					sc[j], m[j] = uint8(cs), uint8(cm)
+					copy(L[32*j:], tmp[:])
+				}
+			}
+		}
+		if !(best < math.Inf(1)) { // NaN input: keep the block well-formed
+			sc[j], m[j] = uint8(rs), uint8(rm)
+			requantMin(xs, df*float32(rs), dmf*float32(rm), nmax, L[32*j:32*j+32])
+		}
+	}
+	return d, dmin, sc, m
+}
+
+// QuantizeQ4_K quantizes weights into Q4_K blocks with the search above.
+// Preconditions: len(src)%256 == 0 and len(dst) == len(src)/256*144.
+func QuantizeQ4_K(dst []byte, src []float32) {
+	var L [QK_K]uint8
+	for b := 0; b+QK_K <= len(src); b += QK_K {
+		blk := dst[b/QK_K*BlockBytesQ4_K:][:BlockBytesQ4_K]
+		d, dmin, sc, m := quantizeMinK(src[b:b+QK_K], 15, &L)
+		binary.LittleEndian.PutUint16(blk, d)
+		binary.LittleEndian.PutUint16(blk[2:], dmin)
+		packScaleMinK4(blk[4:16], &sc, &m)
+		qs := blk[16:144]
+		for k := range 4 {
+			for l := range 32 {
+				qs[32*k+l] = L[64*k+l] | L[64*k+32+l]<<4
+			}
+		}
+	}
+}
+
+// QuantizeQ5_K quantizes weights into Q5_K blocks with the search above.
+// Preconditions: len(src)%256 == 0 and len(dst) == len(src)/256*176.
+func QuantizeQ5_K(dst []byte, src []float32) {
+	var L [QK_K]uint8
+	for b := 0; b+QK_K <= len(src); b += QK_K {
+		blk := dst[b/QK_K*BlockBytesQ5_K:][:BlockBytesQ5_K]
+		d, dmin, sc, m := quantizeMinK(src[b:b+QK_K], 31, &L)
+		binary.LittleEndian.PutUint16(blk, d)
+		binary.LittleEndian.PutUint16(blk[2:], dmin)
+		packScaleMinK4(blk[4:16], &sc, &m)
+		qh, qs := blk[16:48], blk[48:176]
+		clear(qh)
+		for k := range 4 {
+			for l := range 32 {
+				a, c := L[64*k+l], L[64*k+32+l]
+				qs[32*k+l] = a&15 | (c&15)<<4
+				qh[l] |= (a>>4)<<(2*k) | (c>>4)<<(2*k+1)
+			}
+		}
+	}
+}
+
+// fitSym finds a signed scale so that x ~ scale*L with L in [-nmax, nmax-1],
+// minimizing the squared error; L receives the levels.
+func fitSym(x []float32, nmax int32, L []int8) float32 {
+	amax, max := absMax(x)
+	if !(amax >= 1e-15) { // all (nearly) zero, or NaN
+		clear(L)
+		return 0
+	}
+	// For a given rounding the best scale is sxl/sl2 with error
+	// sx2 - sxl^2/sl2, so maximize sxl^2/sl2.
+	best, bestS := -1.0, float64(max)/float64(-nmax)
+	try := func(is float64) (float64, float64) {
+		var sxl, sl2 float64
+		for _, v := range x {
+			l := float64(roundClamp(float32(float64(v)*is)+float32(nmax), 0, 2*nmax-1) - nmax)
+			sxl += l * float64(v)
+			sl2 += l * l
+		}
+		if sl2 == 0 {
+			return -1, 0
+		}
+		return sxl * sxl / sl2, sxl / sl2
+	}
+	for i := 0; i <= sweepSteps; i++ {
+		is := -(float64(nmax) + sweepLo + sweepDelta*float64(i)) / float64(max)
+		if g, s := try(is); g > best {
+			best, bestS = g, s
+		}
+	}
+	for range refineIter {
+		g, s := try(1 / bestS)
+		if !(g > best) {
+			break
+		}
+		best, bestS = g, s
+	}
+	is := 1 / bestS
+	for i, v := range x {
+		L[i] = int8(roundClamp(float32(float64(v)*is)+float32(nmax), 0, 2*nmax-1) - nmax)
+	}
+	return float32(bestS)
+}
+
+// requantSym rounds x with scale ds into L (range [-32, 31]) and returns the
+// squared error.
+func requantSym(x []float32, ds float32, L []int8) float64 {
+	var e float64
+	var is float32
+	if ds != 0 {
+		is = 1 / ds
+	}
+	for i, v := range x {
+		l := roundClamp(float32(v*is)+32, 0, 63) - 32
+		L[i] = int8(l)
+		r := float64(ds*float32(l)) - float64(v)
+		e += r * r
+	}
+	return e
+}
+
+// QuantizeQ6_K quantizes weights into Q6_K blocks with the search above.
+// Preconditions: len(src)%256 == 0 and len(dst) == len(src)/256*210.
+func QuantizeQ6_K(dst []byte, src []float32) {
+	var L [QK_K]int8
+	var tmp [16]int8
+	for b := 0; b+QK_K <= len(src); b += QK_K {
+		x := src[b : b+QK_K]
+		blk := dst[b/QK_K*BlockBytesQ6_K:][:BlockBytesQ6_K]
+		var scales [16]float32
+		for j := range 16 {
+			scales[j] = fitSym(x[16*j:16*j+16], 32, L[16*j:16*j+16])
+		}
+		// The scale of largest magnitude maps to -128, using the full int8
+		// range.
+		_, maxS := absMax(scales[:])
+		var d uint16
+		var df, idf float32
+		if maxS != 0 {
+			d = F32ToF16(maxS / -128)
+			df = F16ToF32(d)
+		}
+		if df != 0 {
+			idf = 1 / df
+		}
+		var sc [16]int8
+		for j := range 16 {
+			xs := x[16*j : 16*j+16]
+			r := roundClamp(scales[j]*idf+128, 0, 255) - 128
+			best := math.Inf(1)
+			for c := max(r-1, -128); c <= min(r+1, 127); c++ {
+				e := requantSym(xs, df*float32(c), tmp[:])
+				if e < best {
+					best, sc[j] = e, int8(c)
+					copy(L[16*j:], tmp[:])
+				}
+			}
+			if !(best < math.Inf(1)) {
+				sc[j] = int8(max(r, -127))
+				requantSym(xs, df*float32(sc[j]), L[16*j:16*j+16])
+			}
+		}
+		ql, qh := blk[0:128], blk[128:192]
+		for h := range 2 {
+			o := L[128*h:]
+			for l := range 32 {
+				a := uint8(o[l] + 32)
+				c := uint8(o[32+l] + 32)
+				e := uint8(o[64+l] + 32)
+				f := uint8(o[96+l] + 32)
+				ql[64*h+l] = a&15 | (e&15)<<4
+				ql[64*h+32+l] = c&15 | (f&15)<<4
+				qh[32*h+l] = a>>4 | (c>>4)<<2 | (e>>4)<<4 | (f>>4)<<6
+			}
+		}
+		for j := range 16 {
+			blk[192+j] = byte(sc[j])
+		}
+		binary.LittleEndian.PutUint16(blk[208:], d)
+	}
+}
