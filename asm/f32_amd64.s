@@ -1,0 +1,109 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// HSUM8 reduces the 8 floats of Y into the low lane of X (X is Y's low
+// half); T is a scratch X register.
+#define HSUM8(Y, X, T) \
+	VEXTRACTF128 $1, Y, T; \
+	VADDPS       T, X, X; \
+	VPERMILPS    $0x4e, X, T; \
+	VADDPS       T, X, X; \
+	VPERMILPS    $0xb1, X, T; \
+	VADDSS       T, X, X
+
+// func dotF32AVX2(a, b *float32, n int) float32
+TEXT ·dotF32AVX2(SB), NOSPLIT, $0-28
+	MOVQ   a+0(FP), SI
+	MOVQ   b+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+loop:
+	VMOVUPS     (SI), Y2
+	VMOVUPS     32(SI), Y3
+	VFMADD231PS (DI), Y2, Y0
+	VFMADD231PS 32(DI), Y3, Y1
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+	SUBQ        $16, CX
+	JNZ         loop
+
+	VADDPS     Y1, Y0, Y0
+	HSUM8(Y0, X0, X1)
+	VZEROUPPER
+	MOVSS      X0, ret+24(FP)
+	RET
+
+// func axpyF32AVX2(alpha float32, x, y *float32, n int)
+TEXT ·axpyF32AVX2(SB), NOSPLIT, $0-32
+	VBROADCASTSS alpha+0(FP), Y0
+	MOVQ         x+8(FP), SI
+	MOVQ         y+16(FP), DI
+	MOVQ         n+24(FP), CX
+
+loop:
+	VMOVUPS     (DI), Y2
+	VMOVUPS     32(DI), Y3
+	VFMADD231PS (SI), Y0, Y2
+	VFMADD231PS 32(SI), Y0, Y3
+	VMOVUPS     Y2, (DI)
+	VMOVUPS     Y3, 32(DI)
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+	SUBQ        $16, CX
+	JNZ         loop
+	VZEROUPPER
+	RET
+
+// func dotBF16AVX2(w *uint16, x *float32, n int) float32
+TEXT ·dotBF16AVX2(SB), NOSPLIT, $0-28
+	MOVQ   w+0(FP), SI
+	MOVQ   x+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+loop:
+	// bf16 is the top half of an f32: zero-extend and shift, exactly.
+	VPMOVZXWD   (SI), Y2
+	VPMOVZXWD   16(SI), Y3
+	VPSLLD      $16, Y2, Y2
+	VPSLLD      $16, Y3, Y3
+	VFMADD231PS (DI), Y2, Y0
+	VFMADD231PS 32(DI), Y3, Y1
+	ADDQ        $32, SI
+	ADDQ        $64, DI
+	SUBQ        $16, CX
+	JNZ         loop
+
+	VADDPS     Y1, Y0, Y0
+	HSUM8(Y0, X0, X1)
+	VZEROUPPER
+	MOVSS      X0, ret+24(FP)
+	RET
+
+// func dotF16AVX2(w *uint16, x *float32, n int) float32
+TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
+	MOVQ   w+0(FP), SI
+	MOVQ   x+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+loop:
+	VCVTPH2PS   (SI), Y2
+	VCVTPH2PS   16(SI), Y3
+	VFMADD231PS (DI), Y2, Y0
+	VFMADD231PS 32(DI), Y3, Y1
+	ADDQ        $32, SI
+	ADDQ        $64, DI
+	SUBQ        $16, CX
+	JNZ         loop
+
+	VADDPS     Y1, Y0, Y0
+	HSUM8(Y0, X0, X1)
+	VZEROUPPER
+	MOVSS      X0, ret+24(FP)
+	RET

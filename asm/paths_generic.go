@@ -1,0 +1,7 @@
+//go:build (!amd64 && !arm64) || noasm
+
+package asm
+
+// archKernels lists no SIMD sets: this target, or the noasm build, has only
+// the generic kernels.
+func archKernels() []*kernels { return nil }

@@ -1,0 +1,78 @@
+//go:build !noasm
+
+package asm
+
+import "github.com/klauspost/cpuid/v2"
+
+// archKernels lists the amd64 sets this CPU can run, best first.
+func archKernels() []*kernels {
+	var ks []*kernels
+	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.AVX512VNNI, cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
+		ks = append(ks, simdKernels(lowKernels{
+			name:    "avx512",
+			dotQ8:   dotQ8AVX512,
+			dotQ4:   dotQ4AVX512,
+			gemv4Q8: gemv4Q8AVX512,
+			gemv4Q4: gemv4Q4AVX512,
+			dotF32:  dotF32AVX2,
+			axpyF32: axpyF32AVX2,
+			dotBF16: dotBF16AVX2,
+			dotF16:  dotF16AVX2,
+		}))
+	}
+	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
+		ks = append(ks, simdKernels(lowKernels{
+			name:    "avx2",
+			dotQ8:   dotQ8AVX2,
+			dotQ4:   dotQ4AVX2,
+			gemv4Q8: gemv4Q8AVX2,
+			gemv4Q4: gemv4Q4AVX2,
+			dotF32:  dotF32AVX2,
+			axpyF32: axpyF32AVX2,
+			dotBF16: dotBF16AVX2,
+			dotF16:  dotF16AVX2,
+		}))
+	}
+	return ks
+}
+
+// In the doc comments below, blk(p, b) is block b of the blocks at p (34
+// bytes for Q8_0, 18 for Q4_0), d its f16 scale as float32, q its 32 values
+// (Q4_0: nibble-8), and dot(w, x, n) is
+//
+//	var s float32
+//	for b := 0; b < n; b++ {
+//		var isum int32
+//		for i := 0; i < 32; i++ {
+//			isum += int32(blk(w, b).q[i]) * int32(blk(x, b).q[i])
+//		}
+//		s += float32(isum) * (blk(w, b).d * blk(x, b).d)
+//	}
+//	return s
+//
+// with the float part summed in a different order (per 32-bit lane of the
+// integer partial sums).
+
+// dotQ8AVX2 returns dot(w, x, n) for Q8_0 w and x.
+//
+//go:noescape
+func dotQ8AVX2(w, x *byte, n int) float32
+
+// dotQ4AVX2 returns dot(w, x, n) for Q4_0 w and Q8_0 x.
+//
+//go:noescape
+func dotQ4AVX2(w, x *byte, n int) float32
+
+// gemv4Q8AVX2 does, for Q8_0 w and x,
+//
+//	for i := 0; i < 4; i++ {
+//		out[i] = dot(w+i*stride, x, n)
+//	}
+//
+//go:noescape
+func gemv4Q8AVX2(out *[4]float32, w *byte, stride int, x *byte, n int)
+
+// gemv4Q4AVX2 is gemv4Q8AVX2 for Q4_0 w.
+//
+//go:noescape
+func gemv4Q4AVX2(out *[4]float32, w *byte, stride int, x *byte, n int)

@@ -1,0 +1,252 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// Layout: a Q8_0 block is 34 bytes (f16 d, 32 int8), a Q4_0 block 18 bytes
+// (f16 d, 16 bytes of nibbles: low = element j, high = element j+16).
+//
+// Every kernel keeps, per row, 8 int32 lanes holding the exact signed dot
+// product of 4 element pairs each, converts them to float, and adds
+// lanes*(dw*dx) into 8 float accumulators with one FMA per block. The block
+// scales are converted with F16C (VCVTPH2PS is exact, also for subnormals,
+// inf and NaN).
+
+DATA q4shift<>+0(SB)/8, $0
+DATA q4shift<>+8(SB)/8, $0
+DATA q4shift<>+16(SB)/8, $4
+DATA q4shift<>+24(SB)/8, $4
+GLOBL q4shift<>(SB), RODATA|NOPTR, $32
+
+DATA nib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL nib<>(SB), RODATA|NOPTR, $8
+
+DATA ones16<>+0(SB)/8, $0x0001000100010001
+GLOBL ones16<>(SB), RODATA|NOPTR, $8
+
+DATA ones8<>+0(SB)/8, $0x0101010101010101
+GLOBL ones8<>(SB), RODATA|NOPTR, $8
+
+DATA bias8<>+0(SB)/8, $0x8080808080808080
+GLOBL bias8<>(SB), RODATA|NOPTR, $8
+
+// HSUM8 reduces the 8 floats of Y into the low lane of X (Y's low half).
+#define HSUM8(Y, X, T) \
+	VEXTRACTF128 $1, Y, T; \
+	VADDPS       T, X, X; \
+	VPERMILPS    $0x4e, X, T; \
+	VADDPS       T, X, X; \
+	VPERMILPS    $0xb1, X, T; \
+	VADDSS       T, X, X
+
+// STORE4 reduces the 8-float accumulators Y0..Y3 of rows 0..3 and stores the
+// four sums at (AX).
+#define STORE4 \
+	VHADDPS      Y1, Y0, Y0; \
+	VHADDPS      Y3, Y2, Y2; \
+	VHADDPS      Y2, Y0, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS       X1, X0, X0; \
+	VMOVUPS      X0, (AX)
+
+// ---------------------------------------------------------------- AVX2
+
+// Q8_0 x Q8_0 on AVX2: both sides are sign-extended to int16 and multiplied
+// with VPMADDWD, exact for every int8 pair (the sign trick with VPSIGNB and
+// VPMADDUBSW is not: it overflows for -128).
+
+// Q8ROW_AVX2 adds row block p (x widened in Y4/Y5, dx in Y6) into ACC.
+#define Q8ROW_AVX2(p, ACC) \
+	VPMOVSXBW    2(p), Y7; \
+	VPMOVSXBW    18(p), Y8; \
+	VPMADDWD     Y4, Y7, Y7; \
+	VPMADDWD     Y5, Y8, Y8; \
+	VPADDD       Y8, Y7, Y7; \
+	VCVTDQ2PS    Y7, Y7; \
+	VPBROADCASTW (p), X9; \
+	VCVTPH2PS    X9, Y9; \
+	VMULPS       Y6, Y9, Y9; \
+	VFMADD231PS  Y9, Y7, ACC
+
+// XQ8_AVX2 loads activation block at DI: values widened in Y4/Y5, dx in Y6.
+#define XQ8_AVX2 \
+	VPMOVSXBW    2(DI), Y4; \
+	VPMOVSXBW    18(DI), Y5; \
+	VPBROADCASTW (DI), X6; \
+	VCVTPH2PS    X6, Y6
+
+// func dotQ8AVX2(w, x *byte, n int) float32
+TEXT ·dotQ8AVX2(SB), NOSPLIT, $0-28
+	MOVQ   w+0(FP), SI
+	MOVQ   x+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	CMPQ   CX, $2
+	JB     tail
+
+loop2:
+	XQ8_AVX2
+	Q8ROW_AVX2(SI, Y0)
+	ADDQ $34, SI
+	ADDQ $34, DI
+	XQ8_AVX2
+	Q8ROW_AVX2(SI, Y1)
+	ADDQ $34, SI
+	ADDQ $34, DI
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JAE  loop2
+
+tail:
+	TESTQ CX, CX
+	JZ    done
+	XQ8_AVX2
+	Q8ROW_AVX2(SI, Y0)
+
+done:
+	VADDPS Y1, Y0, Y0
+	HSUM8(Y0, X0, X1)
+	VZEROUPPER
+	MOVSS  X0, ret+24(FP)
+	RET
+
+// func gemv4Q8AVX2(out *[4]float32, w *byte, stride int, x *byte, n int)
+TEXT ·gemv4Q8AVX2(SB), NOSPLIT, $0-40
+	MOVQ   out+0(FP), AX
+	MOVQ   w+8(FP), R8
+	MOVQ   stride+16(FP), DX
+	MOVQ   x+24(FP), DI
+	MOVQ   n+32(FP), CX
+	LEAQ   (R8)(DX*1), R9
+	LEAQ   (R8)(DX*2), R10
+	LEAQ   (R9)(DX*2), R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+loop:
+	XQ8_AVX2
+	Q8ROW_AVX2(R8, Y0)
+	Q8ROW_AVX2(R9, Y1)
+	Q8ROW_AVX2(R10, Y2)
+	Q8ROW_AVX2(R11, Y3)
+	ADDQ $34, R8
+	ADDQ $34, R9
+	ADDQ $34, R10
+	ADDQ $34, R11
+	ADDQ $34, DI
+	DECQ CX
+	JNZ  loop
+
+	STORE4
+	VZEROUPPER
+	RET
+
+// Q4_0 x Q8_0 on AVX2: nibbles q in 0..15 are unsigned, so VPMADDUBSW(q, x)
+// cannot saturate (2*15*128 < 32767); the -8 offset is applied per lane as
+// -8*sum(x), computed once per activation block.
+
+// Q4ROW_AVX2 adds row block p (x in Y4, -8*sum(x) lanes in Y5, dx in Y6)
+// into ACC. Y13 = q4shift, Y14 = 0x0f bytes, Y15 = int16 ones.
+#define Q4ROW_AVX2(p, ACC) \
+	VBROADCASTI128 2(p), Y7; \
+	VPSRLVQ        Y13, Y7, Y7; \
+	VPAND          Y14, Y7, Y7; \
+	VPMADDUBSW     Y4, Y7, Y7; \
+	VPMADDWD       Y15, Y7, Y7; \
+	VPADDD         Y5, Y7, Y7; \
+	VCVTDQ2PS      Y7, Y7; \
+	VPBROADCASTW   (p), X9; \
+	VCVTPH2PS      X9, Y9; \
+	VMULPS         Y6, Y9, Y9; \
+	VFMADD231PS    Y9, Y7, ACC
+
+// XQ4_AVX2 loads activation block at DI: values in Y4, per-lane
+// -8*sum(4 values) in Y5, dx in Y6. Y12 = byte ones.
+#define XQ4_AVX2 \
+	VMOVDQU      2(DI), Y4; \
+	VPMADDUBSW   Y4, Y12, Y5; \
+	VPMADDWD     Y15, Y5, Y5; \
+	VPSLLD       $3, Y5, Y5; \
+	VPXOR        Y8, Y8, Y8; \
+	VPSUBD       Y5, Y8, Y5; \
+	VPBROADCASTW (DI), X6; \
+	VCVTPH2PS    X6, Y6
+
+#define Q4CONST_AVX2 \
+	VMOVDQU      q4shift<>(SB), Y13; \
+	VPBROADCASTQ nib<>(SB), Y14; \
+	VPBROADCASTQ ones16<>(SB), Y15; \
+	VPBROADCASTQ ones8<>(SB), Y12
+
+// func dotQ4AVX2(w, x *byte, n int) float32
+TEXT ·dotQ4AVX2(SB), NOSPLIT, $0-28
+	MOVQ   w+0(FP), SI
+	MOVQ   x+8(FP), DI
+	MOVQ   n+16(FP), CX
+	Q4CONST_AVX2
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	CMPQ   CX, $2
+	JB     tail
+
+loop2:
+	XQ4_AVX2
+	Q4ROW_AVX2(SI, Y0)
+	ADDQ $18, SI
+	ADDQ $34, DI
+	XQ4_AVX2
+	Q4ROW_AVX2(SI, Y1)
+	ADDQ $18, SI
+	ADDQ $34, DI
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JAE  loop2
+
+tail:
+	TESTQ CX, CX
+	JZ    done
+	XQ4_AVX2
+	Q4ROW_AVX2(SI, Y0)
+
+done:
+	VADDPS Y1, Y0, Y0
+	HSUM8(Y0, X0, X1)
+	VZEROUPPER
+	MOVSS  X0, ret+24(FP)
+	RET
+
+// func gemv4Q4AVX2(out *[4]float32, w *byte, stride int, x *byte, n int)
+TEXT ·gemv4Q4AVX2(SB), NOSPLIT, $0-40
+	MOVQ   out+0(FP), AX
+	MOVQ   w+8(FP), R8
+	MOVQ   stride+16(FP), DX
+	MOVQ   x+24(FP), DI
+	MOVQ   n+32(FP), CX
+	LEAQ   (R8)(DX*1), R9
+	LEAQ   (R8)(DX*2), R10
+	LEAQ   (R9)(DX*2), R11
+	Q4CONST_AVX2
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+loop:
+	XQ4_AVX2
+	Q4ROW_AVX2(R8, Y0)
+	Q4ROW_AVX2(R9, Y1)
+	Q4ROW_AVX2(R10, Y2)
+	Q4ROW_AVX2(R11, Y3)
+	ADDQ $18, R8
+	ADDQ $18, R9
+	ADDQ $18, R10
+	ADDQ $18, R11
+	ADDQ $34, DI
+	DECQ CX
+	JNZ  loop
+
+	STORE4
+	VZEROUPPER
+	RET
