@@ -1,0 +1,296 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/exaone-go/exaone/quant"
+)
+
+// Options configure a Session.
+type Options struct {
+	Ctx     int  // context size in tokens; 0 = the model's training context
+	Batch   int  // most tokens evaluated in one forward pass; 0 = 512
+	Threads int  // worker threads; 0 = DefaultThreads()
+	KVF32   bool // keep the KV cache in f32 instead of f16
+}
+
+// Session is one sequence being evaluated: its position, KV cache, worker
+// pool and every scratch buffer, allocated once so evaluating tokens
+// allocates nothing in steady state. A Session is not safe for concurrent
+// use.
+type Session struct {
+	m     *Model
+	ctx   int
+	batch int
+	pos   int
+	cache *kvCache
+	pool  *pool
+
+	// activations of the tokens in flight, batch rows each
+	x, q, k, v, att, ao, gate, up, down, xn []float32
+	logits                                  []float32
+	act                                     actBuf
+	cos, sin                                []float32 // batch x HeadDim/2
+	scores                                  [][]float32
+
+	mm   matmulTask
+	attn attnTask
+}
+
+// NewSession allocates the cache and buffers for a context of opts.Ctx.
+func (m *Model) NewSession(opts Options) (*Session, error) {
+	if opts.Ctx == 0 {
+		opts.Ctx = m.CtxTrain
+	}
+	if opts.Ctx <= 0 {
+		return nil, fmt.Errorf("model: context size %d must be positive", opts.Ctx)
+	}
+	if opts.Batch == 0 {
+		opts.Batch = 512
+	}
+	if opts.Batch < 1 {
+		return nil, fmt.Errorf("model: batch size %d must be positive", opts.Batch)
+	}
+	if opts.Threads == 0 {
+		opts.Threads = DefaultThreads()
+	}
+	b := min(opts.Batch, opts.Ctx)
+	c := &m.Config
+	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
+	s := &Session{
+		m: m, ctx: opts.Ctx, batch: b,
+		cache: newKVCache(c, opts.Ctx, b, !opts.KVF32),
+		pool:  newPool(opts.Threads),
+		x:     make([]float32, b*c.Embd), xn: make([]float32, b*c.Embd),
+		q: make([]float32, b*qd), k: make([]float32, b*kvd), v: make([]float32, b*kvd),
+		att: make([]float32, b*qd), ao: make([]float32, b*c.Embd),
+		gate: make([]float32, b*c.FF), up: make([]float32, b*c.FF), down: make([]float32, b*c.Embd),
+		logits: make([]float32, m.Vocab),
+		cos:    make([]float32, b*c.HeadDim/2), sin: make([]float32, b*c.HeadDim/2),
+		scores: make([][]float32, opts.Threads),
+	}
+	for i := range s.scores {
+		s.scores[i] = make([]float32, opts.Ctx)
+	}
+	s.act.init(b, max(c.Embd, c.FF))
+	s.attn.s = s
+	return s, nil
+}
+
+// Close stops the session's worker threads.
+func (s *Session) Close() { s.pool.close() }
+
+// Pos is the number of tokens evaluated so far (the next token's position).
+func (s *Session) Pos() int { return s.pos }
+
+// Ctx is the context size.
+func (s *Session) Ctx() int { return s.ctx }
+
+// Model returns the model the session runs.
+func (s *Session) Model() *Model { return s.m }
+
+// Reset forgets every evaluated token.
+func (s *Session) Reset() { s.pos = 0 }
+
+// Truncate forgets the tokens from position n on, so evaluation continues
+// at n (regenerating a reply, say).
+func (s *Session) Truncate(n int) error {
+	if n < 0 || n > s.pos {
+		return fmt.Errorf("model: cannot truncate to %d tokens, %d evaluated", n, s.pos)
+	}
+	if err := s.cache.checkTruncate(&s.m.Config, s.pos, n); err != nil {
+		return err
+	}
+	s.pos = n
+	return nil
+}
+
+// KVBytes is the memory of the KV cache of the sliding-window layers and of
+// the global layers.
+func (s *Session) KVBytes() (sliding, global int) {
+	return s.cache.bytes(true), s.cache.bytes(false)
+}
+
+func (s *Session) check(tokens []int) error {
+	if len(tokens) == 0 {
+		return fmt.Errorf("model: no tokens to evaluate")
+	}
+	if s.pos+len(tokens) > s.ctx {
+		return fmt.Errorf("model: context overflow: %d tokens evaluated + %d new > context size %d", s.pos, len(tokens), s.ctx)
+	}
+	for _, t := range tokens {
+		if t < 0 || t >= s.m.Vocab {
+			return fmt.Errorf("model: token id %d out of range (vocabulary %d)", t, s.m.Vocab)
+		}
+	}
+	return nil
+}
+
+// Eval evaluates tokens at the next positions and returns the logits
+// predicting the token after the last one. The slice is reused by the next
+// call.
+func (s *Session) Eval(tokens []int) ([]float32, error) {
+	if err := s.check(tokens); err != nil {
+		return nil, err
+	}
+	for len(tokens) > 0 {
+		n := min(len(tokens), s.batch)
+		last := n == len(tokens)
+		s.forward(tokens[:n], last, nil)
+		tokens = tokens[n:]
+	}
+	return s.logits, nil
+}
+
+// EvalAll evaluates tokens and calls fn with the logits after each of them,
+// in order (fn must not keep the slice).
+func (s *Session) EvalAll(tokens []int, fn func(i int, logits []float32)) error {
+	if err := s.check(tokens); err != nil {
+		return err
+	}
+	done := 0
+	for len(tokens) > 0 {
+		n := min(len(tokens), s.batch)
+		base := done
+		s.forward(tokens[:n], true, func(i int, l []float32) { fn(base+i, l) })
+		tokens, done = tokens[n:], done+n
+	}
+	return nil
+}
+
+// forward runs one batch through the decoder, following the EXAONE 4 layer
+// (no pre-norm; per-head QK RMSNorm; RoPE on RoPE layers; sliding or global
+// causal attention; RMSNorm on each sublayer's output before the residual
+// add). If want is true, the logits of the last token (or, with each set,
+// of every token) are computed.
+func (s *Session) forward(tokens []int, want bool, each func(int, []float32)) {
+	m, c := s.m, &s.m.Config
+	n, d := len(tokens), c.Embd
+	qd, kvd, hd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim, c.HeadDim
+	pos0 := s.pos
+
+	// Token embeddings (not scaled).
+	for i, t := range tokens {
+		quant.Dequantize(m.TokEmbd.Type, s.x[i*d:(i+1)*d], m.TokEmbd.Row(t))
+	}
+	s.ropeTables(pos0, n)
+
+	for li := range m.Layers {
+		L := &m.Layers[li]
+
+		// Attention: projections straight from the residual stream.
+		s.setInput(s.x, n, d)
+		s.matmul(s.q, L.Wq, n)
+		s.matmul(s.k, L.Wk, n)
+		s.matmul(s.v, L.Wv, n)
+		for i := 0; i < n; i++ {
+			for h := 0; h < c.Heads; h++ {
+				qh := s.q[i*qd+h*hd : i*qd+(h+1)*hd]
+				rmsNorm(qh, qh, L.QNorm, c.Eps)
+				if c.Rope[li] {
+					s.rope(qh, i)
+				}
+			}
+			for h := 0; h < c.KVHeads; h++ {
+				kh := s.k[i*kvd+h*hd : i*kvd+(h+1)*hd]
+				rmsNorm(kh, kh, L.KNorm, c.Eps)
+				if c.Rope[li] {
+					s.rope(kh, i)
+				}
+				s.cache.store(li, h, pos0+i, kh, s.v[i*kvd+h*hd:i*kvd+(h+1)*hd])
+			}
+		}
+		s.attn.layer, s.attn.pos0 = li, pos0
+		s.pool.parallel(n*c.Heads, 1, &s.attn)
+		s.setInput(s.att, n, qd)
+		s.matmul(s.ao, L.Wo, n)
+		for i := 0; i < n; i++ {
+			addNorm(s.x[i*d:(i+1)*d], s.ao[i*d:(i+1)*d], L.PostAttnNorm, c.Eps)
+		}
+
+		// SwiGLU feed-forward.
+		s.setInput(s.x, n, d)
+		s.matmul(s.gate, L.Wgate, n)
+		s.matmul(s.up, L.Wup, n)
+		ff := s.gate[:n*c.FF]
+		for i, g := range ff {
+			ff[i] = g / (1 + float32(math.Exp(float64(-g)))) * s.up[i]
+		}
+		s.setInput(s.gate, n, c.FF)
+		s.matmul(s.down, L.Wdown, n)
+		for i := 0; i < n; i++ {
+			addNorm(s.x[i*d:(i+1)*d], s.down[i*d:(i+1)*d], L.PostFFNNorm, c.Eps)
+		}
+	}
+	s.pos += n
+
+	if !want {
+		return
+	}
+	// Final norm and LM head, for the last token or for each.
+	first := n - 1
+	if each != nil {
+		first = 0
+	}
+	for i := first; i < n; i++ {
+		rmsNorm(s.xn[(i-first)*d:(i-first+1)*d], s.x[i*d:(i+1)*d], m.OutputNorm, c.Eps)
+	}
+	for i := first; i < n; i++ {
+		s.setInput(s.xn[(i-first)*d:], 1, d)
+		s.matmul(s.logits, m.Output, 1)
+		if each != nil {
+			each(i, s.logits)
+		}
+	}
+}
+
+// ropeTables fills cos/sin of every RoPE pair for positions pos0..pos0+n-1.
+// The angle is formed in float32 as transformers does.
+func (s *Session) ropeTables(pos0, n int) {
+	half := len(s.m.invFreq)
+	for i := 0; i < n; i++ {
+		p := float32(pos0 + i)
+		for j, f := range s.m.invFreq {
+			a := float64(p * f)
+			s.cos[i*half+j] = float32(math.Cos(a))
+			s.sin[i*half+j] = float32(math.Sin(a))
+		}
+	}
+}
+
+// rope rotates x (one head of token i of the batch) in NEOX layout: element
+// j pairs with j+HeadDim/2.
+func (s *Session) rope(x []float32, i int) {
+	half := len(x) / 2
+	cs, sn := s.cos[i*half:(i+1)*half], s.sin[i*half:(i+1)*half]
+	for j := 0; j < half; j++ {
+		a, b := x[j], x[j+half]
+		x[j] = a*cs[j] - b*sn[j]
+		x[j+half] = b*cs[j] + a*sn[j]
+	}
+}
+
+// rmsNorm sets dst = x / sqrt(mean(x^2) + eps) * w (dst may alias x).
+func rmsNorm(dst, x, w []float32, eps float32) {
+	var ss float64
+	for _, v := range x {
+		ss += float64(v) * float64(v)
+	}
+	scale := float32(1 / math.Sqrt(ss/float64(len(x))+float64(eps)))
+	for i, v := range x {
+		dst[i] = v * scale * w[i]
+	}
+}
+
+// addNorm adds RMSNorm(y) to the residual x.
+func addNorm(x, y, w []float32, eps float32) {
+	var ss float64
+	for _, v := range y {
+		ss += float64(v) * float64(v)
+	}
+	scale := float32(1 / math.Sqrt(ss/float64(len(y))+float64(eps)))
+	for i, v := range y {
+		x[i] += v * scale * w[i]
+	}
+}
