@@ -354,16 +354,31 @@ func (f *File) ReadFloat32(t *TensorInfo, dst []float32, buf []byte) ([]byte, er
 	if int64(len(dst)) != t.NumElements() {
 		return buf, fmt.Errorf("safetensors %s: tensor %q: %d floats for %d elements", f.Name, t.Name, len(dst), t.NumElements())
 	}
+	return f.ReadFloat32At(t, 0, dst, buf)
+}
+
+// ReadFloat32At reads elements [first, first+len(dst)) of t, so that a big
+// tensor can be streamed in pieces. See ReadFloat32.
+func (f *File) ReadFloat32At(t *TensorInfo, first int64, dst []float32, buf []byte) ([]byte, error) {
+	size := t.DType.Size()
 	if t.DType != BF16 && t.DType != F16 && t.DType != F32 {
 		return buf, fmt.Errorf("safetensors %s: tensor %q: dtype %s is not supported (BF16, F16, F32 are)", f.Name, t.Name, t.DType)
 	}
-	nb := int(t.End - t.Begin)
+	if first < 0 || first > t.NumElements() || int64(len(dst)) > t.NumElements()-first {
+		return buf, fmt.Errorf("safetensors %s: tensor %q: elements [%d, %d) out of range", f.Name, t.Name, first, first+int64(len(dst)))
+	}
+	nb := len(dst) * int(size)
 	if cap(buf) < nb {
 		buf = make([]byte, nb)
 	}
 	buf = buf[:nb]
-	if err := f.ReadRaw(t, buf); err != nil {
-		return buf, err
+	off := f.dataStart + t.Begin + first*size
+	n, err := f.r.ReadAt(buf, off)
+	if n != nb {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return buf, fmt.Errorf("safetensors %s: tensor %q: reading %d bytes at offset %d: %w", f.Name, t.Name, nb, off, err)
 	}
 	switch t.DType {
 	case BF16:
