@@ -112,11 +112,12 @@ func (v *HFVocab) WriteGGUF(w *gguf.Writer) error {
 		{KeyModel, "gpt2"},
 		{KeyPre, PreTokenizerName},
 		{KeyTokens, v.Tokens},
-		{KeyMerges, v.Merges},
 	}
+	// Types before merges, the order llama.cpp's converter writes.
 	if v.Types != nil {
 		kvs = append(kvs, kv{KeyTokenType, v.Types})
 	}
+	kvs = append(kvs, kv{KeyMerges, v.Merges})
 	for _, sp := range []kv{{KeyBOS, v.BOS}, {KeyEOS, v.EOS}, {KeyPAD, v.PAD}, {KeyUNK, v.UNK}} {
 		if id := sp.val.(int); id >= 0 {
 			kvs = append(kvs, kv{sp.key, uint32(id)})

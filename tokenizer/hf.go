@@ -61,15 +61,34 @@ type hfModel struct {
 // ReadHF reads tokenizer.json (path is the file or its directory) and, when
 // present beside it, tokenizer_config.json and chat_template.jinja.
 func ReadHF(path string) (*HFVocab, error) {
-	file, dir := path, filepath.Dir(path)
-	if st, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
-	} else if st.IsDir() {
-		file, dir = filepath.Join(path, "tokenizer.json"), path
-	}
-	raw, err := os.ReadFile(file)
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	dir, name := path, "tokenizer.json"
+	if !st.IsDir() {
+		dir, name = filepath.Split(path)
+		if dir == "" {
+			dir = "."
+		}
+	}
+	return readHF(os.DirFS(dir), name, func(n string) string { return filepath.Join(dir, n) })
+}
+
+// ReadHFFS is ReadHF for a model directory in any file system (e.g. an
+// archive): it reads tokenizer.json, tokenizer_config.json and
+// chat_template.jinja at the root of fsys. Errors name files as fsys does.
+func ReadHFFS(fsys fs.FS) (*HFVocab, error) {
+	return readHF(fsys, "tokenizer.json", func(n string) string { return n })
+}
+
+// readHF reads tokenizer file name and its siblings from fsys; display
+// turns a name into what errors show.
+func readHF(fsys fs.FS, name string, display func(string) string) (*HFVocab, error) {
+	file := display(name)
+	raw, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %s: %w", file, unwrapPath(err))
 	}
 	var tj hfTokenizerJSON
 	if err := json.Unmarshal(raw, &tj); err != nil {
@@ -151,13 +170,13 @@ func ReadHF(path string) (*HFVocab, error) {
 		}
 		v.UNK = id
 	}
-	if err := readConfig(v, dir); err != nil {
+	if err := readConfig(v, fsys, display); err != nil {
 		return nil, err
 	}
 	if v.ChatTemplate == "" {
-		b, err := os.ReadFile(filepath.Join(dir, "chat_template.jinja"))
+		b, err := fs.ReadFile(fsys, "chat_template.jinja")
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("tokenizer: %w", err)
+			return nil, fmt.Errorf("tokenizer: %s: %w", display("chat_template.jinja"), unwrapPath(err))
 		}
 		v.ChatTemplate = string(b)
 	}
@@ -219,14 +238,14 @@ func lookup(v *HFVocab, tok string) (int, bool) {
 
 // readConfig takes the special tokens, add_bos_token and chat template from
 // tokenizer_config.json, if there is one.
-func readConfig(v *HFVocab, dir string) error {
-	file := filepath.Join(dir, "tokenizer_config.json")
-	raw, err := os.ReadFile(file)
+func readConfig(v *HFVocab, fsys fs.FS, display func(string) string) error {
+	file := display("tokenizer_config.json")
+	raw, err := fs.ReadFile(fsys, "tokenizer_config.json")
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("tokenizer: %w", err)
+		return fmt.Errorf("tokenizer: %s: %w", file, unwrapPath(err))
 	}
 	var cfg map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &cfg); err != nil {
@@ -280,4 +299,14 @@ func readConfig(v *HFVocab, dir string) error {
 		}
 	}
 	return nil
+}
+
+// unwrapPath drops the *fs.PathError wrapper, whose path is relative to the
+// file system; callers name the file themselves.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
