@@ -63,6 +63,7 @@ func DefaultParams() Params {
 type candidate struct {
 	id    int32
 	logit float32
+	w     float64 // un-tempered softmax weight, filled where top-p needs it
 }
 
 // Sampler applies the chain of Params to logits. The zero value is not usable;
@@ -79,7 +80,7 @@ type Sampler struct {
 	// Scratch reused across calls so that Sample does not allocate once warm.
 	pen   []float32   // penalised copy of the caller's logits
 	win   []int32     // sorted copy of the penalty window, to count repeats
-	cands []candidate // surviving candidates, best first once sorted
+	cands []candidate // surviving candidates
 	w     []float64   // final unnormalised weights of cands
 }
 
@@ -222,20 +223,25 @@ func (s *Sampler) distribution(logits []float32) ([]candidate, []float64) {
 	topP := s.p.TopP < 1
 	minP := s.p.MinP > 0
 	var c []candidate
-	var z float64 // top-p normaliser when it must cover more than c; 0 = sum over c
-	switch {
-	case k > 0 && k < n:
-		c = s.topK(logits, k)
-	case minP:
-		c, z = s.minPAll(logits, topP)
-	default:
-		c = s.all(logits, topP)
-	}
-	if topP {
-		c = topPCut(c, z, s.p.TopP)
-	}
-	if minP {
-		c = minPCut(c, s.p.MinP)
+	if k > 0 && k < n {
+		c = s.topK(logits, k) // sorted: the cuts below walk it in order
+		if topP {
+			c = topPCut(c, s.p.TopP)
+		}
+		if minP {
+			c = minPCut(c, s.p.MinP)
+		}
+	} else {
+		// No top-k: avoid sorting the vocabulary. Top-p and min-p both keep
+		// a best-first prefix, and min-p's threshold depends only on the top
+		// logit, so min-p goes first as a filter and top-p then selects its
+		// prefix by mass without ordering it; intersecting two prefixes does
+		// not depend on the order they are taken in.
+		var z float64
+		c, z = s.collect(logits, minP, topP)
+		if topP {
+			c = nucleus(c, z, s.p.TopP)
+		}
 	}
 	return c, s.temper(c)
 }
@@ -270,7 +276,7 @@ func clean(v float32) float32 {
 func (s *Sampler) topK(logits []float32, k int) []candidate {
 	h := s.cands[:0]
 	for i := range k {
-		h = append(h, candidate{int32(i), clean(logits[i])})
+		h = append(h, candidate{id: int32(i), logit: clean(logits[i])})
 	}
 	for i := k/2 - 1; i >= 0; i-- {
 		siftDown(h, i)
@@ -280,7 +286,7 @@ func (s *Sampler) topK(logits []float32, k int) []candidate {
 	// only strictly larger logits get in (NaN compares false and stays out).
 	i := k
 	push := func(i int, v float32) {
-		h[0] = candidate{int32(i), v}
+		h[0] = candidate{id: int32(i), logit: v}
 		siftDown(h, 0)
 		root = h[0].logit
 	}
@@ -321,49 +327,96 @@ func siftDown(h []candidate, i int) {
 	}
 }
 
-// all makes every token a candidate, sorted only when top-p needs the order.
-func (s *Sampler) all(logits []float32, sorted bool) []candidate {
-	c := s.cands[:0]
-	for i, v := range logits {
-		c = append(c, candidate{int32(i), clean(v)})
+// collect makes candidates of every token that passes min-p (all but NaN
+// when min-p is off), unsorted. With wantZ it also sets their un-tempered
+// weights and returns the softmax normaliser over the whole vocabulary,
+// which top-p needs even for tokens min-p dropped.
+func (s *Sampler) collect(logits []float32, minP, wantZ bool) ([]candidate, float64) {
+	mx := clean(logits[argmax(logits)])
+	thr := math.Inf(-1)
+	if minP {
+		thr = minPThreshold(mx, s.p.MinP)
 	}
-	if sorted {
-		slices.SortFunc(c, better)
-	}
-	s.cands = c
-	return c
-}
-
-// minPAll is the no-top-k path when min-p is on. Top-p and min-p both keep a
-// best-first prefix, and min-p's threshold depends only on the top logit, so
-// min-p can be applied first; only its survivors need sorting. Top-p still
-// needs the mass of every token, returned as the normaliser z (when wanted).
-func (s *Sampler) minPAll(logits []float32, wantZ bool) ([]candidate, float64) {
-	mx := float32(math.Inf(-1))
-	for _, v := range logits {
-		if v > mx {
-			mx = v
-		}
-	}
-	thr := minPThreshold(mx, s.p.MinP)
 	c := s.cands[:0]
 	var z float64
 	for i, v := range logits {
+		var w float64
+		if wantZ {
+			w = weight(v, mx, 1)
+			z += w
+		}
 		// v == mx keeps the top token even when MinP > 1 puts thr above it;
 		// NaN fails both tests.
 		if float64(v) >= thr || v == mx {
-			c = append(c, candidate{int32(i), v})
-		}
-		if wantZ {
-			z += weight(v, mx, 1)
+			c = append(c, candidate{int32(i), v, w})
 		}
 	}
 	if len(c) == 0 {
-		c = append(c, candidate{int32(argmax(logits)), clean(mx)}) // all NaN
+		c = append(c, candidate{0, mx, 1}) // all NaN: any answer is as good
+		z = 1
 	}
-	slices.SortFunc(c, better)
 	s.cands = c
 	return c, z
+}
+
+// nucleus returns the top-p set of c, the tokens of the shortest best-first
+// prefix whose weight reaches p*z (at least one), by quickselect on mass:
+// expected linear time where sorting 100k candidates costs milliseconds.
+// c is reordered; the result is not sorted.
+func nucleus(c []candidate, z float64, p float32) []candidate {
+	target := float64(p) * z
+	var acc float64 // weight of c[:lo], all in the set and short of target
+	lo, hi := 0, len(c)
+	for hi-lo > 16 {
+		j, left := partition(c, lo, hi)
+		switch {
+		case j > lo && acc+left >= target: // the cut falls before the pivot
+			hi = j
+		case acc+left+c[j].w >= target: // at the pivot
+			return c[:j+1]
+		default:
+			acc += left + c[j].w
+			lo = j + 1
+		}
+	}
+	slices.SortFunc(c[lo:hi], better)
+	for i := lo; i < hi; i++ {
+		acc += c[i].w
+		if acc >= target {
+			return c[:i+1]
+		}
+	}
+	return c[:hi] // only reachable by rounding: keep what was bracketed
+}
+
+// partition splits c[lo:hi] around a median-of-three pivot into better
+// (c[lo:j]), pivot (c[j]) and worse, returning j and the weight of the better
+// part. better is a total order (ids break ties), so equal logits cannot
+// degrade it.
+func partition(c []candidate, lo, hi int) (int, float64) {
+	mid, last := lo+(hi-lo)/2, hi-1
+	if better(c[mid], c[lo]) < 0 {
+		c[mid], c[lo] = c[lo], c[mid]
+	}
+	if better(c[last], c[lo]) < 0 {
+		c[last], c[lo] = c[lo], c[last]
+	}
+	if better(c[last], c[mid]) < 0 {
+		c[last], c[mid] = c[mid], c[last]
+	}
+	c[mid], c[last] = c[last], c[mid]
+	pv := c[last]
+	j := lo
+	var left float64
+	for i := lo; i < last; i++ {
+		if better(c[i], pv) < 0 {
+			left += c[i].w
+			c[i], c[j] = c[j], c[i]
+			j++
+		}
+	}
+	c[j], c[last] = c[last], c[j]
+	return j, left
 }
 
 // minPThreshold is the lowest logit min-p keeps: p >= minP*pmax is
@@ -389,14 +442,12 @@ func weight(l, mx float32, invT float64) float64 {
 }
 
 // topPCut keeps the shortest prefix of the best-first candidates whose
-// probability reaches p (at least one). z is the softmax normaliser, or 0 to
-// take it over c.
-func topPCut(c []candidate, z float64, p float32) []candidate {
+// probability (softmax over c) reaches p, at least one.
+func topPCut(c []candidate, p float32) []candidate {
 	mx := c[0].logit
-	if z == 0 {
-		for _, x := range c {
-			z += weight(x.logit, mx, 1)
-		}
+	var z float64
+	for _, x := range c {
+		z += weight(x.logit, mx, 1)
 	}
 	target := float64(p) * z
 	var cum float64
