@@ -84,8 +84,8 @@ type Sampler struct {
 	w     []float64   // final unnormalised weights of cands
 }
 
-// seedStream is the PCG stream selector; any fixed odd-looking constant works,
-// it only has to be the same on every run so that a seed replays.
+// seedStream fills the second half of PCG's 128-bit state; any constant
+// works, it only has to stay fixed so that a seed replays.
 const seedStream = 0x9e3779b97f4a7c15
 
 // New returns a Sampler for p with an empty history and the RNG seeded from
