@@ -202,16 +202,46 @@ func checkPipeline(tj *hfTokenizerJSON) error {
 	if n := strings.TrimSpace(string(tj.Normalizer)); n != "" && n != "null" {
 		return fmt.Errorf("normalizer: %s is not supported (byte-level BPE has none)", clip(n))
 	}
-	var pre struct {
-		Type           string `json:"type"`
-		AddPrefixSpace bool   `json:"add_prefix_space"`
-		UseRegex       *bool  `json:"use_regex"`
-	}
-	if err := json.Unmarshal(tj.PreTokenizer, &pre); err != nil || pre.Type != "ByteLevel" ||
-		pre.AddPrefixSpace || (pre.UseRegex != nil && !*pre.UseRegex) {
+	if !gpt2PreTokenizer(tj.PreTokenizer) {
 		return fmt.Errorf("pre_tokenizer: %s is not supported; want ByteLevel with the GPT-2 pattern and no prefix space", clip(string(tj.PreTokenizer)))
 	}
 	return nil
+}
+
+// gpt2Pattern is the split pattern of GPT-2 and EXAONE 4 (see pretokenize.go).
+const gpt2Pattern = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
+
+// gpt2PreTokenizer accepts the two spellings of the GPT-2 pre-tokenizer:
+// ByteLevel with its built-in regex, or a Sequence of a Split on the same
+// pattern and a regex-less ByteLevel. Neither may add a prefix space.
+func gpt2PreTokenizer(raw json.RawMessage) bool {
+	type preTok struct {
+		Type           string `json:"type"`
+		AddPrefixSpace bool   `json:"add_prefix_space"`
+		UseRegex       *bool  `json:"use_regex"`
+		Pattern        struct {
+			Regex string `json:"Regex"`
+		} `json:"pattern"`
+		Behavior      string   `json:"behavior"`
+		Invert        bool     `json:"invert"`
+		PreTokenizers []preTok `json:"pretokenizers"`
+	}
+	var p preTok
+	if json.Unmarshal(raw, &p) != nil {
+		return false
+	}
+	switch p.Type {
+	case "ByteLevel":
+		return !p.AddPrefixSpace && (p.UseRegex == nil || *p.UseRegex)
+	case "Sequence":
+		if len(p.PreTokenizers) != 2 {
+			return false
+		}
+		sp, bl := p.PreTokenizers[0], p.PreTokenizers[1]
+		return sp.Type == "Split" && sp.Pattern.Regex == gpt2Pattern && sp.Behavior == "Isolated" && !sp.Invert &&
+			bl.Type == "ByteLevel" && !bl.AddPrefixSpace && bl.UseRegex != nil && !*bl.UseRegex
+	}
+	return false
 }
 
 func clip(s string) string {

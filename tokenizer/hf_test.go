@@ -98,3 +98,22 @@ func TestReadHFSources(t *testing.T) {
 		t.Errorf("token 15 (%q) has type %d, want normal", dirV.Tokens[15], dirV.Types[15])
 	}
 }
+
+func TestPreTokenizerSpellings(t *testing.T) {
+	seq := `{"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"}, "behavior": "Isolated", "invert": false}, {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}]}`
+	for _, c := range []struct {
+		json string
+		ok   bool
+	}{
+		{`{"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}`, true},
+		{seq, true},
+		{strings.Replace(seq, `?\\p{N}+`, `?\\p{N}{1,3}`, 1), false}, // a different split (Llama 3 style)
+		{strings.Replace(seq, `"use_regex": false`, `"use_regex": true`, 1), false},
+		{`{"type": "Metaspace"}`, false},
+		{`null`, false},
+	} {
+		if got := gpt2PreTokenizer([]byte(c.json)); got != c.ok {
+			t.Errorf("gpt2PreTokenizer(%s) = %v, want %v", c.json, got, c.ok)
+		}
+	}
+}

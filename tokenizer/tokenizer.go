@@ -10,6 +10,11 @@
 // merged by BPE rank. Text is any byte string: invalid UTF-8 is encoded byte
 // by byte, and Decode(Encode(s)) == s always holds.
 //
+// Limits: only byte-level BPE with the GPT-2 split (what EXAONE 4 uses);
+// other tokenizer.json pipelines are refused with an error. The lstrip,
+// rstrip and single_word options of added tokens are not applied (GGUF
+// cannot carry them, and EXAONE's added tokens do not set them).
+//
 // A Tokenizer is safe for concurrent use.
 package tokenizer
 
