@@ -9,11 +9,13 @@ func archKernels() []*kernels {
 	var ks []*kernels
 	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.AVX512VNNI, cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
 		ks = append(ks, simdKernels(lowKernels{
-			name:    "avx512",
-			dotQ8:   dotQ8AVX512,
-			dotQ4:   dotQ4AVX512,
-			gemv4Q8: gemv4Q8AVX512,
-			gemv4Q4: gemv4Q4AVX512,
+			name: "avx512",
+			// A single row gains nothing from preparing x: the AVX2 dot is
+			// used there.
+			dotQ8:   dotQ8AVX2,
+			dotQ4:   dotQ4AVX2,
+			gemvQ8P: gemvQ8VNNI,
+			gemvQ4P: gemvQ4VNNI,
 			dotF32:  dotF32AVX2,
 			axpyF32: axpyF32AVX2,
 			dotBF16: dotBF16AVX2,
@@ -76,3 +78,21 @@ func gemv4Q8AVX2(out *[4]float32, w *byte, stride int, x *byte, n int)
 //
 //go:noescape
 func gemv4Q4AVX2(out *[4]float32, w *byte, stride int, x *byte, n int)
+
+// gemvQ8VNNI does, for Q8_0 w and activations x prepared by prepX (shift 7),
+// rows a positive multiple of 4,
+//
+//	for i := 0; i < rows; i++ {
+//		out[i] = dot(w+i*stride, x, nb)
+//	}
+//
+// four rows at a time with VPDPBUSD on (w+128, x); w scales are looked up
+// in tab.
+//
+//go:noescape
+func gemvQ8VNNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32)
+
+// gemvQ4VNNI is gemvQ8VNNI for Q4_0 w (x prepared with shift 3).
+//
+//go:noescape
+func gemvQ4VNNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32)

@@ -48,6 +48,16 @@ GLOBL bias8<>(SB), RODATA|NOPTR, $8
 	VADDPS       X1, X0, X0; \
 	VMOVUPS      X0, (AX)
 
+// PREFETCH4 fetches, for each of the 4 rows at R8..R11 (stride DX), the
+// same column of the row 4 below: the data of the next 4-row call. Four
+// interleaved short streams defeat the hardware prefetchers (without this
+// a GEMV from DRAM ran at a quarter of the read bandwidth).
+#define PREFETCH4 \
+	PREFETCHT0 (R8)(DX*4); \
+	PREFETCHT0 (R9)(DX*4); \
+	PREFETCHT0 (R10)(DX*4); \
+	PREFETCHT0 (R11)(DX*4)
+
 // ---------------------------------------------------------------- AVX2
 
 // Q8_0 x Q8_0 on AVX2: both sides are sign-extended to int16 and multiplied
@@ -126,6 +136,7 @@ TEXT ·gemv4Q8AVX2(SB), NOSPLIT, $0-40
 	VXORPS Y3, Y3, Y3
 
 loop:
+	PREFETCH4
 	XQ8_AVX2
 	Q8ROW_AVX2(R8, Y0)
 	Q8ROW_AVX2(R9, Y1)
@@ -234,6 +245,7 @@ TEXT ·gemv4Q4AVX2(SB), NOSPLIT, $0-40
 	VXORPS Y3, Y3, Y3
 
 loop:
+	PREFETCH4
 	XQ4_AVX2
 	Q4ROW_AVX2(R8, Y0)
 	Q4ROW_AVX2(R9, Y1)
@@ -250,3 +262,142 @@ loop:
 	STORE4
 	VZEROUPPER
 	RET
+
+// ---------------------------------------------------------------- bandwidth
+
+// func readSweepAVX2(p *byte, n int) uint64
+TEXT ·readSweepAVX2(SB), NOSPLIT, $0-24
+	MOVQ  p+0(FP), SI
+	MOVQ  n+8(FP), CX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+
+loop:
+	VPADDQ (SI), Y0, Y0
+	VPADDQ 32(SI), Y1, Y1
+	VPADDQ 64(SI), Y2, Y2
+	VPADDQ 96(SI), Y3, Y3
+	VPADDQ 128(SI), Y0, Y0
+	VPADDQ 160(SI), Y1, Y1
+	VPADDQ 192(SI), Y2, Y2
+	VPADDQ 224(SI), Y3, Y3
+	ADDQ   $256, SI
+	SUBQ   $256, CX
+	JNZ    loop
+
+	VPADDQ       Y1, Y0, Y0
+	VPADDQ       Y3, Y2, Y2
+	VPADDQ       Y2, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDQ       X1, X0, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPADDQ       X1, X0, X0
+	VZEROUPPER
+	MOVQ         X0, ret+16(FP)
+	RET
+
+// ---------------------------------------------------------------- AVX-512 VNNI
+
+// The VNNI kernels walk groups of 4 rows against activations prepared by
+// prepX (72 bytes per block: values, lane corrections, f32 scale), so per
+// block and row only the weight side is processed: Q8_0 1 XOR, Q4_0 a shift
+// and an AND, then VPDPBUSD (on EVEX ymm: Zen 4 splits zmm into two 256-bit
+// halves anyway, and a block is 256 bits), a convert and two float ops.
+//
+// Registers: AX out, BX group base, DX stride, R8..R11 rows, R12 groups
+// left, R13 prepared x, R14 nb, R15 f16 table, DI x cursor, CX blocks left.
+// Y4 x values, Y5 lane corrections, Y6 dx, Y0..Y3 row accumulators.
+
+// SCALE_VNNI sets Y9 = f16tab[d of block at p] * dx.
+#define SCALE_VNNI(p) \
+	MOVWLZX      (p), SI; \
+	VBROADCASTSS (R15)(SI*4), Y9; \
+	VMULPS       Y6, Y9, Y9
+
+// Q8ROW_VNNI adds the Q8_0 row block at p into ACC (Y15 = 0x80 bytes).
+#define Q8ROW_VNNI(p, ACC) \
+	VPXOR       2(p), Y15, Y7; \
+	VMOVDQA     Y5, Y8; \
+	VPDPBUSD    Y4, Y7, Y8; \
+	VCVTDQ2PS   Y8, Y8; \
+	SCALE_VNNI(p); \
+	VFMADD231PS Y9, Y8, ACC
+
+// Q4ROW_VNNI adds the Q4_0 row block at p into ACC (Y13 = q4shift, Y14 =
+// 0x0f bytes): [16 bytes | same 16 bytes >> 4] & 0x0f are the 32 nibbles in
+// element order.
+#define Q4ROW_VNNI(p, ACC) \
+	VBROADCASTI128 2(p), Y7; \
+	VPSRLVQ        Y13, Y7, Y7; \
+	VPAND          Y14, Y7, Y7; \
+	VMOVDQA        Y5, Y8; \
+	VPDPBUSD       Y4, Y7, Y8; \
+	VCVTDQ2PS      Y8, Y8; \
+	SCALE_VNNI(p); \
+	VFMADD231PS    Y9, Y8, ACC
+
+// GEMV_VNNI is the body of gemvQ8VNNI/gemvQ4VNNI: ROW is the row macro and
+// WB the weight block size.
+#define GEMV_VNNI(ROW, WB) \
+	SHRQ   $2, R12; \
+	VMOVDQU q4shift<>(SB), Y13; \
+	VPBROADCASTQ nib<>(SB), Y14; \
+	VPBROADCASTQ bias8<>(SB), Y15; \
+group: \
+	MOVQ   BX, R8; \
+	LEAQ   (BX)(DX*1), R9; \
+	LEAQ   (BX)(DX*2), R10; \
+	LEAQ   (R9)(DX*2), R11; \
+	MOVQ   R13, DI; \
+	MOVQ   R14, CX; \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+block: \
+	PREFETCH4; \
+	VMOVDQU      (DI), Y4; \
+	VMOVDQU      32(DI), Y5; \
+	VBROADCASTSS 64(DI), Y6; \
+	ROW(R8, Y0); \
+	ROW(R9, Y1); \
+	ROW(R10, Y2); \
+	ROW(R11, Y3); \
+	ADDQ   $WB, R8; \
+	ADDQ   $WB, R9; \
+	ADDQ   $WB, R10; \
+	ADDQ   $WB, R11; \
+	ADDQ   $72, DI; \
+	DECQ   CX; \
+	JNZ    block; \
+	STORE4; \
+	ADDQ   $16, AX; \
+	LEAQ   (BX)(DX*4), BX; \
+	DECQ   R12; \
+	JNZ    group; \
+	VZEROUPPER; \
+	RET
+
+// func gemvQ8VNNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
+TEXT ·gemvQ8VNNI(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R12
+	MOVQ xp+32(FP), R13
+	MOVQ nb+40(FP), R14
+	MOVQ tab+48(FP), R15
+	GEMV_VNNI(Q8ROW_VNNI, 34)
+
+// func gemvQ4VNNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
+TEXT ·gemvQ4VNNI(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R12
+	MOVQ xp+32(FP), R13
+	MOVQ nb+40(FP), R14
+	MOVQ tab+48(FP), R15
+	GEMV_VNNI(Q4ROW_VNNI, 18)

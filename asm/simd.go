@@ -19,6 +19,11 @@ type lowKernels struct {
 	dotQ8, dotQ4 func(w, x *byte, n int) float32
 	// out[i] = dot(w + i*stride, x) for i < 4, over n blocks; n <= maxBlocks.
 	gemv4Q8, gemv4Q4 func(out *[4]float32, w *byte, stride int, x *byte, n int)
+	// Optional multi-row kernels on prepared activations (see prepX):
+	// out[i] = dot(w + i*stride, x, nb) for i < rows, rows a positive
+	// multiple of 4, rows*nb <= maxWork, nb <= maxBlocks. When set they
+	// replace gemv4Q8/gemv4Q4 (which may then be nil).
+	gemvQ8P, gemvQ4P func(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32)
 	// n is a positive multiple of f32Step and at most maxF32.
 	dotF32  func(a, b *float32, n int) float32
 	axpyF32 func(alpha float32, x, y *float32, n int)
@@ -65,6 +70,22 @@ func simdKernels(lk lowKernels) *kernels {
 		axpyF32: g.axpyF32,
 		dotBF16: g.dotBF16,
 		dotF16:  g.dotF16,
+	}
+	if lk.gemvQ8P != nil {
+		k.gemvQ8 = func(out []float32, w, x []byte) {
+			gemvP(lk.gemvQ8P, lk.dotQ8, quant.DotQ8_0, out, w, x, q8Bytes, 7)
+		}
+		k.gemmQ8 = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+			gemmP(lk.gemvQ8P, lk.dotQ8, quant.DotQ8_0, out, ldo, w, nrows, x, nx, q8Bytes, 7)
+		}
+	}
+	if lk.gemvQ4P != nil {
+		k.gemvQ4 = func(out []float32, w, x []byte) {
+			gemvP(lk.gemvQ4P, lk.dotQ4, quant.DotQ4_0, out, w, x, q4Bytes, 3)
+		}
+		k.gemmQ4 = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+			gemmP(lk.gemvQ4P, lk.dotQ4, quant.DotQ4_0, out, ldo, w, nrows, x, nx, q4Bytes, 3)
+		}
 	}
 	if lk.dotF32 != nil {
 		k.dotF32 = func(a, b []float32) float32 {
