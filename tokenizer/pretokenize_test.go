@@ -56,3 +56,20 @@ func TestSplitPattern(t *testing.T) {
 		}
 	}
 }
+
+func TestByteLevel(t *testing.T) {
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	enc := ByteLevelEncode(all)
+	if got := ByteLevelDecode(enc); !slices.Equal(got, all) {
+		t.Errorf("byte-level round trip of all bytes failed: %q", got)
+	}
+	// GPT-2's well-known forms: space Ġ, newline Ċ, tab ĉ, NBSP ł, soft hyphen Ń.
+	for b, want := range map[byte]rune{' ': 'Ġ', '\n': 'Ċ', '\t': 'ĉ', 0xa0: 'ł', 0xad: 'Ń', 'a': 'a', 0xe9: 'é'} {
+		if got := ByteLevelEncode([]byte{b}); got != string(want) {
+			t.Errorf("ByteLevelEncode(%#x) = %q, want %q", b, got, want)
+		}
+	}
+}

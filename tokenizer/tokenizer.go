@@ -108,17 +108,19 @@ func New(v *HFVocab, source string) (*Tokenizer, error) {
 			typ = v.Types[id]
 		}
 		t.types[id] = typ
-		if _, dup := t.vocab[tok]; !dup {
+		// On a repeated text the first id wins, except that an added
+		// token wins over a normal one: TokenID("[|endofturn|]") must
+		// give the control token.
+		if prev, dup := t.vocab[tok]; !dup || (isAdded(typ) && !isAdded(t.types[prev])) {
 			t.vocab[tok] = id
 		}
-		switch typ {
-		case TypeControl, TypeUserDefined:
+		if isAdded(typ) {
 			// Added tokens are stored verbatim, not in byte-level form.
 			t.pieces[id] = []byte(tok)
 			if tok != "" {
 				addedList = append(addedList, addedToken{tok, id, typ == TypeControl})
 			}
-		default:
+		} else {
 			t.pieces[id] = ByteLevelDecode(tok)
 		}
 	}
@@ -151,6 +153,8 @@ func New(v *HFVocab, source string) (*Tokenizer, error) {
 	}
 	return t, nil
 }
+
+func isAdded(typ int32) bool { return typ == TypeControl || typ == TypeUserDefined }
 
 // Encode returns the token ids of text, without BOS. With parseSpecial,
 // control tokens written in the text (e.g. "[|endofturn|]") become their ids;
