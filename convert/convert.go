@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/exaone-go/exaone/convert/safetensors"
@@ -369,7 +370,7 @@ func write(w *gguf.Writer, h *HParams, v *tokenizer.HFVocab, plan []planned, p P
 			} else if raw, err = t.file.ReadFloat32At(t.info, r0*rowLen, buf, raw); err != nil {
 				return fmt.Errorf("convert: %w", err)
 			}
-			if err := quant.Quantize(t.typ, out[r0*rowBytes:r1*rowBytes], buf); err != nil {
+			if err := quantizeRows(t.typ, out[r0*rowBytes:r1*rowBytes], buf, r1-r0, rowLen, rowBytes); err != nil {
 				return fmt.Errorf("convert: tensor %s: %w", t.name, err)
 			}
 			done += cnt * t.bytes / n
@@ -382,4 +383,31 @@ func write(w *gguf.Writer, h *HParams, v *tokenizer.HFVocab, plan []planned, p P
 		}
 	}
 	return nil
+}
+
+// quantizeRows quantizes rows of rowLen values into dst, spreading the rows
+// over the CPUs: K-quant search is slow and rows are independent, so the
+// bytes are the same as from a single goroutine.
+func quantizeRows(t quant.Type, dst []byte, src []float32, rows, rowLen, rowBytes int64) error {
+	workers := int64(runtime.GOMAXPROCS(0))
+	if t == quant.F32 || t == quant.F16 || t == quant.BF16 || rows < 2*workers {
+		return quant.Quantize(t, dst, src)
+	}
+	per := (rows + workers - 1) / workers
+	errs := make(chan error, workers)
+	n := 0
+	for r0 := int64(0); r0 < rows; r0 += per {
+		r1 := min(r0+per, rows)
+		n++
+		go func() {
+			errs <- quant.Quantize(t, dst[r0*rowBytes:r1*rowBytes], src[r0*rowLen:r1*rowLen])
+		}()
+	}
+	var first error
+	for range n {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
