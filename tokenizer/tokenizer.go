@@ -20,9 +20,11 @@ package tokenizer
 
 import (
 	"fmt"
+	"hash/maphash"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Token types, as in GGUF's tokenizer.ggml.token_type.
@@ -52,9 +54,17 @@ type Tokenizer struct {
 	addBOS             bool
 	template           string
 
-	mu        sync.Mutex
-	cache     map[string][]int32
+	// cache maps recent words to their ids: a direct-mapped table of
+	// atomic pointers, so concurrent Encodes share it without locks and
+	// its size is bounded (a colliding word just replaces the entry).
+	cache     []atomic.Pointer[cacheEntry]
+	seed      maphash.Seed
 	scratches sync.Pool
+}
+
+type cacheEntry struct {
+	word string
+	ids  []int32
 }
 
 type addedToken struct {
@@ -64,8 +74,8 @@ type addedToken struct {
 }
 
 const (
-	maxCacheEntries = 1 << 16
-	maxCachedWord   = 64
+	cacheSlots    = 1 << 15 // power of two
+	maxCachedWord = 64
 )
 
 // New builds a tokenizer from a vocabulary, whatever file it came from.
@@ -90,7 +100,8 @@ func New(v *HFVocab, source string) (*Tokenizer, error) {
 		unk:      v.UNK,
 		addBOS:   v.AddBOS,
 		template: v.ChatTemplate,
-		cache:    make(map[string][]int32),
+		cache:    make([]atomic.Pointer[cacheEntry], cacheSlots),
+		seed:     maphash.MakeSeed(),
 	}
 	t.scratches.New = func() any { return new(bpeScratch) }
 	for _, sp := range []struct {
@@ -203,27 +214,20 @@ func (t *Tokenizer) encodeWord(w string, sc *bpeScratch, out []int) []int {
 	if len(w) > maxCachedWord {
 		return t.bpe(w, sc, out)
 	}
-	t.mu.Lock()
-	ids, ok := t.cache[w]
-	t.mu.Unlock()
-	if ok {
-		for _, id := range ids {
+	slot := &t.cache[maphash.String(t.seed, w)&(cacheSlots-1)]
+	if e := slot.Load(); e != nil && e.word == w {
+		for _, id := range e.ids {
 			out = append(out, int(id))
 		}
 		return out
 	}
 	n := len(out)
 	out = t.bpe(w, sc, out)
-	ids = make([]int32, len(out)-n)
+	ids := make([]int32, len(out)-n)
 	for i, id := range out[n:] {
 		ids[i] = int32(id)
 	}
-	t.mu.Lock()
-	if len(t.cache) >= maxCacheEntries {
-		clear(t.cache) // crude bound; real text refills the hot words fast
-	}
-	t.cache[strings.Clone(w)] = ids
-	t.mu.Unlock()
+	slot.Store(&cacheEntry{word: strings.Clone(w), ids: ids})
 	return out
 }
 
