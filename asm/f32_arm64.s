@@ -1,0 +1,126 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// fcvtl Vd.4S, Vn.4H (and fcvtl2 from the upper 4 halves) widen f16 to f32
+// exactly; the Go assembler has no mnemonic for them:
+//
+//	fcvtl  0x0E217800 | n<<5 | d
+//	fcvtl2 0x4E217800 | n<<5 | d
+#define FCVTL(d, n) WORD $(0x0E217800 | ((n)<<5) | (d))
+#define FCVTL2(d, n) WORD $(0x4E217800 | ((n)<<5) | (d))
+
+// REDUCE4 sums the float lanes of V0..V3 into F0. There is no vector FADD
+// mnemonic either; adding through VFMLA with 1.0 is exact per product (x*1
+// is x) and rounds once per add, like an add.
+#define REDUCE4 \
+	FMOVS $1.0, F31; \
+	VDUP  V31.S[0], V31.S4; \
+	VFMLA V31.S4, V1.S4, V0.S4; \
+	VFMLA V31.S4, V2.S4, V0.S4; \
+	VFMLA V31.S4, V3.S4, V0.S4; \
+	VDUP  V0.S[1], V1.S4; \
+	VDUP  V0.S[2], V2.S4; \
+	VDUP  V0.S[3], V3.S4; \
+	FADDS F1, F0, F0; \
+	FADDS F3, F2, F2; \
+	FADDS F2, F0, F0
+
+#define ZERO4 \
+	VEOR V0.B16, V0.B16, V0.B16; \
+	VEOR V1.B16, V1.B16, V1.B16; \
+	VEOR V2.B16, V2.B16, V2.B16; \
+	VEOR V3.B16, V3.B16, V3.B16
+
+// func dotF32NEON(a, b *float32, n int) float32
+TEXT ·dotF32NEON(SB), NOSPLIT, $0-28
+	MOVD a+0(FP), R0
+	MOVD b+8(FP), R1
+	MOVD n+16(FP), R2
+	ZERO4
+
+loop:
+	VLD1.P 64(R0), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R1), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VFMLA  V8.S4, V4.S4, V0.S4
+	VFMLA  V9.S4, V5.S4, V1.S4
+	VFMLA  V10.S4, V6.S4, V2.S4
+	VFMLA  V11.S4, V7.S4, V3.S4
+	SUBS   $16, R2
+	BNE    loop
+
+	REDUCE4
+	FMOVS F0, ret+24(FP)
+	RET
+
+// func axpyF32NEON(alpha float32, x, y *float32, n int)
+TEXT ·axpyF32NEON(SB), NOSPLIT, $0-32
+	FMOVS alpha+0(FP), F31
+	VDUP  V31.S[0], V31.S4
+	MOVD  x+8(FP), R0
+	MOVD  y+16(FP), R1
+	MOVD  n+24(FP), R2
+
+loop:
+	VLD1.P 64(R0), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1   (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VFMLA  V31.S4, V4.S4, V0.S4
+	VFMLA  V31.S4, V5.S4, V1.S4
+	VFMLA  V31.S4, V6.S4, V2.S4
+	VFMLA  V31.S4, V7.S4, V3.S4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R1)
+	SUBS   $16, R2
+	BNE    loop
+	RET
+
+// func dotBF16NEON(w *uint16, x *float32, n int) float32
+TEXT ·dotBF16NEON(SB), NOSPLIT, $0-28
+	MOVD w+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD n+16(FP), R2
+	ZERO4
+	VEOR V30.B16, V30.B16, V30.B16
+
+loop:
+	// bf16 is the top half of an f32: interleave with zero halves.
+	VLD1.P 32(R0), [V12.H8, V13.H8]
+	VZIP1  V12.H8, V30.H8, V4.H8
+	VZIP2  V12.H8, V30.H8, V5.H8
+	VZIP1  V13.H8, V30.H8, V6.H8
+	VZIP2  V13.H8, V30.H8, V7.H8
+	VLD1.P 64(R1), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VFMLA  V8.S4, V4.S4, V0.S4
+	VFMLA  V9.S4, V5.S4, V1.S4
+	VFMLA  V10.S4, V6.S4, V2.S4
+	VFMLA  V11.S4, V7.S4, V3.S4
+	SUBS   $16, R2
+	BNE    loop
+
+	REDUCE4
+	FMOVS F0, ret+24(FP)
+	RET
+
+// func dotF16NEON(w *uint16, x *float32, n int) float32
+TEXT ·dotF16NEON(SB), NOSPLIT, $0-28
+	MOVD w+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD n+16(FP), R2
+	ZERO4
+
+loop:
+	VLD1.P 32(R0), [V12.H8, V13.H8]
+	FCVTL(4, 12)
+	FCVTL2(5, 12)
+	FCVTL(6, 13)
+	FCVTL2(7, 13)
+	VLD1.P 64(R1), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VFMLA  V8.S4, V4.S4, V0.S4
+	VFMLA  V9.S4, V5.S4, V1.S4
+	VFMLA  V10.S4, V6.S4, V2.S4
+	VFMLA  V11.S4, V7.S4, V3.S4
+	SUBS   $16, R2
+	BNE    loop
+
+	REDUCE4
+	FMOVS F0, ret+24(FP)
+	RET
