@@ -8,7 +8,8 @@
 // Encoding: added tokens written in the text are matched first (leftmost,
 // then longest), the rest is split by the GPT-2 pattern and each piece is
 // merged by BPE rank. Text is any byte string: invalid UTF-8 is encoded byte
-// by byte, and Decode(Encode(s)) == s always holds.
+// by byte, and Decode(Encode(s)) == s holds for every s (given a vocabulary
+// with all 256 byte tokens, as byte-level BPE has).
 //
 // Limits: only byte-level BPE with the GPT-2 split (what EXAONE 4 uses);
 // other tokenizer.json pipelines are refused with an error. The lstrip,
