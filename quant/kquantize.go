@@ -17,11 +17,13 @@ import (
 //     integer scale and re-rounding the values with each, since that last
 //     rounding is where most of the error of small sub-blocks comes from.
 
+// Candidate scales of the sweeps: range/(nmax + lo + delta*i), i = 0..steps
+// (fitMin) and max/(nmax + lo + delta*i) (fitSym). Ranges were tuned on
+// tiny-global-kjv against llama-quantize's per-tensor error.
 const (
-	sweepSteps = 20   // candidate scales per sub-block
-	sweepLo    = -1.0 // first candidate: range/(nmax + sweepLo)
-	sweepDelta = 0.1
-	refineIter = 3 // re-round/re-fit rounds on the best candidate
+	minSteps, minLo, minDelta = 16, -2.0, 0.25
+	symSteps, symLo, symDelta = 24, -6.0, 0.5
+	refineIter                = 3 // re-round/re-fit rounds on the best candidate
 )
 
 // roundClamp rounds v to the nearest integer (ties away from zero are fine
@@ -34,6 +36,13 @@ func roundClamp(v float32, lo, hi int32) int32 {
 		return hi
 	}
 	return int32(v + 0.5)
+}
+
+// level is roundClamp(v, 0, hi) without branches, for the hot loops: v is
+// non-negative up to rounding there except for NaN/Inf input, and any
+// out-of-range conversion result is clamped.
+func level(v float32, hi int32) int32 {
+	return min(max(int32(float32(v+0.5)), 0), hi)
 }
 
 // fitMin finds scale >= 0 and mn >= 0 so that x ~ scale*L - mn with L in
@@ -58,14 +67,16 @@ func fitMin(x []float32, nmax int32, L []uint8) (scale, mn float32) {
 	bestErr := math.Inf(1)
 	fit := func(s, o float64) (float64, float64, float64, bool) {
 		// Round with (s, o), then least-squares fit x ~ s'L + o', o' <= 0.
-		is := 1 / s
-		var sl, sl2, sxl float64
+		is, of := float32(1/s), float32(o)
+		var isl, isl2 int32
+		var sxl float64
 		for _, v := range x {
-			l := float64(roundClamp(float32((float64(v)-o)*is), 0, nmax))
-			sl += l
-			sl2 += l * l
-			sxl += l * float64(v)
+			l := level(float32(v-of)*is, nmax)
+			isl += l
+			isl2 += l * l
+			sxl += float64(l) * float64(v)
 		}
+		sl, sl2 := float64(isl), float64(isl2)
 		D := n*sl2 - sl*sl
 		if !(D > 0) {
 			return 0, 0, 0, false
@@ -82,8 +93,8 @@ func fitMin(x []float32, nmax int32, L []uint8) (scale, mn float32) {
 		e := sx2 - 2*s2*sxl - 2*o2*sx + s2*s2*sl2 + 2*s2*o2*sl + n*o2*o2
 		return s2, o2, e, true
 	}
-	for i := 0; i <= sweepSteps; i++ {
-		s := float64(hi-lo) / (float64(nmax) + sweepLo + sweepDelta*float64(i))
+	for i := 0; i <= minSteps; i++ {
+		s := float64(hi-lo) / (float64(nmax) + minLo + minDelta*float64(i))
 		if s2, o2, e, ok := fit(s, float64(lo)); ok && e < bestErr {
 			bestS, bestO, bestErr = s2, o2, e
 		}
@@ -95,9 +106,9 @@ func fitMin(x []float32, nmax int32, L []uint8) (scale, mn float32) {
 		}
 		bestS, bestO, bestErr = s2, o2, e
 	}
-	is := 1 / bestS
+	is, of := float32(1/bestS), float32(bestO)
 	for i, v := range x {
-		L[i] = uint8(roundClamp(float32((float64(v)-bestO)*is), 0, nmax))
+		L[i] = uint8(level(float32(v-of)*is, nmax))
 	}
 	return float32(bestS), float32(-bestO)
 }
@@ -105,18 +116,18 @@ func fitMin(x []float32, nmax int32, L []uint8) (scale, mn float32) {
 // requantMin rounds x with scale ds and offset -dm into L and returns the
 // squared error.
 func requantMin(x []float32, ds, dm float32, nmax int32, L []uint8) float64 {
-	var e float64
+	var e float32
 	var is float32
 	if ds != 0 {
 		is = 1 / ds
 	}
 	for i, v := range x {
-		l := roundClamp(float32(v+dm)*is, 0, nmax)
+		l := level(float32(v+dm)*is, nmax)
 		L[i] = uint8(l)
-		r := float64(float32(ds*float32(l))-dm) - float64(v)
-		e += r * r
+		r := float32(float32(ds*float32(l))-dm) - v
+		e += float32(r * r)
 	}
-	return e
+	return float64(e)
 }
 
 // quantizeMinK quantizes one super-block for Q4_K (nmax 15) or Q5_K (31).
@@ -130,7 +141,51 @@ func quantizeMinK(x []float32, nmax int32, L *[QK_K]uint8) (d, dmin uint16, sc, 
 	}
 	d = F32ToF16(maxS / 63)
 	dmin = F32ToF16(maxM / 63)
-	df, dmf := F16ToF32(d), F16ToF32(dmin)
+	best := assignMinK(x, nmax, &scales, &mins, F16ToF32(d), F16ToF32(dmin), L, &sc, &m)
+	// Refit d and dmin by least squares to the chosen integers
+	// (x ~ d*sc*q - dmin*m), then re-choose the integers with them; keep
+	// the result only if the error drops.
+	var L2 [QK_K]uint8
+	var sc2, m2 [8]uint8
+	for range 2 {
+		var uu, uv, vv, xu, xv float64
+		for i, v := range x {
+			u := float64(sc[i/32]) * float64(L[i])
+			w := float64(m[i/32])
+			uu += u * u
+			uv += u * w
+			vv += w * w
+			xu += float64(v) * u
+			xv += float64(v) * w
+		}
+		// Minimize sum (d u - e w - x)^2: d uu - e uv = xu, d uv - e vv = xv.
+		var nd, ne float64
+		if det := uv*uv - uu*vv; det != 0 {
+			nd = (uv*xv - vv*xu) / det
+			ne = (uu*xv - uv*xu) / det
+		} else if uu > 0 {
+			nd = xu / uu
+		}
+		if !(nd > 0) || !(ne >= 0) {
+			break
+		}
+		d2, dm2 := F32ToF16(float32(nd)), F32ToF16(float32(ne))
+		if d2 == d && dm2 == dmin {
+			break
+		}
+		e := assignMinK(x, nmax, &scales, &mins, F16ToF32(d2), F16ToF32(dm2), &L2, &sc2, &m2)
+		if !(e < best) {
+			break
+		}
+		best, d, dmin, sc, m, *L = e, d2, dm2, sc2, m2, L2
+	}
+	return d, dmin, sc, m
+}
+
+// assignMinK chooses the 6-bit scale and min of each sub-block for the
+// super-block scales df and dmf, trying the neighbours of the rounded ideal
+// values, fills L and returns the total squared error.
+func assignMinK(x []float32, nmax int32, scales, mins *[8]float32, df, dmf float32, L *[QK_K]uint8, sc, m *[8]uint8) float64 {
 	var idf, idmf float32
 	if df != 0 {
 		idf = 1 / df
@@ -139,6 +194,7 @@ func quantizeMinK(x []float32, nmax int32, L *[QK_K]uint8) (d, dmin uint16, sc, 
 		idmf = 1 / dmf
 	}
 	var tmp [32]uint8
+	var total float64
 	for j := range 8 {
 		xs := x[32*j : 32*j+32]
 		rs := roundClamp(scales[j]*idf, 0, 63)
@@ -156,10 +212,11 @@ func quantizeMinK(x []float32, nmax int32, L *[QK_K]uint8) (d, dmin uint16, sc, 
 		}
 		if !(best < math.Inf(1)) { // NaN input: keep the block well-formed
 			sc[j], m[j] = uint8(rs), uint8(rm)
-			requantMin(xs, df*float32(rs), dmf*float32(rm), nmax, L[32*j:32*j+32])
+			best = requantMin(xs, df*float32(rs), dmf*float32(rm), nmax, L[32*j:32*j+32])
 		}
+		total += best
 	}
-	return d, dmin, sc, m
+	return total
 }
 
 // QuantizeQ4_K quantizes weights into Q4_K blocks with the search above.
@@ -214,20 +271,24 @@ func fitSym(x []float32, nmax int32, L []int8) float32 {
 	// For a given rounding the best scale is sxl/sl2 with error
 	// sx2 - sxl^2/sl2, so maximize sxl^2/sl2.
 	best, bestS := -1.0, float64(max)/float64(-nmax)
-	try := func(is float64) (float64, float64) {
-		var sxl, sl2 float64
+	fn := float32(nmax)
+	try := func(is64 float64) (float64, float64) {
+		is := float32(is64)
+		var sxl float64
+		var isl2 int32
 		for _, v := range x {
-			l := float64(roundClamp(float32(float64(v)*is)+float32(nmax), 0, 2*nmax-1) - nmax)
-			sxl += l * float64(v)
-			sl2 += l * l
+			l := level(float32(v*is)+fn, 2*nmax-1) - nmax
+			sxl += float64(l) * float64(v)
+			isl2 += l * l
 		}
-		if sl2 == 0 {
+		if isl2 == 0 {
 			return -1, 0
 		}
+		sl2 := float64(isl2)
 		return sxl * sxl / sl2, sxl / sl2
 	}
-	for i := 0; i <= sweepSteps; i++ {
-		is := -(float64(nmax) + sweepLo + sweepDelta*float64(i)) / float64(max)
+	for i := 0; i <= symSteps; i++ {
+		is := -(float64(nmax) + symLo + symDelta*float64(i)) / float64(max)
 		if g, s := try(is); g > best {
 			best, bestS = g, s
 		}
@@ -239,9 +300,9 @@ func fitSym(x []float32, nmax int32, L []int8) float32 {
 		}
 		best, bestS = g, s
 	}
-	is := 1 / bestS
+	is := float32(1 / bestS)
 	for i, v := range x {
-		L[i] = int8(roundClamp(float32(float64(v)*is)+float32(nmax), 0, 2*nmax-1) - nmax)
+		L[i] = int8(level(float32(v*is)+fn, 2*nmax-1) - nmax)
 	}
 	return float32(bestS)
 }
@@ -255,7 +316,7 @@ func requantSym(x []float32, ds float32, L []int8) float64 {
 		is = 1 / ds
 	}
 	for i, v := range x {
-		l := roundClamp(float32(v*is)+32, 0, 63) - 32
+		l := level(float32(v*is)+32, 63) - 32
 		L[i] = int8(l)
 		r := float64(ds*float32(l)) - float64(v)
 		e += r * r
