@@ -15,6 +15,7 @@ import (
 
 	"github.com/exaone-go/exaone/convert"
 	"github.com/exaone-go/exaone/convert/fixture"
+	"github.com/exaone-go/exaone/convert/safetensors"
 	"github.com/exaone-go/exaone/gguf"
 	"github.com/exaone-go/exaone/quant"
 )
@@ -42,6 +43,9 @@ type llamaTensor struct {
 	Type   string   `json:"type"`
 	Dims   []uint64 `json:"dims"`
 	SHA256 string   `json:"sha256"`
+	// RMSE of the dequantized tensor against the source checkpoint, for
+	// quantized tensors.
+	RMSE float64 `json:"rmse,omitempty"`
 }
 
 var llamaFiles = []struct{ file, model, preset string }{
@@ -81,7 +85,29 @@ func canonKV(kv gguf.KV) string {
 	return fmt.Sprintf("%T %v", kv.Value, kv.Value)
 }
 
-func summarize(t *testing.T, path string) *llamaFile {
+// rmse dequantizes a tensor and measures it against the checkpoint.
+func rmse(t *testing.T, m *safetensors.Model, name string, typ quant.Type, data []byte) float64 {
+	sf, si, ok := m.Tensor(hfName(name))
+	if !ok {
+		t.Fatalf("no source for %s", name)
+	}
+	src := make([]float32, si.NumElements())
+	if _, err := sf.ReadFloat32(si, src, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, len(src))
+	if err := quant.Dequantize(typ, got, data); err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for i := range src {
+		d := float64(got[i] - src[i])
+		sum += d * d
+	}
+	return math.Sqrt(sum / float64(len(src)))
+}
+
+func summarize(t *testing.T, path string, m *safetensors.Model) *llamaFile {
 	f, err := gguf.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +125,11 @@ func summarize(t *testing.T, path string) *llamaFile {
 		}
 		s := sha256.Sum256(data)
 		lf.TensorOrder = append(lf.TensorOrder, ti.Name)
-		lf.Tensors[ti.Name] = llamaTensor{Type: ti.Type.String(), Dims: ti.Dims, SHA256: hex.EncodeToString(s[:])}
+		lt := llamaTensor{Type: ti.Type.String(), Dims: ti.Dims, SHA256: hex.EncodeToString(s[:])}
+		if ti.Type != quant.F32 && ti.Type != quant.BF16 {
+			lt.RMSE = rmse(t, m, ti.Name, ti.Type, data)
+		}
+		lf.Tensors[ti.Name] = lt
 		if ti.Name == "rope_freqs.weight" {
 			lf.RopeFreqs = make([]float32, ti.Elements())
 			if err := quant.Dequantize(quant.F32, lf.RopeFreqs, data); err != nil {
@@ -108,6 +138,21 @@ func summarize(t *testing.T, path string) *llamaFile {
 		}
 	}
 	return lf
+}
+
+var sources = map[string]*safetensors.Model{}
+
+// openSource opens a fixture's checkpoint once per test process.
+func openSource(t *testing.T, model string) *safetensors.Model {
+	if m, ok := sources[model]; ok {
+		return m
+	}
+	m, err := safetensors.OpenModel(os.DirFS(fixture.ModelDir(model)), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources[model] = m
+	return m
 }
 
 func sumsPath(file string) string {
@@ -128,7 +173,7 @@ func TestLlamaSums(t *testing.T) {
 		}
 		os.MkdirAll(filepath.Join(fixture.Root(), "testdata", "llamacpp"), 0o755)
 		for _, lf := range llamaFiles {
-			s := summarize(t, filepath.Join(shared, "llamacpp", lf.file))
+			s := summarize(t, filepath.Join(shared, "llamacpp", lf.file), openSource(t, lf.model))
 			s.Model, s.Preset = lf.model, lf.preset
 			b, _ := json.MarshalIndent(s, "", " ")
 			if err := os.WriteFile(sumsPath(lf.file), append(b, '\n'), 0o644); err != nil {
@@ -146,7 +191,7 @@ func TestLlamaSums(t *testing.T) {
 			if err := json.Unmarshal(b, &want); err != nil {
 				t.Fatal(err)
 			}
-			got := summarize(t, fixture.GGUF(t, lf.model, lf.preset))
+			got := summarize(t, fixture.GGUF(t, lf.model, lf.preset), openSource(t, lf.model))
 			for k, v := range want.KV {
 				if got.KV[k] != v {
 					t.Errorf("metadata %s = %q, llama.cpp has %q", k, got.KV[k], v)
@@ -171,6 +216,7 @@ func TestLlamaSums(t *testing.T) {
 				}
 			}
 			var exact, typed int
+			var worst float64
 			names := make([]string, 0, len(want.Tensors))
 			for n := range want.Tensors {
 				names = append(names, n)
@@ -196,6 +242,12 @@ func TestLlamaSums(t *testing.T) {
 						}
 					}
 				case strings.HasSuffix(w.Type, "_K"):
+					// Our own K-quant search: no more than 2% above
+					// llama.cpp's error on any tensor (issue 6).
+					if g.RMSE > 1.02*w.RMSE {
+						t.Errorf("tensor %s (%s): RMSE %.4g, llama.cpp %.4g", n, w.Type, g.RMSE, w.RMSE)
+					}
+					worst = max(worst, g.RMSE/w.RMSE)
 				default:
 					if g.SHA256 != w.SHA256 {
 						t.Errorf("tensor %s (%s): data differ from llama.cpp's", n, w.Type)
@@ -204,7 +256,7 @@ func TestLlamaSums(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("%d tensors with llama.cpp's type, %d byte-identical", typed, exact)
+			t.Logf("%d tensors with llama.cpp's type, %d byte-identical; worst K-quant RMSE ratio to llama.cpp %.4f", typed, exact, worst)
 		})
 	}
 }
