@@ -26,26 +26,25 @@ func nearestInt(v float32) int32 {
 // Preconditions: len(src)%256 == 0 and len(dst) == len(src)/256*292.
 func QuantizeQ8_K(dst []byte, src []float32) {
 	for b := 0; b+QK_K <= len(src); b += QK_K {
-		x := src[b : b+QK_K]
-		blk := dst[b/QK_K*BlockBytesQ8_K:][:BlockBytesQ8_K]
+		x := src[b : b+QK_K : b+QK_K]
+		blk := dst[b/QK_K*BlockBytesQ8_K:][:BlockBytesQ8_K:BlockBytesQ8_K]
 		amax, max := absMax(x)
 		if amax == 0 {
 			clear(blk)
 			continue
 		}
 		iscale := -127 / max
-		for j, v := range x {
-			q := nearestInt(float32(iscale * v))
-			blk[4+j] = byte(int8(min(127, max32(-128, q))))
+		qs, bs := blk[4:260:260], blk[260:292:292]
+		for g := range QK_K / 16 {
+			var s int32
+			for j, v := range x[16*g : 16*g+16 : 16*g+16] {
+				q := min(127, max32(-128, nearestInt(float32(iscale*v))))
+				qs[16*g+j] = byte(int8(q))
+				s += q
+			}
+			binary.LittleEndian.PutUint16(bs[2*g:], uint16(int16(s)))
 		}
 		binary.LittleEndian.PutUint32(blk, math.Float32bits(1/iscale))
-		for g := 0; g < QK_K/16; g++ {
-			var s int16
-			for _, q := range blk[4+16*g : 4+16*g+16] {
-				s += int16(int8(q))
-			}
-			binary.LittleEndian.PutUint16(blk[260+2*g:], uint16(s))
-		}
 	}
 }
 

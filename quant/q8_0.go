@@ -79,13 +79,19 @@ func abs32(v float32) float32 {
 	return math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
 }
 
-// roundAway is C's roundf: halfway cases away from zero. Values outside the
-// int32 range (only from NaN/Inf input) map to 0 so callers never see an
-// implementation-defined conversion.
+// roundAway is C's roundf: halfway cases away from zero. It works in
+// float64, where |v| + 0.5 is exact for any float32 below 2^29, so there is
+// no double-rounding trap near 0.5. Values outside the int32 range (only from
+// NaN/Inf input) map to 0 so callers never see an implementation-defined
+// conversion.
 func roundAway(v float32) int32 {
-	r := math.Round(float64(v))
-	if !(r >= math.MinInt32 && r <= math.MaxInt32) {
+	a := math.Abs(float64(v))
+	if !(a < math.MaxInt32) {
 		return 0
 	}
-	return int32(r)
+	r := int32(a + 0.5)
+	if v < 0 {
+		r = -r
+	}
+	return r
 }
