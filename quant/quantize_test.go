@@ -2,8 +2,10 @@ package quant
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"math"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 )
@@ -334,5 +336,43 @@ func TestSizeErrors(t *testing.T) {
 	}
 	if err := Quantize(Q8_0, nil, nil); err != nil {
 		t.Errorf("empty row: %v", err)
+	}
+}
+
+// Blocks taken from llama-quantize's output (testdata/llamacpp_blocks.txt),
+// chosen where a value lies exactly on a rounding boundary, so that they pin
+// down the reference rounding without the fixture files.
+func TestLlamaQuantizeBlocks(t *testing.T) {
+	data, err := os.ReadFile("testdata/llamacpp_blocks.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		typ, err := ParseType(f[0])
+		raw, err1 := hex.DecodeString(f[1])
+		want, err2 := hex.DecodeString(f[2])
+		if err != nil || err1 != nil || err2 != nil || len(raw) != 64 {
+			t.Fatalf("bad line %q", line)
+		}
+		x := make([]float32, 32)
+		for i := range x {
+			x[i] = BF16ToF32(binary.LittleEndian.Uint16(raw[2*i:]))
+		}
+		got := make([]byte, len(want))
+		if err := Quantize(typ, got, x); err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s block %s:\n got % x\nwant % x", typ, f[1][:16], got, want)
+		}
+		n++
+	}
+	if n != 32 {
+		t.Errorf("%d blocks", n)
 	}
 }
