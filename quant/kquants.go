@@ -176,16 +176,6 @@ func DequantizeQ6_K(dst []float32, src []byte) {
 	}
 }
 
-// q8KParts returns the f32 scale, the values and the block sums of a Q8_K
-// block.
-func q8KParts(xb []byte) (float32, []byte, []byte) {
-	return math.Float32frombits(binary.LittleEndian.Uint32(xb)), xb[4:260], xb[260:292]
-}
-
-func bsum(bs []byte, g int) int32 {
-	return int32(int16(binary.LittleEndian.Uint16(bs[2*g:])))
-}
-
 // DotQ4_K is the reference dot product of Q4_K weights (len(w)/144 blocks)
 // with Q8_K activations. Per super-block, exactly in int32:
 // isum = sum_j sc_j * sum(q*q8 over sub-block j) and
@@ -193,13 +183,23 @@ func bsum(bs []byte, g int) int32 {
 // sum += float32(isum)*(d*dx); sum -= float32(msum)*(dmin*dx), every
 // operation rounded to float32.
 func DotQ4_K(w, x []byte) float32 {
-	var L [QK_K]uint8
 	var sum float32
 	nb := min(len(w)/BlockBytesQ4_K, len(x)/BlockBytesQ8_K)
 	for i := range nb {
-		wb := w[i*BlockBytesQ4_K:][:BlockBytesQ4_K]
-		q4KValues(wb[16:144], &L)
-		sum = dotMinK(sum, wb, x[i*BlockBytesQ8_K:][:BlockBytesQ8_K], &L)
+		wb := w[i*BlockBytesQ4_K:][:BlockBytesQ4_K:BlockBytesQ4_K]
+		xb := x[i*BlockBytesQ8_K:][:BlockBytesQ8_K:BlockBytesQ8_K]
+		qs, q8 := wb[16:144:144], xb[4:260:260]
+		var sub [8]int32
+		for k := range 4 {
+			a, b := qs[32*k:32*k+32:32*k+32], q8[64*k:64*k+64:64*k+64]
+			var s0, s1 int32
+			for l, q := range a {
+				s0 += int32(q&15) * int32(int8(b[l]))
+				s1 += int32(q>>4) * int32(int8(b[32+l]))
+			}
+			sub[2*k], sub[2*k+1] = s0, s1
+		}
+		sum = finishMinK(sum, wb, xb, &sub)
 	}
 	return sum
 }
@@ -207,27 +207,37 @@ func DotQ4_K(w, x []byte) float32 {
 // DotQ5_K is the reference dot product of Q5_K weights (len(w)/176 blocks)
 // with Q8_K activations, defined like DotQ4_K.
 func DotQ5_K(w, x []byte) float32 {
-	var L [QK_K]uint8
 	var sum float32
 	nb := min(len(w)/BlockBytesQ5_K, len(x)/BlockBytesQ8_K)
 	for i := range nb {
-		wb := w[i*BlockBytesQ5_K:][:BlockBytesQ5_K]
-		q5KValues(wb[16:48], wb[48:176], &L)
-		sum = dotMinK(sum, wb, x[i*BlockBytesQ8_K:][:BlockBytesQ8_K], &L)
+		wb := w[i*BlockBytesQ5_K:][:BlockBytesQ5_K:BlockBytesQ5_K]
+		xb := x[i*BlockBytesQ8_K:][:BlockBytesQ8_K:BlockBytesQ8_K]
+		qh, qs, q8 := wb[16:48:48], wb[48:176:176], xb[4:260:260]
+		var sub [8]int32
+		for k := range 4 {
+			a, b := qs[32*k:32*k+32:32*k+32], q8[64*k:64*k+64:64*k+64]
+			var s0, s1 int32
+			for l, q := range a {
+				h := qh[l] >> (2 * k)
+				s0 += int32(q&15|(h&1)<<4) * int32(int8(b[l]))
+				s1 += int32(q>>4|(h&2)<<3) * int32(int8(b[32+l]))
+			}
+			sub[2*k], sub[2*k+1] = s0, s1
+		}
+		sum = finishMinK(sum, wb, xb, &sub)
 	}
 	return sum
 }
 
-func dotMinK(sum float32, wb, xb []byte, L *[QK_K]uint8) float32 {
-	dx, q8, bs := q8KParts(xb)
+// finishMinK applies the scales, the mins (from the Q8_K bsums) and the
+// float step of DotQ4_K/DotQ5_K to one super-block's sub-block sums.
+func finishMinK(sum float32, wb, xb []byte, sub *[8]int32) float32 {
+	dx := math.Float32frombits(binary.LittleEndian.Uint32(xb))
+	bs := xb[260:292]
 	var isum, msum int32
 	for j := range 8 {
 		sc, m := scaleMinK4(wb[4:16], j)
-		var s int32
-		for l := 32 * j; l < 32*j+32; l++ {
-			s += int32(L[l]) * int32(int8(q8[l]))
-		}
-		isum += int32(sc) * s
+		isum += int32(sc) * sub[j]
 		msum += int32(m) * (bsum(bs, 2*j) + bsum(bs, 2*j+1))
 	}
 	d := float32(f16At(wb, 0) * dx)
@@ -237,24 +247,38 @@ func dotMinK(sum float32, wb, xb []byte, L *[QK_K]uint8) float32 {
 	return sum
 }
 
+func bsum(bs []byte, g int) int32 {
+	return int32(int16(binary.LittleEndian.Uint16(bs[2*g:])))
+}
+
 // DotQ6_K is the reference dot product of Q6_K weights (len(w)/210 blocks)
 // with Q8_K activations: per super-block isum = sum_j scale_j * sum((q-32)*q8
 // over the 16 values of j), exact in int32; then sum += float32(isum)*(d*dx).
 func DotQ6_K(w, x []byte) float32 {
-	var L [QK_K]int8
 	var sum float32
 	nb := min(len(w)/BlockBytesQ6_K, len(x)/BlockBytesQ8_K)
 	for i := range nb {
-		wb := w[i*BlockBytesQ6_K:][:BlockBytesQ6_K]
-		dx, q8, _ := q8KParts(x[i*BlockBytesQ8_K:][:BlockBytesQ8_K])
-		q6KValues(wb[0:128], wb[128:192], &L)
+		wb := w[i*BlockBytesQ6_K:][:BlockBytesQ6_K:BlockBytesQ6_K]
+		xb := x[i*BlockBytesQ8_K:][:BlockBytesQ8_K:BlockBytesQ8_K]
+		dx := math.Float32frombits(binary.LittleEndian.Uint32(xb))
+		q8, sc := xb[4:260:260], wb[192:208:208]
 		var isum int32
-		for j := range 16 {
-			var s int32
-			for l := 16 * j; l < 16*j+16; l++ {
-				s += int32(L[l]) * int32(int8(q8[l]))
+		for h := range 2 {
+			ql, qh := wb[64*h:64*h+64:64*h+64], wb[128+32*h:160+32*h:160+32*h]
+			b := q8[128*h : 128*h+128 : 128*h+128]
+			// Sums per 16 values for the four quarters of this half.
+			var s [8]int32
+			for l := range 32 {
+				lo, hi, hb := ql[l], ql[l+32], qh[l]
+				g := l / 16
+				s[g] += (int32(lo&15|(hb&3)<<4) - 32) * int32(int8(b[l]))
+				s[2+g] += (int32(hi&15|(hb>>2&3)<<4) - 32) * int32(int8(b[32+l]))
+				s[4+g] += (int32(lo>>4|(hb>>4&3)<<4) - 32) * int32(int8(b[64+l]))
+				s[6+g] += (int32(hi>>4|(hb>>6&3)<<4) - 32) * int32(int8(b[96+l]))
 			}
-			isum += int32(int8(wb[192+j])) * s
+			for j, v := range s {
+				isum += int32(int8(sc[8*h+j])) * v
+			}
 		}
 		sum = accum(sum, isum, float32(f16At(wb, 208)*dx))
 	}
