@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"math"
 	"path"
+
+	"github.com/exaone-go/exaone/convert/safetensors"
 )
 
 // HParams are the EXAONE 4 hyperparameters taken from config.json.
@@ -49,7 +51,15 @@ func (c *config) has(m map[string]json.RawMessage, field string) bool {
 	return ok && string(v) != "null"
 }
 
+// maxCount bounds sizes that the converter allocates per unit before the
+// checkpoint can confirm them (layers, head_dim): far above real models.
+const maxCount = 1 << 16
+
 func (c *config) posInt(field string) (int, error) {
+	return c.posIntMax(field, 1<<31)
+}
+
+func (c *config) posIntMax(field string, limit int64) (int, error) {
 	if !c.has(c.m, field) {
 		return 0, c.errf(field, "missing")
 	}
@@ -58,7 +68,7 @@ func (c *config) posInt(field string) (int, error) {
 		return 0, c.errf(field, "want an integer, got %s", clip(c.m[field]))
 	}
 	// The bound keeps products of sizes far from overflow on 64-bit ints.
-	if v <= 0 || v > 1<<31 {
+	if v <= 0 || v > limit {
 		return 0, c.errf(field, "%d is out of range", v)
 	}
 	return int(v), nil
@@ -85,7 +95,7 @@ func clip(b []byte) string {
 // ReadConfig reads and checks dir/config.json of fsys.
 func ReadConfig(fsys fs.FS, dir string) (*HParams, error) {
 	file := path.Join(dir, "config.json")
-	raw, err := fs.ReadFile(fsys, file)
+	raw, err := safetensors.ReadFileLimit(fsys, file, 16<<20)
 	if err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
@@ -107,19 +117,21 @@ func (c *config) hparams() (*HParams, error) {
 	h := &HParams{}
 	var err error
 	for _, f := range []struct {
-		name string
-		dst  *int
+		name  string
+		dst   *int
+		limit int64
 	}{
-		{"hidden_size", &h.Hidden}, {"num_hidden_layers", &h.Layers}, {"num_attention_heads", &h.Heads},
-		{"intermediate_size", &h.FFN}, {"vocab_size", &h.Vocab}, {"max_position_embeddings", &h.ContextLength},
+		{"hidden_size", &h.Hidden, 1 << 31}, {"num_hidden_layers", &h.Layers, maxCount},
+		{"num_attention_heads", &h.Heads, maxCount}, {"intermediate_size", &h.FFN, 1 << 31},
+		{"vocab_size", &h.Vocab, 1 << 31}, {"max_position_embeddings", &h.ContextLength, 1<<32 - 1},
 	} {
-		if *f.dst, err = c.posInt(f.name); err != nil {
+		if *f.dst, err = c.posIntMax(f.name, f.limit); err != nil {
 			return nil, err
 		}
 	}
 	h.KVHeads = h.Heads
 	if c.has(c.m, "num_key_value_heads") {
-		if h.KVHeads, err = c.posInt("num_key_value_heads"); err != nil {
+		if h.KVHeads, err = c.posIntMax("num_key_value_heads", maxCount); err != nil {
 			return nil, err
 		}
 	}
@@ -127,7 +139,7 @@ func (c *config) hparams() (*HParams, error) {
 		return nil, c.errf("num_key_value_heads", "%d does not divide num_attention_heads %d", h.KVHeads, h.Heads)
 	}
 	if c.has(c.m, "head_dim") {
-		if h.HeadDim, err = c.posInt("head_dim"); err != nil {
+		if h.HeadDim, err = c.posIntMax("head_dim", maxCount); err != nil {
 			return nil, err
 		}
 		h.HasHeadDim = true
@@ -136,6 +148,9 @@ func (c *config) hparams() (*HParams, error) {
 			return nil, c.errf("num_attention_heads", "%d does not divide hidden_size %d and head_dim is absent", h.Heads, h.Hidden)
 		}
 		h.HeadDim = h.Hidden / h.Heads
+		if h.HeadDim > maxCount {
+			return nil, c.errf("hidden_size", "%d / %d heads gives head_dim %d, above %d", h.Hidden, h.Heads, h.HeadDim, maxCount)
+		}
 	}
 	if h.HeadDim%2 != 0 {
 		return nil, c.errf("head_dim", "%d is odd; RoPE needs pairs", h.HeadDim)
@@ -232,7 +247,7 @@ func (c *config) sliding(h *HParams) error {
 	if !c.has(c.m, "sliding_window") {
 		return nil
 	}
-	w, err := c.posInt("sliding_window")
+	w, err := c.posIntMax("sliding_window", 1<<32-1)
 	if err != nil {
 		return err
 	}

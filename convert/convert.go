@@ -123,7 +123,8 @@ func readVocab(src fs.FS) (*tokenizer.HFVocab, error) {
 	}
 	defer os.RemoveAll(tmp)
 	for _, name := range []string{"tokenizer.json", "tokenizer_config.json", "chat_template.jinja"} {
-		b, err := fs.ReadFile(src, name)
+		// tokenizer.json of a 100k vocabulary is ~10 MB.
+		b, err := safetensors.ReadFileLimit(src, name, 256<<20)
 		if errors.Is(err, fs.ErrNotExist) && name != "tokenizer.json" {
 			continue
 		}

@@ -290,6 +290,10 @@ func TestReadConfig(t *testing.T) {
 		}},
 		{"other model", "field model_type", func(c map[string]any) { c["model_type"] = "llama" }},
 		{"bad head_dim", "field head_dim", func(c map[string]any) { c["head_dim"] = 63 }},
+		// Sizes allocated before the checkpoint confirms them are bounded.
+		{"absurd layers", "field num_hidden_layers: 1073741824 is out of range", func(c map[string]any) { c["num_hidden_layers"] = 1 << 30 }},
+		{"absurd head_dim", "field head_dim: 1073741824 is out of range", func(c map[string]any) { c["head_dim"] = 1 << 30 }},
+		{"absurd implied head_dim", "field hidden_size", func(c map[string]any) { c["hidden_size"] = 1 << 30; c["num_attention_heads"] = 2 }},
 	}
 	for _, c := range bad {
 		_, err := read(c.edit)
@@ -299,6 +303,10 @@ func TestReadConfig(t *testing.T) {
 	}
 	if _, err := convert.ReadConfig(fstest.MapFS{"config.json": {Data: []byte("{")}}, "."); err == nil || !strings.Contains(err.Error(), "config.json") {
 		t.Errorf("broken JSON: %v", err)
+	}
+	huge := fstest.MapFS{"config.json": {Data: make([]byte, 17<<20)}}
+	if _, err := convert.ReadConfig(huge, "."); err == nil || !strings.Contains(err.Error(), "config.json: 17825792 bytes is more") {
+		t.Errorf("huge config: %v", err)
 	}
 	if _, err := convert.ReadConfig(fstest.MapFS{}, "."); err == nil || !strings.Contains(err.Error(), "config.json") {
 		t.Errorf("no config: %v", err)

@@ -417,6 +417,28 @@ func f16ToF32(h uint16) float32 {
 	return math.Float32frombits(sign | (exp+127-15)<<23 | man<<13)
 }
 
+// ReadFileLimit reads a small file (JSON) of fsys, refusing one larger than
+// limit bytes before reading it, so a hostile file cannot make us allocate
+// its size.
+func ReadFileLimit(fsys fs.FS, name string, limit int64) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > limit {
+		return nil, fmt.Errorf("%s: %d bytes is more than the %d this file may have", name, st.Size(), limit)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: more than the %d bytes this file may have", name, limit)
+	}
+	return b, nil
+}
+
 // Model is a checkpoint made of one or more safetensors files.
 type Model struct {
 	Files   []*File
@@ -440,7 +462,7 @@ func OpenModel(fsys fs.FS, dir string) (*Model, error) {
 	idxPath := path.Join(dir, IndexName)
 	var shards []string
 	var weightMap map[string]string
-	idx, err := fs.ReadFile(fsys, idxPath)
+	idx, err := ReadFileLimit(fsys, idxPath, 64<<20)
 	switch {
 	case err == nil:
 		var ix struct {
