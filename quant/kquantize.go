@@ -71,18 +71,18 @@ func fitMin(x []float32, nmax int32, L []uint8) (scale, mn float32) {
 		var isl, isl2 int32
 		var sxl float64
 		for _, v := range x {
-			l := level(float32(v-of)*is, nmax)
+			l := level(float32(float32(v-of)*is), nmax)
 			isl += l
 			isl2 += l * l
-			sxl += float64(l) * float64(v)
+			sxl += float64(l) * float64(v) // exact, so FMA or not is the same
 		}
 		sl, sl2 := float64(isl), float64(isl2)
 		D := n*sl2 - sl*sl
 		if !(D > 0) {
 			return 0, 0, 0, false
 		}
-		s2 := (n*sxl - sx*sl) / D
-		o2 := (sl2*sx - sl*sxl) / D
+		s2 := (float64(n*sxl) - float64(sx*sl)) / D
+		o2 := (float64(sl2*sx) - float64(sl*sxl)) / D
 		if o2 > 0 {
 			o2 = 0
 			s2 = sxl / sl2
@@ -90,11 +90,11 @@ func fitMin(x []float32, nmax int32, L []uint8) (scale, mn float32) {
 		if !(s2 > 0) {
 			return 0, 0, 0, false
 		}
-		e := sx2 - 2*s2*sxl - 2*o2*sx + s2*s2*sl2 + 2*s2*o2*sl + n*o2*o2
+		e := sx2 - float64(2*s2*sxl) - float64(2*o2*sx) + float64(s2*s2*sl2) + float64(2*s2*o2*sl) + float64(n*o2*o2)
 		return s2, o2, e, true
 	}
 	for i := 0; i <= minSteps; i++ {
-		s := float64(hi-lo) / (float64(nmax) + minLo + minDelta*float64(i))
+		s := float64(hi-lo) / (float64(nmax) + minLo + float64(minDelta*float64(i)))
 		if s2, o2, e, ok := fit(s, float64(lo)); ok && e < bestErr {
 			bestS, bestO, bestErr = s2, o2, e
 		}
@@ -108,7 +108,7 @@ func fitMin(x []float32, nmax int32, L []uint8) (scale, mn float32) {
 	}
 	is, of := float32(1/bestS), float32(bestO)
 	for i, v := range x {
-		L[i] = uint8(level(float32(v-of)*is, nmax))
+		L[i] = uint8(level(float32(float32(v-of)*is), nmax))
 	}
 	return float32(bestS), float32(-bestO)
 }
@@ -122,7 +122,7 @@ func requantMin(x []float32, ds, dm float32, nmax int32, L []uint8) float64 {
 		is = 1 / ds
 	}
 	for i, v := range x {
-		l := level(float32(v+dm)*is, nmax)
+		l := level(float32(float32(v+dm)*is), nmax)
 		L[i] = uint8(l)
 		r := float32(float32(ds*float32(l))-dm) - v
 		e += float32(r * r)
@@ -152,7 +152,7 @@ func quantizeMinK(x []float32, nmax int32, L *[QK_K]uint8) (d, dmin uint16, sc, 
 		for i, v := range x {
 			u := float64(sc[i/32]) * float64(L[i])
 			w := float64(m[i/32])
-			uu += u * u
+			uu += u * u // these products are exact (small integers times float32)
 			uv += u * w
 			vv += w * w
 			xu += float64(v) * u
@@ -160,9 +160,9 @@ func quantizeMinK(x []float32, nmax int32, L *[QK_K]uint8) (d, dmin uint16, sc, 
 		}
 		// Minimize sum (d u - e w - x)^2: d uu - e uv = xu, d uv - e vv = xv.
 		var nd, ne float64
-		if det := uv*uv - uu*vv; det != 0 {
-			nd = (uv*xv - vv*xu) / det
-			ne = (uu*xv - uv*xu) / det
+		if det := float64(uv*uv) - float64(uu*vv); det != 0 {
+			nd = (float64(uv*xv) - float64(vv*xu)) / det
+			ne = (float64(uu*xv) - float64(uv*xu)) / det
 		} else if uu > 0 {
 			nd = xu / uu
 		}
@@ -278,7 +278,7 @@ func fitSym(x []float32, nmax int32, L []int8) float32 {
 		var isl2 int32
 		for _, v := range x {
 			l := level(float32(v*is)+fn, 2*nmax-1) - nmax
-			sxl += float64(l) * float64(v)
+			sxl += float64(l) * float64(v) // exact, so FMA or not is the same
 			isl2 += l * l
 		}
 		if isl2 == 0 {
@@ -288,7 +288,7 @@ func fitSym(x []float32, nmax int32, L []int8) float32 {
 		return sxl * sxl / sl2, sxl / sl2
 	}
 	for i := 0; i <= symSteps; i++ {
-		is := -(float64(nmax) + symLo + symDelta*float64(i)) / float64(max)
+		is := -(float64(nmax) + symLo + float64(symDelta*float64(i))) / float64(max)
 		if g, s := try(is); g > best {
 			best, bestS = g, s
 		}
@@ -319,7 +319,7 @@ func requantSym(x []float32, ds float32, L []int8) float64 {
 		l := level(float32(v*is)+32, 63) - 32
 		L[i] = int8(l)
 		r := float64(ds*float32(l)) - float64(v)
-		e += r * r
+		e += float64(r * r)
 	}
 	return e
 }
@@ -351,7 +351,7 @@ func QuantizeQ6_K(dst []byte, src []float32) {
 		var sc [16]int8
 		for j := range 16 {
 			xs := x[16*j : 16*j+16]
-			r := roundClamp(scales[j]*idf+128, 0, 255) - 128
+			r := roundClamp(float32(scales[j]*idf)+128, 0, 255) - 128
 			best := math.Inf(1)
 			for c := max(r-1, -128); c <= min(r+1, 127); c++ {
 				e := requantSym(xs, df*float32(c), tmp[:])
