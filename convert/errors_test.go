@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"math"
@@ -588,5 +589,37 @@ func TestPadVocab(t *testing.T) {
 	types, _ := f.Int32s("tokenizer.ggml.token_type")
 	if len(toks) != 8200 || toks[8199] != "[PAD8199]" || types[8199] != 5 || types[8191] != 1 {
 		t.Errorf("%d tokens, last %q type %d", len(toks), toks[len(toks)-1], types[len(types)-1])
+	}
+}
+
+// TestHeadDim: a config with head_dim (not hidden/heads, as some models
+// have) gets key_length/value_length and projections of heads*head_dim.
+func TestHeadDim(t *testing.T) {
+	m := synthModel(t, 64, "BF16", func(ts map[string]*synthTensor, c map[string]any) {
+		c["head_dim"] = 64 // hidden 64, 2 heads: q is 128 wide
+		p := "model.layers.0.self_attn."
+		ts[p+"q_proj.weight"] = &synthTensor{"F32", []int{128, 64}, make([]byte, 4*128*64)}
+		ts[p+"o_proj.weight"] = &synthTensor{"F32", []int{64, 128}, make([]byte, 4*128*64)}
+		ts[p+"k_proj.weight"] = &synthTensor{"F32", []int{64, 64}, make([]byte, 4*64*64)}
+		ts[p+"v_proj.weight"] = &synthTensor{"F32", []int{64, 64}, make([]byte, 4*64*64)}
+		ts[p+"q_norm.weight"] = &synthTensor{"F32", []int{64}, make([]byte, 4*64)}
+		ts[p+"k_norm.weight"] = &synthTensor{"F32", []int{64}, make([]byte, 4*64)}
+	})
+	dst := filepath.Join(t.TempDir(), "x.gguf")
+	if err := convert.Convert(m, dst, convert.Options{Type: "bf16"}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Open(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, k := range []string{"exaone4.attention.key_length", "exaone4.attention.value_length"} {
+		if v, err := f.Uint32(k); err != nil || v != 64 {
+			t.Errorf("%s = %d (%v)", k, v, err)
+		}
+	}
+	if ti, ok := f.Tensor("blk.0.attn_q.weight"); !ok || fmt.Sprint(ti.Dims) != "[64 128]" {
+		t.Errorf("attn_q %v", ti)
 	}
 }
