@@ -238,6 +238,7 @@ func TestEdgeInputs(t *testing.T) {
 		"small": gaussRow(r, n, 1e-2),
 		"big":   gaussRow(r, n, 1e3),
 		"huge":  gaussRow(r, n, 1e30),
+		"max":   constRow(n, -3e38),
 	}
 	special := gaussRow(r, n, 1)
 	special[3], special[40], special[300] = float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))
