@@ -15,7 +15,12 @@ import (
 //  2. quantize the sub-block scales against the super-block scale (6-bit for
 //     Q4_K/Q5_K, 8-bit for Q6_K), trying the neighbours of the rounded
 //     integer scale and re-rounding the values with each, since that last
-//     rounding is where most of the error of small sub-blocks comes from.
+//     rounding is where most of the error of small sub-blocks comes from;
+//  3. (Q4_K/Q5_K) refit the super-block d and dmin by least squares to the
+//     chosen integers and redo step 2 while the error drops.
+//
+// The results do not depend on GOARCH: products that could be fused into an
+// FMA are either exact or explicitly rounded.
 
 // Candidate scales of the sweeps: range/(nmax + lo + delta*i), i = 0..steps
 // (fitMin) and max/(nmax + lo + delta*i) (fitSym). Ranges were tuned on
@@ -38,9 +43,9 @@ func roundClamp(v float32, lo, hi int32) int32 {
 	return int32(v + 0.5)
 }
 
-// level is roundClamp(v, 0, hi) without branches, for the hot loops: v is
-// non-negative up to rounding there except for NaN/Inf input, and any
-// out-of-range conversion result is clamped.
+// level is roundClamp(v, 0, hi) without branches, for the hot loops, where v
+// is in range up to rounding; for NaN/Inf input it still returns some value
+// in [0, hi].
 func level(v float32, hi int32) int32 {
 	return min(max(int32(float32(v+0.5)), 0), hi)
 }
