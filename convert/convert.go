@@ -44,6 +44,12 @@ const chunkElems = 4 << 20
 
 // ConvertDir converts the checkpoint in directory dir to dst.
 func ConvertDir(dir, dst string, opts Options) error {
+	// Errors below name files relative to dir, so check dir itself here.
+	if st, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("convert: %w", err)
+	} else if !st.IsDir() {
+		return fmt.Errorf("convert: %s is not a directory (want a Hugging Face model directory)", dir)
+	}
 	if opts.Name == "" {
 		abs, err := filepath.Abs(dir)
 		if err != nil {
