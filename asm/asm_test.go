@@ -11,17 +11,19 @@ import (
 	"github.com/exaone-go/exaone/quant"
 )
 
-// forEachPath runs f once per kernel set this CPU can run, generic included,
+// allSets returns every kernel set this CPU can run: the paths (generic
+// included) and the variants that swap in a kernel for a finer feature.
+func allSets() []*kernels { return append(available(), archVariants()...) }
+
+// forEachPath runs f once per kernel set of allSets, with the set in use,
 // and restores the set in use afterwards.
 func forEachPath(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
 	saved := cur
 	defer func() { cur = saved }()
-	for _, name := range Paths() {
-		if err := SetPath(name); err != nil {
-			t.Fatal(err)
-		}
-		t.Run(name, f)
+	for _, k := range allSets() {
+		cur = k
+		t.Run(k.name, f)
 	}
 }
 

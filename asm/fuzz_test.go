@@ -31,10 +31,9 @@ func fuzzDot(t *testing.T, data []byte, wb int) {
 	}
 	saved := cur
 	defer func() { cur = saved }()
-	for _, name := range Paths() {
-		if err := SetPath(name); err != nil {
-			t.Fatal(err)
-		}
+	for _, k := range allSets() {
+		cur = k
+		name := k.name
 		if got := dotCur(w, x, wb); !same(got, want, bound, fuzzTol(nb)) {
 			t.Fatalf("%s: nb=%d got %v want %v", name, nb, got, want)
 		}
@@ -102,10 +101,9 @@ func FuzzQuantizeQ8_0(f *testing.F) {
 		quant.QuantizeQ8_0(want, x)
 		saved := cur
 		defer func() { cur = saved }()
-		for _, name := range Paths() {
-			if err := SetPath(name); err != nil {
-				t.Fatal(err)
-			}
+		for _, k := range allSets() {
+			cur = k
+			name := k.name
 			got := make([]byte, len(want))
 			QuantizeQ8_0(got, x)
 			if string(got) != string(want) {

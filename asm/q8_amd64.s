@@ -17,6 +17,15 @@ DATA q4shift<>+16(SB)/8, $4
 DATA q4shift<>+24(SB)/8, $4
 GLOBL q4shift<>(SB), RODATA|NOPTR, $32
 
+// GF(2) affine matrices for VGF2P8AFFINEQB, one per qword lane: low lane
+// keeps bits 0-3 of each byte, high lane moves bits 4-7 down (byte 7-i of
+// a matrix selects the input bits of output bit i).
+DATA gfnib<>+0(SB)/8, $0x0102040800000000
+DATA gfnib<>+8(SB)/8, $0x0102040800000000
+DATA gfnib<>+16(SB)/8, $0x1020408000000000
+DATA gfnib<>+24(SB)/8, $0x1020408000000000
+GLOBL gfnib<>(SB), RODATA|NOPTR, $32
+
 DATA nib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
 GLOBL nib<>(SB), RODATA|NOPTR, $8
 
@@ -338,11 +347,23 @@ loop:
 	SCALE_VNNI(p); \
 	VFMADD231PS    Y9, Y8, ACC
 
+// Q4ROW_GFNI is Q4ROW_VNNI with the shift and mask done by one GF(2)
+// affine transform (Y12 = gfnib).
+#define Q4ROW_GFNI(p, ACC) \
+	VBROADCASTI128 2(p), Y7; \
+	VGF2P8AFFINEQB $0, Y12, Y7, Y7; \
+	VMOVDQA        Y5, Y8; \
+	VPDPBUSD       Y4, Y7, Y8; \
+	VCVTDQ2PS      Y8, Y8; \
+	SCALE_VNNI(p); \
+	VFMADD231PS    Y9, Y8, ACC
+
 // GEMV_VNNI is the body of gemvQ8VNNI/gemvQ4VNNI: ROW is the row macro and
 // WB the weight block size.
 #define GEMV_VNNI(ROW, WB) \
 	SHRQ   $2, R12; \
 	VMOVDQU q4shift<>(SB), Y13; \
+	VMOVDQU gfnib<>(SB), Y12; \
 	VPBROADCASTQ nib<>(SB), Y14; \
 	VPBROADCASTQ bias8<>(SB), Y15; \
 group: \
@@ -401,3 +422,14 @@ TEXT ·gemvQ4VNNI(SB), NOSPLIT, $0-56
 	MOVQ nb+40(FP), R14
 	MOVQ tab+48(FP), R15
 	GEMV_VNNI(Q4ROW_VNNI, 18)
+
+// func gemvQ4GFNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
+TEXT ·gemvQ4GFNI(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R12
+	MOVQ xp+32(FP), R13
+	MOVQ nb+40(FP), R14
+	MOVQ tab+48(FP), R15
+	GEMV_VNNI(Q4ROW_GFNI, 18)

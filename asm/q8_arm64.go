@@ -92,3 +92,6 @@ func gemv4Q8NEON(out *[4]float32, w *byte, stride int, x *byte, n int)
 //
 //go:noescape
 func gemv4Q4NEON(out *[4]float32, w *byte, stride int, x *byte, n int)
+
+// archVariants lists no extra kernel variants on arm64 (see amd64).
+func archVariants() []*kernels { return nil }
