@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/exaone-go/exaone/convert"
 	"github.com/exaone-go/exaone/convert/fixture"
 	"github.com/exaone-go/exaone/convert/safetensors"
 	"github.com/exaone-go/exaone/gguf"
@@ -313,5 +314,21 @@ func checkFixture(t *testing.T, name, preset string) {
 	}
 	if maxRel > 0 {
 		t.Logf("largest block error / block amax: %.4f", maxRel)
+	}
+}
+
+// BenchmarkConvert measures conversion throughput in source bytes.
+func BenchmarkConvert(b *testing.B) {
+	for _, preset := range []string{"bf16", "q8_0", "q4_0", "q4_k_m"} {
+		b.Run(preset, func(b *testing.B) {
+			dir := fixture.ModelDir("tiny-global-kjv")
+			dst := filepath.Join(b.TempDir(), "x.gguf")
+			b.SetBytes(15215104) // total_size in the checkpoint's index
+			for b.Loop() {
+				if err := convert.ConvertDir(dir, dst, convert.Options{Type: preset, Force: true}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
