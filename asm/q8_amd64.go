@@ -19,8 +19,8 @@ func archKernels() []*kernels {
 			name:    "avx2",
 			dotQ8:   dotQ8AVX2,
 			dotQ4:   dotQ4AVX2,
-			gemv4Q8: gemv4Q8AVX2,
-			gemv4Q4: gemv4Q4AVX2,
+			gemvQ8P: gemvQ8AVX2P,
+			gemvQ4P: gemvQ4AVX2P,
 			dotF32:  dotF32AVX2,
 			axpyF32: axpyF32AVX2,
 			dotBF16: dotBF16AVX2,
@@ -87,20 +87,6 @@ func dotQ8AVX2(w, x *byte, n int) float32
 //go:noescape
 func dotQ4AVX2(w, x *byte, n int) float32
 
-// gemv4Q8AVX2 does, for Q8_0 w and x,
-//
-//	for i := 0; i < 4; i++ {
-//		out[i] = dot(w+i*stride, x, n)
-//	}
-//
-//go:noescape
-func gemv4Q8AVX2(out *[4]float32, w *byte, stride int, x *byte, n int)
-
-// gemv4Q4AVX2 is gemv4Q8AVX2 for Q4_0 w.
-//
-//go:noescape
-func gemv4Q4AVX2(out *[4]float32, w *byte, stride int, x *byte, n int)
-
 // gemvQ8VNNI does, for Q8_0 w and activations x prepared by prepX (shift 7),
 // rows a positive multiple of 4,
 //
@@ -125,3 +111,15 @@ func gemvQ4VNNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *
 //
 //go:noescape
 func gemvQ4GFNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32)
+
+// gemvQ8AVX2P is gemvQ8VNNI for AVX2 without VNNI: weights and activations
+// are widened to int16 and multiplied with VPMADDWD. The corrections in the
+// prepared blocks are not used.
+//
+//go:noescape
+func gemvQ8AVX2P(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32)
+
+// gemvQ4AVX2P is gemvQ4VNNI for AVX2 without VNNI (VPMADDUBSW, VPMADDWD).
+//
+//go:noescape
+func gemvQ4AVX2P(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32)

@@ -57,16 +57,6 @@ GLOBL bias8<>(SB), RODATA|NOPTR, $8
 	VADDPS       X1, X0, X0; \
 	VMOVUPS      X0, (AX)
 
-// PREFETCH4 fetches, for each of the 4 rows at R8..R11 (stride DX), the
-// same column of the row 4 below: the data of the next 4-row call. Four
-// interleaved short streams defeat the hardware prefetchers (without this
-// a GEMV from DRAM ran at a quarter of the read bandwidth).
-#define PREFETCH4 \
-	PREFETCHT0 (R8)(DX*4); \
-	PREFETCHT0 (R9)(DX*4); \
-	PREFETCHT0 (R10)(DX*4); \
-	PREFETCHT0 (R11)(DX*4)
-
 // ---------------------------------------------------------------- AVX2
 
 // Q8_0 x Q8_0 on AVX2: both sides are sign-extended to int16 and multiplied
@@ -127,40 +117,6 @@ done:
 	HSUM8(Y0, X0, X1)
 	VZEROUPPER
 	MOVSS  X0, ret+24(FP)
-	RET
-
-// func gemv4Q8AVX2(out *[4]float32, w *byte, stride int, x *byte, n int)
-TEXT ·gemv4Q8AVX2(SB), NOSPLIT, $0-40
-	MOVQ   out+0(FP), AX
-	MOVQ   w+8(FP), R8
-	MOVQ   stride+16(FP), DX
-	MOVQ   x+24(FP), DI
-	MOVQ   n+32(FP), CX
-	LEAQ   (R8)(DX*1), R9
-	LEAQ   (R8)(DX*2), R10
-	LEAQ   (R9)(DX*2), R11
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-
-loop:
-	PREFETCH4
-	XQ8_AVX2
-	Q8ROW_AVX2(R8, Y0)
-	Q8ROW_AVX2(R9, Y1)
-	Q8ROW_AVX2(R10, Y2)
-	Q8ROW_AVX2(R11, Y3)
-	ADDQ $34, R8
-	ADDQ $34, R9
-	ADDQ $34, R10
-	ADDQ $34, R11
-	ADDQ $34, DI
-	DECQ CX
-	JNZ  loop
-
-	STORE4
-	VZEROUPPER
 	RET
 
 // Q4_0 x Q8_0 on AVX2: nibbles q in 0..15 are unsigned, so VPMADDUBSW(q, x)
@@ -235,41 +191,6 @@ done:
 	HSUM8(Y0, X0, X1)
 	VZEROUPPER
 	MOVSS  X0, ret+24(FP)
-	RET
-
-// func gemv4Q4AVX2(out *[4]float32, w *byte, stride int, x *byte, n int)
-TEXT ·gemv4Q4AVX2(SB), NOSPLIT, $0-40
-	MOVQ   out+0(FP), AX
-	MOVQ   w+8(FP), R8
-	MOVQ   stride+16(FP), DX
-	MOVQ   x+24(FP), DI
-	MOVQ   n+32(FP), CX
-	LEAQ   (R8)(DX*1), R9
-	LEAQ   (R8)(DX*2), R10
-	LEAQ   (R9)(DX*2), R11
-	Q4CONST_AVX2
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-
-loop:
-	PREFETCH4
-	XQ4_AVX2
-	Q4ROW_AVX2(R8, Y0)
-	Q4ROW_AVX2(R9, Y1)
-	Q4ROW_AVX2(R10, Y2)
-	Q4ROW_AVX2(R11, Y3)
-	ADDQ $18, R8
-	ADDQ $18, R9
-	ADDQ $18, R10
-	ADDQ $18, R11
-	ADDQ $34, DI
-	DECQ CX
-	JNZ  loop
-
-	STORE4
-	VZEROUPPER
 	RET
 
 // ---------------------------------------------------------------- bandwidth
@@ -367,10 +288,52 @@ loop:
 	SCALE_VNNI(p); \
 	VFMADD231PS    Y9, Y8, ACC
 
-// GEMV_VNNI is the body of gemvQ8VNNI/gemvQ4VNNI: ROW is the row macro and
-// WB the weight block size.
-#define GEMV_VNNI(ROW, WB, PFX) \
+// Q8ROW_P2 is the AVX2 Q8_0 row (no VNNI): the int8 weights are widened
+// to int16 and multiplied with the activations widened by HDR_W16 (exact
+// for every pair).
+#define Q8ROW_P2(p, ACC) \
+	VPMOVSXBW   2(p), Y7; \
+	VPMOVSXBW   18(p), Y8; \
+	VPMADDWD    Y4, Y7, Y7; \
+	VPMADDWD    Y5, Y8, Y8; \
+	VPADDD      Y7, Y8, Y8; \
+	VCVTDQ2PS   Y8, Y8; \
+	SCALE_VNNI(p); \
+	VFMADD231PS Y9, Y8, ACC
+
+// Q4ROW_P2 is the AVX2 Q4_0 row: VPMADDUBSW(nibbles, x) cannot saturate
+// (2*15*128 < 2^15); VPMADDWD with ones (Y10) sums pairs into the lanes.
+#define Q4ROW_P2(p, ACC) \
+	VBROADCASTI128 2(p), Y7; \
+	VPSRLVQ        Y13, Y7, Y7; \
+	VPAND          Y14, Y7, Y7; \
+	VPMADDUBSW     Y4, Y7, Y7; \
+	VPMADDWD       Y10, Y7, Y7; \
+	VPADDD         Y5, Y7, Y8; \
+	VCVTDQ2PS      Y8, Y8; \
+	SCALE_VNNI(p); \
+	VFMADD231PS    Y9, Y8, ACC
+
+// HDR_P loads a prepared activation block: values Y4, corrections Y5, dx Y6.
+#define HDR_P \
+	VMOVDQU      (DI), Y4; \
+	VMOVDQU      32(DI), Y5; \
+	VBROADCASTSS 64(DI), Y6
+
+// HDR_W16 loads a prepared block for Q8ROW_P2: values widened to int16 in
+// Y4 (0-15) and Y5 (16-31), dx in Y6.
+#define HDR_W16 \
+	VPMOVSXBW    (DI), Y4; \
+	VPMOVSXBW    16(DI), Y5; \
+	VBROADCASTSS 64(DI), Y6
+
+// GEMV_P is the body of the multi-row kernels: HDR loads an activation
+// block, ROW adds one row's block, WB is the weight block size and PFX an
+// extra prefetch. It only uses AVX2 itself; the ROW macros decide the
+// instruction set.
+#define GEMV_P(HDR, ROW, WB, PFX) \
 	VMOVDQU q4shift<>(SB), Y13; \
+	VPBROADCASTQ ones16<>(SB), Y10; \
 	VMOVDQU gfnib<>(SB), Y12; \
 	VPBROADCASTQ nib<>(SB), Y14; \
 	VPBROADCASTQ bias8<>(SB), Y15; \
@@ -391,9 +354,7 @@ block: \
 	PREFETCHT0 64(R12); \
 	PFX; \
 	ADDQ   $(4*WB), R12; \
-	VMOVDQU      (DI), Y4; \
-	VMOVDQU      32(DI), Y5; \
-	VBROADCASTSS 64(DI), Y6; \
+	HDR; \
 	ROW(R8, Y0); \
 	ROW(R9, Y1); \
 	ROW(R10, Y2); \
@@ -424,7 +385,7 @@ TEXT ·gemvQ8VNNI(SB), NOSPLIT, $0-56
 	MOVQ xp+32(FP), DI
 	MOVQ nb+40(FP), R14
 	MOVQ tab+48(FP), R15
-	GEMV_VNNI(Q8ROW_VNNI, 34, PREFETCHT0 128(R12))
+	GEMV_P(HDR_P, Q8ROW_VNNI, 34, PREFETCHT0 128(R12))
 
 // func gemvQ4VNNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
 TEXT ·gemvQ4VNNI(SB), NOSPLIT, $0-56
@@ -435,7 +396,7 @@ TEXT ·gemvQ4VNNI(SB), NOSPLIT, $0-56
 	MOVQ xp+32(FP), DI
 	MOVQ nb+40(FP), R14
 	MOVQ tab+48(FP), R15
-	GEMV_VNNI(Q4ROW_VNNI, 18, NOP)
+	GEMV_P(HDR_P, Q4ROW_VNNI, 18, NOP)
 
 // func gemvQ4GFNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
 TEXT ·gemvQ4GFNI(SB), NOSPLIT, $0-56
@@ -446,4 +407,26 @@ TEXT ·gemvQ4GFNI(SB), NOSPLIT, $0-56
 	MOVQ xp+32(FP), DI
 	MOVQ nb+40(FP), R14
 	MOVQ tab+48(FP), R15
-	GEMV_VNNI(Q4ROW_GFNI, 18, NOP)
+	GEMV_P(HDR_P, Q4ROW_GFNI, 18, NOP)
+
+// func gemvQ8AVX2P(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
+TEXT ·gemvQ8AVX2P(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R13
+	MOVQ xp+32(FP), DI
+	MOVQ nb+40(FP), R14
+	MOVQ tab+48(FP), R15
+	GEMV_P(HDR_W16, Q8ROW_P2, 34, PREFETCHT0 128(R12))
+
+// func gemvQ4AVX2P(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
+TEXT ·gemvQ4AVX2P(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R13
+	MOVQ xp+32(FP), DI
+	MOVQ nb+40(FP), R14
+	MOVQ tab+48(FP), R15
+	GEMV_P(HDR_P, Q4ROW_P2, 18, NOP)
