@@ -395,6 +395,9 @@ func TestQuantizeQ8_0(t *testing.T) {
 					x[2*qk+i] = float32(i) * 1e30
 					x[3*qk+i] = float32(i) * 1e-40
 				}
+				// d = 1: exact ties and the largest float below 0.5.
+				ties := []float32{127, 0.5, -0.5, 1.5, -2.5, 126.5, -126.5, 0.49999997, -0.49999997, 3.5000002}
+				copy(x[6*qk:], ties)
 				x[4*qk+3] = float32(math.Inf(1))
 				x[5*qk+4] = float32(math.NaN())
 			}

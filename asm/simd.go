@@ -25,6 +25,7 @@ type lowKernels struct {
 	// replace gemv4Q8/gemv4Q4 (which may then be nil).
 	gemvQ8P, gemvQ4P func(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32)
 	// n is a positive multiple of f32Step and at most maxF32.
+	quantQ8 func(dst *byte, x *float32, nb int) // nb > 0 blocks
 	dotF32  func(a, b *float32, n int) float32
 	axpyF32 func(alpha float32, x, y *float32, n int)
 	dotBF16 func(w *uint16, x *float32, n int) float32
@@ -70,6 +71,14 @@ func simdKernels(lk lowKernels) *kernels {
 		axpyF32: g.axpyF32,
 		dotBF16: g.dotBF16,
 		dotF16:  g.dotF16,
+	}
+	if lk.quantQ8 != nil {
+		k.quantQ8 = func(dst []byte, x []float32) {
+			nb := len(x) / qk
+			for b := 0; b < nb; b += maxBlocks {
+				lk.quantQ8(&dst[b*q8Bytes], &x[b*qk], min(maxBlocks, nb-b))
+			}
+		}
 	}
 	if lk.gemvQ8P != nil {
 		k.gemvQ8 = func(out []float32, w, x []byte) {

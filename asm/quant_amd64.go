@@ -1,0 +1,11 @@
+//go:build !noasm
+
+package asm
+
+// quantQ8AVX2 does quant.QuantizeQ8_0(dst[:nb*34], x[:nb*32]) for nb > 0:
+// per block amax = max|x| (NaN skipped), d = amax/127 stored as f16,
+// id = 1/d (0 if d == 0), q = round-half-away-from-zero(x*id), with 0 for
+// NaN or out-of-int32-range products, as the reference does.
+//
+//go:noescape
+func quantQ8AVX2(dst *byte, x *float32, nb int)
