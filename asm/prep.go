@@ -60,9 +60,9 @@ var f16tab = func() *[1 << 16]float32 {
 	return &t
 }()
 
-// maxWork bounds the block-rows of one multi-row call (about 30 us of work)
+// maxWork bounds the block-rows of one multi-row call (at most ~40 us of work)
 // so that goroutine preemption is never delayed for long.
-const maxWork = 1 << 16
+const maxWork = 1 << 15
 
 // gemvP computes out with a multi-row kernel fP on prepared activations for
 // the rows in multiples of 4, and with the 1-row kernel f1 for the rest.
