@@ -52,6 +52,10 @@ type kernels struct {
 	axpyF32 func(alpha float32, x, y []float32)
 	dotBF16 func(w []uint16, x []float32) float32
 	dotF16  func(w []uint16, x []float32) float32
+	// Attention and normalization helpers.
+	scaleF32 func(alpha float32, x []float32)
+	axpyF16  func(alpha float32, x []uint16, y []float32)
+	axpyBF16 func(alpha float32, x []uint16, y []float32)
 }
 
 // EnvVar names the environment variable that forces a kernel path.
@@ -132,18 +136,21 @@ func find(name string) (*kernels, error) {
 func failing(err error) *kernels {
 	p := func() { panic(err) }
 	return &kernels{
-		name:    "invalid",
-		quantQ8: func([]byte, []float32) { p() },
-		dotQ8:   func(_, _ []byte) float32 { p(); return 0 },
-		dotQ4:   func(_, _ []byte) float32 { p(); return 0 },
-		gemvQ8:  func([]float32, []byte, []byte) { p() },
-		gemvQ4:  func([]float32, []byte, []byte) { p() },
-		gemmQ8:  func([]float32, int, []byte, int, []byte, int) { p() },
-		gemmQ4:  func([]float32, int, []byte, int, []byte, int) { p() },
-		dotF32:  func(_, _ []float32) float32 { p(); return 0 },
-		axpyF32: func(float32, []float32, []float32) { p() },
-		dotBF16: func([]uint16, []float32) float32 { p(); return 0 },
-		dotF16:  func([]uint16, []float32) float32 { p(); return 0 },
+		name:     "invalid",
+		quantQ8:  func([]byte, []float32) { p() },
+		dotQ8:    func(_, _ []byte) float32 { p(); return 0 },
+		dotQ4:    func(_, _ []byte) float32 { p(); return 0 },
+		gemvQ8:   func([]float32, []byte, []byte) { p() },
+		gemvQ4:   func([]float32, []byte, []byte) { p() },
+		gemmQ8:   func([]float32, int, []byte, int, []byte, int) { p() },
+		gemmQ4:   func([]float32, int, []byte, int, []byte, int) { p() },
+		dotF32:   func(_, _ []float32) float32 { p(); return 0 },
+		axpyF32:  func(float32, []float32, []float32) { p() },
+		dotBF16:  func([]uint16, []float32) float32 { p(); return 0 },
+		dotF16:   func([]uint16, []float32) float32 { p(); return 0 },
+		scaleF32: func(float32, []float32) { p() },
+		axpyF16:  func(float32, []uint16, []float32) { p() },
+		axpyBF16: func(float32, []uint16, []float32) { p() },
 	}
 }
 
@@ -255,4 +262,24 @@ func DotF16(w []uint16, x []float32) float32 {
 		panic(fmt.Sprintf("asm.DotF16: len(w)=%d len(x)=%d", len(w), len(x)))
 	}
 	return cur.dotF16(w, x)
+}
+
+// ScaleF32 sets x *= alpha.
+func ScaleF32(alpha float32, x []float32) { cur.scaleF32(alpha, x) }
+
+// AxpyF16 sets y += alpha*x for f16 x widened exactly (len(x) == len(y)),
+// e.g. the value rows of an f16 KV cache.
+func AxpyF16(alpha float32, x []uint16, y []float32) {
+	if len(x) != len(y) {
+		panic(fmt.Sprintf("asm.AxpyF16: len(x)=%d len(y)=%d", len(x), len(y)))
+	}
+	cur.axpyF16(alpha, x, y)
+}
+
+// AxpyBF16 sets y += alpha*x for bf16 x widened exactly (len(x) == len(y)).
+func AxpyBF16(alpha float32, x []uint16, y []float32) {
+	if len(x) != len(y) {
+		panic(fmt.Sprintf("asm.AxpyBF16: len(x)=%d len(y)=%d", len(x), len(y)))
+	}
+	cur.axpyBF16(alpha, x, y)
 }

@@ -465,17 +465,34 @@ func TestF32Kernels(t *testing.T) {
 			if got, want := DotF16(wf16, b), refDot16(quant.F16ToF32, wf16, b); !same(got, want, absDot(wf, b), relTol) {
 				t.Errorf("DotF16 n=%d: got %v want %v", n, got, want)
 			}
-			buf, y := guarded(n, 2)
-			for i := range y {
-				y[i] = b[i]
-			}
-			want := slices.Clone(y)
-			refAxpyF32(0.75, a, want)
-			AxpyF32(0.75, a, y)
-			checkGuards(t, buf, 2, n)
-			for i := range y {
-				if !same(y[i], want[i], math.Abs(float64(a[i]))+math.Abs(float64(b[i])), relTol) {
-					t.Errorf("AxpyF32 n=%d y[%d]: got %v want %v", n, i, y[i], want[i])
+			// In-place kernels on guarded outputs: y = b, then the op; the
+			// result must match the reference element by element.
+			const alpha = -0.75
+			for _, op := range []struct {
+				name string
+				src  []float32 // the values multiplied by alpha
+				f    func(y []float32)
+				ref  func(y []float32)
+			}{
+				{"AxpyF32", a, func(y []float32) { AxpyF32(alpha, a, y) }, func(y []float32) { refAxpyF32(alpha, a, y) }},
+				{"AxpyF16", wf, func(y []float32) { AxpyF16(alpha, wf16, y) }, func(y []float32) { refAxpy16(quant.F16ToF32, alpha, wf16, y) }},
+				{"AxpyBF16", wb, func(y []float32) { AxpyBF16(alpha, w16, y) }, func(y []float32) { refAxpy16(quant.BF16ToF32, alpha, w16, y) }},
+				{"ScaleF32", b, func(y []float32) { ScaleF32(alpha, y) }, func(y []float32) { refScaleF32(alpha, y) }},
+			} {
+				buf, y := guarded(n, 2)
+				copy(y, b)
+				want := slices.Clone(y)
+				op.ref(want)
+				op.f(y)
+				checkGuards(t, buf, 2, n)
+				for i := range y {
+					bound := math.Abs(float64(op.src[i])) + math.Abs(float64(b[i]))
+					if !same(y[i], want[i], bound, relTol) {
+						t.Errorf("%s n=%d y[%d]: got %v want %v", op.name, n, i, y[i], want[i])
+					}
+				}
+				if op.name == "ScaleF32" && !slices.Equal(y, want) {
+					t.Errorf("ScaleF32 n=%d: not exactly x*alpha", n)
 				}
 			}
 		}

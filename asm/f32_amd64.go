@@ -41,3 +41,28 @@ func dotBF16AVX2(w *uint16, x *float32, n int) float32
 //
 //go:noescape
 func dotF16AVX2(w *uint16, x *float32, n int) float32
+
+// scaleF32AVX2 does, for n a positive multiple of 16,
+//
+//	for i := 0; i < n; i++ {
+//		x[i] *= alpha
+//	}
+//
+//go:noescape
+func scaleF32AVX2(alpha float32, x *float32, n int)
+
+// axpyF16AVX2 does, for n a positive multiple of 16,
+//
+//	for i := 0; i < n; i++ {
+//		y[i] += alpha * f16(x[i])
+//	}
+//
+// with an FMA and F16C's exact widening.
+//
+//go:noescape
+func axpyF16AVX2(alpha float32, x *uint16, y *float32, n int)
+
+// axpyBF16AVX2 is axpyF16AVX2 for bf16 x.
+//
+//go:noescape
+func axpyBF16AVX2(alpha float32, x *uint16, y *float32, n int)

@@ -107,3 +107,68 @@ loop:
 	VZEROUPPER
 	MOVSS      X0, ret+24(FP)
 	RET
+
+// func scaleF32AVX2(alpha float32, x *float32, n int)
+TEXT ·scaleF32AVX2(SB), NOSPLIT, $0-24
+	VBROADCASTSS alpha+0(FP), Y0
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+
+loop:
+	VMULPS  (SI), Y0, Y2
+	VMULPS  32(SI), Y0, Y3
+	VMOVUPS Y2, (SI)
+	VMOVUPS Y3, 32(SI)
+	ADDQ    $64, SI
+	SUBQ    $16, CX
+	JNZ     loop
+	VZEROUPPER
+	RET
+
+// func axpyF16AVX2(alpha float32, x *uint16, y *float32, n int)
+TEXT ·axpyF16AVX2(SB), NOSPLIT, $0-32
+	VBROADCASTSS alpha+0(FP), Y0
+	MOVQ         x+8(FP), SI
+	MOVQ         y+16(FP), DI
+	MOVQ         n+24(FP), CX
+
+loop:
+	VCVTPH2PS   (SI), Y4
+	VCVTPH2PS   16(SI), Y5
+	VMOVUPS     (DI), Y2
+	VMOVUPS     32(DI), Y3
+	VFMADD231PS Y4, Y0, Y2
+	VFMADD231PS Y5, Y0, Y3
+	VMOVUPS     Y2, (DI)
+	VMOVUPS     Y3, 32(DI)
+	ADDQ        $32, SI
+	ADDQ        $64, DI
+	SUBQ        $16, CX
+	JNZ         loop
+	VZEROUPPER
+	RET
+
+// func axpyBF16AVX2(alpha float32, x *uint16, y *float32, n int)
+TEXT ·axpyBF16AVX2(SB), NOSPLIT, $0-32
+	VBROADCASTSS alpha+0(FP), Y0
+	MOVQ         x+8(FP), SI
+	MOVQ         y+16(FP), DI
+	MOVQ         n+24(FP), CX
+
+loop:
+	VPMOVZXWD   (SI), Y4
+	VPMOVZXWD   16(SI), Y5
+	VPSLLD      $16, Y4, Y4
+	VPSLLD      $16, Y5, Y5
+	VMOVUPS     (DI), Y2
+	VMOVUPS     32(DI), Y3
+	VFMADD231PS Y4, Y0, Y2
+	VFMADD231PS Y5, Y0, Y3
+	VMOVUPS     Y2, (DI)
+	VMOVUPS     Y3, 32(DI)
+	ADDQ        $32, SI
+	ADDQ        $64, DI
+	SUBQ        $16, CX
+	JNZ         loop
+	VZEROUPPER
+	RET

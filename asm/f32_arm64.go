@@ -41,3 +41,28 @@ func dotBF16NEON(w *uint16, x *float32, n int) float32
 //
 //go:noescape
 func dotF16NEON(w *uint16, x *float32, n int) float32
+
+// scaleF32NEON does, for n a positive multiple of 16,
+//
+//	for i := 0; i < n; i++ {
+//		x[i] *= alpha
+//	}
+//
+//go:noescape
+func scaleF32NEON(alpha float32, x *float32, n int)
+
+// axpyF16NEON does, for n a positive multiple of 16,
+//
+//	for i := 0; i < n; i++ {
+//		y[i] += alpha * f16(x[i])
+//	}
+//
+// with a fused multiply-add and FCVTL's exact widening.
+//
+//go:noescape
+func axpyF16NEON(alpha float32, x *uint16, y *float32, n int)
+
+// axpyBF16NEON is axpyF16NEON for bf16 x.
+//
+//go:noescape
+func axpyBF16NEON(alpha float32, x *uint16, y *float32, n int)

@@ -3,10 +3,13 @@
 #include "textflag.h"
 
 // fcvtl Vd.4S, Vn.4H (and fcvtl2 from the upper 4 halves) widen f16 to f32
-// exactly; the Go assembler has no mnemonic for them:
+// exactly; the Go assembler has no mnemonic for them, nor for a vector
+// fmul:
 //
 //	fcvtl  0x0E217800 | n<<5 | d
 //	fcvtl2 0x4E217800 | n<<5 | d
+//	fmul   Vd.4S, Vn.4S, Vm.4S   0x6E20DC00 | m<<16 | n<<5 | d
+#define FMUL4S(d, n, m) WORD $(0x6E20DC00 | ((m)<<16) | ((n)<<5) | (d))
 #define FCVTL(d, n) WORD $(0x0E217800 | ((n)<<5) | (d))
 #define FCVTL2(d, n) WORD $(0x4E217800 | ((n)<<5) | (d))
 
@@ -123,4 +126,71 @@ loop:
 
 	REDUCE4
 	FMOVS F0, ret+24(FP)
+	RET
+
+// func scaleF32NEON(alpha float32, x *float32, n int)
+TEXT ·scaleF32NEON(SB), NOSPLIT, $0-24
+	FMOVS alpha+0(FP), F31
+	VDUP  V31.S[0], V31.S4
+	MOVD  x+8(FP), R0
+	MOVD  n+16(FP), R2
+
+loop:
+	VLD1   (R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	FMUL4S(0, 0, 31)
+	FMUL4S(1, 1, 31)
+	FMUL4S(2, 2, 31)
+	FMUL4S(3, 3, 31)
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	SUBS   $16, R2
+	BNE    loop
+	RET
+
+// func axpyF16NEON(alpha float32, x *uint16, y *float32, n int)
+TEXT ·axpyF16NEON(SB), NOSPLIT, $0-32
+	FMOVS alpha+0(FP), F31
+	VDUP  V31.S[0], V31.S4
+	MOVD  x+8(FP), R0
+	MOVD  y+16(FP), R1
+	MOVD  n+24(FP), R2
+
+loop:
+	VLD1.P 32(R0), [V12.H8, V13.H8]
+	FCVTL(4, 12)
+	FCVTL2(5, 12)
+	FCVTL(6, 13)
+	FCVTL2(7, 13)
+	VLD1   (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VFMLA  V31.S4, V4.S4, V0.S4
+	VFMLA  V31.S4, V5.S4, V1.S4
+	VFMLA  V31.S4, V6.S4, V2.S4
+	VFMLA  V31.S4, V7.S4, V3.S4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R1)
+	SUBS   $16, R2
+	BNE    loop
+	RET
+
+// func axpyBF16NEON(alpha float32, x *uint16, y *float32, n int)
+TEXT ·axpyBF16NEON(SB), NOSPLIT, $0-32
+	FMOVS alpha+0(FP), F31
+	VDUP  V31.S[0], V31.S4
+	MOVD  x+8(FP), R0
+	MOVD  y+16(FP), R1
+	MOVD  n+24(FP), R2
+	VEOR  V30.B16, V30.B16, V30.B16
+
+loop:
+	VLD1.P 32(R0), [V12.H8, V13.H8]
+	VZIP1  V12.H8, V30.H8, V4.H8
+	VZIP2  V12.H8, V30.H8, V5.H8
+	VZIP1  V13.H8, V30.H8, V6.H8
+	VZIP2  V13.H8, V30.H8, V7.H8
+	VLD1   (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VFMLA  V31.S4, V4.S4, V0.S4
+	VFMLA  V31.S4, V5.S4, V1.S4
+	VFMLA  V31.S4, V6.S4, V2.S4
+	VFMLA  V31.S4, V7.S4, V3.S4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R1)
+	SUBS   $16, R2
+	BNE    loop
 	RET

@@ -16,16 +16,19 @@ func archKernels() []*kernels {
 	}
 	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
 		ks = append(ks, simdKernels(lowKernels{
-			name:    "avx2",
-			dotQ8:   dotQ8AVX2,
-			dotQ4:   dotQ4AVX2,
-			gemvQ8P: gemvQ8AVX2P,
-			gemvQ4P: gemvQ4AVX2P,
-			quantQ8: quantQ8AVX2,
-			dotF32:  dotF32AVX2,
-			axpyF32: axpyF32AVX2,
-			dotBF16: dotBF16AVX2,
-			dotF16:  dotF16AVX2,
+			name:     "avx2",
+			dotQ8:    dotQ8AVX2,
+			dotQ4:    dotQ4AVX2,
+			gemvQ8P:  gemvQ8AVX2P,
+			gemvQ4P:  gemvQ4AVX2P,
+			quantQ8:  quantQ8AVX2,
+			dotF32:   dotF32AVX2,
+			axpyF32:  axpyF32AVX2,
+			dotBF16:  dotBF16AVX2,
+			dotF16:   dotF16AVX2,
+			scaleF32: scaleF32AVX2,
+			axpyF16:  axpyF16AVX2,
+			axpyBF16: axpyBF16AVX2,
 		}))
 	}
 	return ks
@@ -50,15 +53,18 @@ func avx512Set(name string, q4 func(out *float32, w *byte, stride, rows int, xp 
 		name: name,
 		// A single row gains nothing from preparing x: the AVX2 dot is
 		// used there.
-		dotQ8:   dotQ8AVX2,
-		dotQ4:   dotQ4AVX2,
-		gemvQ8P: gemvQ8VNNI,
-		gemvQ4P: q4,
-		quantQ8: quantQ8AVX2,
-		dotF32:  dotF32AVX2,
-		axpyF32: axpyF32AVX2,
-		dotBF16: dotBF16AVX2,
-		dotF16:  dotF16AVX2,
+		dotQ8:    dotQ8AVX2,
+		dotQ4:    dotQ4AVX2,
+		gemvQ8P:  gemvQ8VNNI,
+		gemvQ4P:  q4,
+		quantQ8:  quantQ8AVX2,
+		dotF32:   dotF32AVX2,
+		axpyF32:  axpyF32AVX2,
+		dotBF16:  dotBF16AVX2,
+		dotF16:   dotF16AVX2,
+		scaleF32: scaleF32AVX2,
+		axpyF16:  axpyF16AVX2,
+		axpyBF16: axpyBF16AVX2,
 	})
 }
 

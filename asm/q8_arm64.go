@@ -9,6 +9,7 @@ func archKernels() []*kernels {
 	var ks []*kernels
 	f32 := func(lk lowKernels) lowKernels {
 		lk.dotF32, lk.axpyF32, lk.dotBF16, lk.dotF16 = dotF32NEON, axpyF32NEON, dotBF16NEON, dotF16NEON
+		lk.scaleF32, lk.axpyF16, lk.axpyBF16 = scaleF32NEON, axpyF16NEON, axpyBF16NEON
 		return lk
 	}
 	if cpuid.CPU.Supports(cpuid.ASIMD, cpuid.ASIMDDP) {

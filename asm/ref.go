@@ -21,10 +21,17 @@ func genericKernels() *kernels {
 		gemmQ4: func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
 			refGemm(quant.DotQ4_0, q4Bytes, out, ldo, w, nrows, x, nx)
 		},
-		dotF32:  refDotF32,
-		axpyF32: refAxpyF32,
-		dotBF16: func(w []uint16, x []float32) float32 { return refDot16(quant.BF16ToF32, w, x) },
-		dotF16:  func(w []uint16, x []float32) float32 { return refDot16(quant.F16ToF32, w, x) },
+		dotF32:   refDotF32,
+		axpyF32:  refAxpyF32,
+		dotBF16:  func(w []uint16, x []float32) float32 { return refDot16(quant.BF16ToF32, w, x) },
+		dotF16:   func(w []uint16, x []float32) float32 { return refDot16(quant.F16ToF32, w, x) },
+		scaleF32: refScaleF32,
+		axpyF16: func(alpha float32, x []uint16, y []float32) {
+			refAxpy16(quant.F16ToF32, alpha, x, y)
+		},
+		axpyBF16: func(alpha float32, x []uint16, y []float32) {
+			refAxpy16(quant.BF16ToF32, alpha, x, y)
+		},
 	}
 }
 
@@ -68,4 +75,16 @@ func refDot16(conv func(uint16) float32, w []uint16, x []float32) float32 {
 		s += float32(conv(v) * x[i])
 	}
 	return s
+}
+
+func refScaleF32(alpha float32, x []float32) {
+	for i := range x {
+		x[i] *= alpha
+	}
+}
+
+func refAxpy16(conv func(uint16) float32, alpha float32, x []uint16, y []float32) {
+	for i, v := range x {
+		y[i] += float32(alpha * conv(v))
+	}
 }

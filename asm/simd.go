@@ -25,11 +25,13 @@ type lowKernels struct {
 	// replace gemv4Q8/gemv4Q4 (which may then be nil).
 	gemvQ8P, gemvQ4P func(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32)
 	// n is a positive multiple of f32Step and at most maxF32.
-	quantQ8 func(dst *byte, x *float32, nb int) // nb > 0 blocks
-	dotF32  func(a, b *float32, n int) float32
-	axpyF32 func(alpha float32, x, y *float32, n int)
-	dotBF16 func(w *uint16, x *float32, n int) float32
-	dotF16  func(w *uint16, x *float32, n int) float32
+	quantQ8           func(dst *byte, x *float32, nb int) // nb > 0 blocks
+	dotF32            func(a, b *float32, n int) float32
+	axpyF32           func(alpha float32, x, y *float32, n int)
+	dotBF16           func(w *uint16, x *float32, n int) float32
+	dotF16            func(w *uint16, x *float32, n int) float32
+	scaleF32          func(alpha float32, x *float32, n int)
+	axpyF16, axpyBF16 func(alpha float32, x *uint16, y *float32, n int)
 }
 
 const (
@@ -67,10 +69,13 @@ func simdKernels(lk lowKernels) *kernels {
 		gemmQ4: func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
 			gemmQ(lk.gemv4Q4, lk.dotQ4, quant.DotQ4_0, out, ldo, w, nrows, x, nx, q4Bytes)
 		},
-		dotF32:  g.dotF32,
-		axpyF32: g.axpyF32,
-		dotBF16: g.dotBF16,
-		dotF16:  g.dotF16,
+		dotF32:   g.dotF32,
+		axpyF32:  g.axpyF32,
+		dotBF16:  g.dotBF16,
+		dotF16:   g.dotF16,
+		scaleF32: g.scaleF32,
+		axpyF16:  g.axpyF16,
+		axpyBF16: g.axpyBF16,
 	}
 	if lk.quantQ8 != nil {
 		k.quantQ8 = func(dst []byte, x []float32) {
@@ -116,6 +121,21 @@ func simdKernels(lk lowKernels) *kernels {
 			refAxpyF32(alpha, x[n:], y[n:len(x)])
 		}
 	}
+	if lk.scaleF32 != nil {
+		k.scaleF32 = func(alpha float32, x []float32) {
+			n := len(x) / f32Step * f32Step
+			for i := 0; i < n; i += maxF32 {
+				lk.scaleF32(alpha, &x[i], min(maxF32, n-i))
+			}
+			refScaleF32(alpha, x[n:])
+		}
+	}
+	if lk.axpyF16 != nil {
+		k.axpyF16 = axpy16(lk.axpyF16, quant.F16ToF32)
+	}
+	if lk.axpyBF16 != nil {
+		k.axpyBF16 = axpy16(lk.axpyBF16, quant.BF16ToF32)
+	}
 	if lk.dotBF16 != nil {
 		k.dotBF16 = dot16(lk.dotBF16, quant.BF16ToF32)
 	}
@@ -133,6 +153,16 @@ func dot16(f func(w *uint16, x *float32, n int) float32, conv func(uint16) float
 			s += f(&w[i], &x[i], min(maxF32, n-i))
 		}
 		return s + refDot16(conv, w[n:], x[n:len(w)])
+	}
+}
+
+func axpy16(f func(alpha float32, x *uint16, y *float32, n int), conv func(uint16) float32) func(float32, []uint16, []float32) {
+	return func(alpha float32, x []uint16, y []float32) {
+		n := len(x) / f32Step * f32Step
+		for i := 0; i < n; i += maxF32 {
+			f(alpha, &x[i], &y[i], min(maxF32, n-i))
+		}
+		refAxpy16(conv, alpha, x[n:], y[n:len(x)])
 	}
 }
 
