@@ -4,6 +4,12 @@ package asm
 
 import "github.com/klauspost/cpuid/v2"
 
+func init() {
+	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.F16C) {
+		prepAsm = prepAVX2
+	}
+}
+
 // archKernels lists the amd64 sets this CPU can run, best first.
 func archKernels() []*kernels {
 	var ks []*kernels

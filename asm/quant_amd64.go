@@ -9,3 +9,10 @@ package asm
 //
 //go:noescape
 func quantQ8AVX2(dst *byte, x *float32, nb int)
+
+// prepAVX2 does what prepX does for nb > 0 blocks into dst (nb*72 bytes),
+// about ten times faster: callers that split a matrix into many row chunks
+// prepare the activations once per chunk.
+//
+//go:noescape
+func prepAVX2(dst *byte, x *byte, nb int, shift uint64)

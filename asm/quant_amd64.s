@@ -120,3 +120,37 @@ zero:
 	JNZ  block
 	VZEROUPPER
 	RET
+
+DATA pones8<>+0(SB)/8, $0x0101010101010101
+GLOBL pones8<>(SB), RODATA|NOPTR, $8
+
+DATA pones16<>+0(SB)/8, $0x0001000100010001
+GLOBL pones16<>(SB), RODATA|NOPTR, $8
+
+// func prepAVX2(dst *byte, x *byte, nb int, shift uint64)
+TEXT ·prepAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         nb+16(FP), CX
+	VMOVQ        shift+24(FP), X3
+	VPBROADCASTQ pones8<>(SB), Y1
+	VPBROADCASTQ pones16<>(SB), Y2
+	VPXOR        Y4, Y4, Y4
+
+block:
+	VMOVDQU      2(SI), Y0
+	VMOVDQU      Y0, (DI)
+	VPMADDUBSW   Y0, Y1, Y5
+	VPMADDWD     Y2, Y5, Y5
+	VPSLLD       X3, Y5, Y5
+	VPSUBD       Y5, Y4, Y5
+	VMOVDQU      Y5, 32(DI)
+	VPBROADCASTW (SI), X6
+	VCVTPH2PS    X6, X6
+	VMOVSS       X6, 64(DI)
+	ADDQ         $34, SI
+	ADDQ         $72, DI
+	DECQ         CX
+	JNZ          block
+	VZEROUPPER
+	RET
