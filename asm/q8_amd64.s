@@ -376,6 +376,85 @@ block: \
 	VZEROUPPER; \
 	RET
 
+// Q4PAIR_P2 adds the Q4_0 blocks of two rows at pA and pB to ACC, whose low
+// 128 bits belong to row A and high 128 bits to row B: one register holds
+// both rows' 16 bytes, so the nibble unpack and the multiplies are shared
+// (7.25 instead of 9 vector ops per block and row). Y4/Y5 hold x[0:16] and
+// x[16:32] in both halves, Y11 the corrections of the 4 lanes (each lane
+// covers elements 4i..4i+3 and 16+4i..16+4i+3), Y10 int16 ones, Y14 0x0f.
+#define Q4PAIR_P2(pA, pB, ACC) \
+	VMOVDQU      2(pA), X7; \
+	VINSERTI128  $1, 2(pB), Y7, Y7; \
+	VPSRLW       $4, Y7, Y8; \
+	VPAND        Y14, Y7, Y7; \
+	VPAND        Y14, Y8, Y8; \
+	VPMADDUBSW   Y4, Y7, Y7; \
+	VPMADDUBSW   Y5, Y8, Y8; \
+	VPADDW       Y8, Y7, Y7; \
+	VPMADDWD     Y10, Y7, Y7; \
+	VPADDD       Y11, Y7, Y7; \
+	VCVTDQ2PS    Y7, Y7; \
+	MOVWLZX      (pA), SI; \
+	VBROADCASTSS (R15)(SI*4), X9; \
+	MOVWLZX      (pB), SI; \
+	VBROADCASTSS (R15)(SI*4), X8; \
+	VINSERTF128  $1, X8, Y9, Y9; \
+	VMULPS       Y6, Y9, Y9; \
+	VFMADD231PS  Y9, Y7, ACC
+
+// HDR_PAIR loads a prepared block for Q4PAIR_P2 (see there).
+#define HDR_PAIR \
+	VBROADCASTI128 (DI), Y4; \
+	VBROADCASTI128 16(DI), Y5; \
+	VMOVDQU        32(DI), X11; \
+	VPADDD         48(DI), X11, X11; \
+	VINSERTI128    $1, X11, Y11, Y11; \
+	VBROADCASTSS   64(DI), Y6
+
+// GEMV_PAIR is GEMV_P for row-pair macros: rows 0,1 accumulate in Y0 and
+// rows 2,3 in Y1.
+#define GEMV_PAIR(HDR, ROW2, WB, PFX) \
+	VPBROADCASTQ ones16<>(SB), Y10; \
+	VPBROADCASTQ nib<>(SB), Y14; \
+group: \
+	LEAQ   (BX)(DX*8), R12; \
+	LEAQ   (R12)(DX*8), R12; \
+	MOVQ   BX, R8; \
+	LEAQ   (BX)(DX*1), R9; \
+	LEAQ   (BX)(DX*2), R10; \
+	LEAQ   (R9)(DX*2), R11; \
+	MOVQ   R14, CX; \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+block: \
+	PREFETCHT0 (R12); \
+	PREFETCHT0 64(R12); \
+	PFX; \
+	ADDQ   $(4*WB), R12; \
+	HDR; \
+	ROW2(R8, R9, Y0); \
+	ROW2(R10, R11, Y1); \
+	ADDQ   $WB, R8; \
+	ADDQ   $WB, R9; \
+	ADDQ   $WB, R10; \
+	ADDQ   $WB, R11; \
+	ADDQ   $72, DI; \
+	DECQ   CX; \
+	JNZ    block; \
+	VHADDPS      Y1, Y0, Y0; \
+	VHADDPS      Y0, Y0, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VUNPCKLPS    X1, X0, X0; \
+	VMOVUPS      X0, (AX); \
+	ADDQ   $16, AX; \
+	LEAQ   (BX)(DX*4), BX; \
+	IMUL3Q $72, R14, SI; \
+	SUBQ   SI, DI; \
+	SUBQ   $4, R13; \
+	JNZ    group; \
+	VZEROUPPER; \
+	RET
+
 // func gemvQ8VNNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
 TEXT ·gemvQ8VNNI(SB), NOSPLIT, $0-56
 	MOVQ out+0(FP), AX
@@ -429,4 +508,4 @@ TEXT ·gemvQ4AVX2P(SB), NOSPLIT, $0-56
 	MOVQ xp+32(FP), DI
 	MOVQ nb+40(FP), R14
 	MOVQ tab+48(FP), R15
-	GEMV_P(HDR_P, Q4ROW_P2, 18, NOP)
+	GEMV_PAIR(HDR_PAIR, Q4PAIR_P2, 18, NOP)
