@@ -1,8 +1,9 @@
 package model
 
 import (
-	"math"
 	"unsafe"
+
+	"github.com/exaone-go/exaone/asm"
 
 	"github.com/exaone-go/exaone/quant"
 )
@@ -22,13 +23,16 @@ var kernels = map[quant.Type]kernel{
 	quant.F32:  {quant.F32, gemmF32},
 	quant.F16:  {quant.F32, gemmF16},
 	quant.BF16: {quant.F32, gemmBF16},
-	quant.Q8_0: {quant.Q8_0, gemmDot(quant.DotQ8_0)},
-	quant.Q4_0: {quant.Q8_0, gemmDot(quant.DotQ4_0)},
-}
-
-func kernelFor(t quant.Type) (kernel, bool) {
-	k, ok := kernels[t]
-	return k, ok
+	quant.Q8_0: {quant.Q8_0, gemmQ8_0},
+	quant.Q4_0: {quant.Q8_0, gemmQ4_0},
+	// Formats llama.cpp files contain, computed with the quant references
+	// until they get kernels of their own.
+	quant.Q4_1: {quant.Q8_1, gemmDot(quant.DotQ4_1)},
+	quant.Q5_0: {quant.Q8_0, gemmDot(quant.DotQ5_0)},
+	quant.Q5_1: {quant.Q8_1, gemmDot(quant.DotQ5_1)},
+	quant.Q4_K: {quant.Q8_K, gemmDot(quant.DotQ4_K)},
+	quant.Q5_K: {quant.Q8_K, gemmDot(quant.DotQ5_K)},
+	quant.Q6_K: {quant.Q8_K, gemmDot(quant.DotQ6_K)},
 }
 
 // gemmDot lifts a one-row dot product to the gemm form.
@@ -41,6 +45,27 @@ func gemmDot(dot func(w, x []byte) float32) func([]float32, int, []byte, int, in
 			}
 		}
 	}
+}
+
+func kernelFor(t quant.Type) (kernel, bool) {
+	k, ok := kernels[t]
+	return k, ok
+}
+
+func gemmQ8_0(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int) {
+	if nx == 1 {
+		asm.GemvQ8_0(out[:nrows], w[:nrows*rb], x[:xb])
+		return
+	}
+	asm.GemmQ8_0(out, ldo, w[:nrows*rb], nrows, x[:nx*xb], nx)
+}
+
+func gemmQ4_0(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int) {
+	if nx == 1 {
+		asm.GemvQ4_0(out[:nrows], w[:nrows*rb], x[:xb])
+		return
+	}
+	asm.GemmQ4_0(out, ldo, w[:nrows*rb], nrows, x[:nx*xb], nx)
 }
 
 // f32s views bytes holding float32 values as a []float32.
@@ -71,7 +96,7 @@ func gemmF32(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx i
 	for r := 0; r < nrows; r++ {
 		row := f32s(w[r*rb : (r+1)*rb])
 		for j := 0; j < nx; j++ {
-			out[j*ldo+r] = dotF32(row, f32s(x[j*xb:(j+1)*xb]))
+			out[j*ldo+r] = asm.DotF32(row, f32s(x[j*xb:(j+1)*xb]))
 		}
 	}
 }
@@ -80,20 +105,7 @@ func gemmBF16(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx 
 	for r := 0; r < nrows; r++ {
 		row := u16s(w[r*rb : (r+1)*rb])
 		for j := 0; j < nx; j++ {
-			xs := f32s(x[j*xb : (j+1)*xb])
-			xs = xs[:len(row)]
-			var s0, s1, s2, s3 float32
-			i := 0
-			for ; i+4 <= len(row); i += 4 {
-				s0 += math.Float32frombits(uint32(row[i])<<16) * xs[i]
-				s1 += math.Float32frombits(uint32(row[i+1])<<16) * xs[i+1]
-				s2 += math.Float32frombits(uint32(row[i+2])<<16) * xs[i+2]
-				s3 += math.Float32frombits(uint32(row[i+3])<<16) * xs[i+3]
-			}
-			for ; i < len(row); i++ {
-				s0 += math.Float32frombits(uint32(row[i])<<16) * xs[i]
-			}
-			out[j*ldo+r] = (s0 + s1) + (s2 + s3)
+			out[j*ldo+r] = asm.DotBF16(row, f32s(x[j*xb:(j+1)*xb]))
 		}
 	}
 }
@@ -102,45 +114,7 @@ func gemmF16(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx i
 	for r := 0; r < nrows; r++ {
 		row := u16s(w[r*rb : (r+1)*rb])
 		for j := 0; j < nx; j++ {
-			xs := f32s(x[j*xb : (j+1)*xb])
-			var s float32
-			for i, h := range row {
-				s += f16Table[h] * xs[i]
-			}
-			out[j*ldo+r] = s
+			out[j*ldo+r] = asm.DotF16(row, f32s(x[j*xb:(j+1)*xb]))
 		}
-	}
-}
-
-// f16Table converts every half to float32 by lookup (256 KiB).
-var f16Table = func() *[1 << 16]float32 {
-	var t [1 << 16]float32
-	for i := range t {
-		t[i] = quant.F16ToF32(uint16(i))
-	}
-	return &t
-}()
-
-func dotF32(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// axpyF32 sets y += alpha*x.
-func axpyF32(alpha float32, x, y []float32) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] += alpha * v
 	}
 }

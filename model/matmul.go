@@ -3,6 +3,8 @@ package model
 import (
 	"math"
 
+	"github.com/exaone-go/exaone/asm"
+
 	"github.com/exaone-go/exaone/quant"
 )
 
@@ -12,45 +14,51 @@ import (
 type actBuf struct {
 	src     []float32
 	n, cols int
-	q8_0    []byte
-	q8_0ok  bool
-	q8k     []byte
-	q8kOK   bool
+	q       [3][]byte // Q8_0, Q8_1, Q8_K forms
+	ok      [3]bool
 }
 
+var actTypes = [3]quant.Type{quant.Q8_0, quant.Q8_1, quant.Q8_K}
+
 func (a *actBuf) init(rows, maxCols int) {
-	a.q8_0 = make([]byte, rows*(maxCols/32+1)*34)
-	a.q8k = make([]byte, rows*(maxCols/256+1)*292)
+	for i, t := range actTypes {
+		a.q[i] = make([]byte, rows*(maxCols/t.BlockSize()+1)*t.BlockBytes())
+	}
 }
 
 // setInput makes x (n rows of cols) the input of the next matmuls.
 func (s *Session) setInput(x []float32, n, cols int) {
-	s.act = actBuf{src: x[:n*cols], n: n, cols: cols, q8_0: s.act.q8_0, q8k: s.act.q8k}
+	s.act.src, s.act.n, s.act.cols = x[:n*cols], n, cols
+	s.act.ok = [3]bool{}
 }
 
 // rows returns the input in activation type t and the byte size of a row.
 func (a *actBuf) rows(t quant.Type) ([]byte, int) {
-	switch t {
-	case quant.Q8_0:
-		rb := a.cols / 32 * 34
-		if !a.q8_0ok {
-			for i := 0; i < a.n; i++ {
-				quant.QuantizeQ8_0(a.q8_0[i*rb:(i+1)*rb], a.src[i*a.cols:(i+1)*a.cols])
-			}
-			a.q8_0ok = true
+	k := -1
+	for i, at := range actTypes {
+		if at == t {
+			k = i
 		}
-		return a.q8_0[:a.n*rb], rb
-	case quant.Q8_K:
-		rb := a.cols / 256 * 292
-		if !a.q8kOK {
-			for i := 0; i < a.n; i++ {
-				quant.QuantizeQ8_K(a.q8k[i*rb:(i+1)*rb], a.src[i*a.cols:(i+1)*a.cols])
-			}
-			a.q8kOK = true
-		}
-		return a.q8k[:a.n*rb], rb
 	}
-	return bytesOf(a.src), a.cols * 4
+	if k < 0 {
+		return bytesOf(a.src), a.cols * 4
+	}
+	rb := a.cols / t.BlockSize() * t.BlockBytes()
+	if !a.ok[k] {
+		for i := 0; i < a.n; i++ {
+			dst, src := a.q[k][i*rb:(i+1)*rb], a.src[i*a.cols:(i+1)*a.cols]
+			switch t {
+			case quant.Q8_0:
+				asm.QuantizeQ8_0(dst, src)
+			case quant.Q8_1:
+				quant.QuantizeQ8_1(dst, src)
+			case quant.Q8_K:
+				quant.QuantizeQ8_K(dst, src)
+			}
+		}
+		a.ok[k] = true
+	}
+	return a.q[k][:a.n*rb], rb
 }
 
 // matmulTask splits the rows of one weight matrix across the pool.
@@ -105,9 +113,9 @@ func (t *attnTask) run(lo, hi, worker int) {
 			off := (base + l.slot(j)) * hd
 			var dot float32
 			if s.cache.f16 {
-				dot = dotF16F32(l.k16[off:off+hd], q)
+				dot = asm.DotF16(l.k16[off:off+hd], q)
 			} else {
-				dot = dotF32(l.k32[off:off+hd], q)
+				dot = asm.DotF32(l.k32[off:off+hd], q)
 			}
 			v := dot * scale
 			sc[j-first] = v
@@ -126,26 +134,10 @@ func (t *attnTask) run(lo, hi, worker int) {
 			off := (base + l.slot(j)) * hd
 			w := sc[j-first] * inv
 			if s.cache.f16 {
-				axpyF16(w, l.v16[off:off+hd], out)
+				asm.AxpyF16(w, l.v16[off:off+hd], out)
 			} else {
-				axpyF32(w, l.v32[off:off+hd], out)
+				asm.AxpyF32(w, l.v32[off:off+hd], out)
 			}
 		}
-	}
-}
-
-func dotF16F32(a []uint16, b []float32) float32 {
-	b = b[:len(a)]
-	var s float32
-	for i, h := range a {
-		s += f16Table[h] * b[i]
-	}
-	return s
-}
-
-func axpyF16(alpha float32, x []uint16, y []float32) {
-	y = y[:len(x)]
-	for i, h := range x {
-		y[i] += alpha * f16Table[h]
 	}
 }

@@ -38,6 +38,10 @@ type Session struct {
 	attn attnTask
 }
 
+// logitRows is how many rows the LM head multiplies at once when every
+// position's logits are wanted.
+const logitRows = 16
+
 // NewSession allocates the cache and buffers for a context of opts.Ctx.
 func (m *Model) NewSession(opts Options) (*Session, error) {
 	if opts.Ctx == 0 {
@@ -60,20 +64,21 @@ func (m *Model) NewSession(opts Options) (*Session, error) {
 	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	s := &Session{
 		m: m, ctx: opts.Ctx, batch: b,
-		cache: newKVCache(c, opts.Ctx, b, !opts.KVF32),
+		cache: newKVCache(c, opts.Ctx, opts.Batch, !opts.KVF32),
 		pool:  newPool(opts.Threads),
-		x:     make([]float32, b*c.Embd), xn: make([]float32, b*c.Embd),
-		q: make([]float32, b*qd), k: make([]float32, b*kvd), v: make([]float32, b*kvd),
+		x:     make([]float32, b*c.Embd),
+		q:     make([]float32, b*qd), k: make([]float32, b*kvd), v: make([]float32, b*kvd),
 		att: make([]float32, b*qd), ao: make([]float32, b*c.Embd),
 		gate: make([]float32, b*c.FF), up: make([]float32, b*c.FF), down: make([]float32, b*c.Embd),
-		logits: make([]float32, m.Vocab),
+		logits: make([]float32, logitRows*m.Vocab),
 		cos:    make([]float32, b*c.HeadDim/2), sin: make([]float32, b*c.HeadDim/2),
 		scores: make([][]float32, opts.Threads),
 	}
 	for i := range s.scores {
 		s.scores[i] = make([]float32, opts.Ctx)
 	}
-	s.act.init(b, max(c.Embd, c.FF))
+	s.act.init(max(b, logitRows), max(c.Embd, c.FF))
+	s.xn = make([]float32, max(b, logitRows)*c.Embd)
 	s.attn.s = s
 	return s, nil
 }
@@ -137,7 +142,7 @@ func (s *Session) Eval(tokens []int) ([]float32, error) {
 	for len(tokens) > 0 {
 		n := min(len(tokens), s.batch)
 		last := n == len(tokens)
-		s.forward(tokens[:n], last, nil)
+		s.forward(tokens[:n], last, 0, nil)
 		tokens = tokens[n:]
 	}
 	return s.logits, nil
@@ -146,15 +151,23 @@ func (s *Session) Eval(tokens []int) ([]float32, error) {
 // EvalAll evaluates tokens and calls fn with the logits after each of them,
 // in order (fn must not keep the slice).
 func (s *Session) EvalAll(tokens []int, fn func(i int, logits []float32)) error {
+	return s.EvalFrom(tokens, 0, fn)
+}
+
+// EvalFrom evaluates tokens and calls fn with the logits after each of
+// tokens[first:] (perplexity scores only part of a chunk, and the LM head is
+// the largest matrix).
+func (s *Session) EvalFrom(tokens []int, first int, fn func(i int, logits []float32)) error {
 	if err := s.check(tokens); err != nil {
 		return err
 	}
-	done := 0
-	for len(tokens) > 0 {
-		n := min(len(tokens), s.batch)
+	start := s.pos
+	for done := 0; done < len(tokens); {
+		n := min(len(tokens)-done, s.batch)
+		want := done+n > first
 		base := done
-		s.forward(tokens[:n], true, func(i int, l []float32) { fn(base+i, l) })
-		tokens, done = tokens[n:], done+n
+		s.forward(tokens[done:done+n], want, start+first, func(i int, l []float32) { fn(base+i, l) })
+		done += n
 	}
 	return nil
 }
@@ -164,7 +177,7 @@ func (s *Session) EvalAll(tokens []int, fn func(i int, logits []float32)) error 
 // causal attention; RMSNorm on each sublayer's output before the residual
 // add). If want is true, the logits of the last token (or, with each set,
 // of every token) are computed.
-func (s *Session) forward(tokens []int, want bool, each func(int, []float32)) {
+func (s *Session) forward(tokens []int, want bool, wantFrom int, each func(int, []float32)) {
 	m, c := s.m, &s.m.Config
 	n, d := len(tokens), c.Embd
 	qd, kvd, hd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim, c.HeadDim
@@ -228,19 +241,23 @@ func (s *Session) forward(tokens []int, want bool, each func(int, []float32)) {
 	if !want {
 		return
 	}
-	// Final norm and LM head, for the last token or for each.
+	// Final norm and LM head, for the last token or for each from the
+	// first wanted one, a group of rows per matmul.
 	first := n - 1
 	if each != nil {
-		first = 0
+		first = max(0, wantFrom-pos0)
 	}
-	for i := first; i < n; i++ {
-		rmsNorm(s.xn[(i-first)*d:(i-first+1)*d], s.x[i*d:(i+1)*d], m.OutputNorm, c.Eps)
-	}
-	for i := first; i < n; i++ {
-		s.setInput(s.xn[(i-first)*d:], 1, d)
-		s.matmul(s.logits, m.Output, 1)
+	for lo := first; lo < n; lo += logitRows {
+		hi := min(lo+logitRows, n)
+		for i := lo; i < hi; i++ {
+			rmsNorm(s.xn[(i-lo)*d:(i-lo+1)*d], s.x[i*d:(i+1)*d], m.OutputNorm, c.Eps)
+		}
+		s.setInput(s.xn, hi-lo, d)
+		s.matmul(s.logits, m.Output, hi-lo)
 		if each != nil {
-			each(i, s.logits)
+			for i := lo; i < hi; i++ {
+				each(i, s.logits[(i-lo)*m.Vocab:(i-lo+1)*m.Vocab])
+			}
 		}
 	}
 }
