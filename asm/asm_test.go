@@ -305,8 +305,8 @@ func TestGemv(t *testing.T) {
 		rs := func(int) uint16 { return randScale(r) }
 		for _, f := range formats {
 			for _, nb := range []int{1, 3, 64, maxBlocks + 1} {
-				for _, rows := range []int{1, 3, 4, 5, 8, 11} {
-					if nb > 64 && rows > 5 {
+				for _, rows := range []int{1, 3, 4, 5, 8, 11, 12} {
+					if nb > 64 && rows != 5 && rows != 8 {
 						continue
 					}
 					w := odd(weights(r, f.wb, rows*nb, rs), 1+rows%3)

@@ -75,7 +75,7 @@ const maxWork = 1 << 15
 
 // gemvP computes out with a multi-row kernel fP on prepared activations for
 // the rows in multiples of 4, and with the 1-row kernel f1 for the rest.
-func gemvP(fP func(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32),
+func gemvP(fP, fP8 gemvPFunc,
 	f1 func(w, x *byte, n int) float32, ref func(w, x []byte) float32,
 	out []float32, w, x []byte, wb int, shift uint) {
 	nb := len(x) / q8Bytes
@@ -87,7 +87,7 @@ func gemvP(fP func(out *float32, w *byte, stride, rows int, xp *byte, nb int, ta
 	rows4 := len(out) &^ 3
 	if rows4 > 0 {
 		bp := prepX(x, nb, shift)
-		runP(fP, out[:rows4], w, rowBytes, *bp, nb, wb)
+		runP(fP, fP8, out[:rows4], w, rowBytes, *bp, nb, wb)
 		prepPool.Put(bp)
 		for r := range rows4 {
 			if !isFinite(out[r]) {
@@ -100,15 +100,17 @@ func gemvP(fP func(out *float32, w *byte, stride, rows int, xp *byte, nb int, ta
 	}
 }
 
-// runP calls fP over len(out) rows (a multiple of 4) in bounded pieces;
-// rows longer than maxBlocks are split into column chunks whose partial sums
-// are added.
-func runP(fP func(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32),
-	out []float32, w []byte, rowBytes int, xp []byte, nb, wb int) {
+// gemvPFunc is the signature of the multi-row kernels (see lowKernels).
+type gemvPFunc = func(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32)
+
+// runP calls fP over len(out) rows (a multiple of 4) in bounded pieces, or
+// fP8 (if not nil) over the multiples of 8 and fP over a last 4; rows longer
+// than maxBlocks are split into column chunks whose partial sums are added.
+func runP(fP, fP8 gemvPFunc, out []float32, w []byte, rowBytes int, xp []byte, nb, wb int) {
 	var tmp []float32
 	for b := 0; b < nb; b += maxBlocks {
 		n := min(maxBlocks, nb-b)
-		step := max(4, maxWork/n&^3)
+		step := max(8, maxWork/n&^7)
 		for r := 0; r < len(out); r += step {
 			m := min(step, len(out)-r)
 			dst := out[r : r+m]
@@ -118,7 +120,16 @@ func runP(fP func(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab
 				}
 				dst = tmp[:m]
 			}
-			fP(&dst[0], &w[r*rowBytes+b*wb], rowBytes, m, &xp[b*prepBytes], n, f16tab)
+			m8 := 0
+			if fP8 != nil {
+				m8 = m &^ 7
+			}
+			if m8 > 0 {
+				fP8(&dst[0], &w[r*rowBytes+b*wb], rowBytes, m8, &xp[b*prepBytes], n, f16tab)
+			}
+			if m8 < m {
+				fP(&dst[m8], &w[(r+m8)*rowBytes+b*wb], rowBytes, m-m8, &xp[b*prepBytes], n, f16tab)
+			}
 			if b > 0 {
 				for i, v := range dst {
 					out[r+i] += v
@@ -131,7 +142,7 @@ func runP(fP func(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab
 // gemmP is GemmQ with a multi-row kernel: all activation rows are prepared
 // once, then weight rows are taken in groups that fit in L2 and each group
 // is multiplied with every activation row while it is cached.
-func gemmP(fP func(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32),
+func gemmP(fP, fP8 gemvPFunc,
 	f1 func(w, x *byte, n int) float32, ref func(w, x []byte) float32,
 	out []float32, ldo int, w []byte, nrows int, x []byte, nx int, wb int, shift uint) {
 	if nx == 0 || nrows == 0 {
@@ -150,11 +161,11 @@ func gemmP(fP func(out *float32, w *byte, stride, rows int, xp *byte, nb int, ta
 	if rows4 > 0 {
 		bp := prepX(x, nb*nx, shift)
 		xp := *bp
-		group := max(4, (256<<10)/rowBytes&^3)
+		group := max(8, (256<<10)/rowBytes&^7)
 		for r := 0; r < rows4; r += group {
 			m := min(group, rows4-r)
 			for j := range nx {
-				runP(fP, out[j*ldo+r:j*ldo+r+m], w[r*rowBytes:], rowBytes, xp[j*nb*prepBytes:], nb, wb)
+				runP(fP, fP8, out[j*ldo+r:j*ldo+r+m], w[r*rowBytes:], rowBytes, xp[j*nb*prepBytes:], nb, wb)
 			}
 		}
 		prepPool.Put(bp)

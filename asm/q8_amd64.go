@@ -14,11 +14,7 @@ func init() {
 func archKernels() []*kernels {
 	var ks []*kernels
 	if avx512() {
-		q4 := gemvQ4VNNI
-		if cpuid.CPU.Supports(cpuid.GFNI) {
-			q4 = gemvQ4GFNI
-		}
-		ks = append(ks, avx512Set("avx512", q4))
+		ks = append(ks, avx512Set("avx512", cpuid.CPU.Supports(cpuid.GFNI)))
 	}
 	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
 		ks = append(ks, simdKernels(lowKernels{
@@ -45,7 +41,7 @@ func archKernels() []*kernels {
 // so that every kernel this CPU can execute is checked.
 func archVariants() []*kernels {
 	if avx512() && cpuid.CPU.Supports(cpuid.GFNI) {
-		return []*kernels{avx512Set("avx512-nogfni", gemvQ4VNNI)}
+		return []*kernels{avx512Set("avx512-nogfni", false)}
 	}
 	return nil
 }
@@ -54,7 +50,13 @@ func avx512() bool {
 	return cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.AVX512VNNI, cpuid.AVX2, cpuid.FMA3, cpuid.F16C)
 }
 
-func avx512Set(name string, q4 func(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32)) *kernels {
+// avx512Set builds the AVX-512 set; without GFNI, Q4_0 uses the 4-row
+// shift-and-mask kernel.
+func avx512Set(name string, gfni bool) *kernels {
+	var q4, q48 gemvPFunc = gemvQ4VNNI, nil
+	if gfni {
+		q4, q48 = gemvQ4GFNI, gemvQ4GFNI8
+	}
 	return simdKernels(lowKernels{
 		name: name,
 		// A single row gains nothing from preparing x: the AVX2 dot is
@@ -63,6 +65,8 @@ func avx512Set(name string, q4 func(out *float32, w *byte, stride, rows int, xp 
 		dotQ4:    dotQ4AVX2,
 		gemvQ8P:  gemvQ8VNNI,
 		gemvQ4P:  q4,
+		gemvQ8P8: gemvQ8VNNI8,
+		gemvQ4P8: q48,
 		quantQ8:  quantQ8AVX2,
 		dotF32:   dotF32AVX2,
 		axpyF32:  axpyF32AVX2,
@@ -137,3 +141,15 @@ func gemvQ8AVX2P(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab 
 //
 //go:noescape
 func gemvQ4AVX2P(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32)
+
+// gemvQ8VNNI8 is gemvQ8VNNI for rows a positive multiple of 8, eight rows
+// at a time: the activation loads and prefetches are shared by 8 rows,
+// which relieves the load ports that bound the 4-row loop.
+//
+//go:noescape
+func gemvQ8VNNI8(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32)
+
+// gemvQ4GFNI8 is gemvQ4GFNI eight rows at a time (see gemvQ8VNNI8).
+//
+//go:noescape
+func gemvQ4GFNI8(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32)

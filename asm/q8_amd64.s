@@ -251,13 +251,13 @@ loop:
 
 // SCALE_VNNI sets Y9 = f16tab[d of block at p] * dx.
 #define SCALE_VNNI(p) \
-	MOVWLZX      (p), SI; \
+	MOVWLZX      p, SI; \
 	VBROADCASTSS (R15)(SI*4), Y9; \
 	VMULPS       Y6, Y9, Y9
 
 // Q8ROW_VNNI adds the Q8_0 row block at p into ACC (Y15 = 0x80 bytes).
 #define Q8ROW_VNNI(p, ACC) \
-	VPXOR       2(p), Y15, Y7; \
+	VPXOR       2 p, Y15, Y7; \
 	VMOVDQA     Y5, Y8; \
 	VPDPBUSD    Y4, Y7, Y8; \
 	VCVTDQ2PS   Y8, Y8; \
@@ -268,7 +268,7 @@ loop:
 // 0x0f bytes): [16 bytes | same 16 bytes >> 4] & 0x0f are the 32 nibbles in
 // element order.
 #define Q4ROW_VNNI(p, ACC) \
-	VBROADCASTI128 2(p), Y7; \
+	VBROADCASTI128 2 p, Y7; \
 	VPSRLVQ        Y13, Y7, Y7; \
 	VPAND          Y14, Y7, Y7; \
 	VMOVDQA        Y5, Y8; \
@@ -280,7 +280,7 @@ loop:
 // Q4ROW_GFNI is Q4ROW_VNNI with the shift and mask done by one GF(2)
 // affine transform (Y12 = gfnib).
 #define Q4ROW_GFNI(p, ACC) \
-	VBROADCASTI128 2(p), Y7; \
+	VBROADCASTI128 2 p, Y7; \
 	VGF2P8AFFINEQB $0, Y12, Y7, Y7; \
 	VMOVDQA        Y5, Y8; \
 	VPDPBUSD       Y4, Y7, Y8; \
@@ -292,8 +292,8 @@ loop:
 // to int16 and multiplied with the activations widened by HDR_W16 (exact
 // for every pair).
 #define Q8ROW_P2(p, ACC) \
-	VPMOVSXBW   2(p), Y7; \
-	VPMOVSXBW   18(p), Y8; \
+	VPMOVSXBW   2 p, Y7; \
+	VPMOVSXBW   18 p, Y8; \
 	VPMADDWD    Y4, Y7, Y7; \
 	VPMADDWD    Y5, Y8, Y8; \
 	VPADDD      Y7, Y8, Y8; \
@@ -304,7 +304,7 @@ loop:
 // Q4ROW_P2 is the AVX2 Q4_0 row: VPMADDUBSW(nibbles, x) cannot saturate
 // (2*15*128 < 2^15); VPMADDWD with ones (Y10) sums pairs into the lanes.
 #define Q4ROW_P2(p, ACC) \
-	VBROADCASTI128 2(p), Y7; \
+	VBROADCASTI128 2 p, Y7; \
 	VPSRLVQ        Y13, Y7, Y7; \
 	VPAND          Y14, Y7, Y7; \
 	VPMADDUBSW     Y4, Y7, Y7; \
@@ -355,10 +355,10 @@ block: \
 	PFX; \
 	ADDQ   $(4*WB), R12; \
 	HDR; \
-	ROW(R8, Y0); \
-	ROW(R9, Y1); \
-	ROW(R10, Y2); \
-	ROW(R11, Y3); \
+	ROW((R8), Y0); \
+	ROW((R9), Y1); \
+	ROW((R10), Y2); \
+	ROW((R11), Y3); \
 	ADDQ   $WB, R8; \
 	ADDQ   $WB, R9; \
 	ADDQ   $WB, R10; \
@@ -383,8 +383,8 @@ block: \
 // x[16:32] in both halves, Y11 the corrections of the 4 lanes (each lane
 // covers elements 4i..4i+3 and 16+4i..16+4i+3), Y10 int16 ones, Y14 0x0f.
 #define Q4PAIR_P2(pA, pB, ACC) \
-	VMOVDQU      2(pA), X7; \
-	VINSERTI128  $1, 2(pB), Y7, Y7; \
+	VMOVDQU      2 pA, X7; \
+	VINSERTI128  $1, 2 pB, Y7, Y7; \
 	VPSRLW       $4, Y7, Y8; \
 	VPAND        Y14, Y7, Y7; \
 	VPAND        Y14, Y8, Y8; \
@@ -394,9 +394,9 @@ block: \
 	VPMADDWD     Y10, Y7, Y7; \
 	VPADDD       Y11, Y7, Y7; \
 	VCVTDQ2PS    Y7, Y7; \
-	MOVWLZX      (pA), SI; \
+	MOVWLZX      pA, SI; \
 	VBROADCASTSS (R15)(SI*4), X9; \
-	MOVWLZX      (pB), SI; \
+	MOVWLZX      pB, SI; \
 	VBROADCASTSS (R15)(SI*4), X8; \
 	VINSERTF128  $1, X8, Y9, Y9; \
 	VMULPS       Y6, Y9, Y9; \
@@ -432,8 +432,8 @@ block: \
 	PFX; \
 	ADDQ   $(4*WB), R12; \
 	HDR; \
-	ROW2(R8, R9, Y0); \
-	ROW2(R10, R11, Y1); \
+	ROW2((R8), (R9), Y0); \
+	ROW2((R10), (R11), Y1); \
 	ADDQ   $WB, R8; \
 	ADDQ   $WB, R9; \
 	ADDQ   $WB, R10; \
@@ -451,6 +451,69 @@ block: \
 	IMUL3Q $72, R14, SI; \
 	SUBQ   SI, DI; \
 	SUBQ   $4, R13; \
+	JNZ    group; \
+	VZEROUPPER; \
+	RET
+
+// GEMV_P8 is GEMV_P for groups of 8 rows (AVX-512 only: rows 4..7
+// accumulate in Y16..Y19). Per block and row it issues fewer loads (the
+// activation block and the prefetches serve 8 rows), which bound the 4-row
+// loop. Rows 4..7 are addressed as rows 0..3 plus 4*stride.
+#define GEMV_P8(HDR, ROW, WB, PFX) \
+	VMOVDQU q4shift<>(SB), Y13; \
+	VMOVDQU gfnib<>(SB), Y12; \
+	VPBROADCASTQ nib<>(SB), Y14; \
+	VPBROADCASTQ bias8<>(SB), Y15; \
+group: \
+	LEAQ   (BX)(DX*8), R12; \
+	LEAQ   (R12)(DX*8), R12; \
+	MOVQ   BX, R8; \
+	LEAQ   (BX)(DX*1), R9; \
+	LEAQ   (BX)(DX*2), R10; \
+	LEAQ   (R9)(DX*2), R11; \
+	MOVQ   R14, CX; \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VPXORD Y16, Y16, Y16; \
+	VPXORD Y17, Y17, Y17; \
+	VPXORD Y18, Y18, Y18; \
+	VPXORD Y19, Y19, Y19; \
+block: \
+	PREFETCHT0 (R12); \
+	PREFETCHT0 64(R12); \
+	PREFETCHT0 128(R12); \
+	PFX; \
+	ADDQ   $(8*WB), R12; \
+	HDR; \
+	ROW((R8), Y0); \
+	ROW((R9), Y1); \
+	ROW((R10), Y2); \
+	ROW((R11), Y3); \
+	ROW((R8)(DX*4), Y16); \
+	ROW((R9)(DX*4), Y17); \
+	ROW((R10)(DX*4), Y18); \
+	ROW((R11)(DX*4), Y19); \
+	ADDQ   $WB, R8; \
+	ADDQ   $WB, R9; \
+	ADDQ   $WB, R10; \
+	ADDQ   $WB, R11; \
+	ADDQ   $72, DI; \
+	DECQ   CX; \
+	JNZ    block; \
+	STORE4; \
+	VMOVAPS Y16, Y0; \
+	VMOVAPS Y17, Y1; \
+	VMOVAPS Y18, Y2; \
+	VMOVAPS Y19, Y3; \
+	ADDQ   $16, AX; \
+	STORE4; \
+	ADDQ   $16, AX; \
+	LEAQ   (BX)(DX*8), BX; \
+	IMUL3Q $72, R14, SI; \
+	SUBQ   SI, DI; \
+	SUBQ   $8, R13; \
 	JNZ    group; \
 	VZEROUPPER; \
 	RET
@@ -509,3 +572,25 @@ TEXT ·gemvQ4AVX2P(SB), NOSPLIT, $0-56
 	MOVQ nb+40(FP), R14
 	MOVQ tab+48(FP), R15
 	GEMV_PAIR(HDR_PAIR, Q4PAIR_P2, 18, NOP)
+
+// func gemvQ8VNNI8(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
+TEXT ·gemvQ8VNNI8(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R13
+	MOVQ xp+32(FP), DI
+	MOVQ nb+40(FP), R14
+	MOVQ tab+48(FP), R15
+	GEMV_P8(HDR_P, Q8ROW_VNNI, 34, PREFETCHT0 192(R12))
+
+// func gemvQ4GFNI8(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
+TEXT ·gemvQ4GFNI8(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R13
+	MOVQ xp+32(FP), DI
+	MOVQ nb+40(FP), R14
+	MOVQ tab+48(FP), R15
+	GEMV_P8(HDR_P, Q4ROW_GFNI, 18, NOP)

@@ -23,7 +23,9 @@ type lowKernels struct {
 	// out[i] = dot(w + i*stride, x, nb) for i < rows, rows a positive
 	// multiple of 4, rows*nb <= maxWork, nb <= maxBlocks. When set they
 	// replace gemv4Q8/gemv4Q4 (which may then be nil).
-	gemvQ8P, gemvQ4P func(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32)
+	gemvQ8P, gemvQ4P gemvPFunc
+	// Optional 8-row versions (rows a positive multiple of 8).
+	gemvQ8P8, gemvQ4P8 gemvPFunc
 	// n is a positive multiple of f32Step and at most maxF32.
 	quantQ8           func(dst *byte, x *float32, nb int) // nb > 0 blocks
 	dotF32            func(a, b *float32, n int) float32
@@ -87,18 +89,18 @@ func simdKernels(lk lowKernels) *kernels {
 	}
 	if lk.gemvQ8P != nil {
 		k.gemvQ8 = func(out []float32, w, x []byte) {
-			gemvP(lk.gemvQ8P, lk.dotQ8, quant.DotQ8_0, out, w, x, q8Bytes, 7)
+			gemvP(lk.gemvQ8P, lk.gemvQ8P8, lk.dotQ8, quant.DotQ8_0, out, w, x, q8Bytes, 7)
 		}
 		k.gemmQ8 = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-			gemmP(lk.gemvQ8P, lk.dotQ8, quant.DotQ8_0, out, ldo, w, nrows, x, nx, q8Bytes, 7)
+			gemmP(lk.gemvQ8P, lk.gemvQ8P8, lk.dotQ8, quant.DotQ8_0, out, ldo, w, nrows, x, nx, q8Bytes, 7)
 		}
 	}
 	if lk.gemvQ4P != nil {
 		k.gemvQ4 = func(out []float32, w, x []byte) {
-			gemvP(lk.gemvQ4P, lk.dotQ4, quant.DotQ4_0, out, w, x, q4Bytes, 3)
+			gemvP(lk.gemvQ4P, lk.gemvQ4P8, lk.dotQ4, quant.DotQ4_0, out, w, x, q4Bytes, 3)
 		}
 		k.gemmQ4 = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-			gemmP(lk.gemvQ4P, lk.dotQ4, quant.DotQ4_0, out, ldo, w, nrows, x, nx, q4Bytes, 3)
+			gemmP(lk.gemvQ4P, lk.gemvQ4P8, lk.dotQ4, quant.DotQ4_0, out, ldo, w, nrows, x, nx, q4Bytes, 3)
 		}
 	}
 	if lk.dotF32 != nil {
