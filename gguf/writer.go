@@ -142,6 +142,11 @@ func (w *Writer) Close() error {
 	}
 	err := w.bw.Flush()
 	if err == nil {
+		// CreateTemp makes the file 0600; a model file is as readable as
+		// any other file the user writes.
+		err = w.tmp.Chmod(os.FileMode(0o644 &^ procUmask))
+	}
+	if err == nil {
 		err = w.tmp.Sync()
 	}
 	if cerr := w.tmp.Close(); err == nil {
@@ -404,3 +409,7 @@ func b2u(b bool) byte {
 	}
 	return 0
 }
+
+// procUmask is read once at start, before other goroutines create files,
+// because reading it means setting it.
+var procUmask = umask()
