@@ -1,21 +1,3 @@
-// Package asm holds the CPU kernels of the decoder's hot loops: Q8_0 and
-// Q4_0 dot products, matrix-vector and small matrix-matrix products against
-// Q8_0 activations, f32 -> Q8_0 activation quantization, and f32/bf16/f16
-// dot and axpy helpers.
-//
-// Every kernel has a pure-Go path ("generic", built on the references in
-// package quant) and, on amd64 and arm64, hand-written Go assembly paths:
-// "avx2", "avx512" (AVX-512 BW/VL + VNNI), "neon" and "neon-dotprod". The
-// path is chosen once at start from the CPU's features (klauspost/cpuid),
-// can be forced with the environment variable EXAONE_KERNELS or with
-// SetPath, and the build tag noasm leaves only the generic path.
-//
-// Results of the SIMD paths equal the generic ones exactly in the per-block
-// integer sums; the float sums differ only by summation order (block scales
-// are applied per 32-bit lane of the integer partial sums, and blocks are
-// summed in several vector lanes). Block scales that are inf or NaN make a
-// SIMD result non-finite; that row is then recomputed with the reference, so
-// non-finite results are exactly the generic ones.
 package asm
 
 import (
