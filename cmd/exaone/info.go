@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/exaone-go/exaone/asm"
 	"github.com/exaone-go/exaone/gguf"
 )
 
@@ -46,6 +47,7 @@ func writeInfo(out io.Writer, f *gguf.File, items int, tensors bool) error {
 	}
 	fmt.Fprintf(out, "%s: GGUF v%d, %d metadata entries, %d tensors (%s of data), alignment %d\n\n",
 		f.Path, f.Version, len(f.KVs), len(f.Tensors), formatBytes(int64(total)), f.Alignment)
+	fmt.Fprintf(out, "kernels: %s (the CPU code path this machine uses)\n\n", asm.Path())
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "KEY\tTYPE\tVALUE")
 	for _, kv := range f.KVs {
