@@ -119,32 +119,12 @@ func Convert(src fs.FS, dst string, opts Options) error {
 	return w.Close()
 }
 
-// readVocab reads the tokenizer files through package tokenizer, which
-// reads from a directory: files of a non-OS file system are copied (they
-// are small) to a temporary one.
+// readVocab reads tokenizer.json, tokenizer_config.json and
+// chat_template.jinja from the root of src.
 func readVocab(src fs.FS) (*tokenizer.HFVocab, error) {
-	tmp, err := os.MkdirTemp("", "exaone-convert-tok-")
+	v, err := tokenizer.ReadHFFS(src)
 	if err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	for _, name := range []string{"tokenizer.json", "tokenizer_config.json", "chat_template.jinja"} {
-		// tokenizer.json of a 100k vocabulary is ~10 MB.
-		b, err := safetensors.ReadFileLimit(src, name, 256<<20)
-		if errors.Is(err, fs.ErrNotExist) && name != "tokenizer.json" {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("convert: %w", err)
-		}
-		if err := os.WriteFile(filepath.Join(tmp, name), b, 0o600); err != nil {
-			return nil, fmt.Errorf("convert: %w", err)
-		}
-	}
-	v, err := tokenizer.ReadHF(tmp)
-	if err != nil {
-		// Name the source file, not the temporary copy.
-		return nil, errors.New(strings.ReplaceAll(err.Error(), tmp+string(filepath.Separator), ""))
 	}
 	return v, nil
 }
@@ -154,8 +134,9 @@ type planned struct {
 	name  string   // GGUF
 	dims  []uint64 // ggml order
 	typ   quant.Type
-	src   string    // HF tensor name; "" for generated data
-	data  []float32 // generated data (rope_freqs)
+	src   string                         // HF tensor name; "" for generated data
+	data  []float32                      // generated data (rope_freqs)
+	gen   func(off int64, dst []float32) // generated data of synthetic models
 	file  *safetensors.File
 	info  *safetensors.TensorInfo
 	bytes int64 // source bytes, for progress
@@ -374,6 +355,8 @@ func write(w *gguf.Writer, h *HParams, v *tokenizer.HFVocab, plan []planned, p P
 			buf := f32[:cnt]
 			if t.data != nil {
 				copy(buf, t.data[r0*rowLen:r1*rowLen])
+			} else if t.gen != nil {
+				t.gen(r0*rowLen, buf)
 			} else if raw, err = t.file.ReadFloat32At(t.info, r0*rowLen, buf, raw); err != nil {
 				return fmt.Errorf("convert: %w", err)
 			}

@@ -1,0 +1,68 @@
+package convert_test
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/exaone-go/exaone/convert"
+	"github.com/exaone-go/exaone/convert/fixture"
+	"github.com/exaone-go/exaone/gguf"
+	"github.com/exaone-go/exaone/model"
+	"github.com/exaone-go/exaone/quant"
+	"github.com/exaone-go/exaone/tokenizer"
+)
+
+// A small synthetic hybrid model must carry the shape's metadata, the
+// preset's tensor types, and run.
+func TestWriteSynthetic(t *testing.T) {
+	vocab, err := tokenizer.ReadHF(filepath.Join(fixture.Root(), "testdata", "tokenizer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape := convert.Shape{Name: "tiny", Layers: 4, Hidden: 256, FFN: 512, Heads: 4, KVHeads: 2, HeadDim: 64,
+		Vocab: 9000, Context: 512, Window: 32, Pattern: "LLLG"}
+	path := filepath.Join(t.TempDir(), "syn.gguf")
+	if err := convert.WriteSynthetic(path, shape, vocab, convert.Options{Type: "q4_0"}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pat, err := f.Bools("exaone4.attention.sliding_window_pattern")
+	if err != nil || len(pat) != 4 || !pat[0] || pat[3] {
+		t.Errorf("sliding pattern %v %v", pat, err)
+	}
+	if toks, _ := f.Strings("tokenizer.ggml.tokens"); len(toks) != 9000 {
+		t.Errorf("%d tokens", len(toks))
+	}
+	for _, c := range []struct {
+		name string
+		typ  quant.Type
+	}{{"token_embd.weight", quant.Q4_0}, {"output.weight", quant.Q6_K}, {"blk.0.attn_q.weight", quant.Q4_0}, {"blk.0.attn_q_norm.weight", quant.F32}} {
+		if ti, ok := f.Tensor(c.name); !ok || ti.Type != c.typ {
+			t.Errorf("%s: %v, want %s", c.name, ti, c.typ)
+		}
+	}
+	f.Close()
+	m, err := model.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s, err := m.NewSession(model.Options{Ctx: 64, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	l, err := s.Eval([]int{1, 500, 8000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range l {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			t.Fatal("non-finite logit")
+		}
+	}
+}
