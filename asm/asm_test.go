@@ -22,7 +22,13 @@ func forEachPath(t *testing.T, f func(t *testing.T)) {
 	saved := cur
 	defer func() { cur = saved }()
 	for _, k := range allSets() {
-		cur = k
+		if err := SetPath(k.name); err == nil {
+			if Path() != k.name {
+				t.Fatalf("SetPath(%q) left Path() = %q", k.name, Path())
+			}
+		} else {
+			cur = k // a variant, not a path
+		}
 		t.Run(k.name, f)
 	}
 }
