@@ -1,0 +1,195 @@
+package asm
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/exaone-go/exaone/quant"
+)
+
+// K-quant kernels: Q4_K and Q6_K weights (256 values per super-block)
+// against Q8_K activations.
+//
+// The SIMD paths compute each super-block's integer sums exactly and then do
+// the reference's float steps in the reference's order, per row and
+// super-block, so their results equal quant.DotQ4_K/DotQ6_K bit for bit
+// (infinities and NaNs included). One precondition beyond the reference:
+// the 16 block sums of each Q8_K block must be the sums of its values, as
+// QuantizeQ8_K writes them; Q6_K's -32 offset is taken from them.
+
+const (
+	q8KBytes = quant.BlockBytesQ8_K
+	q4KBytes = quant.BlockBytesQ4_K
+	q6KBytes = quant.BlockBytesQ6_K
+	qkK      = quant.QK_K
+
+	// kMaxBlocks bounds the super-blocks per row of one assembly call and
+	// kMaxWork its super-block-rows (a few ns each): Go assembly is not
+	// asynchronously preemptible.
+	kMaxBlocks = 1024
+	kMaxWork   = 8192
+)
+
+// kqKernels is the K-quant part of one kernel path. Arguments have been
+// validated by the exported functions.
+type kqKernels struct {
+	name    string
+	quantQ8 func(dst []byte, x []float32)
+	dotQ4   func(w, x []byte) float32
+	dotQ6   func(w, x []byte) float32
+	gemvQ4  func(out []float32, w, x []byte)
+	gemvQ6  func(out []float32, w, x []byte)
+	gemmQ4  func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)
+	gemmQ6  func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)
+}
+
+func genericKQ() *kqKernels {
+	return &kqKernels{
+		name:    "generic",
+		quantQ8: quant.QuantizeQ8_K,
+		dotQ4:   quant.DotQ4_K,
+		dotQ6:   quant.DotQ6_K,
+		gemvQ4: func(out []float32, w, x []byte) {
+			refGemv(quant.DotQ4_K, out, w, x, len(x)/q8KBytes*q4KBytes)
+		},
+		gemvQ6: func(out []float32, w, x []byte) {
+			refGemv(quant.DotQ6_K, out, w, x, len(x)/q8KBytes*q6KBytes)
+		},
+		gemmQ4: func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+			refGemmK(quant.DotQ4_K, q4KBytes, out, ldo, w, nrows, x, nx)
+		},
+		gemmQ6: func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+			refGemmK(quant.DotQ6_K, q6KBytes, out, ldo, w, nrows, x, nx)
+		},
+	}
+}
+
+func refGemmK(dot func(w, x []byte) float32, wb int, out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+	if nx == 0 {
+		return
+	}
+	xrow := len(x) / nx
+	wrow := xrow / q8KBytes * wb
+	for j := range nx {
+		xj := x[j*xrow:][:xrow]
+		for r := range nrows {
+			out[j*ldo+r] = dot(w[r*wrow:][:wrow], xj)
+		}
+	}
+}
+
+// The K-quant set follows the package's path (cur) without a hook in
+// SetPath: it is looked up by the path's name whenever cur has changed.
+type kqChoice struct {
+	k   *kernels
+	set *kqKernels
+}
+
+var kqLast atomic.Pointer[kqChoice]
+
+func kq() *kqKernels {
+	c := cur
+	if p := kqLast.Load(); p != nil && p.k == c {
+		return p.set
+	}
+	set := kqFind(c.name)
+	kqLast.Store(&kqChoice{c, set})
+	return set
+}
+
+// kqFind returns the K-quant set of path name. Test-only variants of a path
+// ("avx512-nogfni") use the path's set; an invalid path panics like the
+// other kernels do.
+func kqFind(name string) *kqKernels {
+	if i := strings.Index(name, "-no"); i > 0 {
+		name = name[:i]
+	}
+	for _, s := range kqArch() {
+		if s.name == name {
+			return s
+		}
+	}
+	if name != "generic" && initErr != nil {
+		panic(initErr)
+	}
+	return genericKQ()
+}
+
+// QuantizeQ8_K quantizes x into Q8_K blocks in dst, byte-identical to
+// quant.QuantizeQ8_K. len(x) must be a multiple of 256 and len(dst) ==
+// len(x)/256*292.
+func QuantizeQ8_K(dst []byte, x []float32) {
+	if len(x)%qkK != 0 || len(dst) != len(x)/qkK*q8KBytes {
+		panic(fmt.Sprintf("asm.QuantizeQ8_K: len(x)=%d len(dst)=%d", len(x), len(dst)))
+	}
+	kq().quantQ8(dst, x)
+}
+
+func checkDotK(fn string, lw, lx, wb int) {
+	if lx%q8KBytes != 0 || lw != lx/q8KBytes*wb {
+		panic(fmt.Sprintf("asm.%s: len(w)=%d len(x)=%d", fn, lw, lx))
+	}
+}
+
+// DotQ4_K returns the dot product of one Q4_K weight row w (len(w)/144
+// super-blocks) with Q8_K activations x (len(x)/292, the same number).
+func DotQ4_K(w, x []byte) float32 {
+	checkDotK("DotQ4_K", len(w), len(x), q4KBytes)
+	return kq().dotQ4(w, x)
+}
+
+// DotQ6_K returns the dot product of one Q6_K weight row w (len(w)/210
+// super-blocks) with Q8_K activations x.
+func DotQ6_K(w, x []byte) float32 {
+	checkDotK("DotQ6_K", len(w), len(x), q6KBytes)
+	return kq().dotQ6(w, x)
+}
+
+func checkGemvK(fn string, out []float32, lw, lx, wb int) {
+	if lx%q8KBytes != 0 || lw != len(out)*(lx/q8KBytes*wb) {
+		panic(fmt.Sprintf("asm.%s: len(out)=%d len(w)=%d len(x)=%d", fn, len(out), lw, lx))
+	}
+}
+
+// GemvQ4_K sets out[r] = DotQ4_K(row r of w, x) for r < len(out); rows are
+// len(x)/292*144 bytes.
+func GemvQ4_K(out []float32, w []byte, x []byte) {
+	checkGemvK("GemvQ4_K", out, len(w), len(x), q4KBytes)
+	kq().gemvQ4(out, w, x)
+}
+
+// GemvQ6_K sets out[r] = DotQ6_K(row r of w, x) for r < len(out); rows are
+// len(x)/292*210 bytes.
+func GemvQ6_K(out []float32, w []byte, x []byte) {
+	checkGemvK("GemvQ6_K", out, len(w), len(x), q6KBytes)
+	kq().gemvQ6(out, w, x)
+}
+
+func checkGemmK(fn string, out []float32, ldo, lw, nrows, lx, nx, wb int) {
+	ok := nrows >= 0 && nx >= 0
+	if ok && nx > 0 {
+		xrow := lx / nx
+		ok = lx%nx == 0 && xrow%q8KBytes == 0 && lw == nrows*(xrow/q8KBytes*wb) &&
+			ldo >= nrows && (nrows == 0 || len(out) >= (nx-1)*ldo+nrows)
+	} else if ok {
+		ok = lx == 0
+	}
+	if !ok {
+		panic(fmt.Sprintf("asm.%s: len(out)=%d ldo=%d len(w)=%d nrows=%d len(x)=%d nx=%d",
+			fn, len(out), ldo, lw, nrows, lx, nx))
+	}
+}
+
+// GemmQ4_K sets out[j*ldo+r] = DotQ4_K(row r of w, activation row j of x)
+// for r < nrows and j < nx; x holds nx Q8_K rows of len(x)/nx bytes.
+func GemmQ4_K(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+	checkGemmK("GemmQ4_K", out, ldo, len(w), nrows, len(x), nx, q4KBytes)
+	kq().gemmQ4(out, ldo, w, nrows, x, nx)
+}
+
+// GemmQ6_K is GemmQ4_K for Q6_K weights.
+func GemmQ6_K(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+	checkGemmK("GemmQ6_K", out, ldo, len(w), nrows, len(x), nx, q6KBytes)
+	kq().gemmQ6(out, ldo, w, nrows, x, nx)
+}

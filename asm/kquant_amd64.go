@@ -1,0 +1,45 @@
+//go:build !noasm
+
+package asm
+
+import "github.com/klauspost/cpuid/v2"
+
+// kqArch lists the amd64 K-quant sets this CPU can run, named like the
+// paths they belong to.
+func kqArch() []*kqKernels {
+	var ks []*kqKernels
+	if avx512() {
+		ks = append(ks, simdKQ("avx512", gemvQ4KVNNI, gemvQ6KVNNI))
+	}
+	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
+		ks = append(ks, simdKQ("avx2", gemvQ4KAVX2, gemvQ6KAVX2))
+	}
+	return ks
+}
+
+// The kernels below are kgemvFunc (kquant_simd.go).
+
+// gemvQ4KAVX2 multiplies Q4_K rows with VPMADDUBSW (nibbles are unsigned,
+// pairs cannot saturate) and applies the sub-block scales with VPMADDWD.
+//
+//go:noescape
+func gemvQ4KAVX2(out *float32, w *byte, stride, rows int, x *byte, nb int)
+
+// gemvQ6KAVX2 is gemvQ4KAVX2 for Q6_K rows: 6-bit values q in 0..63 are
+// multiplied unsigned, and the -32 offset is applied through the Q8_K
+// block sums.
+//
+//go:noescape
+func gemvQ6KAVX2(out *float32, w *byte, stride, rows int, x *byte, nb int)
+
+// gemvQ4KVNNI is gemvQ4KAVX2 with AVX-512 VNNI: VPDPBUSD sums four
+// nibble-activation products per lane and VPDPWSSD adds them times the
+// sub-block scale (broadcast from memory) to the accumulator.
+//
+//go:noescape
+func gemvQ4KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
+
+// gemvQ6KVNNI is gemvQ6KAVX2 with VPDPWSSD applying the scales.
+//
+//go:noescape
+func gemvQ6KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)

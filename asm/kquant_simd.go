@@ -1,0 +1,94 @@
+//go:build (amd64 || arm64) && !noasm
+
+package asm
+
+import "github.com/exaone-go/exaone/quant"
+
+// kgemvFunc is the shape of the K-quant assembly kernels: for i < rows,
+//
+//	s := out[i]
+//	for b := 0; b < nb; b++ {
+//		s = step(s, super-block b of row w+i*stride, super-block b of x)
+//	}
+//	out[i] = s
+//
+// where step is the reference's float update for one super-block
+// (quant.DotQ4_K, quant.DotQ6_K). Taking the running sum from out lets
+// long rows be split into bounded calls without changing the result.
+// nb <= kMaxBlocks and rows*nb <= kMaxWork.
+type kgemvFunc func(out *float32, w *byte, stride, rows int, x *byte, nb int)
+
+// simdKQ builds a K-quant set from its assembly kernels.
+func simdKQ(name string, q4, q6 kgemvFunc) *kqKernels {
+	return &kqKernels{
+		name:    name,
+		quantQ8: quant.QuantizeQ8_K,
+		dotQ4: func(w, x []byte) float32 {
+			var out [1]float32
+			kGemv(q4, quant.DotQ4_K, out[:], w, x, q4KBytes)
+			return out[0]
+		},
+		dotQ6: func(w, x []byte) float32 {
+			var out [1]float32
+			kGemv(q6, quant.DotQ6_K, out[:], w, x, q6KBytes)
+			return out[0]
+		},
+		gemvQ4: func(out []float32, w, x []byte) { kGemv(q4, quant.DotQ4_K, out, w, x, q4KBytes) },
+		gemvQ6: func(out []float32, w, x []byte) { kGemv(q6, quant.DotQ6_K, out, w, x, q6KBytes) },
+		gemmQ4: func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+			kGemm(q4, quant.DotQ4_K, out, ldo, w, nrows, x, nx, q4KBytes)
+		},
+		gemmQ6: func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+			kGemm(q6, quant.DotQ6_K, out, ldo, w, nrows, x, nx, q6KBytes)
+		},
+	}
+}
+
+// kGemv sets out[r] = dot(row r of w, x) with f in bounded calls. The
+// kernels follow the reference's float steps, so a non-finite result is
+// already the reference's; recomputing it keeps NaN payloads identical too.
+func kGemv(f kgemvFunc, ref func(w, x []byte) float32, out []float32, w, x []byte, wb int) {
+	clear(out)
+	nb := len(x) / q8KBytes
+	if nb == 0 || len(out) == 0 {
+		return
+	}
+	rowBytes := nb * wb
+	for b := 0; b < nb; b += kMaxBlocks {
+		n := min(kMaxBlocks, nb-b)
+		step := max(1, kMaxWork/n)
+		for r := 0; r < len(out); r += step {
+			m := min(step, len(out)-r)
+			f(&out[r], &w[r*rowBytes+b*wb], rowBytes, m, &x[b*q8KBytes], n)
+		}
+	}
+	for r, v := range out {
+		if !isFinite(v) {
+			out[r] = ref(w[r*rowBytes:][:rowBytes], x)
+		}
+	}
+}
+
+// kGemm walks the weight rows in groups that stay in L2 and multiplies
+// each group with every activation row.
+func kGemm(f kgemvFunc, ref func(w, x []byte) float32, out []float32, ldo int, w []byte, nrows int, x []byte, nx int, wb int) {
+	if nx == 0 || nrows == 0 {
+		return
+	}
+	xrow := len(x) / nx
+	rowBytes := xrow / q8KBytes * wb
+	if rowBytes == 0 {
+		for j := range nx {
+			clear(out[j*ldo : j*ldo+nrows])
+		}
+		return
+	}
+	group := max(1, (256<<10)/rowBytes)
+	for r := 0; r < nrows; r += group {
+		m := min(group, nrows-r)
+		wg := w[r*rowBytes : (r+m)*rowBytes]
+		for j := range nx {
+			kGemv(f, ref, out[j*ldo+r:j*ldo+r+m], wg, x[j*xrow:][:xrow], wb)
+		}
+	}
+}

@@ -1,0 +1,335 @@
+package asm
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/exaone-go/exaone/quant"
+)
+
+// kformats are the K-quant weight formats with their entry points.
+var kformats = []struct {
+	name string
+	wb   int
+	ref  func(w, x []byte) float32
+	dot  func(w, x []byte) float32
+	gemv func(out []float32, w, x []byte)
+	gemm func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)
+}{
+	{"Q4_K", q4KBytes, quant.DotQ4_K, DotQ4_K, GemvQ4_K, GemmQ4_K},
+	{"Q6_K", q6KBytes, quant.DotQ6_K, DotQ6_K, GemvQ6_K, GemmQ6_K},
+}
+
+// kWeights returns nb random super-blocks of the format with wb bytes:
+// random packed values and scales, f16 super-block scales from scale(b).
+func kWeights(r *rand.Rand, wb, nb int, scale func(b int) uint16) []byte {
+	w := make([]byte, nb*wb)
+	for i := range w {
+		w[i] = byte(r.Uint32())
+	}
+	for b := range nb {
+		blk := w[b*wb:]
+		if wb == q4KBytes {
+			binary.LittleEndian.PutUint16(blk, scale(b))
+			binary.LittleEndian.PutUint16(blk[2:], scale(b))
+		} else {
+			binary.LittleEndian.PutUint16(blk[208:], scale(b))
+		}
+	}
+	return w
+}
+
+// fixBsums makes the block sums of Q8_K blocks x the sums of their values,
+// as QuantizeQ8_K writes them.
+func fixBsums(x []byte) {
+	for b := 0; b+q8KBytes <= len(x); b += q8KBytes {
+		blk := x[b:]
+		for g := range 16 {
+			var s int
+			for i := range 16 {
+				s += int(int8(blk[4+16*g+i]))
+			}
+			binary.LittleEndian.PutUint16(blk[260+2*g:], uint16(int16(s)))
+		}
+	}
+}
+
+// kActs returns nb Q8_K blocks of random values (q() each) with d from
+// dx(b) and consistent block sums.
+func kActs(nb int, dx func(b int) float32, q func() int8) []byte {
+	x := make([]byte, nb*q8KBytes)
+	for b := range nb {
+		blk := x[b*q8KBytes:]
+		binary.LittleEndian.PutUint32(blk, math.Float32bits(dx(b)))
+		for i := range qkK {
+			blk[4+i] = byte(q())
+		}
+	}
+	fixBsums(x)
+	return x
+}
+
+func randDx(r *rand.Rand) float32 { return float32(math.Ldexp(1+r.Float64(), -r.IntN(12)-5)) }
+
+// sameBits: results must equal the reference exactly (NaN matches NaN).
+func sameBits(got, want float32) bool {
+	return got == want || math.IsNaN(float64(got)) && math.IsNaN(float64(want))
+}
+
+func TestKDotRandom(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		for _, f := range kformats {
+			r := newRand(11)
+			for _, nb := range []int{1, 2, 3, 5, 17, kMaxBlocks + 3} {
+				w := kWeights(r, f.wb, nb, func(int) uint16 { return randScale(r) })
+				x := kActs(nb, func(int) float32 { return randDx(r) }, func() int8 { return int8(r.Uint32()) })
+				if got, want := f.dot(w, x), f.ref(w, x); !sameBits(got, want) {
+					t.Errorf("%s nb=%d: got %v want %v", f.name, nb, got, want)
+				}
+			}
+			// Activations from the quantizer.
+			v := f32s(r, 4*qkK)
+			x := make([]byte, 4*q8KBytes)
+			QuantizeQ8_K(x, v)
+			w := kWeights(r, f.wb, 4, func(int) uint16 { return randScale(r) })
+			if got, want := f.dot(w, x), f.ref(w, x); !sameBits(got, want) {
+				t.Errorf("%s quantized x: got %v want %v", f.name, got, want)
+			}
+		}
+	})
+}
+
+// Extreme packed values and scales: every integer sum at its limits.
+func TestKDotExtremes(t *testing.T) {
+	one := func(int) float32 { return 1 }
+	forEachPath(t, func(t *testing.T) {
+		for _, nb := range []int{1, 3} {
+			for _, xq := range []int8{-128, 127, -1} {
+				x := kActs(nb, one, func() int8 { return xq })
+				for _, fill := range []byte{0x00, 0xff, 0xaa, 0x55, 0x0f, 0xf0} {
+					for _, f := range kformats {
+						w := make([]byte, nb*f.wb)
+						for i := range w {
+							w[i] = fill
+						}
+						for b := range nb {
+							if f.wb == q4KBytes {
+								binary.LittleEndian.PutUint32(w[b*f.wb:], 0x3c003c00)
+							} else {
+								binary.LittleEndian.PutUint16(w[b*f.wb+208:], 0x3c00)
+							}
+						}
+						if got, want := f.dot(w, x), f.ref(w, x); !sameBits(got, want) {
+							t.Errorf("%s nb=%d fill=%#x x=%d: got %v want %v", f.name, nb, fill, xq, got, want)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestKDotEdgeScales(t *testing.T) {
+	dxs := []float32{0, float32(math.Copysign(0, -1)), 1e-45, 1e-38, 3e38, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	forEachPath(t, func(t *testing.T) {
+		r := newRand(12)
+		for _, f := range kformats {
+			for _, nb := range []int{1, 4} {
+				for _, es := range edgeScales {
+					at := r.IntN(nb)
+					w := kWeights(r, f.wb, nb, func(b int) uint16 {
+						if b == at {
+							return es
+						}
+						return randScale(r)
+					})
+					x := kActs(nb, func(int) float32 { return randDx(r) }, func() int8 { return int8(r.Uint32()) })
+					if got, want := f.dot(w, x), f.ref(w, x); !sameBits(got, want) {
+						t.Errorf("%s nb=%d scale %#x: got %v want %v", f.name, nb, es, got, want)
+					}
+				}
+				for _, dx := range dxs {
+					w := kWeights(r, f.wb, nb, func(int) uint16 { return 0x7bff })
+					x := kActs(nb, func(int) float32 { return dx }, func() int8 { return int8(r.Uint32()) })
+					if got, want := f.dot(w, x), f.ref(w, x); !sameBits(got, want) {
+						t.Errorf("%s nb=%d dx %v: got %v want %v", f.name, nb, dx, got, want)
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestKGemv(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		r := newRand(13)
+		for _, f := range kformats {
+			for _, nb := range []int{1, 3, kMaxBlocks + 1} {
+				for _, rows := range []int{1, 3, 4, 5, 8, 11} {
+					if nb > 3 && rows > 5 {
+						continue
+					}
+					w := odd(kWeights(r, f.wb, rows*nb, func(int) uint16 { return randScale(r) }), 1+rows%3)
+					x := odd(kActs(nb, func(int) float32 { return randDx(r) }, func() int8 { return int8(r.Uint32()) }), 3)
+					if rows == 5 { // a NaN row among finite ones
+						if f.wb == q4KBytes {
+							binary.LittleEndian.PutUint16(w[2*nb*f.wb:], 0x7e00)
+						} else {
+							binary.LittleEndian.PutUint16(w[2*nb*f.wb+208:], 0x7e00)
+						}
+					}
+					buf, out := guarded(rows, 3)
+					f.gemv(out, w, x)
+					checkGuards(t, buf, 3, rows)
+					rb := nb * f.wb
+					for i := range rows {
+						if want := f.ref(w[i*rb:(i+1)*rb], x); !sameBits(out[i], want) {
+							t.Errorf("%s nb=%d rows=%d row %d: got %v want %v", f.name, nb, rows, i, out[i], want)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestKGemm(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		r := newRand(14)
+		for _, f := range kformats {
+			for _, nb := range []int{1, 2} {
+				for _, rows := range []int{1, 4, 6} {
+					for _, nx := range []int{1, 3} {
+						ldo := rows + nx%2*3
+						w := odd(kWeights(r, f.wb, rows*nb, func(int) uint16 { return randScale(r) }), 1)
+						x := odd(kActs(nx*nb, func(int) float32 { return randDx(r) }, func() int8 { return int8(r.Uint32()) }), 5)
+						n := (nx-1)*ldo + rows
+						buf, out := guarded(n, 2)
+						f.gemm(out, ldo, w, rows, x, nx)
+						checkGuards(t, buf, 2, n)
+						rb, xb := nb*f.wb, nb*q8KBytes
+						for j := range nx {
+							for i := range ldo {
+								k := j*ldo + i
+								if k >= n {
+									break
+								}
+								if i >= rows {
+									if out[k] != guard {
+										t.Fatalf("%s: padding out[%d] written", f.name, k)
+									}
+									continue
+								}
+								want := f.ref(w[i*rb:(i+1)*rb], x[j*xb:(j+1)*xb])
+								if !sameBits(out[k], want) {
+									t.Errorf("%s nb=%d rows=%d nx=%d out[%d,%d]: got %v want %v", f.name, nb, rows, nx, j, i, out[k], want)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		// Zero-length rows and no rows.
+		GemmQ4_K(nil, 0, nil, 0, nil, 0)
+		out := []float32{guard, guard}
+		GemvQ6_K(out, nil, nil)
+		if out[0] != 0 || out[1] != 0 {
+			t.Errorf("GemvQ6_K of empty rows: %v", out)
+		}
+	})
+}
+
+func TestKQuantizeQ8_K(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		r := newRand(15)
+		x := f32s(r, 3*qkK)
+		clear(x[qkK : 2*qkK])
+		x[2*qkK+5] = float32(math.Inf(-1))
+		want := make([]byte, 3*q8KBytes)
+		quant.QuantizeQ8_K(want, x)
+		got := make([]byte, len(want))
+		QuantizeQ8_K(got, x)
+		if !slices.Equal(got, want) {
+			t.Error("output differs from quant.QuantizeQ8_K")
+		}
+	})
+}
+
+func TestKBadLengthsPanic(t *testing.T) {
+	cases := map[string]func(){
+		"DotQ4_K":      func() { DotQ4_K(make([]byte, 144), make([]byte, 291)) },
+		"DotQ6_K":      func() { DotQ6_K(make([]byte, 144), make([]byte, 292)) },
+		"GemvQ4_K":     func() { GemvQ4_K(make([]float32, 2), make([]byte, 144), make([]byte, 292)) },
+		"GemmQ6_K":     func() { GemmQ6_K(make([]float32, 3), 2, make([]byte, 420), 2, make([]byte, 584), 2) },
+		"QuantizeQ8_K": func() { QuantizeQ8_K(make([]byte, 292), make([]float32, 255)) },
+	}
+	for name, f := range cases {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s with bad lengths did not panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
+// FuzzDotK feeds raw bytes as weights and activations (block sums made
+// consistent) of both formats to every path; results must equal the
+// reference exactly, for GEMV over 3 rows as well.
+func FuzzDotK(f *testing.F) {
+	f.Add(make([]byte, 700))
+	r := newRand(16)
+	seed := make([]byte, 2*(q6KBytes+q8KBytes))
+	for i := range seed {
+		seed[i] = byte(r.Uint32())
+	}
+	f.Add(seed)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		saved := cur
+		defer func() { cur = saved }()
+		for _, kf := range kformats {
+			nb := min(len(data)/(kf.wb+q8KBytes), 8)
+			w := data[:nb*kf.wb]
+			x := slices.Clone(data[nb*kf.wb : nb*(kf.wb+q8KBytes)])
+			fixBsums(x)
+			wr := slices.Concat(w, w, w)
+			for _, k := range allSets() {
+				cur = k
+				want := kf.ref(w, x)
+				if got := kf.dot(w, x); !sameBits(got, want) {
+					t.Fatalf("%s %s nb=%d: got %v want %v", k.name, kf.name, nb, got, want)
+				}
+				out := make([]float32, 3)
+				kf.gemv(out, wr, x)
+				for i, v := range out {
+					if !sameBits(v, want) {
+						t.Fatalf("%s %s nb=%d gemv row %d: got %v want %v", k.name, kf.name, nb, i, v, want)
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestKPaths(t *testing.T) {
+	saved := cur
+	defer func() { cur = saved }()
+	for _, name := range Paths() {
+		if err := SetPath(name); err != nil {
+			t.Fatal(err)
+		}
+		want := name
+		if !slices.ContainsFunc(kqArch(), func(s *kqKernels) bool { return s.name == name }) {
+			want = "generic"
+		}
+		if got := kq().name; got != want {
+			t.Errorf("path %s: K-quant set %s, want %s", name, got, want)
+		}
+	}
+}
