@@ -43,18 +43,20 @@ func fuzzDot(t *testing.T, data []byte, wb int) {
 		} else {
 			GemvQ4_0(out, wr, x)
 		}
-		gm := make([]float32, rows)
+		// Two activation rows (x twice) so that GEMM tiles run too.
+		gm := make([]float32, 2*rows)
+		xx := append(append([]byte{}, x...), x...)
 		if wb == q8Bytes {
-			GemmQ8_0(gm, rows, wr, rows, x, 1)
+			GemmQ8_0(gm, rows, wr, rows, xx, 2)
 		} else {
-			GemmQ4_0(gm, rows, wr, rows, x, 1)
+			GemmQ4_0(gm, rows, wr, rows, xx, 2)
 		}
 		for i := range rows {
 			row := wr[i*len(w) : (i+1)*len(w)]
 			rw := dotRef(row, x, wb)
 			rb := absBound(row, x, wb)
-			if !same(out[i], rw, rb, fuzzTol(nb)) || !same(gm[i], rw, rb, fuzzTol(nb)) {
-				t.Fatalf("%s: nb=%d row %d: gemv %v gemm %v want %v", name, nb, i, out[i], gm[i], rw)
+			if !same(out[i], rw, rb, fuzzTol(nb)) || !same(gm[i], rw, rb, fuzzTol(nb)) || !same(gm[rows+i], rw, rb, fuzzTol(nb)) {
+				t.Fatalf("%s: nb=%d row %d: gemv %v gemm %v %v want %v", name, nb, i, out[i], gm[i], gm[rows+i], rw)
 			}
 		}
 	}

@@ -142,7 +142,7 @@ func runP(fP, fP8 gemvPFunc, out []float32, w []byte, rowBytes int, xp []byte, n
 // gemmP is GemmQ with a multi-row kernel: all activation rows are prepared
 // once, then weight rows are taken in groups that fit in L2 and each group
 // is multiplied with every activation row while it is cached.
-func gemmP(fP, fP8 gemvPFunc,
+func gemmP(fP, fP8 gemvPFunc, fT gemmTFunc,
 	f1 func(w, x *byte, n int) float32, ref func(w, x []byte) float32,
 	out []float32, ldo int, w []byte, nrows int, x []byte, nx int, wb int, shift uint) {
 	if nx == 0 || nrows == 0 {
@@ -162,9 +162,18 @@ func gemmP(fP, fP8 gemvPFunc,
 		bp := prepX(x, nb*nx, shift)
 		xp := *bp
 		group := max(8, (256<<10)/rowBytes&^7)
+		var tmp []float32
+		if fT != nil && nx >= 2 {
+			tmp = make([]float32, 2*min(group, rows4))
+		}
 		for r := 0; r < rows4; r += group {
 			m := min(group, rows4-r)
-			for j := range nx {
+			j := 0
+			for ; fT != nil && j+2 <= nx; j += 2 {
+				runT(fT, out[j*ldo+r:][:m], out[(j+1)*ldo+r:][:m], w[r*rowBytes:], rowBytes,
+					xp[j*nb*prepBytes:], nb*prepBytes, nb, wb, tmp)
+			}
+			for ; j < nx; j++ {
 				runP(fP, fP8, out[j*ldo+r:j*ldo+r+m], w[r*rowBytes:], rowBytes, xp[j*nb*prepBytes:], nb, wb)
 			}
 		}
@@ -180,6 +189,37 @@ func gemmP(fP, fP8 gemvPFunc,
 	for r := rows4; r < nrows; r++ {
 		for j := range nx {
 			out[j*ldo+r] = dotQ(f1, ref, w[r*rowBytes:][:rowBytes], x[j*xrow:][:xrow], wb)
+		}
+	}
+}
+
+// gemmTFunc is the signature of the GEMM tile kernels (4 weight rows x 2
+// activation rows; see gemm42Q8VNNI).
+type gemmTFunc = func(out *float32, w *byte, stride, rows int, xp *byte, xstride, nb int, tab *[1 << 16]float32)
+
+// runT sets out0[i] and out1[i] to the dots of row i of w (len(out0) rows,
+// a multiple of 4) with the prepared activations at xp and xp+xstride, in
+// bounded tile calls; tmp holds 2*len(out0) floats.
+func runT(fT gemmTFunc, out0, out1 []float32, w []byte, rowBytes int, xp []byte, xstride, nb, wb int, tmp []float32) {
+	m := len(out0)
+	for b := 0; b < nb; b += maxBlocks {
+		n := min(maxBlocks, nb-b)
+		step := max(4, maxWork/(2*n)&^3)
+		for r := 0; r < m; r += step {
+			k := min(step, m-r)
+			t := tmp[:2*k]
+			fT(&t[0], &w[r*rowBytes+b*wb], rowBytes, k, &xp[b*prepBytes], xstride, n, f16tab)
+			o0, o1 := out0[r:r+k], out1[r:r+k]
+			for g := 0; g < k; g += 4 {
+				for i := range 4 {
+					v0, v1 := t[2*g+i], t[2*g+4+i]
+					if b > 0 {
+						v0 += o0[g+i]
+						v1 += o1[g+i]
+					}
+					o0[g+i], o1[g+i] = v0, v1
+				}
+			}
 		}
 	}
 }

@@ -54,8 +54,9 @@ func avx512() bool {
 // shift-and-mask kernel.
 func avx512Set(name string, gfni bool) *kernels {
 	var q4, q48 gemvPFunc = gemvQ4VNNI, nil
+	var q4t gemmTFunc
 	if gfni {
-		q4, q48 = gemvQ4GFNI, gemvQ4GFNI8
+		q4, q48, q4t = gemvQ4GFNI, gemvQ4GFNI8, gemm42Q4GFNI
 	}
 	return simdKernels(lowKernels{
 		name: name,
@@ -66,6 +67,8 @@ func avx512Set(name string, gfni bool) *kernels {
 		gemvQ8P:  gemvQ8VNNI,
 		gemvQ4P:  q4,
 		gemvQ4P8: q48,
+		gemmQ8T:  gemm42Q8VNNI,
+		gemmQ4T:  q4t,
 		quantQ8:  quantQ8AVX2,
 		dotF32:   dotF32AVX2,
 		axpyF32:  axpyF32AVX2,
@@ -149,3 +152,25 @@ func gemvQ4AVX2P(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab 
 //
 //go:noescape
 func gemvQ4GFNI8(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32)
+
+// gemm42Q8VNNI does, for Q8_0 w, two activation rows prepared by prepX
+// (shift 7) at xp and xp+xstride, and rows a positive multiple of 4,
+//
+//	for g := 0; g < rows/4; g++ {
+//		for j := 0; j < 2; j++ {
+//			for i := 0; i < 4; i++ {
+//				out[8*g+4*j+i] = dot(w+(4*g+i)*stride, x_j, nb)
+//			}
+//		}
+//	}
+//
+// loading and unpacking each weight block once for both activations.
+//
+//go:noescape
+func gemm42Q8VNNI(out *float32, w *byte, stride, rows int, xp *byte, xstride, nb int, tab *[1 << 16]float32)
+
+// gemm42Q4GFNI is gemm42Q8VNNI for Q4_0 w (prepared with shift 3), nibbles
+// unpacked with GF2P8AFFINEQB.
+//
+//go:noescape
+func gemm42Q4GFNI(out *float32, w *byte, stride, rows int, xp *byte, xstride, nb int, tab *[1 << 16]float32)

@@ -521,6 +521,85 @@ block: \
 	VZEROUPPER; \
 	RET
 
+// GEMM tiles: 4 weight rows x 2 activation rows per block step. The weight
+// block is loaded, unpacked and its scale looked up once for both
+// activations, which halves the loads per product of the GEMV loop (its
+// bound). Rows accumulate in Y0..Y3 (activation 0) and Y16..Y19
+// (activation 1); the second prepared activation is at DI+R12 (Y20 values,
+// Y21 corrections, Y22 dx). Results go to out as 8 floats per group: rows
+// 0..3 with activation 0, then with activation 1.
+
+// TILE_Q8 / TILE_Q4 leave the unsigned weight bytes of block p in Y7.
+#define TILE_Q8(p) VPXOR 2 p, Y15, Y7
+#define TILE_Q4(p) VBROADCASTI128 2 p, Y7; VGF2P8AFFINEQB $0, Y12, Y7, Y7
+
+// ROW42 adds row block p times both activations to ACC0 and ACC1.
+#define ROW42(UNPACK, p, ACC0, ACC1) \
+	UNPACK(p); \
+	VMOVDQA     Y5, Y8; \
+	VPDPBUSD    Y4, Y7, Y8; \
+	VMOVDQA64   Y21, Y11; \
+	VPDPBUSD    Y20, Y7, Y11; \
+	VCVTDQ2PS   Y8, Y8; \
+	VCVTDQ2PS   Y11, Y11; \
+	MOVWLZX     p, SI; \
+	VBROADCASTSS (R15)(SI*4), Y9; \
+	VMULPS      Y6, Y9, Y10; \
+	VMULPS      Y22, Y9, Y9; \
+	VFMADD231PS Y10, Y8, ACC0; \
+	VFMADD231PS Y9, Y11, ACC1
+
+#define GEMM42(UNPACK, WB) \
+	VMOVDQU gfnib<>(SB), Y12; \
+	VPBROADCASTQ bias8<>(SB), Y15; \
+group: \
+	MOVQ   BX, R8; \
+	LEAQ   (BX)(DX*1), R9; \
+	LEAQ   (BX)(DX*2), R10; \
+	LEAQ   (R9)(DX*2), R11; \
+	MOVQ   R14, CX; \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VPXORD Y16, Y16, Y16; \
+	VPXORD Y17, Y17, Y17; \
+	VPXORD Y18, Y18, Y18; \
+	VPXORD Y19, Y19, Y19; \
+block: \
+	VMOVDQU      (DI), Y4; \
+	VMOVDQU      32(DI), Y5; \
+	VBROADCASTSS 64(DI), Y6; \
+	VMOVDQU64    (DI)(R12*1), Y20; \
+	VMOVDQU64    32(DI)(R12*1), Y21; \
+	VBROADCASTSS 64(DI)(R12*1), Y22; \
+	ROW42(UNPACK, (R8), Y0, Y16); \
+	ROW42(UNPACK, (R9), Y1, Y17); \
+	ROW42(UNPACK, (R10), Y2, Y18); \
+	ROW42(UNPACK, (R11), Y3, Y19); \
+	ADDQ   $WB, R8; \
+	ADDQ   $WB, R9; \
+	ADDQ   $WB, R10; \
+	ADDQ   $WB, R11; \
+	ADDQ   $72, DI; \
+	DECQ   CX; \
+	JNZ    block; \
+	STORE4; \
+	VMOVAPS Y16, Y0; \
+	VMOVAPS Y17, Y1; \
+	VMOVAPS Y18, Y2; \
+	VMOVAPS Y19, Y3; \
+	ADDQ   $16, AX; \
+	STORE4; \
+	ADDQ   $16, AX; \
+	LEAQ   (BX)(DX*4), BX; \
+	IMUL3Q $72, R14, SI; \
+	SUBQ   SI, DI; \
+	SUBQ   $4, R13; \
+	JNZ    group; \
+	VZEROUPPER; \
+	RET
+
 // func gemvQ8VNNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
 TEXT ·gemvQ8VNNI(SB), NOSPLIT, $0-56
 	MOVQ out+0(FP), AX
@@ -586,3 +665,27 @@ TEXT ·gemvQ4GFNI8(SB), NOSPLIT, $0-56
 	MOVQ nb+40(FP), R14
 	MOVQ tab+48(FP), R15
 	GEMV_P8(HDR_P, Q4ROW_GFNI, 18, NOP, PF16ROWS)
+
+// func gemm42Q8VNNI(out *float32, w *byte, stride, rows int, xp *byte, xstride, nb int, tab *[65536]float32)
+TEXT ·gemm42Q8VNNI(SB), NOSPLIT, $0-64
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R13
+	MOVQ xp+32(FP), DI
+	MOVQ xstride+40(FP), R12
+	MOVQ nb+48(FP), R14
+	MOVQ tab+56(FP), R15
+	GEMM42(TILE_Q8, 34)
+
+// func gemm42Q4GFNI(out *float32, w *byte, stride, rows int, xp *byte, xstride, nb int, tab *[65536]float32)
+TEXT ·gemm42Q4GFNI(SB), NOSPLIT, $0-64
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R13
+	MOVQ xp+32(FP), DI
+	MOVQ xstride+40(FP), R12
+	MOVQ nb+48(FP), R14
+	MOVQ tab+56(FP), R15
+	GEMM42(TILE_Q4, 18)

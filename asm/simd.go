@@ -26,6 +26,8 @@ type lowKernels struct {
 	gemvQ8P, gemvQ4P gemvPFunc
 	// Optional 8-row versions (rows a positive multiple of 8).
 	gemvQ8P8, gemvQ4P8 gemvPFunc
+	// Optional GEMM tiles (4 rows x 2 activations; see gemmTFunc).
+	gemmQ8T, gemmQ4T gemmTFunc
 	// n is a positive multiple of f32Step and at most maxF32.
 	quantQ8           func(dst *byte, x *float32, nb int) // nb > 0 blocks
 	dotF32            func(a, b *float32, n int) float32
@@ -92,7 +94,7 @@ func simdKernels(lk lowKernels) *kernels {
 			gemvP(lk.gemvQ8P, lk.gemvQ8P8, lk.dotQ8, quant.DotQ8_0, out, w, x, q8Bytes, 7)
 		}
 		k.gemmQ8 = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-			gemmP(lk.gemvQ8P, lk.gemvQ8P8, lk.dotQ8, quant.DotQ8_0, out, ldo, w, nrows, x, nx, q8Bytes, 7)
+			gemmP(lk.gemvQ8P, lk.gemvQ8P8, lk.gemmQ8T, lk.dotQ8, quant.DotQ8_0, out, ldo, w, nrows, x, nx, q8Bytes, 7)
 		}
 	}
 	if lk.gemvQ4P != nil {
@@ -100,7 +102,7 @@ func simdKernels(lk lowKernels) *kernels {
 			gemvP(lk.gemvQ4P, lk.gemvQ4P8, lk.dotQ4, quant.DotQ4_0, out, w, x, q4Bytes, 3)
 		}
 		k.gemmQ4 = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-			gemmP(lk.gemvQ4P, lk.gemvQ4P8, lk.dotQ4, quant.DotQ4_0, out, ldo, w, nrows, x, nx, q4Bytes, 3)
+			gemmP(lk.gemvQ4P, lk.gemvQ4P8, lk.gemmQ4T, lk.dotQ4, quant.DotQ4_0, out, ldo, w, nrows, x, nx, q4Bytes, 3)
 		}
 	}
 	if lk.dotF32 != nil {
