@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Benchmarks stream weights from a 256 MiB matrix (far beyond the caches)
@@ -192,6 +193,48 @@ func BenchmarkGemvL2(b *testing.B) {
 				b.SetBytes(int64(len(w)))
 				for b.Loop() {
 					f.gemv(out, w, benchX)
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkStreamRatio interleaves a read sweep and a GEMV over the same
+// 256 MiB in every iteration and reports both rates and their ratio
+// (gemv/read), which is robust to the bandwidth drifting during a run.
+func BenchmarkStreamRatio(b *testing.B) {
+	bigData()
+	o8 := make([]float32, len(bigQ8)/len(benchX))
+	o4 := make([]float32, len(bigQ4)/(len(benchX)/q8Bytes*q4Bytes))
+	for _, f := range []struct {
+		name string
+		w    []byte
+		run  func()
+	}{
+		{"Q8_0", bigQ8, func() { GemvQ8_0(o8, bigQ8, benchX) }},
+		{"Q4_0", bigQ4, func() { GemvQ4_0(o4, bigQ4, benchX) }},
+	} {
+		b.Run(f.name, func(b *testing.B) {
+			benchPaths(b, func(b *testing.B) {
+				if Path() == "generic" {
+					b.Skip("compute bound")
+				}
+				var tr, tg time.Duration
+				var s uint64
+				for b.Loop() {
+					t0 := time.Now()
+					s += readSweep(f.w)
+					t1 := time.Now()
+					f.run()
+					tg += time.Since(t1)
+					tr += t1.Sub(t0)
+				}
+				n := float64(b.N) * float64(len(f.w)) / 1e9
+				b.ReportMetric(n/tr.Seconds(), "read-GB/s")
+				b.ReportMetric(n/tg.Seconds(), "gemv-GB/s")
+				b.ReportMetric(tr.Seconds()/tg.Seconds(), "gemv/read")
+				if s == 1 {
+					b.Log(s)
 				}
 			})
 		})
