@@ -7,9 +7,10 @@
 //
 // Every kernel keeps, per row, 8 int32 lanes holding the exact signed dot
 // product of 4 element pairs each, converts them to float, and adds
-// lanes*(dw*dx) into 8 float accumulators with one FMA per block. The block
-// scales are converted with F16C (VCVTPH2PS is exact, also for subnormals,
-// inf and NaN).
+// lanes*(dw*dx) into 8 float accumulators with one FMA per block. Block
+// scales are converted exactly, with F16C (VCVTPH2PS, also for subnormals,
+// inf and NaN) in the 1-row kernels and through a 64K-entry table in the
+// multi-row ones.
 
 DATA q4shift<>+0(SB)/8, $0
 DATA q4shift<>+8(SB)/8, $0
@@ -235,18 +236,20 @@ loop:
 	MOVQ         X0, ret+16(FP)
 	RET
 
-// ---------------------------------------------------------------- AVX-512 VNNI
+// ---------------------------------------------------------------- multi-row
 
-// The VNNI kernels walk groups of 4 rows against activations prepared by
-// prepX (72 bytes per block: values, lane corrections, f32 scale), so per
-// block and row only the weight side is processed: Q8_0 1 XOR, Q4_0 a shift
-// and an AND, then VPDPBUSD (on EVEX ymm: Zen 4 splits zmm into two 256-bit
-// halves anyway, and a block is 256 bits), a convert and two float ops.
+// The multi-row kernels (GEMV and GEMM) walk groups of 4 or 8 rows against
+// activations prepared by prepX (72 bytes per block: values, lane
+// corrections, f32 scale), so per block and row only the weight side is
+// processed. With VNNI: Q8_0 one XOR (w+128), Q4_0 a GF2P8AFFINEQB (or a
+// shift and an AND), then VPDPBUSD, a convert and two float ops. VPDPBUSD
+// runs on EVEX ymm: a block is 256 bits and Zen 4 splits zmm ops into two
+// 256-bit halves anyway. AVX2 rows use VPMADDWD/VPMADDUBSW instead.
 //
 // Registers: AX out, BX group base, DX stride, R8..R11 rows, R12 prefetch
 // cursor, R13 rows left, R14 nb, R15 f16 table, DI x cursor, CX blocks
-// left. The prefetch cursor runs through the group 16 rows ahead,
-// sequentially, a few cache lines per block step.
+// left. The prefetch cursor runs sequentially through the rows 8 (Q8_0) or
+// 16 (Q4_0) ahead, a few cache lines per block step.
 // Y4 x values, Y5 lane corrections, Y6 dx, Y0..Y3 row accumulators.
 
 // SCALE_VNNI sets Y9 = f16tab[d of block at p] * dx.
