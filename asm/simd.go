@@ -28,8 +28,9 @@ type lowKernels struct {
 	gemvQ8P8, gemvQ4P8 gemvPFunc
 	// Optional GEMM tiles (4 rows x 2 activations; see gemmTFunc).
 	gemmQ8T, gemmQ4T gemmTFunc
+	// Quantizes nb blocks, 0 < nb <= maxBlocks.
+	quantQ8 func(dst *byte, x *float32, nb int)
 	// n is a positive multiple of f32Step and at most maxF32.
-	quantQ8           func(dst *byte, x *float32, nb int) // nb > 0 blocks
 	dotF32            func(a, b *float32, n int) float32
 	axpyF32           func(alpha float32, x, y *float32, n int)
 	dotBF16           func(w *uint16, x *float32, n int) float32
