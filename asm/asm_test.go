@@ -520,12 +520,12 @@ func TestF32Kernels(t *testing.T) {
 }
 
 func TestPaths(t *testing.T) {
+	if err := Err(); err != nil {
+		t.Fatalf("Err() = %v", err)
+	}
 	p := Paths()
 	if len(p) == 0 || p[len(p)-1] != "generic" || !slices.Contains(p, Path()) {
 		t.Fatalf("Paths() = %v, Path() = %q", p, Path())
-	}
-	if Err() != nil {
-		t.Fatalf("Err() = %v", Err())
 	}
 	saved := cur
 	defer func() { cur = saved }()
