@@ -378,8 +378,20 @@ func (r *runner) report(st *stats) {
 		rate(st.promptTokens, st.promptTime), rate(st.genTokens, st.genTime))
 	if r.o.verbose {
 		fmt.Fprintf(r.log, "prompt: %d tokens in %.1f ms (%.1f t/s)\n", st.promptTokens, ms(st.promptTime), rate(st.promptTokens, st.promptTime))
-		fmt.Fprintf(r.log, "generation: %d tokens in %.1f ms (%.1f t/s)\n", st.genTokens, ms(st.genTime), rate(st.genTokens, st.genTime))
+		fmt.Fprintf(r.log, "generation: %d tokens in %.1f ms (%.1f t/s), stopped by %s\n", st.genTokens, ms(st.genTime), rate(st.genTokens, st.genTime), st.reason())
 	}
+}
+
+func (st *stats) reason() string {
+	switch {
+	case st.eos:
+		return "end of turn"
+	case st.interrupted:
+		return "interrupt"
+	case st.full:
+		return "full context"
+	}
+	return "token limit (-n)"
 }
 
 func rate(n int, d time.Duration) float64 {
