@@ -138,7 +138,7 @@ func runRun(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		o.prompt, o.havePrompt = text, true
+		o.prompt, o.havePrompt = trimNewline(text), true
 	case c.NArg() > 0:
 		o.prompt, o.havePrompt = strings.Join(c.Args().Slice(), " "), true
 		if err := checkText([]byte(o.prompt), "the prompt"); err != nil {
@@ -149,7 +149,7 @@ func runRun(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		o.prompt, o.havePrompt = text, true
+		o.prompt, o.havePrompt = trimNewline(text), true
 	default:
 		o.interactive = true
 	}
@@ -168,6 +168,13 @@ func runRun(c *cli.Context) error {
 		return r.interactive(bufio.NewReader(stdin))
 	}
 	return r.oneShot()
+}
+
+// trimNewline drops the one newline that ends a text file (as llama.cpp
+// does for -f): it is the file's ending, not part of the prompt.
+func trimNewline(s string) string {
+	s = strings.TrimSuffix(s, "\n")
+	return strings.TrimSuffix(s, "\r")
 }
 
 func isTerminalReader(r io.Reader) bool {

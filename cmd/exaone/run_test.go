@@ -215,3 +215,21 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+// A prompt on standard input (not a terminal) is completed as raw text; at
+// a full context generation stops with a message.
+func TestRunStdinFullContext(t *testing.T) {
+	r := exaone(t, "And God said\n", "run", "-c", "24", "--ignore-eos", "--temp", "0", "-t", "1", "--verbose")
+	r.ok(t)
+	if !strings.HasPrefix(r.stdout, "And God said") || len(r.stdout) <= len("And God said\n") {
+		t.Errorf("stdout %q", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "[context full") || !strings.Contains(r.stderr, "stopped by full context") {
+		t.Errorf("no full-context message:\n%s", r.stderr)
+	}
+	// 3 prompt tokens + 21 generated fill 24 positions; the last one is
+	// sampled from the logits of position 23 and never evaluated.
+	if !strings.Contains(r.stderr, "generation: 22 tokens") {
+		t.Errorf("want 22 tokens generated:\n%s", r.stderr)
+	}
+}
