@@ -93,21 +93,11 @@ func bytesOf(f []float32) []byte {
 }
 
 func gemmF32(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int) {
-	for r := 0; r < nrows; r++ {
-		row := f32s(w[r*rb : (r+1)*rb])
-		for j := 0; j < nx; j++ {
-			out[j*ldo+r] = asm.DotF32(row, f32s(x[j*xb:(j+1)*xb]))
-		}
-	}
+	asm.GemmF32(out, ldo, f32s(w[:nrows*rb]), nrows, f32s(x[:nx*xb]), nx)
 }
 
 func gemmBF16(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int) {
-	for r := 0; r < nrows; r++ {
-		row := u16s(w[r*rb : (r+1)*rb])
-		for j := 0; j < nx; j++ {
-			out[j*ldo+r] = asm.DotBF16(row, f32s(x[j*xb:(j+1)*xb]))
-		}
-	}
+	asm.GemmBF16(out, ldo, u16s(w[:nrows*rb]), nrows, f32s(x[:nx*xb]), nx)
 }
 
 func gemmF16(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int) {

@@ -1,0 +1,162 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// Horizontal sum of the 16 floats of Z into the float at off(DX), using
+// Z24 as scratch. Y/X are the lower halves of Z.
+#define HSUM(Z, Y, X, off) \
+	VEXTRACTF64X4 $1, Z, Y24 \
+	VADDPS        Y24, Y, Y  \
+	VEXTRACTF32X4 $1, Y, X24 \
+	VADDPS        X24, X, X  \
+	VPERMILPS     $0x4E, X, X24 \
+	VADDPS        X24, X, X  \
+	VPERMILPS     $0xB1, X, X24 \
+	VADDPS        X24, X, X  \
+	VMOVSS        X, off(DX)
+
+// The 16 multiply-adds of one step: acc[4r+j] += w_r * x_j.
+#define FMA16 \
+	VFMADD231PS Z20, Z16, Z0  \
+	VFMADD231PS Z21, Z16, Z1  \
+	VFMADD231PS Z22, Z16, Z2  \
+	VFMADD231PS Z23, Z16, Z3  \
+	VFMADD231PS Z20, Z17, Z4  \
+	VFMADD231PS Z21, Z17, Z5  \
+	VFMADD231PS Z22, Z17, Z6  \
+	VFMADD231PS Z23, Z17, Z7  \
+	VFMADD231PS Z20, Z18, Z8  \
+	VFMADD231PS Z21, Z18, Z9  \
+	VFMADD231PS Z22, Z18, Z10 \
+	VFMADD231PS Z23, Z18, Z11 \
+	VFMADD231PS Z20, Z19, Z12 \
+	VFMADD231PS Z21, Z19, Z13 \
+	VFMADD231PS Z22, Z19, Z14 \
+	VFMADD231PS Z23, Z19, Z15
+
+#define ZERO16 \
+	VPXORD Z0, Z0, Z0   \
+	VPXORD Z1, Z1, Z1   \
+	VPXORD Z2, Z2, Z2   \
+	VPXORD Z3, Z3, Z3   \
+	VPXORD Z4, Z4, Z4   \
+	VPXORD Z5, Z5, Z5   \
+	VPXORD Z6, Z6, Z6   \
+	VPXORD Z7, Z7, Z7   \
+	VPXORD Z8, Z8, Z8   \
+	VPXORD Z9, Z9, Z9   \
+	VPXORD Z10, Z10, Z10 \
+	VPXORD Z11, Z11, Z11 \
+	VPXORD Z12, Z12, Z12 \
+	VPXORD Z13, Z13, Z13 \
+	VPXORD Z14, Z14, Z14 \
+	VPXORD Z15, Z15, Z15
+
+#define STORE16 \
+	HSUM(Z0, Y0, X0, 0)     \
+	HSUM(Z1, Y1, X1, 4)     \
+	HSUM(Z2, Y2, X2, 8)     \
+	HSUM(Z3, Y3, X3, 12)    \
+	HSUM(Z4, Y4, X4, 16)    \
+	HSUM(Z5, Y5, X5, 20)    \
+	HSUM(Z6, Y6, X6, 24)    \
+	HSUM(Z7, Y7, X7, 28)    \
+	HSUM(Z8, Y8, X8, 32)    \
+	HSUM(Z9, Y9, X9, 36)    \
+	HSUM(Z10, Y10, X10, 40) \
+	HSUM(Z11, Y11, X11, 44) \
+	HSUM(Z12, Y12, X12, 48) \
+	HSUM(Z13, Y13, X13, 52) \
+	HSUM(Z14, Y14, X14, 56) \
+	HSUM(Z15, Y15, X15, 60)
+
+// func tileF32AVX512(w *float32, ldw int, x *float32, ldx int, n int, out *[16]float32)
+TEXT ·tileF32AVX512(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), SI
+	MOVQ ldw+8(FP), R8
+	MOVQ x+16(FP), DI
+	MOVQ ldx+24(FP), R9
+	MOVQ n+32(FP), CX
+	MOVQ out+40(FP), DX
+	SHLQ $2, R8
+	SHLQ $2, R9
+	LEAQ (SI)(R8*1), R12
+	LEAQ (R12)(R8*1), R10
+	LEAQ (R10)(R8*1), R13
+	LEAQ (DI)(R9*1), R14
+	LEAQ (R14)(R9*1), R11
+	LEAQ (R11)(R9*1), BX
+	ZERO16
+
+loopf32:
+	VMOVUPS (SI), Z16
+	VMOVUPS (R12), Z17
+	VMOVUPS (R10), Z18
+	VMOVUPS (R13), Z19
+	VMOVUPS (DI), Z20
+	VMOVUPS (R14), Z21
+	VMOVUPS (R11), Z22
+	VMOVUPS (BX), Z23
+	FMA16
+	ADDQ $64, SI
+	ADDQ $64, R12
+	ADDQ $64, R10
+	ADDQ $64, R13
+	ADDQ $64, DI
+	ADDQ $64, R14
+	ADDQ $64, R11
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JNZ  loopf32
+
+	STORE16
+	VZEROUPPER
+	RET
+
+// func tileBF16AVX512(w *uint16, ldw int, x *float32, ldx int, n int, out *[16]float32)
+TEXT ·tileBF16AVX512(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), SI
+	MOVQ ldw+8(FP), R8
+	MOVQ x+16(FP), DI
+	MOVQ ldx+24(FP), R9
+	MOVQ n+32(FP), CX
+	MOVQ out+40(FP), DX
+	SHLQ $1, R8
+	SHLQ $2, R9
+	LEAQ (SI)(R8*1), R12
+	LEAQ (R12)(R8*1), R10
+	LEAQ (R10)(R8*1), R13
+	LEAQ (DI)(R9*1), R14
+	LEAQ (R14)(R9*1), R11
+	LEAQ (R11)(R9*1), BX
+	ZERO16
+
+loopbf16:
+	// bf16 is the top half of an f32: widen and shift, exactly.
+	VPMOVZXWD (SI), Z16
+	VPMOVZXWD (R12), Z17
+	VPMOVZXWD (R10), Z18
+	VPMOVZXWD (R13), Z19
+	VPSLLD    $16, Z16, Z16
+	VPSLLD    $16, Z17, Z17
+	VPSLLD    $16, Z18, Z18
+	VPSLLD    $16, Z19, Z19
+	VMOVUPS   (DI), Z20
+	VMOVUPS   (R14), Z21
+	VMOVUPS   (R11), Z22
+	VMOVUPS   (BX), Z23
+	FMA16
+	ADDQ $32, SI
+	ADDQ $32, R12
+	ADDQ $32, R10
+	ADDQ $32, R13
+	ADDQ $64, DI
+	ADDQ $64, R14
+	ADDQ $64, R11
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JNZ  loopbf16
+
+	STORE16
+	VZEROUPPER
+	RET
