@@ -9,10 +9,10 @@ import "github.com/klauspost/cpuid/v2"
 func kqArch() []*kqKernels {
 	var ks []*kqKernels
 	if avx512() {
-		ks = append(ks, simdKQ("avx512", gemvQ4KVNNI, gemvQ6KVNNI))
+		ks = append(ks, simdKQ("avx512", kpair{gemvQ4KVNNI, gemv4Q4KVNNI}, kpair{gemvQ6KVNNI, nil}))
 	}
 	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
-		ks = append(ks, simdKQ("avx2", gemvQ4KAVX2, gemvQ6KAVX2))
+		ks = append(ks, simdKQ("avx2", kpair{gemvQ4KAVX2, nil}, kpair{gemvQ6KAVX2, nil}))
 	}
 	return ks
 }
@@ -43,3 +43,9 @@ func gemvQ4KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
 //
 //go:noescape
 func gemvQ6KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
+
+// gemv4Q4KVNNI is gemvQ4KVNNI for rows a multiple of 4, four rows at a
+// time on zmm (see kquant_amd64.s).
+//
+//go:noescape
+func gemv4Q4KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)

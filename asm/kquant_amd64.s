@@ -140,6 +140,9 @@ GLOBL kqhi2<>(SB), RODATA|NOPTR, $8
 	VSUBSS       X3, X0, X0
 
 // KROWS runs BLOCK over every block of every row (see the register list).
+// Weights are prefetched 8 rows ahead (the rows are contiguous, so this
+// is one sequential stream); the hardware prefetcher alone reaches only a
+// fraction of the read bandwidth here.
 #define KROWS(BLOCK, WB) \
 row: \
 	MOVQ    SI, R8; \
@@ -147,6 +150,10 @@ row: \
 	MOVQ    R14, CX; \
 	VMOVSS  (AX), X0; \
 block: \
+	PREFETCHT0 (R8)(DX*8); \
+	PREFETCHT0 64(R8)(DX*8); \
+	PREFETCHT0 128(R8)(DX*8); \
+	PREFETCHT0 192(R8)(DX*8); \
 	BLOCK; \
 	ADDQ    $WB, R8; \
 	ADDQ    $292, BX; \
@@ -319,3 +326,211 @@ TEXT ·gemvQ6KVNNI(SB), NOSPLIT, $0-48
 	KARGS
 	Q6CONST
 	KROWS(Q6K_BLOCK_VNNI, 210)
+
+// ---------------------------------------------------------------- AVX-512, 4 rows
+
+// The 4-row Q4_K kernel works on zmm: a 32-byte nibble group k is loaded
+// into both halves, the high half shifted by 4 (VPSRLVW), masked, giving
+// sub-blocks 2k and 2k+1 in the order of x's 64 bytes. VPMADDUBSW sums
+// value pairs into words and VPDPWSSD multiplies them with the sub-block
+// scales (VPERMW of the unpacked scales) into the row's int32 lanes. The
+// 6-bit scales are unpacked with a few xmm ops instead of scalar code, and
+// the reductions and float steps of the 4 rows share vector registers.
+//
+// Registers: AX out, SI group base, DX stride, R13 rows left, DI x, R14 nb;
+// R8..R11 rows, BX x cursor, CX blocks left. Z0..Z3 row isum lanes, Y4..Y7
+// row msum lanes, Z8..Z11 temporaries, Y12..Y14 float temporaries, Y15 the
+// 4 running sums (even lanes). Constants: Z16 0x0f bytes, Z17 shift
+// counts (0 | 4), Z18..Z21 scale word indexes, Y22 min word indexes,
+// X23 0x3f bytes, X24 0x30 bytes, X25 dword shifts (0, 4).
+
+DATA kqsrlv<>+0(SB)/8, $0
+DATA kqsrlv<>+8(SB)/8, $0
+DATA kqsrlv<>+16(SB)/8, $0
+DATA kqsrlv<>+24(SB)/8, $0
+DATA kqsrlv<>+32(SB)/8, $0x0004000400040004
+DATA kqsrlv<>+40(SB)/8, $0x0004000400040004
+DATA kqsrlv<>+48(SB)/8, $0x0004000400040004
+DATA kqsrlv<>+56(SB)/8, $0x0004000400040004
+GLOBL kqsrlv<>(SB), RODATA|NOPTR, $64
+
+// Word indexes: for group k, 16 words of scale 2k then 16 of 2k+1.
+#define KQW(k, off, v) \
+	DATA kqperm<>+(64*k+off)(SB)/8, $v
+
+KQW(0, 0, 0x0000000000000000)
+KQW(0, 8, 0x0000000000000000)
+KQW(0, 16, 0x0000000000000000)
+KQW(0, 24, 0x0000000000000000)
+KQW(0, 32, 0x0001000100010001)
+KQW(0, 40, 0x0001000100010001)
+KQW(0, 48, 0x0001000100010001)
+KQW(0, 56, 0x0001000100010001)
+KQW(1, 0, 0x0002000200020002)
+KQW(1, 8, 0x0002000200020002)
+KQW(1, 16, 0x0002000200020002)
+KQW(1, 24, 0x0002000200020002)
+KQW(1, 32, 0x0003000300030003)
+KQW(1, 40, 0x0003000300030003)
+KQW(1, 48, 0x0003000300030003)
+KQW(1, 56, 0x0003000300030003)
+KQW(2, 0, 0x0004000400040004)
+KQW(2, 8, 0x0004000400040004)
+KQW(2, 16, 0x0004000400040004)
+KQW(2, 24, 0x0004000400040004)
+KQW(2, 32, 0x0005000500050005)
+KQW(2, 40, 0x0005000500050005)
+KQW(2, 48, 0x0005000500050005)
+KQW(2, 56, 0x0005000500050005)
+KQW(3, 0, 0x0006000600060006)
+KQW(3, 8, 0x0006000600060006)
+KQW(3, 16, 0x0006000600060006)
+KQW(3, 24, 0x0006000600060006)
+KQW(3, 32, 0x0007000700070007)
+KQW(3, 40, 0x0007000700070007)
+KQW(3, 48, 0x0007000700070007)
+KQW(3, 56, 0x0007000700070007)
+// Min word indexes (words 8..15 = m0..m7, each twice).
+KQW(4, 0, 0x0009000900080008)
+KQW(4, 8, 0x000b000b000a000a)
+KQW(4, 16, 0x000d000d000c000c)
+KQW(4, 24, 0x000f000f000e000e)
+GLOBL kqperm<>(SB), RODATA|NOPTR, $288
+
+DATA kqsrlvd<>+0(SB)/8, $0x0000000400000000
+DATA kqsrlvd<>+8(SB)/8, $0
+GLOBL kqsrlvd<>(SB), RODATA|NOPTR, $16
+
+DATA kq3f<>+0(SB)/4, $0x3f3f3f3f
+GLOBL kq3f<>(SB), RODATA|NOPTR, $4
+
+// Q4K_ROW4 adds row P's block into ACC (isum lanes) and MS (msum lanes).
+// Scales: V = the 16 bytes at 4(P) as dwords [A, B, C, .];
+// [sc_lo, m_lo] = V & 0x3f, [sc_hi, m_hi] = (V>>2)&0x30 | ([C, C>>4]&0x0f),
+// interleaved to [sc_lo, sc_hi, m_lo, m_hi] and widened to 16 words.
+#define Q4K_ROW4(P, ACC, MS) \
+	VMOVDQU         4(P), X8; \
+	VPSRLD          $2, X8, X9; \
+	VPANDD          X24, X9, X9; \
+	VPSHUFD         $0xaa, X8, X10; \
+	VPSRLVD         X25, X10, X10; \
+	VPANDD          X16, X10, X10; \
+	VPORD           X10, X9, X9; \
+	VPANDD          X23, X8, X8; \
+	VPUNPCKLDQ      X9, X8, X8; \
+	VPMOVZXBW       X8, Y8; \
+	VPERMW          Y8, Y22, Y11; \
+	VPMADDWD        260(BX), Y11, MS; \
+	VBROADCASTI64X4 16(P), Z10; \
+	VPSRLVW         Z17, Z10, Z10; \
+	VPANDD          Z16, Z10, Z10; \
+	VPMADDUBSW      4(BX), Z10, Z10; \
+	VPERMW          Z8, Z18, Z11; \
+	VPMADDWD        Z11, Z10, ACC; \
+	VBROADCASTI64X4 48(P), Z10; \
+	VPSRLVW         Z17, Z10, Z10; \
+	VPANDD          Z16, Z10, Z10; \
+	VPMADDUBSW      68(BX), Z10, Z10; \
+	VPERMW          Z8, Z19, Z11; \
+	VPDPWSSD        Z11, Z10, ACC; \
+	VBROADCASTI64X4 80(P), Z10; \
+	VPSRLVW         Z17, Z10, Z10; \
+	VPANDD          Z16, Z10, Z10; \
+	VPMADDUBSW      132(BX), Z10, Z10; \
+	VPERMW          Z8, Z20, Z11; \
+	VPDPWSSD        Z11, Z10, ACC; \
+	VBROADCASTI64X4 112(P), Z10; \
+	VPSRLVW         Z17, Z10, Z10; \
+	VPANDD          Z16, Z10, Z10; \
+	VPMADDUBSW      196(BX), Z10, Z10; \
+	VPERMW          Z8, Z21, Z11; \
+	VPDPWSSD        Z11, Z10, ACC
+
+// FOLD_ROW folds row r's isum lanes to 8 and pairs them with its msum
+// lanes: T = [a a m m | a a m m] (VPHADDD has no EVEX form: Y0..Y15 only).
+#define FOLD_ROW(ZA, YA, MS) \
+	VEXTRACTI64X4 $1, ZA, Y8; \
+	VPADDD        Y8, YA, YA; \
+	VPHADDD       MS, YA, YA
+
+// func gemv4Q4KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
+TEXT ·gemv4Q4KVNNI(SB), NOSPLIT, $0-48
+	KARGS
+	VPBROADCASTQ kqnib<>(SB), Z16
+	VMOVDQU64    kqsrlv<>(SB), Z17
+	VMOVDQU64    kqperm<>+0(SB), Z18
+	VMOVDQU64    kqperm<>+64(SB), Z19
+	VMOVDQU64    kqperm<>+128(SB), Z20
+	VMOVDQU64    kqperm<>+192(SB), Z21
+	VMOVDQU64    kqperm<>+256(SB), Y22
+	VPBROADCASTD kq3f<>(SB), X23
+	VPBROADCASTQ kqhi2<>(SB), X24
+	VMOVDQU64    kqsrlvd<>(SB), X25
+
+group:
+	MOVQ      SI, R8
+	LEAQ      (SI)(DX*1), R9
+	LEAQ      (SI)(DX*2), R10
+	LEAQ      (R9)(DX*2), R11
+	MOVQ      DI, BX
+	MOVQ      R14, CX
+	VMOVUPS   (AX), X15
+	VPMOVZXDQ X15, Y15
+	LEAQ      (SI)(DX*8), R12
+	LEAQ      (R12)(DX*8), R12
+
+	// R12 walks the group 16 rows ahead sequentially, 576 bytes (4 rows
+	// of one block) per step.
+block4:
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 128(R12)
+	PREFETCHT0 192(R12)
+	PREFETCHT0 256(R12)
+	PREFETCHT0 320(R12)
+	PREFETCHT0 384(R12)
+	PREFETCHT0 448(R12)
+	PREFETCHT0 512(R12)
+	ADDQ       $576, R12
+	Q4K_ROW4(R8, Z0, Y4)
+	Q4K_ROW4(R9, Z1, Y5)
+	Q4K_ROW4(R10, Z2, Y6)
+	Q4K_ROW4(R11, Z3, Y7)
+	FOLD_ROW(Z0, Y0, Y4)
+	FOLD_ROW(Z1, Y1, Y5)
+	FOLD_ROW(Z2, Y2, Y6)
+	FOLD_ROW(Z3, Y3, Y7)
+	VPHADDD      Y1, Y0, Y0
+	VPHADDD      Y3, Y2, Y2
+	VPERM2I128   $0x20, Y2, Y0, Y13
+	VPERM2I128   $0x31, Y2, Y0, Y14
+	VPADDD       Y14, Y13, Y13
+	VCVTDQ2PS    Y13, Y13
+	VMOVD        (R8), X12
+	VPINSRD      $1, (R9), X12, X12
+	VPINSRD      $2, (R10), X12, X12
+	VPINSRD      $3, (R11), X12, X12
+	VCVTPH2PS    X12, Y12
+	VBROADCASTSS (BX), Y14
+	VMULPS       Y14, Y12, Y12
+	VMULPS       Y12, Y13, Y13
+	VADDPS       Y13, Y15, Y15
+	VMOVSHDUP    Y13, Y13
+	VSUBPS       Y13, Y15, Y15
+	ADDQ         $144, R8
+	ADDQ         $144, R9
+	ADDQ         $144, R10
+	ADDQ         $144, R11
+	ADDQ         $292, BX
+	DECQ         CX
+	JNZ          block4
+
+	VEXTRACTF128 $1, Y15, X13
+	VSHUFPS      $0x88, X13, X15, X15
+	VMOVUPS      X15, (AX)
+	ADDQ         $16, AX
+	LEAQ         (SI)(DX*4), SI
+	SUBQ         $4, R13
+	JNZ          group
+	VZEROUPPER
+	RET

@@ -18,8 +18,13 @@ import "github.com/exaone-go/exaone/quant"
 // nb <= kMaxBlocks and rows*nb <= kMaxWork.
 type kgemvFunc func(out *float32, w *byte, stride, rows int, x *byte, nb int)
 
+// kpair is a format's kernels: one for any number of rows and optionally
+// one for multiples of 4 rows (faster: shared activations, reductions and
+// float steps). Both give the reference's results, so they can be mixed.
+type kpair struct{ one, four kgemvFunc }
+
 // simdKQ builds a K-quant set from its assembly kernels.
-func simdKQ(name string, q4, q6 kgemvFunc) *kqKernels {
+func simdKQ(name string, q4, q6 kpair) *kqKernels {
 	return &kqKernels{
 		name:    name,
 		quantQ8: quant.QuantizeQ8_K,
@@ -47,19 +52,28 @@ func simdKQ(name string, q4, q6 kgemvFunc) *kqKernels {
 // kGemv sets out[r] = dot(row r of w, x) with f in bounded calls. The
 // kernels follow the reference's float steps, so a non-finite result is
 // already the reference's; recomputing it keeps NaN payloads identical too.
-func kGemv(f kgemvFunc, ref func(w, x []byte) float32, out []float32, w, x []byte, wb int) {
+func kGemv(f kpair, ref func(w, x []byte) float32, out []float32, w, x []byte, wb int) {
 	clear(out)
 	nb := len(x) / q8KBytes
 	if nb == 0 || len(out) == 0 {
 		return
 	}
 	rowBytes := nb * wb
+	rows4 := 0
+	if f.four != nil {
+		rows4 = len(out) &^ 3
+	}
 	for b := 0; b < nb; b += kMaxBlocks {
 		n := min(kMaxBlocks, nb-b)
-		step := max(1, kMaxWork/n)
-		for r := 0; r < len(out); r += step {
-			m := min(step, len(out)-r)
-			f(&out[r], &w[r*rowBytes+b*wb], rowBytes, m, &x[b*q8KBytes], n)
+		step := max(4, kMaxWork/n&^3)
+		for _, p := range [2]struct {
+			k      kgemvFunc
+			lo, hi int
+		}{{f.four, 0, rows4}, {f.one, rows4, len(out)}} {
+			for r := p.lo; r < p.hi; r += step {
+				m := min(step, p.hi-r)
+				p.k(&out[r], &w[r*rowBytes+b*wb], rowBytes, m, &x[b*q8KBytes], n)
+			}
 		}
 	}
 	for r, v := range out {
@@ -71,7 +85,7 @@ func kGemv(f kgemvFunc, ref func(w, x []byte) float32, out []float32, w, x []byt
 
 // kGemm walks the weight rows in groups that stay in L2 and multiplies
 // each group with every activation row.
-func kGemm(f kgemvFunc, ref func(w, x []byte) float32, out []float32, ldo int, w []byte, nrows int, x []byte, nx int, wb int) {
+func kGemm(f kpair, ref func(w, x []byte) float32, out []float32, ldo int, w []byte, nrows int, x []byte, nx int, wb int) {
 	if nx == 0 || nrows == 0 {
 		return
 	}
