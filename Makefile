@@ -18,7 +18,7 @@ test:
 
 # The generic (pure-Go) kernels, as other architectures get them.
 test-noasm:
-	CGO_ENABLED=0 $(GO) test -count=1 -tags noasm ./asm/ ./model/
+	CGO_ENABLED=0 $(GO) test -count=1 -short -tags noasm ./asm/ ./model/
 
 vet:
 	$(GO) vet $(PKGS)
@@ -42,9 +42,13 @@ fuzz:
 	$(MAKE) fuzz-smoke FUZZTIME=$(if $(filter 10s,$(FUZZTIME)),5m,$(FUZZTIME))
 
 # arm64 kernels under qemu, with and without the dot-product extension.
+# Plus a small end-to-end check of the decoder on each.
+ARM64_E2E := -run 'TestLogits/tiny-hybrid-random/bf16|TestSlidingCacheBounded'
 test-arm64:
-	QEMU_CPU=cortex-a76 CGO_ENABLED=0 GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static $(ARM64_PKGS)
-	QEMU_CPU=cortex-a53 CGO_ENABLED=0 GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static $(ARM64_PKGS)
+	for cpu in cortex-a76 cortex-a53; do \
+	  QEMU_CPU=$$cpu CGO_ENABLED=0 GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static $(ARM64_PKGS) || exit 1; \
+	  QEMU_CPU=$$cpu CGO_ENABLED=0 GOARCH=arm64 $(GO) test -count=1 -short -exec qemu-aarch64-static $(ARM64_E2E) ./model/ || exit 1; \
+	done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1s -count 3 ./asm/ ./model/ ./tokenizer/ ./sampler/
