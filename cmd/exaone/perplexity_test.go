@@ -51,6 +51,9 @@ func TestPerplexityMatchesLlamaCpp(t *testing.T) {
 	if !ok {
 		t.Skip("../shared/fixtures (llama.cpp's GGUF files) is not present: skipping the comparison with llama-perplexity")
 	}
+	if testing.Short() {
+		t.Skip("-short: skipping the full llama-perplexity comparison (3 x 152 chunks)")
+	}
 	for _, c := range []struct {
 		file     string
 		ppl, err float64 // err 0: not published

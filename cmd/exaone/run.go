@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -53,20 +54,20 @@ func init() {
 			&cli.IntFlag{Name: "threads", Aliases: []string{"t"}, Usage: "worker threads (0: physical cores)"},
 			&cli.IntFlag{Name: "batch-size", Aliases: []string{"b"}, Value: 512, Usage: "prompt tokens per forward pass"},
 			&cli.Int64Flag{Name: "seed", Aliases: []string{"s"}, Value: -1, Usage: "random seed (-1: random)"},
-			&cli.Float64Flag{Name: "temp", Value: float64(d.Temperature), Usage: "temperature (0: greedy)"},
+			&cli.Float64Flag{Name: "temp", Value: f64(d.Temperature), Usage: "temperature (0: greedy)"},
 			&cli.IntFlag{Name: "top-k", Value: d.TopK, Usage: "keep the K most likely tokens (0: off)"},
-			&cli.Float64Flag{Name: "top-p", Value: float64(d.TopP), Usage: "nucleus sampling mass (1: off)"},
-			&cli.Float64Flag{Name: "min-p", Value: float64(d.MinP), Usage: "drop tokens below this fraction of the best one's probability (0: off)"},
-			&cli.Float64Flag{Name: "repeat-penalty", Value: float64(d.RepeatPenalty), Usage: "penalise repeated tokens (1: off)"},
+			&cli.Float64Flag{Name: "top-p", Value: f64(d.TopP), Usage: "nucleus sampling mass (1: off)"},
+			&cli.Float64Flag{Name: "min-p", Value: f64(d.MinP), Usage: "drop tokens below this fraction of the best one's probability (0: off)"},
+			&cli.Float64Flag{Name: "repeat-penalty", Value: f64(d.RepeatPenalty), Usage: "penalise repeated tokens (1: off)"},
 			&cli.IntFlag{Name: "repeat-last-n", Value: d.RepeatLastN, Usage: "tokens the penalties look back on (0: off, -1: all)"},
-			&cli.Float64Flag{Name: "presence-penalty", Value: float64(d.PresencePenalty), Usage: "subtracted once from every repeated token"},
-			&cli.Float64Flag{Name: "frequency-penalty", Value: float64(d.FrequencyPenalty), Usage: "subtracted per repetition"},
+			&cli.Float64Flag{Name: "presence-penalty", Value: f64(d.PresencePenalty), Usage: "subtracted once from every repeated token"},
+			&cli.Float64Flag{Name: "frequency-penalty", Value: f64(d.FrequencyPenalty), Usage: "subtracted per repetition"},
 			&cli.BoolFlag{Name: "ignore-eos", Usage: "never end at the end-of-turn token"},
 			&cli.BoolFlag{Name: "chat", Usage: "send the prompt as a chat turn instead of completing it"},
-			&cli.BoolFlag{Name: "raw", Usage: "complete the prompt as plain text (the default for a prompt)"},
-			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "interactive chat (after the prompt, if one is given)"},
+			&cli.BoolFlag{Name: "raw", Aliases: []string{"no-cnv"}, Usage: "complete the prompt as plain text (the default for a prompt)"},
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i", "cnv"}, Usage: "interactive chat (after the prompt, if one is given)"},
 			&cli.BoolFlag{Name: "think", Usage: "reasoning mode: the model thinks in a <think> block before answering"},
-			&cli.BoolFlag{Name: "hide-thinking", Usage: "do not print the <think> block"},
+			&cli.BoolFlag{Name: "hide-thinking", Aliases: []string{"hidethinking"}, Usage: "do not print the <think> block"},
 			&cli.BoolFlag{Name: "no-display-prompt", Usage: "do not echo the prompt of a raw completion"},
 			&cli.BoolFlag{Name: "verbose", Usage: "print kernels, load time, timings and the seed"},
 		},
@@ -168,6 +169,13 @@ func runRun(c *cli.Context) error {
 		return r.interactive(bufio.NewReader(stdin))
 	}
 	return r.oneShot()
+}
+
+// f64 widens a float32 setting to the float64 with the same shortest
+// decimal form, so help shows 0.8 rather than 0.800000011920929.
+func f64(x float32) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(x), 'g', -1, 32), 64)
+	return v
 }
 
 // trimNewline drops the one newline that ends a text file (as llama.cpp
