@@ -2,6 +2,41 @@
 
 package asm
 
-// kqArch lists the arm64 K-quant sets this CPU can run (none yet: the
-// NEON paths use the generic K-quant kernels).
-func kqArch() []*kqKernels { return nil }
+import "github.com/klauspost/cpuid/v2"
+
+// kqArch lists the arm64 K-quant sets this CPU can run, named like the
+// paths they belong to.
+func kqArch() []*kqKernels {
+	var ks []*kqKernels
+	if cpuid.CPU.Supports(cpuid.ASIMD, cpuid.ASIMDDP) {
+		ks = append(ks, simdKQ("neon-dotprod", kpair{gemvQ4KSDOT, nil}, kpair{gemvQ6KSDOT, nil}))
+	}
+	if cpuid.CPU.Supports(cpuid.ASIMD) {
+		ks = append(ks, simdKQ("neon", kpair{gemvQ4KNEON, nil}, kpair{gemvQ6KNEON, nil}))
+	}
+	return ks
+}
+
+// The kernels below are kgemvFunc (kquant_simd.go). Q6_K values are made
+// signed (q-32) before the signed dot product, so unlike amd64 the Q8_K
+// block sums are not used for Q6_K.
+
+// gemvQ4KSDOT multiplies Q4_K rows with SDOT.
+//
+//go:noescape
+func gemvQ4KSDOT(out *float32, w *byte, stride, rows int, x *byte, nb int)
+
+// gemvQ4KNEON is gemvQ4KSDOT with SMULL/SADALP (no dot-product extension).
+//
+//go:noescape
+func gemvQ4KNEON(out *float32, w *byte, stride, rows int, x *byte, nb int)
+
+// gemvQ6KSDOT multiplies Q6_K rows with SDOT.
+//
+//go:noescape
+func gemvQ6KSDOT(out *float32, w *byte, stride, rows int, x *byte, nb int)
+
+// gemvQ6KNEON is gemvQ6KSDOT with SMULL/SADALP.
+//
+//go:noescape
+func gemvQ6KNEON(out *float32, w *byte, stride, rows int, x *byte, nb int)

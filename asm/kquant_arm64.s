@@ -1,0 +1,293 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// K-quant kernels for arm64 (see kquant_arm64.go); layouts as in
+// kquant_amd64.s. Each super-block is reduced to its exact int32 sums
+// (SDOT, or SMULL/SADALP without the dot-product extension), then the
+// float steps are the reference's, in its order, in scalar registers.
+//
+// Registers: R0 out, R1 row, R2 stride, R3 rows left, R4 x, R5 nb; per row
+// R6 w block, R7 x block, R8 blocks left, F28 the running sum.
+
+// Instructions the Go assembler has no mnemonic for (d, n, m register
+// numbers):
+//
+//	sdot   Vd.4S, Vn.16B, Vm.16B  0x4E809400 | m<<16 | n<<5 | d
+//	smull  Vd.8H, Vn.8B,  Vm.8B   0x0E20C000 | m<<16 | n<<5 | d
+//	smull2 Vd.8H, Vn.16B, Vm.16B  0x4E20C000 | m<<16 | n<<5 | d
+//	sadalp Vd.4S, Vn.8H           0x4E606800 | n<<5 | d
+//	mul    Vd.4S, Vn.4S, Vm.4S    0x4EA09C00 | m<<16 | n<<5 | d
+//	mla    Vd.4S, Vn.4S, Vm.4S    0x4EA09400 | m<<16 | n<<5 | d
+//	smull  Vd.4S, Vn.4H, Vm.4H    0x0E60C000 | m<<16 | n<<5 | d
+//	smlal2 Vd.4S, Vn.8H, Vm.8H    0x4E608000 | m<<16 | n<<5 | d
+//	sxtl   Vd.8H, Vn.8B           0x0F08A400 | n<<5 | d
+//	sxtl   Vd.4S, Vn.4H           0x0F10A400 | n<<5 | d
+//	sxtl2  Vd.4S, Vn.8H           0x4F10A400 | n<<5 | d
+#define KSDOT(d, n, m) WORD $(0x4E809400 | ((m)<<16) | ((n)<<5) | (d))
+#define KSMULL(d, n, m) WORD $(0x0E20C000 | ((m)<<16) | ((n)<<5) | (d))
+#define KSMULL2(d, n, m) WORD $(0x4E20C000 | ((m)<<16) | ((n)<<5) | (d))
+#define KSADALP(d, n) WORD $(0x4E606800 | ((n)<<5) | (d))
+#define KMUL4S(d, n, m) WORD $(0x4EA09C00 | ((m)<<16) | ((n)<<5) | (d))
+#define KMLA4S(d, n, m) WORD $(0x4EA09400 | ((m)<<16) | ((n)<<5) | (d))
+#define KSMULL4H(d, n, m) WORD $(0x0E60C000 | ((m)<<16) | ((n)<<5) | (d))
+#define KSMLAL2H(d, n, m) WORD $(0x4E608000 | ((m)<<16) | ((n)<<5) | (d))
+#define KSXTL8B(d, n) WORD $(0x0F08A400 | ((n)<<5) | (d))
+#define KSXTL4H(d, n) WORD $(0x0F10A400 | ((n)<<5) | (d))
+#define KSXTL2H(d, n) WORD $(0x4F10A400 | ((n)<<5) | (d))
+
+// KDOTN adds the 16 int8 products of Vn and Vm to the 4 int32 lanes of Vd
+// without SDOT: exact int16 products, added pairwise into int32.
+#define KDOTN(d, n, m, t1, t2) \
+	KSMULL(t1, n, m); \
+	KSMULL2(t2, n, m); \
+	KSADALP(d, t1); \
+	KSADALP(d, t2)
+
+#define DOT4S(d, n, m) KSDOT(d, n, m)
+#define DOT4N(d, n, m) KDOTN(d, n, m, 6, 7)
+#define DOT6S(d, n, m) KSDOT(d, n, m)
+#define DOT6N(d, n, m) KDOTN(d, n, m, 26, 27)
+
+#define KARGS \
+	MOVD out+0(FP), R0; \
+	MOVD w+8(FP), R1; \
+	MOVD stride+16(FP), R2; \
+	MOVD rows+24(FP), R3; \
+	MOVD x+32(FP), R4; \
+	MOVD nb+40(FP), R5
+
+#define KROWS(BLOCK, WB) \
+row: \
+	MOVD  R1, R6; \
+	MOVD  R4, R7; \
+	MOVD  R5, R8; \
+	FMOVS (R0), F28; \
+block: \
+	BLOCK; \
+	ADD   $WB, R6; \
+	ADD   $292, R7; \
+	SUB   $1, R8; \
+	CBNZ  R8, block; \
+	FMOVS F28, (R0); \
+	ADD   $4, R0; \
+	ADD   R2, R1; \
+	SUB   $1, R3; \
+	CBNZ  R3, row; \
+	RET
+
+// ---------------------------------------------------------------- Q4_K
+
+// Q4K_GROUP adds nibble group k (at R9, advanced) times x (at R10,
+// advanced) into V(a) (low nibbles) and V(b) (high). V29 = 0x0f bytes.
+#define Q4K_GROUP(DOT, a, b) \
+	VLD1.P 32(R9), [V0.B16, V1.B16]; \
+	VLD1.P 64(R10), [V16.B16, V17.B16, V18.B16, V19.B16]; \
+	VAND   V29.B16, V0.B16, V2.B16; \
+	VAND   V29.B16, V1.B16, V3.B16; \
+	VUSHR  $4, V0.B16, V4.B16; \
+	VUSHR  $4, V1.B16, V5.B16; \
+	DOT(a, 2, 16); \
+	DOT(a, 3, 17); \
+	DOT(b, 4, 18); \
+	DOT(b, 5, 19)
+
+// Q4K_BLOCK: scales and mins unpacked in GPRs (SWAR on the words A, B, C
+// of the packed bytes, as on amd64) into V20 = [sc0..7, m0..7]; sub-block
+// sums s_j in V8..V15 are pairwise added to [s0..s3], [s4..s7] and
+// multiplied with the scales; msum = m . (pairwise sums of the bsums).
+#define Q4K_BLOCK(DOT) \
+	MOVWU  4(R6), R11; \
+	MOVWU  8(R6), R12; \
+	MOVWU  12(R6), R13; \
+	ANDW   $0x3f3f3f3f, R11, R14; \
+	LSRW   $2, R11, R15; \
+	ANDW   $0x30303030, R15, R15; \
+	ANDW   $0x0f0f0f0f, R13, R16; \
+	ORRW   R16, R15, R15; \
+	ORR    R15<<32, R14, R14; \
+	ANDW   $0x3f3f3f3f, R12, R15; \
+	LSRW   $2, R12, R16; \
+	ANDW   $0x30303030, R16, R16; \
+	LSRW   $4, R13, R17; \
+	ANDW   $0x0f0f0f0f, R17, R17; \
+	ORRW   R17, R16, R16; \
+	ORR    R16<<32, R15, R15; \
+	VMOV   R14, V20.D[0]; \
+	VMOV   R15, V20.D[1]; \
+	VUXTL  V20.B8, V21.H8; \
+	VUXTL2 V20.B16, V22.H8; \
+	VUXTL  V21.H4, V23.S4; \
+	VUXTL2 V21.H8, V24.S4; \
+	VEOR   V8.B16, V8.B16, V8.B16; \
+	VEOR   V9.B16, V9.B16, V9.B16; \
+	VEOR   V10.B16, V10.B16, V10.B16; \
+	VEOR   V11.B16, V11.B16, V11.B16; \
+	VEOR   V12.B16, V12.B16, V12.B16; \
+	VEOR   V13.B16, V13.B16, V13.B16; \
+	VEOR   V14.B16, V14.B16, V14.B16; \
+	VEOR   V15.B16, V15.B16, V15.B16; \
+	ADD    $16, R6, R9; \
+	ADD    $4, R7, R10; \
+	Q4K_GROUP(DOT, 8, 9); \
+	Q4K_GROUP(DOT, 10, 11); \
+	Q4K_GROUP(DOT, 12, 13); \
+	Q4K_GROUP(DOT, 14, 15); \
+	VADDP  V9.S4, V8.S4, V8.S4; \
+	VADDP  V11.S4, V10.S4, V10.S4; \
+	VADDP  V10.S4, V8.S4, V8.S4; \
+	VADDP  V13.S4, V12.S4, V12.S4; \
+	VADDP  V15.S4, V14.S4, V14.S4; \
+	VADDP  V14.S4, V12.S4, V12.S4; \
+	KMUL4S(8, 8, 23); \
+	KMLA4S(8, 12, 24); \
+	VADDV  V8.S4, V8; \
+	VLD1   (R10), [V25.H8, V26.H8]; \
+	VADDP  V26.H8, V25.H8, V25.H8; \
+	KSMULL4H(27, 22, 25); \
+	KSMLAL2H(27, 22, 25); \
+	VADDV  V27.S4, V27; \
+	FMOVS  F8, R11; \
+	SCVTFWS R11, F8; \
+	FMOVS  F27, R12; \
+	SCVTFWS R12, F27; \
+	MOVHU  0(R6), R13; \
+	FMOVS  R13, F0; \
+	FCVTHS F0, F0; \
+	MOVHU  2(R6), R13; \
+	FMOVS  R13, F1; \
+	FCVTHS F1, F1; \
+	FMOVS  (R7), F2; \
+	FMULS  F2, F0, F0; \
+	FMULS  F2, F1, F1; \
+	FMULS  F0, F8, F8; \
+	FMULS  F1, F27, F27; \
+	FADDS  F8, F28, F28; \
+	FSUBS  F27, F28, F28
+
+#define Q4K_BLOCK_SDOT Q4K_BLOCK(DOT4S)
+#define Q4K_BLOCK_NEON Q4K_BLOCK(DOT4N)
+
+// func gemvQ4KSDOT(out *float32, w *byte, stride, rows int, x *byte, nb int)
+TEXT ·gemvQ4KSDOT(SB), NOSPLIT, $0-48
+	KARGS
+	VMOVI $15, V29.B16
+	KROWS(Q4K_BLOCK_SDOT, 144)
+
+// func gemvQ4KNEON(out *float32, w *byte, stride, rows int, x *byte, nb int)
+TEXT ·gemvQ4KNEON(SB), NOSPLIT, $0-48
+	KARGS
+	VMOVI $15, V29.B16
+	KROWS(Q4K_BLOCK_NEON, 144)
+
+// ---------------------------------------------------------------- Q6_K
+
+// Q6K_LO/Q6K_HI make 16 signed values q-32 in V6 from the low (high)
+// nibbles of the ql bytes L and the 2 bits of the qh bytes H that become
+// bits 4-5 after shifting H left (right) by n. V29 = 0x0f, V30 = 0x30,
+// V31 = 0x20 bytes; V24 is a temporary. Byte-wise shifts never cross
+// bytes.
+#define Q6K_LO(L, H, n) \
+	VAND  V29.B16, L, V6.B16; \
+	VSHL  $n, H, V24.B16; \
+	VAND  V30.B16, V24.B16, V24.B16; \
+	VORR  V24.B16, V6.B16, V6.B16; \
+	VSUB  V31.B16, V6.B16, V6.B16
+
+#define Q6K_HI(L, H, n) \
+	VUSHR $4, L, V6.B16; \
+	VUSHR $n, H, V24.B16; \
+	VAND  V30.B16, V24.B16, V24.B16; \
+	VORR  V24.B16, V6.B16, V6.B16; \
+	VSUB  V31.B16, V6.B16, V6.B16
+
+#define Q6K_HI0(L, H) \
+	VUSHR $4, L, V6.B16; \
+	VAND  V30.B16, H, V24.B16; \
+	VORR  V24.B16, V6.B16, V6.B16; \
+	VSUB  V31.B16, V6.B16, V6.B16
+
+// Q6K_HALF adds half h (ql at R9, qh at R11, x at R10, all advanced) into
+// V7: scale group g = 2t+i (quarter t, 16-byte piece i) is summed in
+// V(16+g), the 8 sums are pairwise added and multiplied with the
+// sign-extended scales at 192+8h.
+#define Q6K_HALF(DOT, h) \
+	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]; \
+	VLD1.P 32(R11), [V4.B16, V5.B16]; \
+	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]; \
+	VLD1.P 64(R10), [V12.B16, V13.B16, V14.B16, V15.B16]; \
+	VEOR   V16.B16, V16.B16, V16.B16; \
+	VEOR   V17.B16, V17.B16, V17.B16; \
+	VEOR   V18.B16, V18.B16, V18.B16; \
+	VEOR   V19.B16, V19.B16, V19.B16; \
+	VEOR   V20.B16, V20.B16, V20.B16; \
+	VEOR   V21.B16, V21.B16, V21.B16; \
+	VEOR   V22.B16, V22.B16, V22.B16; \
+	VEOR   V23.B16, V23.B16, V23.B16; \
+	Q6K_LO(V0.B16, V4.B16, 4); \
+	DOT(16, 6, 8); \
+	Q6K_LO(V1.B16, V5.B16, 4); \
+	DOT(17, 6, 9); \
+	Q6K_LO(V2.B16, V4.B16, 2); \
+	DOT(18, 6, 10); \
+	Q6K_LO(V3.B16, V5.B16, 2); \
+	DOT(19, 6, 11); \
+	Q6K_HI0(V0.B16, V4.B16); \
+	DOT(20, 6, 12); \
+	Q6K_HI0(V1.B16, V5.B16); \
+	DOT(21, 6, 13); \
+	Q6K_HI(V2.B16, V4.B16, 2); \
+	DOT(22, 6, 14); \
+	Q6K_HI(V3.B16, V5.B16, 2); \
+	DOT(23, 6, 15); \
+	VADDP  V17.S4, V16.S4, V16.S4; \
+	VADDP  V19.S4, V18.S4, V18.S4; \
+	VADDP  V18.S4, V16.S4, V16.S4; \
+	VADDP  V21.S4, V20.S4, V20.S4; \
+	VADDP  V23.S4, V22.S4, V22.S4; \
+	VADDP  V22.S4, V20.S4, V20.S4; \
+	MOVD   (192+8*h)(R6), R12; \
+	VMOV   R12, V24.D[0]; \
+	KSXTL8B(24, 24); \
+	KSXTL4H(25, 24); \
+	KMLA4S(7, 16, 25); \
+	KSXTL2H(25, 24); \
+	KMLA4S(7, 20, 25)
+
+#define Q6K_BLOCK(DOT) \
+	MOVD    R6, R9; \
+	ADD     $128, R6, R11; \
+	ADD     $4, R7, R10; \
+	VEOR    V7.B16, V7.B16, V7.B16; \
+	Q6K_HALF(DOT, 0); \
+	Q6K_HALF(DOT, 1); \
+	VADDV   V7.S4, V7; \
+	FMOVS   F7, R12; \
+	SCVTFWS R12, F7; \
+	MOVHU   208(R6), R13; \
+	FMOVS   R13, F0; \
+	FCVTHS  F0, F0; \
+	FMOVS   (R7), F1; \
+	FMULS   F1, F0, F0; \
+	FMULS   F0, F7, F7; \
+	FADDS   F7, F28, F28
+
+#define Q6K_BLOCK_SDOT Q6K_BLOCK(DOT6S)
+#define Q6K_BLOCK_NEON Q6K_BLOCK(DOT6N)
+
+#define Q6CONST \
+	VMOVI $15, V29.B16; \
+	VMOVI $48, V30.B16; \
+	VMOVI $32, V31.B16
+
+// func gemvQ6KSDOT(out *float32, w *byte, stride, rows int, x *byte, nb int)
+TEXT ·gemvQ6KSDOT(SB), NOSPLIT, $0-48
+	KARGS
+	Q6CONST
+	KROWS(Q6K_BLOCK_SDOT, 210)
+
+// func gemvQ6KNEON(out *float32, w *byte, stride, rows int, x *byte, nb int)
+TEXT ·gemvQ6KNEON(SB), NOSPLIT, $0-48
+	KARGS
+	Q6CONST
+	KROWS(Q6K_BLOCK_NEON, 210)
