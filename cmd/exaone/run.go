@@ -317,15 +317,10 @@ type stats struct {
 // generate samples up to -n tokens after logits, streaming their text to
 // out, and returns the generated ids (without the end-of-turn token).
 func (r *runner) generate(logits []float32, st *stats, inThink bool) ([]int, error) {
-	tk := r.lm.tk
-	dec := tk.NewStreamDecoder()
-	eos := tk.EOS()
+	eos := r.lm.tk.EOS()
 	var reply []int
-	hidden := inThink && r.o.hideThinking
-	trimLead := false
-	if inThink && !hidden {
-		io.WriteString(r.out, "<think>\n")
-	}
+	w := newReplyWriter(r.lm.tk, r.out, r.thinkEnd, inThink, r.o.hideThinking)
+	defer w.flush()
 	r.intr.begin()
 	defer r.intr.end()
 	start := time.Now()
@@ -346,23 +341,7 @@ func (r *runner) generate(logits []float32, st *stats, inThink bool) ([]int, err
 			break
 		}
 		reply = append(reply, tok)
-		switch {
-		case tok == r.thinkEnd && inThink:
-			inThink = false
-			if hidden {
-				hidden, trimLead = false, true
-				break
-			}
-			io.WriteString(r.out, dec.Add(tok))
-		case hidden || tk.IsControl(tok):
-		default:
-			text := dec.Add(tok)
-			if trimLead {
-				text = strings.TrimLeft(text, "\n")
-				trimLead = text == ""
-			}
-			io.WriteString(r.out, text)
-		}
+		w.add(tok)
 		if r.o.n >= 0 && st.genTokens >= r.o.n {
 			break // no need to evaluate a token nothing will follow
 		}
@@ -376,10 +355,54 @@ func (r *runner) generate(logits []float32, st *stats, inThink bool) ([]int, err
 		}
 		r.past = append(r.past, tok)
 	}
-	if !hidden {
-		io.WriteString(r.out, dec.Flush())
-	}
 	return reply, nil
+}
+
+// replyWriter streams a reply's tokens as text, never splitting a UTF-8
+// character. Control tokens are not printed; with hide, the <think> block
+// is dropped together with the blank lines that follow it.
+type replyWriter struct {
+	tk                      *tokenizer.Tokenizer
+	dec                     *tokenizer.StreamDecoder
+	out                     io.Writer
+	thinkEnd                int
+	inThink, hide, trimLead bool
+}
+
+// newReplyWriter starts a reply; inThink says the prompt opened a <think>
+// block (reasoning mode), which is then shown opened unless hidden.
+func newReplyWriter(tk *tokenizer.Tokenizer, out io.Writer, thinkEnd int, inThink, hide bool) *replyWriter {
+	w := &replyWriter{tk: tk, dec: tk.NewStreamDecoder(), out: out, thinkEnd: thinkEnd, inThink: inThink, hide: hide && inThink}
+	if inThink && !w.hide {
+		io.WriteString(out, "<think>\n")
+	}
+	return w
+}
+
+func (w *replyWriter) add(tok int) {
+	switch {
+	case tok == w.thinkEnd && w.inThink:
+		w.inThink = false
+		if w.hide {
+			w.hide, w.trimLead = false, true
+			return
+		}
+		io.WriteString(w.out, w.dec.Add(tok))
+	case w.hide || w.tk.IsControl(tok):
+	default:
+		text := w.dec.Add(tok)
+		if w.trimLead {
+			text = strings.TrimLeft(text, "\n")
+			w.trimLead = text == ""
+		}
+		io.WriteString(w.out, text)
+	}
+}
+
+func (w *replyWriter) flush() {
+	if !w.hide {
+		io.WriteString(w.out, w.dec.Flush())
+	}
 }
 
 func (r *runner) report(st *stats) {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/exaone-go/exaone/convert/fixture"
 	"github.com/exaone-go/exaone/tokenizer"
@@ -231,5 +232,40 @@ func TestRunStdinFullContext(t *testing.T) {
 	// sampled from the logits of position 23 and never evaluated.
 	if !strings.Contains(r.stderr, "generation: 22 tokens") {
 		t.Errorf("want 22 tokens generated:\n%s", r.stderr)
+	}
+}
+
+// The reply writer shows or hides the reasoning block and never prints
+// control tokens; multi-byte characters split across tokens come out whole.
+func TestReplyWriter(t *testing.T) {
+	tk := defaultTokenizer(t)
+	end, ok := tk.TokenID("</think>")
+	if !ok {
+		t.Fatal("no </think> token")
+	}
+	user, _ := tk.TokenID("[|user|]")
+	reply := tk.Encode("Moses led Israel. ¿Qué?</think>\n\nHe was a prophet — «el profeta».", true)
+	for _, c := range []struct {
+		inThink, hide bool
+		want          string
+	}{
+		{true, false, "<think>\nMoses led Israel. ¿Qué?</think>\n\nHe was a prophet — «el profeta»."},
+		{true, true, "He was a prophet — «el profeta»."},
+		// Outside a reasoning block </think> is just a control token.
+		{false, true, "Moses led Israel. ¿Qué?\n\nHe was a prophet — «el profeta»."},
+	} {
+		var out strings.Builder
+		w := newReplyWriter(tk, &out, end, c.inThink, c.hide)
+		for _, id := range append(slices.Clone(reply), user) {
+			n := out.Len()
+			w.add(id)
+			if s := out.String()[n:]; !utf8.ValidString(s) {
+				t.Errorf("token %d wrote a broken character: %q", id, s)
+			}
+		}
+		w.flush()
+		if out.String() != c.want {
+			t.Errorf("think %v hide %v:\n got %q\nwant %q", c.inThink, c.hide, out.String(), c.want)
+		}
 	}
 }
