@@ -147,8 +147,19 @@ func TestKDotEdgeScales(t *testing.T) {
 						return randScale(r)
 					})
 					x := kActs(nb, func(int) float32 { return randDx(r) }, func() int8 { return int8(r.Uint32()) })
-					if got, want := f.dot(w, x), f.ref(w, x); !sameBits(got, want) {
+					want := f.ref(w, x)
+					if got := f.dot(w, x); !sameBits(got, want) {
 						t.Errorf("%s nb=%d scale %#x: got %v want %v", f.name, nb, es, got, want)
+					}
+					// The same row among finite ones in the multi-row kernels.
+					w4 := slices.Concat(w, kWeights(r, f.wb, 3*nb, func(int) uint16 { return randScale(r) }))
+					out := make([]float32, 4)
+					f.gemv(out, w4, x)
+					for i, v := range out {
+						rb := nb * f.wb
+						if wi := f.ref(w4[i*rb:(i+1)*rb], x); !sameBits(v, wi) {
+							t.Errorf("%s nb=%d scale %#x gemv row %d: got %v want %v", f.name, nb, es, i, v, wi)
+						}
 					}
 				}
 				for _, dx := range dxs {
