@@ -1,0 +1,338 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/exaone-go/exaone/asm"
+	"github.com/exaone-go/exaone/cmd/exaone/defaultmodel"
+	"github.com/exaone-go/exaone/convert"
+	"github.com/exaone-go/exaone/model"
+	"github.com/exaone-go/exaone/tokenizer"
+)
+
+func init() {
+	commands = append(commands, &cli.Command{
+		Name:  "bench",
+		Usage: "measure prompt and generation speed, like llama-bench",
+		Description: `Runs, for each model and thread count, a prompt test (-p tokens in one
+batch) and a generation test (-n tokens one at a time), each after -d tokens
+of context, -r times, and prints the mean and standard deviation of tokens/s.
+Token ids are random: speed does not depend on the text.
+
+--write-synthetic SHAPE writes a model of a released EXAONE 4 shape with
+random weights instead (shapes: 1.2b, 32b-4layers; --type picks the
+quantization), so benchmarks need no download.`,
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "model", Aliases: []string{"m"}, Usage: "GGUF files (repeat or comma-separate)"},
+			&cli.StringFlag{Name: "n-prompt", Aliases: []string{"p"}, Value: "512", Usage: "prompt lengths (comma-separated; 0 skips)"},
+			&cli.StringFlag{Name: "n-gen", Aliases: []string{"n"}, Value: "128", Usage: "generated lengths (comma-separated; 0 skips)"},
+			&cli.StringFlag{Name: "n-depth", Aliases: []string{"d"}, Value: "0", Usage: "context depths before each test (comma-separated)"},
+			&cli.StringFlag{Name: "threads", Aliases: []string{"t"}, Value: strconv.Itoa(model.DefaultThreads()), Usage: "thread counts (comma-separated)"},
+			&cli.IntFlag{Name: "repetitions", Aliases: []string{"r"}, Value: 5, Usage: "runs of each test"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "md", Usage: "md or json"},
+			&cli.StringFlag{Name: "write-synthetic", Usage: "write a synthetic model of this shape to --out and exit"},
+			&cli.StringFlag{Name: "type", Value: "q4_0", Usage: "quantization of the synthetic model"},
+			&cli.StringFlag{Name: "out", Usage: "file the synthetic model is written to"},
+			&cli.BoolFlag{Name: "force", Usage: "overwrite --out"},
+		},
+		Action: func(c *cli.Context) error { return oneLine(runBench(c)) },
+	})
+}
+
+func intList(flag, s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("-%s: %q is not a list of non-negative integers", flag, s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// benchResult carries llama-bench's JSON field names, so that tools reading
+// llama-bench's output read ours.
+type benchResult struct {
+	ModelFilename string    `json:"model_filename"`
+	ModelType     string    `json:"model_type"`
+	ModelSize     int64     `json:"model_size"`
+	ModelNParams  int64     `json:"model_n_params"`
+	Backend       string    `json:"backends"`
+	NThreads      int       `json:"n_threads"`
+	NPrompt       int       `json:"n_prompt"`
+	NGen          int       `json:"n_gen"`
+	NDepth        int       `json:"n_depth"`
+	TestTime      string    `json:"test_time"`
+	AvgNs         int64     `json:"avg_ns"`
+	StddevNs      int64     `json:"stddev_ns"`
+	AvgTs         float64   `json:"avg_ts"`
+	StddevTs      float64   `json:"stddev_ts"`
+	SamplesNs     []int64   `json:"samples_ns"`
+	SamplesTs     []float64 `json:"samples_ts"`
+}
+
+func runBench(c *cli.Context) error {
+	if shape := c.String("write-synthetic"); shape != "" {
+		return writeSynthetic(c, shape)
+	}
+	var files []string
+	for _, m := range c.StringSlice("model") {
+		for _, f := range strings.Split(m, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				files = append(files, f)
+			}
+		}
+	}
+	if len(files) == 0 {
+		p, err := defaultmodel.Path()
+		if err != nil {
+			return err
+		}
+		files = []string{p}
+	}
+	prompts, err := intList("p", c.String("n-prompt"))
+	if err != nil {
+		return err
+	}
+	gens, err := intList("n", c.String("n-gen"))
+	if err != nil {
+		return err
+	}
+	depths, err := intList("d", c.String("n-depth"))
+	if err != nil {
+		return err
+	}
+	threads, err := intList("t", c.String("threads"))
+	if err != nil {
+		return err
+	}
+	reps := c.Int("repetitions")
+	if reps < 1 {
+		return fmt.Errorf("-r must be at least 1")
+	}
+	format := c.String("output")
+	if format != "md" && format != "json" {
+		return fmt.Errorf("-o: %q is not md or json", format)
+	}
+	out := c.App.Writer
+	var results []benchResult
+	if format == "md" {
+		fmt.Fprintf(out, "| model | size | params | kernels | threads | test | t/s |\n|---|--:|--:|---|--:|--:|--:|\n")
+	}
+	for _, file := range files {
+		lm, err := loadModel(file)
+		if err != nil {
+			return err
+		}
+		info := describe(lm.m, file)
+		for _, t := range threads {
+			for _, d := range depths {
+				var tests [][2]int
+				for _, p := range prompts {
+					if p > 0 {
+						tests = append(tests, [2]int{p, 0})
+					}
+				}
+				for _, n := range gens {
+					if n > 0 {
+						tests = append(tests, [2]int{0, n})
+					}
+				}
+				for _, test := range tests {
+					r, err := benchOne(lm.m, info, t, test[0], test[1], d, reps)
+					if err != nil {
+						lm.Close()
+						return err
+					}
+					results = append(results, r)
+					if format == "md" {
+						name := fmt.Sprintf("pp%d", r.NPrompt)
+						if r.NGen > 0 {
+							name = fmt.Sprintf("tg%d", r.NGen)
+						}
+						if d > 0 {
+							name += fmt.Sprintf(" @ d%d", d)
+						}
+						fmt.Fprintf(out, "| %s | %s | %s | %s | %d | %s | %.2f ± %.2f |\n", r.ModelType,
+							humanBytes(r.ModelSize), humanCount(r.ModelNParams), r.Backend, t, name, r.AvgTs, r.StddevTs)
+					}
+				}
+			}
+		}
+		lm.Close()
+	}
+	if format == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(results)
+	}
+	return nil
+}
+
+// describe fills the model columns of a result.
+func describe(m *model.Model, file string) benchResult {
+	var size, params int64
+	for i := range m.File.Tensors {
+		size += int64(m.File.Tensors[i].Size)
+		params += int64(m.File.Tensors[i].Elements())
+	}
+	ftype := "?"
+	if v, err := m.File.Uint32("general.file_type"); err == nil {
+		ftype = fileTypeName(v)
+	}
+	return benchResult{
+		ModelFilename: file, ModelSize: size, ModelNParams: params, Backend: "CPU " + asm.Path(),
+		ModelType: fmt.Sprintf("exaone4 %s %s", humanCount(params), ftype),
+	}
+}
+
+func fileTypeName(v uint32) string {
+	names := map[uint32]string{0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1",
+		15: "Q4_K - Medium", 17: "Q5_K - Medium", 18: "Q6_K", 32: "BF16"}
+	if n, ok := names[v]; ok {
+		return n
+	}
+	return fmt.Sprintf("ftype %d", v)
+}
+
+// benchOne times one test reps times on a fresh session, after a warm-up
+// run, with the context filled to depth d first (not timed).
+func benchOne(m *model.Model, info benchResult, threads, p, n, d, reps int) (benchResult, error) {
+	s, err := m.NewSession(model.Options{Ctx: d + p + n + 1, Threads: threads})
+	if err != nil {
+		return info, err
+	}
+	defer s.Close()
+	rng := rand.New(rand.NewPCG(uint64(p), uint64(n+d)))
+	tok := func() int { return rng.IntN(m.Vocab) }
+	run := func() (time.Duration, error) {
+		s.Reset()
+		if d > 0 {
+			depth := make([]int, d)
+			for i := range depth {
+				depth[i] = tok()
+			}
+			if _, err := s.Eval(depth); err != nil {
+				return 0, err
+			}
+		}
+		start := time.Now()
+		if p > 0 {
+			prompt := make([]int, p)
+			for i := range prompt {
+				prompt[i] = tok()
+			}
+			start = time.Now()
+			if _, err := s.Eval(prompt); err != nil {
+				return 0, err
+			}
+		}
+		for i := 0; i < n; i++ {
+			if _, err := s.Eval([]int{tok()}); err != nil {
+				return 0, err
+			}
+		}
+		return time.Since(start), nil
+	}
+	if _, err := run(); err != nil { // warm-up: page in the weights
+		return info, err
+	}
+	r := info
+	r.NThreads, r.NPrompt, r.NGen, r.NDepth = threads, p, n, d
+	r.TestTime = time.Now().UTC().Format(time.RFC3339)
+	for i := 0; i < reps; i++ {
+		dt, err := run()
+		if err != nil {
+			return info, err
+		}
+		r.SamplesNs = append(r.SamplesNs, dt.Nanoseconds())
+		r.SamplesTs = append(r.SamplesTs, float64(p+n)/dt.Seconds())
+	}
+	r.AvgNs, r.StddevNs = meanSD64(r.SamplesNs)
+	r.AvgTs, r.StddevTs = meanSD(r.SamplesTs)
+	return r, nil
+}
+
+func meanSD(v []float64) (float64, float64) {
+	var m, s float64
+	for _, x := range v {
+		m += x
+	}
+	m /= float64(len(v))
+	for _, x := range v {
+		s += (x - m) * (x - m)
+	}
+	if len(v) > 1 {
+		s /= float64(len(v) - 1)
+	}
+	return m, math.Sqrt(s)
+}
+
+func meanSD64(v []int64) (int64, int64) {
+	f := make([]float64, len(v))
+	for i, x := range v {
+		f[i] = float64(x)
+	}
+	m, s := meanSD(f)
+	return int64(m), int64(s)
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.2f KiB", float64(n)/(1<<10))
+}
+
+func humanCount(n int64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.2fB", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.2fM", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%.2fK", float64(n)/1e3)
+}
+
+func writeSynthetic(c *cli.Context, name string) error {
+	shape, ok := convert.Shapes[name]
+	if !ok {
+		var names []string
+		for n := range convert.Shapes {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return fmt.Errorf("--write-synthetic: unknown shape %q (known: %s)", name, strings.Join(names, ", "))
+	}
+	out := c.String("out")
+	if out == "" {
+		out = filepath.Join(".", fmt.Sprintf("exaone4-%s-synthetic-%s.gguf", name, c.String("type")))
+	}
+	vocab, err := tokenizer.ReadHFFS(defaultmodel.FS())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.ErrWriter, "writing %s (%s, %s)\n", out, shape.Name, c.String("type"))
+	start := time.Now()
+	if err := convert.WriteSynthetic(out, shape, vocab, convert.Options{Type: c.String("type"), Force: c.Bool("force")}); err != nil {
+		return err
+	}
+	st, _ := os.Stat(out)
+	fmt.Fprintf(c.App.ErrWriter, "wrote %s: %s in %.1f s\n", out, humanBytes(st.Size()), time.Since(start).Seconds())
+	return nil
+}
