@@ -23,6 +23,7 @@ func archKernels() []*kernels {
 			dotQ4:    dotQ4AVX2,
 			gemvQ8P:  gemvQ8AVX2P,
 			gemvQ4P:  gemvQ4AVX2P,
+			gemvQ4P8: gemvQ4AVX2P8,
 			quantQ8:  quantQ8AVX2,
 			dotF32:   dotF32AVX2,
 			axpyF32:  axpyF32AVX2,
@@ -174,3 +175,9 @@ func gemm42Q8VNNI(out *float32, w *byte, stride, rows int, xp *byte, xstride, nb
 //
 //go:noescape
 func gemm42Q4GFNI(out *float32, w *byte, stride, rows int, xp *byte, xstride, nb int, tab *[1 << 16]float32)
+
+// gemvQ4AVX2P8 is gemvQ4AVX2P for rows a positive multiple of 8, eight
+// rows (four register pairs) at a time.
+//
+//go:noescape
+func gemvQ4AVX2P8(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[1 << 16]float32)

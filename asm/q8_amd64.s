@@ -462,6 +462,60 @@ block: \
 	VZEROUPPER; \
 	RET
 
+// GEMV_PAIR8 is GEMV_PAIR for groups of 8 rows (row pairs 0-1, 2-3, 4-5,
+// 6-7 in Y0..Y3; rows 4..7 are rows 0..3 plus 4*stride): the activation
+// block and the prefetches serve twice as many rows.
+#define GEMV_PAIR8(HDR, ROW2, WB, PFX, PFD) \
+	VPBROADCASTQ ones16<>(SB), Y10; \
+	VPBROADCASTQ nib<>(SB), Y14; \
+group: \
+	PFD; \
+	MOVQ   BX, R8; \
+	LEAQ   (BX)(DX*1), R9; \
+	LEAQ   (BX)(DX*2), R10; \
+	LEAQ   (R9)(DX*2), R11; \
+	MOVQ   R14, CX; \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+block: \
+	PREFETCHT0 (R12); \
+	PREFETCHT0 64(R12); \
+	PREFETCHT0 128(R12); \
+	PFX; \
+	ADDQ   $(8*WB), R12; \
+	HDR; \
+	ROW2((R8), (R9), Y0); \
+	ROW2((R10), (R11), Y1); \
+	ROW2((R8)(DX*4), (R9)(DX*4), Y2); \
+	ROW2((R10)(DX*4), (R11)(DX*4), Y3); \
+	ADDQ   $WB, R8; \
+	ADDQ   $WB, R9; \
+	ADDQ   $WB, R10; \
+	ADDQ   $WB, R11; \
+	ADDQ   $72, DI; \
+	DECQ   CX; \
+	JNZ    block; \
+	VHADDPS      Y1, Y0, Y0; \
+	VHADDPS      Y0, Y0, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VUNPCKLPS    X1, X0, X0; \
+	VMOVUPS      X0, (AX); \
+	VHADDPS      Y3, Y2, Y2; \
+	VHADDPS      Y2, Y2, Y2; \
+	VEXTRACTF128 $1, Y2, X3; \
+	VUNPCKLPS    X3, X2, X2; \
+	VMOVUPS      X2, 16(AX); \
+	ADDQ   $32, AX; \
+	LEAQ   (BX)(DX*8), BX; \
+	IMUL3Q $72, R14, SI; \
+	SUBQ   SI, DI; \
+	SUBQ   $8, R13; \
+	JNZ    group; \
+	VZEROUPPER; \
+	RET
+
 // GEMV_P8 is GEMV_P for groups of 8 rows (AVX-512 only: rows 4..7
 // accumulate in Y16..Y19). Per block and row it issues fewer loads (the
 // activation block and the prefetches serve 8 rows), which bound the 4-row
@@ -692,3 +746,14 @@ TEXT ·gemm42Q4GFNI(SB), NOSPLIT, $0-64
 	MOVQ nb+48(FP), R14
 	MOVQ tab+56(FP), R15
 	GEMM42(TILE_Q4, 18)
+
+// func gemvQ4AVX2P8(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
+TEXT ·gemvQ4AVX2P8(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R13
+	MOVQ xp+32(FP), DI
+	MOVQ nb+40(FP), R14
+	MOVQ tab+48(FP), R15
+	GEMV_PAIR8(HDR_PAIR, Q4PAIR_P2, 18, NOP, PF16ROWS)
