@@ -90,6 +90,12 @@ func TestPerplexityDefaultModel(t *testing.T) {
 	r := exaone(t, "", "perplexity", "-f", evalText(), "-c", strconv.Itoa(nCtx), "--chunks", strconv.Itoa(chunks), "-t", "1")
 	r.ok(t)
 	got, _ := finalEstimate(t, r.stdout)
+	// Batches that do not divide the chunk split the scored half.
+	rb := exaone(t, "", "perplexity", "-f", evalText(), "-c", strconv.Itoa(nCtx), "--chunks", strconv.Itoa(chunks), "-t", "1", "-b", "100")
+	rb.ok(t)
+	if gotB, _ := finalEstimate(t, rb.stdout); math.Abs(gotB/got-1) > 1e-4 {
+		t.Errorf("-b 100: PPL %.4f, default batch %.4f", gotB, got)
+	}
 
 	t.Setenv("EXAONE_CACHE", cacheDir)
 	lm, err := loadModel("")
