@@ -73,6 +73,9 @@ func (k *kldWriter) writeRow(logits []float32, logp []float64) error {
 // Close finishes the file and moves it into place.
 func (k *kldWriter) Close() error {
 	err := k.w.Flush()
+	if err == nil {
+		err = k.f.Chmod(0o644) // CreateTemp's 0600 is for the unfinished file
+	}
 	if cerr := k.f.Close(); err == nil {
 		err = cerr
 	}

@@ -146,6 +146,8 @@ func perplexity(o *pplOptions) error {
 			return err
 		}
 		defer baseOut.Abort()
+		size := float64(nChunk*scored) * float64(4+2*lm.m.Vocab) / (1 << 20)
+		fmt.Fprintf(o.stderr, "perplexity: saving the log-probabilities of %d positions to %s (%.0f MiB)\n", nChunk*scored, o.klBase, size)
 	}
 
 	fmt.Fprintf(o.stderr, "perplexity: calculating perplexity over %d chunks, n_ctx=%d, batch_size=%d, n_seq=1\n", nChunk, nCtx, batch)
