@@ -9,10 +9,10 @@ import "github.com/klauspost/cpuid/v2"
 func kqArch() []*kqKernels {
 	var ks []*kqKernels
 	if avx512() {
-		ks = append(ks, simdKQ("avx512", kpair{gemvQ4KVNNI, gemv4Q4KVNNI}, kpair{gemvQ6KVNNI, nil}))
+		ks = append(ks, simdKQ("avx512", kpair{gemvQ4KVNNI, gemv4Q4KVNNI, gemm4Q4KVNNI}, kpair{gemvQ6KVNNI, nil, nil}))
 	}
 	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
-		ks = append(ks, simdKQ("avx2", kpair{gemvQ4KAVX2, nil}, kpair{gemvQ6KAVX2, nil}))
+		ks = append(ks, simdKQ("avx2", kpair{gemvQ4KAVX2, nil, nil}, kpair{gemvQ6KAVX2, nil, nil}))
 	}
 	return ks
 }
@@ -49,3 +49,10 @@ func gemvQ6KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
 //
 //go:noescape
 func gemv4Q4KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
+
+// gemm4Q4KVNNI does, for a = 0..3, what gemvQ4KVNNI does for activation
+// row x+a*xstride into out+a*ldo: each weight block is unpacked once for
+// the 4 activation rows.
+//
+//go:noescape
+func gemm4Q4KVNNI(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)

@@ -534,3 +534,156 @@ block4:
 	JNZ          group
 	VZEROUPPER
 	RET
+
+// ---------------------------------------------------------------- AVX-512 GEMM, 1 row x 4 activations
+
+// gemm4Q4KVNNI unpacks each weight block once (scales, scale vectors and
+// nibbles stay in registers) and multiplies it with 4 activation rows;
+// the 4 dot products of a row share the reductions and float steps like
+// the rows of gemv4Q4KVNNI.
+//
+// Registers: AX out (row r: out+4r; activation a at +a*ldo*4), SI row, DX
+// stride, R13 rows left, DI x, R12 x stride, R14 nb; per row R8 w cursor,
+// BX, R9, R10, R11 the 4 activation cursors, CX blocks left. Z8..Z11
+// nibbles, Z26..Z29 scale vectors, Y30 min words, Z0..Z3 isum lanes and
+// Y4..Y7 msum lanes of the 4 activations, Y12..Y14 temporaries, Y15 sums.
+
+// WQ4K unpacks the weight block at R8.
+#define WQ4K \
+	VMOVDQU         4(R8), X12; \
+	VPSRLD          $2, X12, X13; \
+	VPANDD          X24, X13, X13; \
+	VPSHUFD         $0xaa, X12, X14; \
+	VPSRLVD         X25, X14, X14; \
+	VPANDD          X16, X14, X14; \
+	VPORD           X14, X13, X13; \
+	VPANDD          X23, X12, X12; \
+	VPUNPCKLDQ      X13, X12, X12; \
+	VPMOVZXBW       X12, Y12; \
+	VPERMW          Y12, Y22, Y30; \
+	VPERMW          Z12, Z18, Z26; \
+	VPERMW          Z12, Z19, Z27; \
+	VPERMW          Z12, Z20, Z28; \
+	VPERMW          Z12, Z21, Z29; \
+	VBROADCASTI64X4 16(R8), Z8; \
+	VPSRLVW         Z17, Z8, Z8; \
+	VPANDD          Z16, Z8, Z8; \
+	VBROADCASTI64X4 48(R8), Z9; \
+	VPSRLVW         Z17, Z9, Z9; \
+	VPANDD          Z16, Z9, Z9; \
+	VBROADCASTI64X4 80(R8), Z10; \
+	VPSRLVW         Z17, Z10, Z10; \
+	VPANDD          Z16, Z10, Z10; \
+	VBROADCASTI64X4 112(R8), Z11; \
+	VPSRLVW         Z17, Z11, Z11; \
+	VPANDD          Z16, Z11, Z11
+
+// XQ4K adds the unpacked block times the activation block at XP.
+#define XQ4K(XP, ACC, MS) \
+	VPMADDUBSW 4(XP), Z8, Z12; \
+	VPMADDWD   Z26, Z12, ACC; \
+	VPMADDUBSW 68(XP), Z9, Z13; \
+	VPDPWSSD   Z27, Z13, ACC; \
+	VPMADDUBSW 132(XP), Z10, Z12; \
+	VPDPWSSD   Z28, Z12, ACC; \
+	VPMADDUBSW 196(XP), Z11, Z13; \
+	VPDPWSSD   Z29, Z13, ACC; \
+	VPMADDWD   260(XP), Y30, MS
+
+#define FOLD_ACT(ZA, YA, MS) \
+	VEXTRACTI64X4 $1, ZA, Y12; \
+	VPADDD        Y12, YA, YA; \
+	VPHADDD       MS, YA, YA
+
+// func gemm4Q4KVNNI(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+TEXT ·gemm4Q4KVNNI(SB), NOSPLIT, $0-64
+	MOVQ out+0(FP), AX
+	MOVQ w+16(FP), SI
+	MOVQ stride+24(FP), DX
+	MOVQ rows+32(FP), R13
+	MOVQ x+40(FP), DI
+	MOVQ xstride+48(FP), R12
+	MOVQ nb+56(FP), R14
+	VPBROADCASTQ kqnib<>(SB), Z16
+	VMOVDQU64    kqsrlv<>(SB), Z17
+	VMOVDQU64    kqperm<>+0(SB), Z18
+	VMOVDQU64    kqperm<>+64(SB), Z19
+	VMOVDQU64    kqperm<>+128(SB), Z20
+	VMOVDQU64    kqperm<>+192(SB), Z21
+	VMOVDQU64    kqperm<>+256(SB), Y22
+	VPBROADCASTD kq3f<>(SB), X23
+	VPBROADCASTQ kqhi2<>(SB), X24
+	VMOVDQU64    kqsrlvd<>(SB), X25
+
+grow:
+	// Running sums of the 4 activations into the even lanes of Y15.
+	MOVQ      ldo+8(FP), R9
+	SHLQ      $2, R9
+	LEAQ      (AX)(R9*2), R10
+	VMOVD     (AX), X15
+	VPINSRD   $1, (AX)(R9*1), X15, X15
+	VPINSRD   $2, (R10), X15, X15
+	VPINSRD   $3, (R10)(R9*1), X15, X15
+	VPMOVZXDQ X15, Y15
+	MOVQ      SI, R8
+	MOVQ      DI, BX
+	LEAQ      (DI)(R12*1), R9
+	LEAQ      (DI)(R12*2), R10
+	LEAQ      (R9)(R12*2), R11
+	MOVQ      R14, CX
+
+gblock:
+	PREFETCHT0   (R8)(DX*4)
+	PREFETCHT0   64(R8)(DX*4)
+	PREFETCHT0   128(R8)(DX*4)
+	WQ4K
+	XQ4K(BX, Z0, Y4)
+	XQ4K(R9, Z1, Y5)
+	XQ4K(R10, Z2, Y6)
+	XQ4K(R11, Z3, Y7)
+	FOLD_ACT(Z0, Y0, Y4)
+	FOLD_ACT(Z1, Y1, Y5)
+	FOLD_ACT(Z2, Y2, Y6)
+	FOLD_ACT(Z3, Y3, Y7)
+	VPHADDD      Y1, Y0, Y0
+	VPHADDD      Y3, Y2, Y2
+	VPERM2I128   $0x20, Y2, Y0, Y13
+	VPERM2I128   $0x31, Y2, Y0, Y14
+	VPADDD       Y14, Y13, Y13
+	VCVTDQ2PS    Y13, Y13
+	VPBROADCASTD (R8), X12
+	VCVTPH2PS    X12, Y12
+	VMOVD        (BX), X14
+	VPINSRD      $1, (R9), X14, X14
+	VPINSRD      $2, (R10), X14, X14
+	VPINSRD      $3, (R11), X14, X14
+	VPMOVZXDQ    X14, Y14
+	VMOVSLDUP    Y14, Y14
+	VMULPS       Y14, Y12, Y12
+	VMULPS       Y12, Y13, Y13
+	VADDPS       Y13, Y15, Y15
+	VMOVSHDUP    Y13, Y13
+	VSUBPS       Y13, Y15, Y15
+	ADDQ         $144, R8
+	ADDQ         $292, BX
+	ADDQ         $292, R9
+	ADDQ         $292, R10
+	ADDQ         $292, R11
+	DECQ         CX
+	JNZ          gblock
+
+	VEXTRACTF128 $1, Y15, X13
+	VSHUFPS      $0x88, X13, X15, X15
+	MOVQ         ldo+8(FP), R9
+	SHLQ         $2, R9
+	LEAQ         (AX)(R9*2), R10
+	VMOVSS       X15, (AX)
+	VEXTRACTPS   $1, X15, (AX)(R9*1)
+	VEXTRACTPS   $2, X15, (R10)
+	VEXTRACTPS   $3, X15, (R10)(R9*1)
+	ADDQ         $4, AX
+	ADDQ         DX, SI
+	DECQ         R13
+	JNZ          grow
+	VZEROUPPER
+	RET

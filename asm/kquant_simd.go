@@ -18,10 +18,19 @@ import "github.com/exaone-go/exaone/quant"
 // nb <= kMaxBlocks and rows*nb <= kMaxWork.
 type kgemvFunc func(out *float32, w *byte, stride, rows int, x *byte, nb int)
 
-// kpair is a format's kernels: one for any number of rows and optionally
-// one for multiples of 4 rows (faster: shared activations, reductions and
-// float steps). Both give the reference's results, so they can be mixed.
-type kpair struct{ one, four kgemvFunc }
+// kgemm4Func is kgemvFunc for 4 activation rows at once: for a < 4 it
+// does what kgemvFunc does with x+a*xstride into out+a*ldo.
+// rows*nb <= kMaxWork/4.
+type kgemm4Func func(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+
+// kpair is a format's kernels: one for any number of rows, optionally one
+// for multiples of 4 rows (faster: shared activations, reductions and
+// float steps) and one for 4 activation rows (each weight block unpacked
+// once). All give the reference's results, so they can be mixed.
+type kpair struct {
+	one, four kgemvFunc
+	gemm4     kgemm4Func
+}
 
 // simdKQ builds a K-quant set from its assembly kernels.
 func simdKQ(name string, q4, q6 kpair) *kqKernels {
@@ -97,12 +106,44 @@ func kGemm(f kpair, ref func(w, x []byte) float32, out []float32, ldo int, w []b
 		}
 		return
 	}
+	nx4 := 0
+	if f.gemm4 != nil {
+		nx4 = nx &^ 3
+	}
 	group := max(1, (256<<10)/rowBytes)
 	for r := 0; r < nrows; r += group {
 		m := min(group, nrows-r)
 		wg := w[r*rowBytes : (r+m)*rowBytes]
-		for j := range nx {
+		for j := 0; j < nx4; j += 4 {
+			kGemm4(f, ref, out[j*ldo+r:], ldo, wg, m, x[j*xrow:(j+4)*xrow], xrow, wb)
+		}
+		for j := nx4; j < nx; j++ {
 			kGemv(f, ref, out[j*ldo+r:j*ldo+r+m], wg, x[j*xrow:][:xrow], wb)
+		}
+	}
+}
+
+// kGemm4 sets out[a*ldo+i] = dot(row i of w, activation row a of x) for
+// a < 4 and i < rows with f.gemm4 in bounded calls.
+func kGemm4(f kpair, ref func(w, x []byte) float32, out []float32, ldo int, w []byte, rows int, x []byte, xrow, wb int) {
+	nb := xrow / q8KBytes
+	rowBytes := nb * wb
+	for a := range 4 {
+		clear(out[a*ldo : a*ldo+rows])
+	}
+	for b := 0; b < nb; b += kMaxBlocks {
+		n := min(kMaxBlocks, nb-b)
+		step := max(1, kMaxWork/4/n)
+		for i := 0; i < rows; i += step {
+			m := min(step, rows-i)
+			f.gemm4(&out[i], ldo, &w[i*rowBytes+b*wb], rowBytes, m, &x[b*q8KBytes], xrow, n)
+		}
+	}
+	for a := range 4 {
+		for i := range rows {
+			if !isFinite(out[a*ldo+i]) {
+				out[a*ldo+i] = ref(w[i*rowBytes:][:rowBytes], x[a*xrow:][:xrow])
+			}
 		}
 	}
 }

@@ -211,9 +211,12 @@ func TestKGemm(t *testing.T) {
 	forEachPath(t, func(t *testing.T) {
 		r := newRand(14)
 		for _, f := range kformats {
-			for _, nb := range []int{1, 2} {
+			for _, nb := range []int{1, 2, kMaxBlocks + 1} {
 				for _, rows := range []int{1, 4, 6} {
-					for _, nx := range []int{1, 3} {
+					for _, nx := range []int{1, 3, 4, 5} {
+						if nb > 2 && (rows > 1 || nx != 5) {
+							continue
+						}
 						ldo := rows + nx%2*3
 						w := odd(kWeights(r, f.wb, rows*nb, func(int) uint16 { return randScale(r) }), 1)
 						x := odd(kActs(nx*nb, func(int) float32 { return randDx(r) }, func() int8 { return int8(r.Uint32()) }), 5)
