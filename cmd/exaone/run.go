@@ -34,7 +34,7 @@ func init() {
 	commands = append(commands, &cli.Command{
 		Name:      "run",
 		Usage:     "generate text from a prompt, or chat (like llama-cli / ollama run)",
-		ArgsUsage: "[prompt]",
+		ArgsUsage: "[model.gguf] [prompt]",
 		Description: "Without -m the bundled tiny-hybrid-kjv model is used (a small model trained on the King James\n" +
 			"Bible: it continues text, it does not really chat).\n\n" +
 			"A prompt from -p, -f, the arguments or standard input (when it is not a terminal) is completed\n" +
@@ -120,28 +120,40 @@ func runRun(c *cli.Context) error {
 	}
 
 	stdin, stdout, stderr := c.App.Reader, c.App.Writer, c.App.ErrWriter
+	args := c.Args().Slice()
+	// Flag parsing stops at the first argument, so a flag after it would
+	// silently become part of the prompt.
+	for _, a := range args {
+		if len(a) > 1 && a[0] == '-' {
+			return fmt.Errorf("run: %s after the prompt argument: put flags first (or give the prompt with -p)", a)
+		}
+	}
+	// ollama's form: run MODEL [PROMPT].
+	if len(args) > 0 && o.model == "" && strings.HasSuffix(strings.ToLower(args[0]), ".gguf") {
+		o.model, args = args[0], args[1:]
+	}
 	switch {
 	case c.IsSet("prompt") && c.IsSet("file"):
 		return errors.New("run: give either -p or -f, not both")
 	case c.IsSet("prompt"):
-		if c.NArg() > 0 {
-			return fmt.Errorf("run: unexpected argument %q (the prompt is already given with -p)", c.Args().First())
+		if len(args) > 0 {
+			return fmt.Errorf("run: unexpected argument %q (the prompt is already given with -p)", args[0])
 		}
 		o.prompt, o.havePrompt = c.String("prompt"), true
 		if err := checkText([]byte(o.prompt), "the prompt"); err != nil {
 			return err
 		}
 	case c.IsSet("file"):
-		if c.NArg() > 0 {
-			return fmt.Errorf("run: unexpected argument %q (the prompt is read from -f)", c.Args().First())
+		if len(args) > 0 {
+			return fmt.Errorf("run: unexpected argument %q (the prompt is read from -f)", args[0])
 		}
 		text, err := readTextFile(c.String("file"))
 		if err != nil {
 			return err
 		}
 		o.prompt, o.havePrompt = trimNewline(text), true
-	case c.NArg() > 0:
-		o.prompt, o.havePrompt = strings.Join(c.Args().Slice(), " "), true
+	case len(args) > 0:
+		o.prompt, o.havePrompt = strings.Join(args, " "), true
 		if err := checkText([]byte(o.prompt), "the prompt"); err != nil {
 			return err
 		}

@@ -189,6 +189,7 @@ func TestBadInput(t *testing.T) {
 		{"invalid UTF-8 prompt file", []string{"run", "-f", badUTF8}, "UTF-8"},
 		{"missing prompt file", []string{"run", "-f", filepath.Join(dir, "nope.txt")}, "no such file"},
 		{"empty prompt", []string{"run", "-p", ""}, "empty"},
+		{"flag after the prompt", []string{"run", "And God said", "-n", "5"}, "put flags first"},
 		{"prompt longer than the context", []string{"run", "-c", "32", "-p", long}, "longer than the context"},
 		{"perplexity: no such model", []string{"perplexity", "-m", filepath.Join(dir, "missing.gguf"), "-f", evalText()}, "no such file"},
 		{"perplexity: binary text", []string{"perplexity", "-f", binary}, "binary"},
@@ -267,5 +268,21 @@ func TestReplyWriter(t *testing.T) {
 		if out.String() != c.want {
 			t.Errorf("think %v hide %v:\n got %q\nwant %q", c.inThink, c.hide, out.String(), c.want)
 		}
+	}
+}
+
+// ollama's form: run MODEL PROMPT.
+func TestRunModelArgument(t *testing.T) {
+	t.Setenv("EXAONE_CACHE", cacheDir)
+	lm, err := loadModel("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := lm.path
+	lm.Close()
+	r := exaone(t, "", "run", "--temp", "0", "-n", "8", "-t", "1", "--verbose", path, "And", "God", "said")
+	r.ok(t)
+	if !strings.HasPrefix(r.stdout, "And God said") || !strings.Contains(r.stderr, "generation: 8 tokens") {
+		t.Errorf("stdout %q\nstderr %s", r.stdout, r.stderr)
 	}
 }
