@@ -30,9 +30,9 @@ var kernels = map[quant.Type]kernel{
 	quant.Q4_1: {quant.Q8_1, gemmDot(quant.DotQ4_1)},
 	quant.Q5_0: {quant.Q8_0, gemmDot(quant.DotQ5_0)},
 	quant.Q5_1: {quant.Q8_1, gemmDot(quant.DotQ5_1)},
-	quant.Q4_K: {quant.Q8_K, gemmDot(quant.DotQ4_K)},
+	quant.Q4_K: {quant.Q8_K, gemmQ4_K},
 	quant.Q5_K: {quant.Q8_K, gemmDot(quant.DotQ5_K)},
-	quant.Q6_K: {quant.Q8_K, gemmDot(quant.DotQ6_K)},
+	quant.Q6_K: {quant.Q8_K, gemmQ6_K},
 }
 
 // gemmDot lifts a one-row dot product to the gemm form.
@@ -50,6 +50,22 @@ func gemmDot(dot func(w, x []byte) float32) func([]float32, int, []byte, int, in
 func kernelFor(t quant.Type) (kernel, bool) {
 	k, ok := kernels[t]
 	return k, ok
+}
+
+func gemmQ4_K(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int) {
+	if nx == 1 {
+		asm.GemvQ4_K(out[:nrows], w[:nrows*rb], x[:xb])
+		return
+	}
+	asm.GemmQ4_K(out, ldo, w[:nrows*rb], nrows, x[:nx*xb], nx)
+}
+
+func gemmQ6_K(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int) {
+	if nx == 1 {
+		asm.GemvQ6_K(out[:nrows], w[:nrows*rb], x[:xb])
+		return
+	}
+	asm.GemmQ6_K(out, ldo, w[:nrows*rb], nrows, x[:nx*xb], nx)
 }
 
 func gemmQ8_0(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int) {

@@ -53,7 +53,7 @@ func (a *actBuf) rows(t quant.Type) ([]byte, int) {
 			case quant.Q8_1:
 				quant.QuantizeQ8_1(dst, src)
 			case quant.Q8_K:
-				quant.QuantizeQ8_K(dst, src)
+				asm.QuantizeQ8_K(dst, src)
 			}
 		}
 		a.ok[k] = true
