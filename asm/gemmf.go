@@ -3,6 +3,8 @@ package asm
 import (
 	"fmt"
 	"math"
+
+	"github.com/exaone-go/exaone/quant"
 )
 
 // tileK is the unit of the tile kernels' inner loop.
@@ -40,6 +42,24 @@ func GemmBF16(out []float32, ldo int, w []uint16, nrows int, x []float32, nx int
 			var s float32
 			for k := k0; k < n; k++ {
 				s += bf16(w[r*n+k]) * x[j*n+k]
+			}
+			return s
+		})
+}
+
+// GemmF16 is GemmF32 for f16 weights w (rows of len(x)/nx values); the
+// decoder uses it for attention scores over an f16 KV cache, keys as rows.
+func GemmF16(out []float32, ldo int, w []uint16, nrows int, x []float32, nx int) {
+	n := checkGemmF("GemmF16", out, ldo, len(w), nrows, len(x), nx)
+	gemmF(out, ldo, nrows, nx, n,
+		func(r, j int) float32 { return cur.dotF16(w[r*n:(r+1)*n], x[j*n:(j+1)*n]) },
+		func(r, j, k int, t *[16]float32) bool {
+			return tileF16(w[r*n:], n, x[j*n:], n, k, t)
+		},
+		func(r, j, k0 int) float32 {
+			var s float32
+			for k := k0; k < n; k++ {
+				s += quant.F16ToF32(w[r*n+k]) * x[j*n+k]
 			}
 			return s
 		})

@@ -19,6 +19,14 @@ func tileF32AVX512(w *float32, ldw int, x *float32, ldx int, n int, out *[16]flo
 //go:noescape
 func tileBF16AVX512(w *uint16, ldw int, x *float32, ldx int, n int, out *[16]float32)
 
+// tileF16AVX512 is tileF32AVX512 for f16 weights (keys of an f16 cache),
+// widened exactly:
+//
+//	out[4*r+j] = sum over k < n of float32(w[r*ldw+k]) * x[j*ldx+k]
+//
+//go:noescape
+func tileF16AVX512(w *uint16, ldw int, x *float32, ldx int, n int, out *[16]float32)
+
 // hasTileAVX512 tells whether the CPU runs the tile kernels (AVX-512 F and VL).
 var hasTileAVX512 = cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VL)
 
@@ -35,6 +43,14 @@ func tileBF16(w []uint16, ldw int, x []float32, ldx, n int, out *[16]float32) bo
 		return false
 	}
 	tileBF16AVX512(&w[0], ldw, &x[0], ldx, n, out)
+	return true
+}
+
+func tileF16(w []uint16, ldw int, x []float32, ldx, n int, out *[16]float32) bool {
+	if !hasTileAVX512 || !tilesOn() {
+		return false
+	}
+	tileF16AVX512(&w[0], ldw, &x[0], ldx, n, out)
 	return true
 }
 

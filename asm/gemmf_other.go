@@ -10,3 +10,7 @@ func tileF32(w []float32, ldw int, x []float32, ldx, n int, out *[16]float32) bo
 func tileBF16(w []uint16, ldw int, x []float32, ldx, n int, out *[16]float32) bool {
 	return false
 }
+
+func tileF16(w []uint16, ldw int, x []float32, ldx, n int, out *[16]float32) bool {
+	return false
+}

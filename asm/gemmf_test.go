@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/exaone-go/exaone/quant"
 )
 
 // The float GEMMs must agree with float64 dot products on every path, for
@@ -21,6 +23,7 @@ func TestGemmFloat(t *testing.T) {
 			ldo := nrows + 3
 			w := make([]float32, nrows*n)
 			wb := make([]uint16, nrows*n)
+			wh := make([]uint16, nrows*n)
 			x := make([]float32, nx*n)
 			for i := range w {
 				wb[i] = uint16(math.Float32bits(float32(rng.NormFloat64())) >> 16)
@@ -30,15 +33,26 @@ func TestGemmFloat(t *testing.T) {
 				x[i] = float32(rng.NormFloat64())
 			}
 			const guard = -12345
-			for _, bf := range []bool{false, true} {
+			for _, kind := range []string{"f32", "bf16", "f16"} {
+				ref := w
+				if kind == "f16" {
+					ref = make([]float32, len(w))
+					for i := range w {
+						wh[i] = quant.F32ToF16(w[i])
+						ref[i] = quant.F16ToF32(wh[i])
+					}
+				}
 				buf := make([]float32, (nx-1)*ldo+nrows+2)
 				for i := range buf {
 					buf[i] = guard
 				}
 				out := buf[1 : len(buf)-1]
-				if bf {
+				switch kind {
+				case "bf16":
 					GemmBF16(out, ldo, wb, nrows, x, nx)
-				} else {
+				case "f16":
+					GemmF16(out, ldo, wh, nrows, x, nx)
+				default:
 					GemmF32(out, ldo, w, nrows, x, nx)
 				}
 				if buf[0] != guard || buf[len(buf)-1] != guard {
@@ -55,11 +69,11 @@ func TestGemmFloat(t *testing.T) {
 						}
 						var want, mag float64
 						for k := 0; k < n; k++ {
-							want += float64(w[r*n+k]) * float64(x[j*n+k])
-							mag += math.Abs(float64(w[r*n+k]) * float64(x[j*n+k]))
+							want += float64(ref[r*n+k]) * float64(x[j*n+k])
+							mag += math.Abs(float64(ref[r*n+k]) * float64(x[j*n+k]))
 						}
 						if math.Abs(float64(got)-want) > 1e-6*mag+1e-30 {
-							t.Fatalf("%s bf16=%v %v: out[%d,%d] = %g, want %g", path, bf, shape, r, j, got, want)
+							t.Fatalf("%s %s %v: out[%d,%d] = %g, want %g", path, kind, shape, r, j, got, want)
 						}
 					}
 				}

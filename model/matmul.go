@@ -83,7 +83,9 @@ func (s *Session) matmul(out []float32, w *Matrix, n int) {
 	s.pool.parallel(w.Rows, grain, &s.mm)
 }
 
-// attnTask computes causal attention for each (token, head) of the batch.
+// attnTask computes causal attention for each (token, KV head) of the
+// batch: the query heads sharing a KV head score its keys together, so each
+// key is read once per group (four query heads per key load on AVX-512).
 type attnTask struct {
 	s     *Session
 	layer int
@@ -98,45 +100,59 @@ func (t *attnTask) run(lo, hi, worker int) {
 	l := &s.cache.layers[t.layer]
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	for u := lo; u < hi; u++ {
-		i, h := u/c.Heads, u%c.Heads
+		i, g := u/c.KVHeads, u%c.KVHeads
 		p := t.pos0 + i
-		kvh := h / group
-		q := s.q[i*qd+h*hd : i*qd+(h+1)*hd]
 		first := 0
 		if c.Sliding[t.layer] {
 			first = max(0, p-c.Window+1)
 		}
-		sc := s.scores[worker][:p-first+1]
-		base := kvh * l.slots
-		maxv := float32(math.Inf(-1))
-		for j := first; j <= p; j++ {
-			off := (base + l.slot(j)) * hd
-			var dot float32
+		nk := p - first + 1
+		q := s.q[i*qd+g*group*hd : i*qd+(g+1)*group*hd]
+		sc := s.scores[worker][:group*nk]
+		base := g * l.slots
+
+		// Scores of the group's heads (rows of sc) against the keys of
+		// positions first..p, which a ring holds in up to two runs of slots.
+		for o := 0; o < nk; {
+			slot := l.slot(first + o)
+			run := min(nk-o, l.slots-slot)
+			off := (base + slot) * hd
 			if s.cache.f16 {
-				dot = asm.DotF16(l.k16[off:off+hd], q)
+				asm.GemmF16(sc[o:], nk, l.k16[off:off+run*hd], run, q, group)
 			} else {
-				dot = asm.DotF32(l.k32[off:off+hd], q)
+				asm.GemmF32(sc[o:], nk, l.k32[off:off+run*hd], run, q, group)
 			}
-			v := dot * scale
-			sc[j-first] = v
-			maxv = max(maxv, v)
+			o += run
 		}
-		var sum float32
-		for j := range sc {
-			e := float32(math.Exp(float64(sc[j] - maxv)))
-			sc[j] = e
-			sum += e
+
+		for h := 0; h < group; h++ {
+			row := sc[h*nk : (h+1)*nk]
+			maxv := float32(math.Inf(-1))
+			for _, v := range row {
+				maxv = max(maxv, v)
+			}
+			var sum float32
+			for j, v := range row {
+				e := float32(math.Exp(float64((v - maxv) * scale)))
+				row[j] = e
+				sum += e
+			}
+			inv := 1 / sum
+			for j := range row {
+				row[j] *= inv
+			}
+			clear(s.att[i*qd+(g*group+h)*hd : i*qd+(g*group+h+1)*hd])
 		}
-		out := s.att[i*qd+h*hd : i*qd+(h+1)*hd]
-		clear(out)
-		inv := 1 / sum
-		for j := first; j <= p; j++ {
-			off := (base + l.slot(j)) * hd
-			w := sc[j-first] * inv
-			if s.cache.f16 {
-				asm.AxpyF16(w, l.v16[off:off+hd], out)
-			} else {
-				asm.AxpyF32(w, l.v32[off:off+hd], out)
+		out := s.att[i*qd+g*group*hd : i*qd+(g+1)*group*hd]
+		for j := 0; j < nk; j++ {
+			off := (base + l.slot(first+j)) * hd
+			for h := 0; h < group; h++ {
+				w := sc[h*nk+j]
+				if s.cache.f16 {
+					asm.AxpyF16(w, l.v16[off:off+hd], out[h*hd:(h+1)*hd])
+				} else {
+					asm.AxpyF32(w, l.v32[off:off+hd], out[h*hd:(h+1)*hd])
+				}
 			}
 		}
 	}

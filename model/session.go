@@ -75,7 +75,7 @@ func (m *Model) NewSession(opts Options) (*Session, error) {
 		scores: make([][]float32, opts.Threads),
 	}
 	for i := range s.scores {
-		s.scores[i] = make([]float32, opts.Ctx)
+		s.scores[i] = make([]float32, opts.Ctx*(c.Heads/c.KVHeads))
 	}
 	s.act.init(max(b, logitRows), max(c.Embd, c.FF))
 	s.xn = make([]float32, max(b, logitRows)*c.Embd)
@@ -215,7 +215,7 @@ func (s *Session) forward(tokens []int, want bool, wantFrom int, each func(int, 
 			}
 		}
 		s.attn.layer, s.attn.pos0 = li, pos0
-		s.pool.parallel(n*c.Heads, 1, &s.attn)
+		s.pool.parallel(n*c.KVHeads, 1, &s.attn)
 		s.setInput(s.att, n, qd)
 		s.matmul(s.ao, L.Wo, n)
 		for i := 0; i < n; i++ {
