@@ -9,7 +9,7 @@ import "github.com/klauspost/cpuid/v2"
 func kqArch() []*kqKernels {
 	var ks []*kqKernels
 	if avx512() {
-		ks = append(ks, simdKQ("avx512", kpair{gemvQ4KVNNI, gemv4Q4KVNNI, gemm4Q4KVNNI}, kpair{gemvQ6KVNNI, nil, nil}))
+		ks = append(ks, simdKQ("avx512", kpair{gemvQ4KVNNI, gemv4Q4KVNNI, gemm4Q4KVNNI}, kpair{gemvQ6KVNNI, gemv4Q6KVNNI, gemm4Q6KVNNI}))
 	}
 	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
 		ks = append(ks, simdKQ("avx2", kpair{gemvQ4KAVX2, nil, nil}, kpair{gemvQ6KAVX2, nil, nil}))
@@ -56,3 +56,14 @@ func gemv4Q4KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
 //
 //go:noescape
 func gemm4Q4KVNNI(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+
+// gemv4Q6KVNNI is gemvQ6KVNNI for rows a multiple of 4, four rows at a
+// time on zmm.
+//
+//go:noescape
+func gemv4Q6KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
+
+// gemm4Q6KVNNI is gemm4Q4KVNNI for Q6_K weights.
+//
+//go:noescape
+func gemm4Q6KVNNI(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)

@@ -687,3 +687,292 @@ gblock:
 	JNZ          grow
 	VZEROUPPER
 	RET
+
+// ---------------------------------------------------------------- AVX-512 Q6_K
+
+// On zmm, ql[64h:64h+64] holds quarters 0 and 1 of half h in its low
+// nibbles and quarters 2 and 3 in its high nibbles, in x's order; the 2
+// high bits come from qh[32h:32h+32] broadcast to both halves and shifted
+// per half (VPSLLVW by 4|2, VPSRLVW by 0|2), masked with 0x30 and merged
+// by VPTERNLOGD ((A & 0x0f) | B, imm 0xec). Every 128-bit lane then holds
+// the 16 values of one scale, so VPERMW of the 16 scale words gives the
+// VPDPWSSD multiplier. The -32 offset is applied through the block sums
+// as on AVX2.
+
+DATA kq6sl<>+0(SB)/8, $0x0004000400040004
+DATA kq6sl<>+8(SB)/8, $0x0004000400040004
+DATA kq6sl<>+16(SB)/8, $0x0004000400040004
+DATA kq6sl<>+24(SB)/8, $0x0004000400040004
+DATA kq6sl<>+32(SB)/8, $0x0002000200020002
+DATA kq6sl<>+40(SB)/8, $0x0002000200020002
+DATA kq6sl<>+48(SB)/8, $0x0002000200020002
+DATA kq6sl<>+56(SB)/8, $0x0002000200020002
+GLOBL kq6sl<>(SB), RODATA|NOPTR, $64
+
+DATA kq6sr<>+0(SB)/8, $0
+DATA kq6sr<>+8(SB)/8, $0
+DATA kq6sr<>+16(SB)/8, $0
+DATA kq6sr<>+24(SB)/8, $0
+DATA kq6sr<>+32(SB)/8, $0x0002000200020002
+DATA kq6sr<>+40(SB)/8, $0x0002000200020002
+DATA kq6sr<>+48(SB)/8, $0x0002000200020002
+DATA kq6sr<>+56(SB)/8, $0x0002000200020002
+GLOBL kq6sr<>(SB), RODATA|NOPTR, $64
+
+// Word indexes for zmm c = 0..3 (values 64c..64c+63): 8 words each of
+// scales 4c, 4c+1, 4c+2, 4c+3.
+#define KQ6W(c, off, v) \
+	DATA kq6perm<>+(64*c+off)(SB)/8, $v
+
+KQ6W(0, 0, 0x0000000000000000)
+KQ6W(0, 8, 0x0000000000000000)
+KQ6W(0, 16, 0x0001000100010001)
+KQ6W(0, 24, 0x0001000100010001)
+KQ6W(0, 32, 0x0002000200020002)
+KQ6W(0, 40, 0x0002000200020002)
+KQ6W(0, 48, 0x0003000300030003)
+KQ6W(0, 56, 0x0003000300030003)
+KQ6W(1, 0, 0x0004000400040004)
+KQ6W(1, 8, 0x0004000400040004)
+KQ6W(1, 16, 0x0005000500050005)
+KQ6W(1, 24, 0x0005000500050005)
+KQ6W(1, 32, 0x0006000600060006)
+KQ6W(1, 40, 0x0006000600060006)
+KQ6W(1, 48, 0x0007000700070007)
+KQ6W(1, 56, 0x0007000700070007)
+KQ6W(2, 0, 0x0008000800080008)
+KQ6W(2, 8, 0x0008000800080008)
+KQ6W(2, 16, 0x0009000900090009)
+KQ6W(2, 24, 0x0009000900090009)
+KQ6W(2, 32, 0x000a000a000a000a)
+KQ6W(2, 40, 0x000a000a000a000a)
+KQ6W(2, 48, 0x000b000b000b000b)
+KQ6W(2, 56, 0x000b000b000b000b)
+KQ6W(3, 0, 0x000c000c000c000c)
+KQ6W(3, 8, 0x000c000c000c000c)
+KQ6W(3, 16, 0x000d000d000d000d)
+KQ6W(3, 24, 0x000d000d000d000d)
+KQ6W(3, 32, 0x000e000e000e000e)
+KQ6W(3, 40, 0x000e000e000e000e)
+KQ6W(3, 48, 0x000f000f000f000f)
+KQ6W(3, 56, 0x000f000f000f000f)
+GLOBL kq6perm<>(SB), RODATA|NOPTR, $256
+
+// Constants: Z16 0x0f bytes, Z17 0x30 bytes, Z18/Z19 shift counts,
+// Z20..Z23 scale word indexes.
+#define Q6CONST512 \
+	VPBROADCASTQ kqnib<>(SB), Z16; \
+	VPBROADCASTQ kqhi2<>(SB), Z17; \
+	VMOVDQU64    kq6sl<>(SB), Z18; \
+	VMOVDQU64    kq6sr<>(SB), Z19; \
+	VMOVDQU64    kq6perm<>+0(SB), Z20; \
+	VMOVDQU64    kq6perm<>+64(SB), Z21; \
+	VMOVDQU64    kq6perm<>+128(SB), Z22; \
+	VMOVDQU64    kq6perm<>+192(SB), Z23
+
+// Q6K_UNPACK makes the 6-bit values of half h of the block at P: quarters
+// 0|1 in LO, 2|3 in HI (Z24, Z25 temporaries).
+#define Q6K_UNPACK(P, h, LO, HI) \
+	VBROADCASTI64X4 (128+32*h)(P), Z24; \
+	VMOVDQU64       (64*h)(P), LO; \
+	VPSRLW          $4, LO, HI; \
+	VPSLLVW         Z18, Z24, Z25; \
+	VPANDD          Z17, Z25, Z25; \
+	VPTERNLOGD      $0xec, Z16, Z25, LO; \
+	VPSRLVW         Z19, Z24, Z25; \
+	VPANDD          Z17, Z25, Z25; \
+	VPTERNLOGD      $0xec, Z16, Z25, HI
+
+// Q6K_ROW4 sets ACC to the isum lanes of row P's block (with x at BX) and
+// CR to 32 * the sc . bsums lanes.
+#define Q6K_ROW4(P, ACC, CR) \
+	VPMOVSXBW  192(P), Y12; \
+	VPMADDWD   260(BX), Y12, CR; \
+	VPSLLD     $5, CR, CR; \
+	Q6K_UNPACK(P, 0, Z8, Z9); \
+	Q6K_UNPACK(P, 1, Z10, Z11); \
+	VPMADDUBSW 4(BX), Z8, Z8; \
+	VPERMW     Z12, Z20, Z13; \
+	VPMADDWD   Z13, Z8, ACC; \
+	VPMADDUBSW 68(BX), Z9, Z9; \
+	VPERMW     Z12, Z21, Z13; \
+	VPDPWSSD   Z13, Z9, ACC; \
+	VPMADDUBSW 132(BX), Z10, Z10; \
+	VPERMW     Z12, Z22, Z13; \
+	VPDPWSSD   Z13, Z10, ACC; \
+	VPMADDUBSW 196(BX), Z11, Z11; \
+	VPERMW     Z12, Z23, Z13; \
+	VPDPWSSD   Z13, Z11, ACC
+
+// Q6K_FOLD4 reduces Z0..Z3 minus Y4..Y7 to X0 = [isum of 0, 1, 2, 3].
+#define Q6K_FOLD4 \
+	VEXTRACTI64X4 $1, Z0, Y8; \
+	VPADDD        Y8, Y0, Y0; \
+	VPSUBD        Y4, Y0, Y0; \
+	VEXTRACTI64X4 $1, Z1, Y8; \
+	VPADDD        Y8, Y1, Y1; \
+	VPSUBD        Y5, Y1, Y1; \
+	VEXTRACTI64X4 $1, Z2, Y8; \
+	VPADDD        Y8, Y2, Y2; \
+	VPSUBD        Y6, Y2, Y2; \
+	VEXTRACTI64X4 $1, Z3, Y8; \
+	VPADDD        Y8, Y3, Y3; \
+	VPSUBD        Y7, Y3, Y3; \
+	VPHADDD       Y1, Y0, Y0; \
+	VPHADDD       Y3, Y2, Y2; \
+	VPHADDD       Y2, Y0, Y0; \
+	VEXTRACTI128  $1, Y0, X8; \
+	VPADDD        X8, X0, X0; \
+	VCVTDQ2PS     X0, X0
+
+// func gemv4Q6KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
+TEXT ·gemv4Q6KVNNI(SB), NOSPLIT, $0-48
+	KARGS
+	Q6CONST512
+
+group6:
+	MOVQ    SI, R8
+	LEAQ    (SI)(DX*1), R9
+	LEAQ    (SI)(DX*2), R10
+	LEAQ    (R9)(DX*2), R11
+	MOVQ    DI, BX
+	MOVQ    R14, CX
+	VMOVUPS (AX), X15
+	LEAQ    (SI)(DX*8), R12
+	LEAQ    (R12)(DX*8), R12
+
+	// R12 walks the group 16 rows ahead, 840 bytes per step.
+block6:
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 128(R12)
+	PREFETCHT0 192(R12)
+	PREFETCHT0 256(R12)
+	PREFETCHT0 320(R12)
+	PREFETCHT0 384(R12)
+	PREFETCHT0 448(R12)
+	PREFETCHT0 512(R12)
+	PREFETCHT0 576(R12)
+	PREFETCHT0 640(R12)
+	PREFETCHT0 704(R12)
+	PREFETCHT0 768(R12)
+	ADDQ       $840, R12
+	Q6K_ROW4(R8, Z0, Y4)
+	Q6K_ROW4(R9, Z1, Y5)
+	Q6K_ROW4(R10, Z2, Y6)
+	Q6K_ROW4(R11, Z3, Y7)
+	Q6K_FOLD4
+	VPXOR        X13, X13, X13
+	VPINSRW      $0, 208(R8), X13, X13
+	VPINSRW      $1, 208(R9), X13, X13
+	VPINSRW      $2, 208(R10), X13, X13
+	VPINSRW      $3, 208(R11), X13, X13
+	VCVTPH2PS    X13, X13
+	VBROADCASTSS (BX), X14
+	VMULPS       X14, X13, X13
+	VMULPS       X13, X0, X0
+	VADDPS       X0, X15, X15
+	ADDQ         $210, R8
+	ADDQ         $210, R9
+	ADDQ         $210, R10
+	ADDQ         $210, R11
+	ADDQ         $292, BX
+	DECQ         CX
+	JNZ          block6
+
+	VMOVUPS X15, (AX)
+	ADDQ    $16, AX
+	LEAQ    (SI)(DX*4), SI
+	SUBQ    $4, R13
+	JNZ     group6
+	VZEROUPPER
+	RET
+
+// XQ6K adds the unpacked block (Z8..Z11, scale vectors Z26..Z29, scale
+// words Y12) times the activation block at XP: isum lanes in ACC, 32 *
+// sc . bsums in CR.
+#define XQ6K(XP, ACC, CR) \
+	VPMADDWD   260(XP), Y12, CR; \
+	VPSLLD     $5, CR, CR; \
+	VPMADDUBSW 4(XP), Z8, Z13; \
+	VPMADDWD   Z26, Z13, ACC; \
+	VPMADDUBSW 68(XP), Z9, Z14; \
+	VPDPWSSD   Z27, Z14, ACC; \
+	VPMADDUBSW 132(XP), Z10, Z13; \
+	VPDPWSSD   Z28, Z13, ACC; \
+	VPMADDUBSW 196(XP), Z11, Z14; \
+	VPDPWSSD   Z29, Z14, ACC
+
+// func gemm4Q6KVNNI(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+TEXT ·gemm4Q6KVNNI(SB), NOSPLIT, $0-64
+	MOVQ out+0(FP), AX
+	MOVQ w+16(FP), SI
+	MOVQ stride+24(FP), DX
+	MOVQ rows+32(FP), R13
+	MOVQ x+40(FP), DI
+	MOVQ xstride+48(FP), R12
+	MOVQ nb+56(FP), R14
+	Q6CONST512
+
+g6row:
+	MOVQ      ldo+8(FP), R9
+	SHLQ      $2, R9
+	LEAQ      (AX)(R9*2), R10
+	VMOVD     (AX), X15
+	VPINSRD   $1, (AX)(R9*1), X15, X15
+	VPINSRD   $2, (R10), X15, X15
+	VPINSRD   $3, (R10)(R9*1), X15, X15
+	MOVQ      SI, R8
+	MOVQ      DI, BX
+	LEAQ      (DI)(R12*1), R9
+	LEAQ      (DI)(R12*2), R10
+	LEAQ      (R9)(R12*2), R11
+	MOVQ      R14, CX
+
+g6block:
+	PREFETCHT0   (R8)(DX*4)
+	PREFETCHT0   64(R8)(DX*4)
+	PREFETCHT0   128(R8)(DX*4)
+	PREFETCHT0   192(R8)(DX*4)
+	VPMOVSXBW    192(R8), Y12
+	Q6K_UNPACK(R8, 0, Z8, Z9)
+	Q6K_UNPACK(R8, 1, Z10, Z11)
+	VPERMW       Z12, Z20, Z26
+	VPERMW       Z12, Z21, Z27
+	VPERMW       Z12, Z22, Z28
+	VPERMW       Z12, Z23, Z29
+	XQ6K(BX, Z0, Y4)
+	XQ6K(R9, Z1, Y5)
+	XQ6K(R10, Z2, Y6)
+	XQ6K(R11, Z3, Y7)
+	Q6K_FOLD4
+	VPBROADCASTW 208(R8), X13
+	VCVTPH2PS    X13, X13
+	VMOVD        (BX), X14
+	VPINSRD      $1, (R9), X14, X14
+	VPINSRD      $2, (R10), X14, X14
+	VPINSRD      $3, (R11), X14, X14
+	VMULPS       X14, X13, X13
+	VMULPS       X13, X0, X0
+	VADDPS       X0, X15, X15
+	ADDQ         $210, R8
+	ADDQ         $292, BX
+	ADDQ         $292, R9
+	ADDQ         $292, R10
+	ADDQ         $292, R11
+	DECQ         CX
+	JNZ          g6block
+
+	MOVQ       ldo+8(FP), R9
+	SHLQ       $2, R9
+	LEAQ       (AX)(R9*2), R10
+	VMOVSS     X15, (AX)
+	VEXTRACTPS $1, X15, (AX)(R9*1)
+	VEXTRACTPS $2, X15, (R10)
+	VEXTRACTPS $3, X15, (R10)(R9*1)
+	ADDQ       $4, AX
+	ADDQ       DX, SI
+	DECQ       R13
+	JNZ        g6row
+	VZEROUPPER
+	RET
