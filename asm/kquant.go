@@ -8,12 +8,12 @@ import (
 	"github.com/exaone-go/exaone/quant"
 )
 
-// K-quant kernels: Q4_K and Q6_K weights (256 values per super-block)
-// against Q8_K activations.
+// K-quant kernels: Q4_K, Q5_K and Q6_K weights (256 values per
+// super-block) against Q8_K activations.
 //
 // The SIMD paths compute each super-block's integer sums exactly and then do
 // the reference's float steps in the reference's order, per row and
-// super-block, so their results equal quant.DotQ4_K/DotQ6_K bit for bit
+// super-block, so their results equal quant.DotQ4_K/DotQ5_K/DotQ6_K bit for bit
 // (infinities and NaNs included). One precondition beyond the reference:
 // the 16 block sums of each Q8_K block must be the sums of its values, as
 // QuantizeQ8_K writes them; Q6_K's -32 offset is taken from them.
@@ -21,6 +21,7 @@ import (
 const (
 	q8KBytes = quant.BlockBytesQ8_K
 	q4KBytes = quant.BlockBytesQ4_K
+	q5KBytes = quant.BlockBytesQ5_K
 	q6KBytes = quant.BlockBytesQ6_K
 	qkK      = quant.QK_K
 
@@ -37,10 +38,13 @@ type kqKernels struct {
 	name    string
 	quantQ8 func(dst []byte, x []float32)
 	dotQ4   func(w, x []byte) float32
+	dotQ5   func(w, x []byte) float32
 	dotQ6   func(w, x []byte) float32
 	gemvQ4  func(out []float32, w, x []byte)
+	gemvQ5  func(out []float32, w, x []byte)
 	gemvQ6  func(out []float32, w, x []byte)
 	gemmQ4  func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)
+	gemmQ5  func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)
 	gemmQ6  func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)
 }
 
@@ -49,15 +53,22 @@ func genericKQ() *kqKernels {
 		name:    "generic",
 		quantQ8: quant.QuantizeQ8_K,
 		dotQ4:   quant.DotQ4_K,
+		dotQ5:   quant.DotQ5_K,
 		dotQ6:   quant.DotQ6_K,
 		gemvQ4: func(out []float32, w, x []byte) {
 			refGemv(quant.DotQ4_K, out, w, x, len(x)/q8KBytes*q4KBytes)
+		},
+		gemvQ5: func(out []float32, w, x []byte) {
+			refGemv(quant.DotQ5_K, out, w, x, len(x)/q8KBytes*q5KBytes)
 		},
 		gemvQ6: func(out []float32, w, x []byte) {
 			refGemv(quant.DotQ6_K, out, w, x, len(x)/q8KBytes*q6KBytes)
 		},
 		gemmQ4: func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
 			refGemmK(quant.DotQ4_K, q4KBytes, out, ldo, w, nrows, x, nx)
+		},
+		gemmQ5: func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+			refGemmK(quant.DotQ5_K, q5KBytes, out, ldo, w, nrows, x, nx)
 		},
 		gemmQ6: func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
 			refGemmK(quant.DotQ6_K, q6KBytes, out, ldo, w, nrows, x, nx)
@@ -139,6 +150,13 @@ func DotQ4_K(w, x []byte) float32 {
 	return kq().dotQ4(w, x)
 }
 
+// DotQ5_K returns the dot product of one Q5_K weight row w (len(w)/176
+// super-blocks) with Q8_K activations x.
+func DotQ5_K(w, x []byte) float32 {
+	checkDotK("DotQ5_K", len(w), len(x), q5KBytes)
+	return kq().dotQ5(w, x)
+}
+
 // DotQ6_K returns the dot product of one Q6_K weight row w (len(w)/210
 // super-blocks) with Q8_K activations x.
 func DotQ6_K(w, x []byte) float32 {
@@ -157,6 +175,13 @@ func checkGemvK(fn string, out []float32, lw, lx, wb int) {
 func GemvQ4_K(out []float32, w []byte, x []byte) {
 	checkGemvK("GemvQ4_K", out, len(w), len(x), q4KBytes)
 	kq().gemvQ4(out, w, x)
+}
+
+// GemvQ5_K sets out[r] = DotQ5_K(row r of w, x) for r < len(out); rows are
+// len(x)/292*176 bytes.
+func GemvQ5_K(out []float32, w []byte, x []byte) {
+	checkGemvK("GemvQ5_K", out, len(w), len(x), q5KBytes)
+	kq().gemvQ5(out, w, x)
 }
 
 // GemvQ6_K sets out[r] = DotQ6_K(row r of w, x) for r < len(out); rows are
@@ -186,6 +211,12 @@ func checkGemmK(fn string, out []float32, ldo, lw, nrows, lx, nx, wb int) {
 func GemmQ4_K(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
 	checkGemmK("GemmQ4_K", out, ldo, len(w), nrows, len(x), nx, q4KBytes)
 	kq().gemmQ4(out, ldo, w, nrows, x, nx)
+}
+
+// GemmQ5_K is GemmQ4_K for Q5_K weights.
+func GemmQ5_K(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+	checkGemmK("GemmQ5_K", out, ldo, len(w), nrows, len(x), nx, q5KBytes)
+	kq().gemmQ5(out, ldo, w, nrows, x, nx)
 }
 
 // GemmQ6_K is GemmQ4_K for Q6_K weights.

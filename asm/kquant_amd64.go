@@ -9,10 +9,13 @@ import "github.com/klauspost/cpuid/v2"
 func kqArch() []*kqKernels {
 	var ks []*kqKernels
 	if avx512() {
-		ks = append(ks, simdKQ("avx512", kpair{gemvQ4KVNNI, gemv4Q4KVNNI, gemm4Q4KVNNI}, kpair{gemvQ6KVNNI, gemv4Q6KVNNI, gemm4Q6KVNNI}))
+		ks = append(ks, simdKQ("avx512",
+			kpair{gemvQ4KVNNI, gemv4Q4KVNNI, gemm4Q4KVNNI},
+			kpair{gemvQ5KAVX2, gemv4Q5KVNNI, gemm4Q5KVNNI},
+			kpair{gemvQ6KVNNI, gemv4Q6KVNNI, gemm4Q6KVNNI}))
 	}
 	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
-		ks = append(ks, simdKQ("avx2", kpair{gemvQ4KAVX2, nil, nil}, kpair{gemvQ6KAVX2, nil, nil}))
+		ks = append(ks, simdKQ("avx2", kpair{gemvQ4KAVX2, nil, nil}, kpair{gemvQ5KAVX2, nil, nil}, kpair{gemvQ6KAVX2, nil, nil}))
 	}
 	return ks
 }
@@ -67,3 +70,19 @@ func gemv4Q6KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
 //
 //go:noescape
 func gemm4Q6KVNNI(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+
+// gemvQ5KAVX2 is gemvQ4KAVX2 for Q5_K rows: the fifth bits (qh) are merged
+// into the nibbles before the multiplies.
+//
+//go:noescape
+func gemvQ5KAVX2(out *float32, w *byte, stride, rows int, x *byte, nb int)
+
+// gemv4Q5KVNNI is gemv4Q4KVNNI for Q5_K rows.
+//
+//go:noescape
+func gemv4Q5KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
+
+// gemm4Q5KVNNI is gemm4Q4KVNNI for Q5_K rows.
+//
+//go:noescape
+func gemm4Q5KVNNI(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)

@@ -976,3 +976,335 @@ g6block:
 	JNZ        g6row
 	VZEROUPPER
 	RET
+
+// ---------------------------------------------------------------- Q5_K
+
+// Q5_K is Q4_K with qh[32] at 16 and the nibbles at 48: value l of
+// sub-block j gets +16 if bit j of qh[l] is set. The bit is moved to bit 4
+// of each byte with a word shift (bits crossing bytes land below bit 4 or
+// are masked) and merged into the nibbles; values 0..31 keep VPMADDUBSW
+// pairs below 2^15.
+
+DATA kq10<>+0(SB)/8, $0x1010101010101010
+GLOBL kq10<>(SB), RODATA|NOPTR, $8
+
+// QHj sets Y7 = qh (Y11) shifted so that bit j is at bit 4.
+#define QH0 VPSLLW $4, Y11, Y7
+#define QH1 VPSLLW $3, Y11, Y7
+#define QH2 VPSLLW $2, Y11, Y7
+#define QH3 VPSLLW $1, Y11, Y7
+#define QH4 VMOVDQU Y11, Y7
+#define QH5 VPSRLW $1, Y11, Y7
+#define QH6 VPSRLW $2, Y11, Y7
+#define QH7 VPSRLW $3, Y11, Y7
+
+// Q5K_GROUP is Q4K_GROUP with the fifth bits (QA, QB: the QHj of the two
+// sub-blocks; Y14 = 0x10 bytes).
+#define Q5K_GROUP(SUB, k, QA, QB) \
+	VMOVDQU (48+32*k)(R8), Y4; \
+	VPSRLW  $4, Y4, Y5; \
+	VPAND   Y15, Y4, Y4; \
+	VPAND   Y15, Y5, Y5; \
+	QA; \
+	VPAND   Y14, Y7, Y7; \
+	VPOR    Y7, Y4, Y4; \
+	QB; \
+	VPAND   Y14, Y7, Y7; \
+	VPOR    Y7, Y5, Y5; \
+	SUB(Y4, (4+64*k), (2*k), Y3); \
+	SUB(Y5, (36+64*k), (2*k+1), Y10)
+
+#define Q5K_BLOCK_AVX2 \
+	Q4K_SCALES; \
+	VMOVQ        R9, X1; \
+	VPBROADCASTQ X1, Y1; \
+	Q4K_MINS; \
+	VPXOR        Y3, Y3, Y3; \
+	VMOVDQU      16(R8), Y11; \
+	Q5K_GROUP(Q4K_SUB_AVX2, 0, QH0, QH1); \
+	Q5K_GROUP(Q4K_SUB_AVX2, 1, QH2, QH3); \
+	Q5K_GROUP(Q4K_SUB_AVX2, 2, QH4, QH5); \
+	Q5K_GROUP(Q4K_SUB_AVX2, 3, QH6, QH7); \
+	Q4K_FINISH
+
+// func gemvQ5KAVX2(out *float32, w *byte, stride, rows int, x *byte, nb int)
+TEXT ·gemvQ5KAVX2(SB), NOSPLIT, $0-48
+	KARGS
+	VPBROADCASTQ kqnib<>(SB), Y15
+	VPBROADCASTQ kq10<>(SB), Y14
+	KROWS(Q5K_BLOCK_AVX2, 176)
+
+// Word shift counts (low half | high half) moving the fifth bits of
+// sub-blocks 2k | 2k+1 to bit 4: left 4|3, left 2|1, right 0|1, right 2|3.
+#define KQ5S(k, off, v) \
+	DATA kq5sh<>+(64*k+off)(SB)/8, $v
+
+KQ5S(0, 0, 0x0004000400040004)
+KQ5S(0, 8, 0x0004000400040004)
+KQ5S(0, 16, 0x0004000400040004)
+KQ5S(0, 24, 0x0004000400040004)
+KQ5S(0, 32, 0x0003000300030003)
+KQ5S(0, 40, 0x0003000300030003)
+KQ5S(0, 48, 0x0003000300030003)
+KQ5S(0, 56, 0x0003000300030003)
+KQ5S(1, 0, 0x0002000200020002)
+KQ5S(1, 8, 0x0002000200020002)
+KQ5S(1, 16, 0x0002000200020002)
+KQ5S(1, 24, 0x0002000200020002)
+KQ5S(1, 32, 0x0001000100010001)
+KQ5S(1, 40, 0x0001000100010001)
+KQ5S(1, 48, 0x0001000100010001)
+KQ5S(1, 56, 0x0001000100010001)
+KQ5S(2, 0, 0)
+KQ5S(2, 8, 0)
+KQ5S(2, 16, 0)
+KQ5S(2, 24, 0)
+KQ5S(2, 32, 0x0001000100010001)
+KQ5S(2, 40, 0x0001000100010001)
+KQ5S(2, 48, 0x0001000100010001)
+KQ5S(2, 56, 0x0001000100010001)
+KQ5S(3, 0, 0x0002000200020002)
+KQ5S(3, 8, 0x0002000200020002)
+KQ5S(3, 16, 0x0002000200020002)
+KQ5S(3, 24, 0x0002000200020002)
+KQ5S(3, 32, 0x0003000300030003)
+KQ5S(3, 40, 0x0003000300030003)
+KQ5S(3, 48, 0x0003000300030003)
+KQ5S(3, 56, 0x0003000300030003)
+GLOBL kq5sh<>(SB), RODATA|NOPTR, $256
+
+// Q5K_NIB sets N to sub-blocks 2k | 2k+1 of the Q5_K block at P: nibbles
+// as for Q4_K, merged by VPTERNLOGD (A | (B & C), imm 0xf8) with the qh
+// (broadcast in QH) shifted by SHIFT (VPSLLVW or VPSRLVW) with the counts
+// of k. T is a temporary, Z31 = 0x10 bytes.
+#define Q5K_NIB(P, k, N, QH, SHIFT, T) \
+	VBROADCASTI64X4 (48+32*k)(P), N; \
+	VPSRLVW         Z17, N, N; \
+	VPANDD          Z16, N, N; \
+	SHIFT           kq5sh<>+(64*k)(SB), QH, T; \
+	VPTERNLOGD      $0xf8, Z31, T, N
+
+// Q5K_ROW4 is Q4K_ROW4 for the Q5_K block at P.
+#define Q5K_ROW4(P, ACC, MS) \
+	VMOVDQU         4(P), X8; \
+	VPSRLD          $2, X8, X9; \
+	VPANDD          X24, X9, X9; \
+	VPSHUFD         $0xaa, X8, X10; \
+	VPSRLVD         X25, X10, X10; \
+	VPANDD          X16, X10, X10; \
+	VPORD           X10, X9, X9; \
+	VPANDD          X23, X8, X8; \
+	VPUNPCKLDQ      X9, X8, X8; \
+	VPMOVZXBW       X8, Y8; \
+	VPERMW          Y8, Y22, Y11; \
+	VPMADDWD        260(BX), Y11, MS; \
+	VBROADCASTI64X4 16(P), Z12; \
+	Q5K_NIB(P, 0, Z10, Z12, VPSLLVW, Z13); \
+	VPMADDUBSW      4(BX), Z10, Z10; \
+	VPERMW          Z8, Z18, Z11; \
+	VPMADDWD        Z11, Z10, ACC; \
+	Q5K_NIB(P, 1, Z10, Z12, VPSLLVW, Z13); \
+	VPMADDUBSW      68(BX), Z10, Z10; \
+	VPERMW          Z8, Z19, Z11; \
+	VPDPWSSD        Z11, Z10, ACC; \
+	Q5K_NIB(P, 2, Z10, Z12, VPSRLVW, Z13); \
+	VPMADDUBSW      132(BX), Z10, Z10; \
+	VPERMW          Z8, Z20, Z11; \
+	VPDPWSSD        Z11, Z10, ACC; \
+	Q5K_NIB(P, 3, Z10, Z12, VPSRLVW, Z13); \
+	VPMADDUBSW      196(BX), Z10, Z10; \
+	VPERMW          Z8, Z21, Z11; \
+	VPDPWSSD        Z11, Z10, ACC
+
+#define Q4KCONST512 \
+	VPBROADCASTQ kqnib<>(SB), Z16; \
+	VMOVDQU64    kqsrlv<>(SB), Z17; \
+	VMOVDQU64    kqperm<>+0(SB), Z18; \
+	VMOVDQU64    kqperm<>+64(SB), Z19; \
+	VMOVDQU64    kqperm<>+128(SB), Z20; \
+	VMOVDQU64    kqperm<>+192(SB), Z21; \
+	VMOVDQU64    kqperm<>+256(SB), Y22; \
+	VPBROADCASTD kq3f<>(SB), X23; \
+	VPBROADCASTQ kqhi2<>(SB), X24; \
+	VMOVDQU64    kqsrlvd<>(SB), X25; \
+	VPBROADCASTQ kq10<>(SB), Z31
+
+// func gemv4Q5KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
+TEXT ·gemv4Q5KVNNI(SB), NOSPLIT, $0-48
+	KARGS
+	Q4KCONST512
+
+group5:
+	MOVQ      SI, R8
+	LEAQ      (SI)(DX*1), R9
+	LEAQ      (SI)(DX*2), R10
+	LEAQ      (R9)(DX*2), R11
+	MOVQ      DI, BX
+	MOVQ      R14, CX
+	VMOVUPS   (AX), X15
+	VPMOVZXDQ X15, Y15
+	LEAQ      (SI)(DX*8), R12
+	LEAQ      (R12)(DX*8), R12
+
+	// R12 walks the group 16 rows ahead, 704 bytes per step.
+block5:
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 128(R12)
+	PREFETCHT0 192(R12)
+	PREFETCHT0 256(R12)
+	PREFETCHT0 320(R12)
+	PREFETCHT0 384(R12)
+	PREFETCHT0 448(R12)
+	PREFETCHT0 512(R12)
+	PREFETCHT0 576(R12)
+	PREFETCHT0 640(R12)
+	ADDQ       $704, R12
+	Q5K_ROW4(R8, Z0, Y4)
+	Q5K_ROW4(R9, Z1, Y5)
+	Q5K_ROW4(R10, Z2, Y6)
+	Q5K_ROW4(R11, Z3, Y7)
+	FOLD_ROW(Z0, Y0, Y4)
+	FOLD_ROW(Z1, Y1, Y5)
+	FOLD_ROW(Z2, Y2, Y6)
+	FOLD_ROW(Z3, Y3, Y7)
+	VPHADDD      Y1, Y0, Y0
+	VPHADDD      Y3, Y2, Y2
+	VPERM2I128   $0x20, Y2, Y0, Y13
+	VPERM2I128   $0x31, Y2, Y0, Y14
+	VPADDD       Y14, Y13, Y13
+	VCVTDQ2PS    Y13, Y13
+	VMOVD        (R8), X12
+	VPINSRD      $1, (R9), X12, X12
+	VPINSRD      $2, (R10), X12, X12
+	VPINSRD      $3, (R11), X12, X12
+	VCVTPH2PS    X12, Y12
+	VBROADCASTSS (BX), Y14
+	VMULPS       Y14, Y12, Y12
+	VMULPS       Y12, Y13, Y13
+	VADDPS       Y13, Y15, Y15
+	VMOVSHDUP    Y13, Y13
+	VSUBPS       Y13, Y15, Y15
+	ADDQ         $176, R8
+	ADDQ         $176, R9
+	ADDQ         $176, R10
+	ADDQ         $176, R11
+	ADDQ         $292, BX
+	DECQ         CX
+	JNZ          block5
+
+	VEXTRACTF128 $1, Y15, X13
+	VSHUFPS      $0x88, X13, X15, X15
+	VMOVUPS      X15, (AX)
+	ADDQ         $16, AX
+	LEAQ         (SI)(DX*4), SI
+	SUBQ         $4, R13
+	JNZ          group5
+	VZEROUPPER
+	RET
+
+// WQ5K is WQ4K for the Q5_K block at R8.
+#define WQ5K \
+	VMOVDQU         4(R8), X12; \
+	VPSRLD          $2, X12, X13; \
+	VPANDD          X24, X13, X13; \
+	VPSHUFD         $0xaa, X12, X14; \
+	VPSRLVD         X25, X14, X14; \
+	VPANDD          X16, X14, X14; \
+	VPORD           X14, X13, X13; \
+	VPANDD          X23, X12, X12; \
+	VPUNPCKLDQ      X13, X12, X12; \
+	VPMOVZXBW       X12, Y12; \
+	VPERMW          Y12, Y22, Y30; \
+	VPERMW          Z12, Z18, Z26; \
+	VPERMW          Z12, Z19, Z27; \
+	VPERMW          Z12, Z20, Z28; \
+	VPERMW          Z12, Z21, Z29; \
+	VBROADCASTI64X4 16(R8), Z13; \
+	Q5K_NIB(R8, 0, Z8, Z13, VPSLLVW, Z14); \
+	Q5K_NIB(R8, 1, Z9, Z13, VPSLLVW, Z14); \
+	Q5K_NIB(R8, 2, Z10, Z13, VPSRLVW, Z14); \
+	Q5K_NIB(R8, 3, Z11, Z13, VPSRLVW, Z14)
+
+// func gemm4Q5KVNNI(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+TEXT ·gemm4Q5KVNNI(SB), NOSPLIT, $0-64
+	MOVQ out+0(FP), AX
+	MOVQ w+16(FP), SI
+	MOVQ stride+24(FP), DX
+	MOVQ rows+32(FP), R13
+	MOVQ x+40(FP), DI
+	MOVQ xstride+48(FP), R12
+	MOVQ nb+56(FP), R14
+	Q4KCONST512
+
+g5row:
+	MOVQ      ldo+8(FP), R9
+	SHLQ      $2, R9
+	LEAQ      (AX)(R9*2), R10
+	VMOVD     (AX), X15
+	VPINSRD   $1, (AX)(R9*1), X15, X15
+	VPINSRD   $2, (R10), X15, X15
+	VPINSRD   $3, (R10)(R9*1), X15, X15
+	VPMOVZXDQ X15, Y15
+	MOVQ      SI, R8
+	MOVQ      DI, BX
+	LEAQ      (DI)(R12*1), R9
+	LEAQ      (DI)(R12*2), R10
+	LEAQ      (R9)(R12*2), R11
+	MOVQ      R14, CX
+
+g5block:
+	PREFETCHT0   (R8)(DX*4)
+	PREFETCHT0   64(R8)(DX*4)
+	PREFETCHT0   128(R8)(DX*4)
+	WQ5K
+	XQ4K(BX, Z0, Y4)
+	XQ4K(R9, Z1, Y5)
+	XQ4K(R10, Z2, Y6)
+	XQ4K(R11, Z3, Y7)
+	FOLD_ACT(Z0, Y0, Y4)
+	FOLD_ACT(Z1, Y1, Y5)
+	FOLD_ACT(Z2, Y2, Y6)
+	FOLD_ACT(Z3, Y3, Y7)
+	VPHADDD      Y1, Y0, Y0
+	VPHADDD      Y3, Y2, Y2
+	VPERM2I128   $0x20, Y2, Y0, Y13
+	VPERM2I128   $0x31, Y2, Y0, Y14
+	VPADDD       Y14, Y13, Y13
+	VCVTDQ2PS    Y13, Y13
+	VPBROADCASTD (R8), X12
+	VCVTPH2PS    X12, Y12
+	VMOVD        (BX), X14
+	VPINSRD      $1, (R9), X14, X14
+	VPINSRD      $2, (R10), X14, X14
+	VPINSRD      $3, (R11), X14, X14
+	VPMOVZXDQ    X14, Y14
+	VMOVSLDUP    Y14, Y14
+	VMULPS       Y14, Y12, Y12
+	VMULPS       Y12, Y13, Y13
+	VADDPS       Y13, Y15, Y15
+	VMOVSHDUP    Y13, Y13
+	VSUBPS       Y13, Y15, Y15
+	ADDQ         $176, R8
+	ADDQ         $292, BX
+	ADDQ         $292, R9
+	ADDQ         $292, R10
+	ADDQ         $292, R11
+	DECQ         CX
+	JNZ          g5block
+
+	VEXTRACTF128 $1, Y15, X13
+	VSHUFPS      $0x88, X13, X15, X15
+	MOVQ         ldo+8(FP), R9
+	SHLQ         $2, R9
+	LEAQ         (AX)(R9*2), R10
+	VMOVSS       X15, (AX)
+	VEXTRACTPS   $1, X15, (AX)(R9*1)
+	VEXTRACTPS   $2, X15, (R10)
+	VEXTRACTPS   $3, X15, (R10)(R9*1)
+	ADDQ         $4, AX
+	ADDQ         DX, SI
+	DECQ         R13
+	JNZ          g5row
+	VZEROUPPER
+	RET

@@ -32,30 +32,33 @@ type kpair struct {
 	gemm4     kgemm4Func
 }
 
-// simdKQ builds a K-quant set from its assembly kernels.
-func simdKQ(name string, q4, q6 kpair) *kqKernels {
-	return &kqKernels{
-		name:    name,
-		quantQ8: quant.QuantizeQ8_K,
-		dotQ4: func(w, x []byte) float32 {
-			var out [1]float32
-			kGemv(q4, quant.DotQ4_K, out[:], w, x, q4KBytes)
-			return out[0]
-		},
-		dotQ6: func(w, x []byte) float32 {
-			var out [1]float32
-			kGemv(q6, quant.DotQ6_K, out[:], w, x, q6KBytes)
-			return out[0]
-		},
-		gemvQ4: func(out []float32, w, x []byte) { kGemv(q4, quant.DotQ4_K, out, w, x, q4KBytes) },
-		gemvQ6: func(out []float32, w, x []byte) { kGemv(q6, quant.DotQ6_K, out, w, x, q6KBytes) },
-		gemmQ4: func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-			kGemm(q4, quant.DotQ4_K, out, ldo, w, nrows, x, nx, q4KBytes)
-		},
-		gemmQ6: func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-			kGemm(q6, quant.DotQ6_K, out, ldo, w, nrows, x, nx, q6KBytes)
-		},
+// simdKQ builds a K-quant set from its assembly kernels; a format whose
+// kernels are nil (q5.one) uses the generic ones.
+func simdKQ(name string, q4, q5, q6 kpair) *kqKernels {
+	k := genericKQ()
+	k.name = name
+	k.dotQ4, k.gemvQ4, k.gemmQ4 = kFuncs(q4, quant.DotQ4_K, q4KBytes)
+	k.dotQ6, k.gemvQ6, k.gemmQ6 = kFuncs(q6, quant.DotQ6_K, q6KBytes)
+	if q5.one != nil {
+		k.dotQ5, k.gemvQ5, k.gemmQ5 = kFuncs(q5, quant.DotQ5_K, q5KBytes)
 	}
+	return k
+}
+
+func kFuncs(f kpair, ref func(w, x []byte) float32, wb int) (
+	dot func(w, x []byte) float32,
+	gemv func(out []float32, w, x []byte),
+	gemm func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)) {
+	dot = func(w, x []byte) float32 {
+		var out [1]float32
+		kGemv(f, ref, out[:], w, x, wb)
+		return out[0]
+	}
+	gemv = func(out []float32, w, x []byte) { kGemv(f, ref, out, w, x, wb) }
+	gemm = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+		kGemm(f, ref, out, ldo, w, nrows, x, nx, wb)
+	}
+	return dot, gemv, gemm
 }
 
 // kGemv sets out[r] = dot(row r of w, x) with f in bounded calls. The

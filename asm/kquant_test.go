@@ -20,6 +20,7 @@ var kformats = []struct {
 	gemm func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)
 }{
 	{"Q4_K", q4KBytes, quant.DotQ4_K, DotQ4_K, GemvQ4_K, GemmQ4_K},
+	{"Q5_K", q5KBytes, quant.DotQ5_K, DotQ5_K, GemvQ5_K, GemmQ5_K},
 	{"Q6_K", q6KBytes, quant.DotQ6_K, DotQ6_K, GemvQ6_K, GemmQ6_K},
 }
 
@@ -32,7 +33,7 @@ func kWeights(r *rand.Rand, wb, nb int, scale func(b int) uint16) []byte {
 	}
 	for b := range nb {
 		blk := w[b*wb:]
-		if wb == q4KBytes {
+		if wb != q6KBytes {
 			binary.LittleEndian.PutUint16(blk, scale(b))
 			binary.LittleEndian.PutUint16(blk[2:], scale(b))
 		} else {
@@ -116,7 +117,7 @@ func TestKDotExtremes(t *testing.T) {
 							w[i] = fill
 						}
 						for b := range nb {
-							if f.wb == q4KBytes {
+							if f.wb != q6KBytes {
 								binary.LittleEndian.PutUint32(w[b*f.wb:], 0x3c003c00)
 							} else {
 								binary.LittleEndian.PutUint16(w[b*f.wb+208:], 0x3c00)
@@ -186,7 +187,7 @@ func TestKGemv(t *testing.T) {
 					w := odd(kWeights(r, f.wb, rows*nb, func(int) uint16 { return randScale(r) }), 1+rows%3)
 					x := odd(kActs(nb, func(int) float32 { return randDx(r) }, func() int8 { return int8(r.Uint32()) }), 3)
 					if rows == 5 { // a NaN row among finite ones
-						if f.wb == q4KBytes {
+						if f.wb != q6KBytes {
 							binary.LittleEndian.PutUint16(w[2*nb*f.wb:], 0x7e00)
 						} else {
 							binary.LittleEndian.PutUint16(w[2*nb*f.wb+208:], 0x7e00)
