@@ -10,9 +10,9 @@ import (
 // (run them together with BenchmarkReadBandwidth and BenchmarkGemvQ4_0 to
 // compare in one run).
 var (
-	bigKOnce       sync.Once
+	bigKOnce               sync.Once
 	bigQ4K, bigQ5K, bigQ6K []byte
-	benchXK        []byte // Q8_K activations of benchCols
+	benchXK                []byte // Q8_K activations of benchCols
 )
 
 func bigKData() {
