@@ -6,7 +6,7 @@ BIN     := bin/exaone
 ARM64_PKGS := ./asm/ ./quant/ ./gguf/
 FUZZTIME ?= 10s
 
-.PHONY: all build test test-noasm vet cross fuzz-smoke fuzz test-arm64 bench ci clean
+.PHONY: all build test test-noasm vet cross fuzz-smoke fuzz test-arm64 bench bench-compare ci clean
 
 all: build
 
@@ -52,6 +52,11 @@ test-arm64:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1s -count 3 ./asm/ ./model/ ./tokenizer/ ./sampler/
+
+# llama.cpp (node-llama-cpp's prebuilt CPU binaries) and exaone on the same
+# synthetic 1.2B-shaped files, alternating, with the read bandwidth.
+bench-compare:
+	cmd/bench-compare/run.sh
 
 ci: vet test test-noasm cross fuzz-smoke test-arm64
 

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -45,6 +47,7 @@ quantization), so benchmarks need no download.`,
 			&cli.StringFlag{Name: "type", Value: "q4_0", Usage: "quantization of the synthetic model"},
 			&cli.StringFlag{Name: "out", Usage: "file the synthetic model is written to"},
 			&cli.BoolFlag{Name: "force", Usage: "overwrite --out"},
+			&cli.BoolFlag{Name: "bandwidth", Usage: "measure memory read bandwidth (GB/s) with each -t thread count and exit"},
 		},
 		Action: func(c *cli.Context) error { return oneLine(runBench(c)) },
 	})
@@ -121,6 +124,12 @@ func runBench(c *cli.Context) error {
 	reps := c.Int("repetitions")
 	if reps < 1 {
 		return fmt.Errorf("-r must be at least 1")
+	}
+	if c.Bool("bandwidth") {
+		for _, t := range threads {
+			fmt.Fprintf(c.App.Writer, "read bandwidth, %d threads: %.1f GB/s\n", t, readBandwidth(max(t, 1), reps))
+		}
+		return nil
 	}
 	format := c.String("output")
 	if format != "md" && format != "json" {
@@ -336,3 +345,32 @@ func writeSynthetic(c *cli.Context, name string) error {
 	fmt.Fprintf(c.App.ErrWriter, "wrote %s: %s in %.1f s\n", out, humanBytes(st.Size()), time.Since(start).Seconds())
 	return nil
 }
+
+// readBandwidth measures the read bandwidth of memory with threads goroutines
+// sweeping their share of a 1 GiB buffer, best of reps sweeps: decode speed
+// is bounded by it (every weight is read once per token).
+func readBandwidth(threads, reps int) float64 {
+	const size = 1 << 30
+	buf := make([]byte, size)
+	for i := 0; i < size; i += 4096 {
+		buf[i] = byte(i >> 12) // fault every page in before timing
+	}
+	best := 0.0
+	for r := 0; r < reps; r++ {
+		var wg sync.WaitGroup
+		start := time.Now()
+		part := size / threads
+		for t := 0; t < threads; t++ {
+			wg.Add(1)
+			go func(b []byte) {
+				defer wg.Done()
+				sink.Add(asm.ReadSweep(b))
+			}(buf[t*part : (t+1)*part])
+		}
+		wg.Wait()
+		best = max(best, float64(size)/time.Since(start).Seconds()/1e9)
+	}
+	return best
+}
+
+var sink atomic.Uint64
