@@ -9,10 +9,10 @@ import "github.com/klauspost/cpuid/v2"
 func kqArch() []*kqKernels {
 	var ks []*kqKernels
 	if cpuid.CPU.Supports(cpuid.ASIMD, cpuid.ASIMDDP) {
-		ks = append(ks, simdKQ("neon-dotprod", kpair{gemvQ4KSDOT, nil, nil}, kpair{}, kpair{gemvQ6KSDOT, nil, nil}))
+		ks = append(ks, simdKQ("neon-dotprod", kpair{gemvQ4KSDOT, nil, nil}, kpair{gemvQ5KSDOT, nil, nil}, kpair{gemvQ6KSDOT, nil, nil}))
 	}
 	if cpuid.CPU.Supports(cpuid.ASIMD) {
-		ks = append(ks, simdKQ("neon", kpair{gemvQ4KNEON, nil, nil}, kpair{}, kpair{gemvQ6KNEON, nil, nil}))
+		ks = append(ks, simdKQ("neon", kpair{gemvQ4KNEON, nil, nil}, kpair{gemvQ5KNEON, nil, nil}, kpair{gemvQ6KNEON, nil, nil}))
 	}
 	return ks
 }
@@ -40,3 +40,14 @@ func gemvQ6KSDOT(out *float32, w *byte, stride, rows int, x *byte, nb int)
 //
 //go:noescape
 func gemvQ6KNEON(out *float32, w *byte, stride, rows int, x *byte, nb int)
+
+// gemvQ5KSDOT is gemvQ4KSDOT for Q5_K rows (fifth bits merged into the
+// nibbles first).
+//
+//go:noescape
+func gemvQ5KSDOT(out *float32, w *byte, stride, rows int, x *byte, nb int)
+
+// gemvQ5KNEON is gemvQ5KSDOT with SMULL/SADALP.
+//
+//go:noescape
+func gemvQ5KNEON(out *float32, w *byte, stride, rows int, x *byte, nb int)

@@ -80,7 +80,8 @@ block: \
 
 // Q4K_GROUP adds nibble group k (at R9, advanced) times x (at R10,
 // advanced) into V(a) (low nibbles) and V(b) (high). V29 = 0x0f bytes.
-#define Q4K_GROUP(DOT, a, b) \
+// (QA, QB are for Q5K_GROUP.)
+#define Q4K_GROUP(DOT, a, b, QA, QB) \
 	VLD1.P 32(R9), [V0.B16, V1.B16]; \
 	VLD1.P 64(R10), [V16.B16, V17.B16, V18.B16, V19.B16]; \
 	VAND   V29.B16, V0.B16, V2.B16; \
@@ -92,11 +93,11 @@ block: \
 	DOT(b, 4, 18); \
 	DOT(b, 5, 19)
 
-// Q4K_BLOCK: scales and mins unpacked in GPRs (SWAR on the words A, B, C
+// KMIN_BLOCK (Q4K_BLOCK, Q5K_BLOCK): scales and mins unpacked in GPRs (SWAR on the words A, B, C
 // of the packed bytes, as on amd64) into V20 = [sc0..7, m0..7]; sub-block
 // sums s_j in V8..V15 are pairwise added to [s0..s3], [s4..s7] and
 // multiplied with the scales; msum = m . (pairwise sums of the bsums).
-#define Q4K_BLOCK(DOT) \
+#define KMIN_BLOCK(DOT, GROUP, QOFF, PRE) \
 	MOVWU  4(R6), R11; \
 	MOVWU  8(R6), R12; \
 	MOVWU  12(R6), R13; \
@@ -127,12 +128,13 @@ block: \
 	VEOR   V13.B16, V13.B16, V13.B16; \
 	VEOR   V14.B16, V14.B16, V14.B16; \
 	VEOR   V15.B16, V15.B16, V15.B16; \
-	ADD    $16, R6, R9; \
+	ADD    $QOFF, R6, R9; \
 	ADD    $4, R7, R10; \
-	Q4K_GROUP(DOT, 8, 9); \
-	Q4K_GROUP(DOT, 10, 11); \
-	Q4K_GROUP(DOT, 12, 13); \
-	Q4K_GROUP(DOT, 14, 15); \
+	PRE; \
+	GROUP(DOT, 8, 9, QB0, QB1); \
+	GROUP(DOT, 10, 11, QB2, QB3); \
+	GROUP(DOT, 12, 13, QB4, QB5); \
+	GROUP(DOT, 14, 15, QB6, QB7); \
 	VADDP  V9.S4, V8.S4, V8.S4; \
 	VADDP  V11.S4, V10.S4, V10.S4; \
 	VADDP  V10.S4, V8.S4, V8.S4; \
@@ -165,8 +167,68 @@ block: \
 	FADDS  F8, F28, F28; \
 	FSUBS  F27, F28, F28
 
+#define Q4K_BLOCK(DOT) KMIN_BLOCK(DOT, Q4K_GROUP, 16, NOP)
 #define Q4K_BLOCK_SDOT Q4K_BLOCK(DOT4S)
 #define Q4K_BLOCK_NEON Q4K_BLOCK(DOT4N)
+
+// Q5_K: the fifth bit of value l of sub-block j is bit j of qh[l] (qh at
+// 16, nibbles at 48). QBj shifts the qh bytes H so that bit j is at bit 4
+// of V26 (byte-wise shifts).
+#define QB0(H) VSHL $4, H, V26.B16
+#define QB1(H) VSHL $3, H, V26.B16
+#define QB2(H) VSHL $2, H, V26.B16
+#define QB3(H) VSHL $1, H, V26.B16
+#define QB4(H) VORR H, H, V26.B16
+#define QB5(H) VUSHR $1, H, V26.B16
+#define QB6(H) VUSHR $2, H, V26.B16
+#define QB7(H) VUSHR $3, H, V26.B16
+
+// Q5BIT merges bit 4 of V26 (V25 = 0x10 bytes) into the values V.
+#define Q5BIT(V) \
+	VAND V25.B16, V26.B16, V26.B16; \
+	VORR V26.B16, V, V
+
+// Q5K_GROUP is Q4K_GROUP with the fifth bits (qh in V30, V31).
+#define Q5K_GROUP(DOT, a, b, QA, QB) \
+	VLD1.P 32(R9), [V0.B16, V1.B16]; \
+	VLD1.P 64(R10), [V16.B16, V17.B16, V18.B16, V19.B16]; \
+	VAND   V29.B16, V0.B16, V2.B16; \
+	VAND   V29.B16, V1.B16, V3.B16; \
+	VUSHR  $4, V0.B16, V4.B16; \
+	VUSHR  $4, V1.B16, V5.B16; \
+	QA(V30.B16); \
+	Q5BIT(V2.B16); \
+	QA(V31.B16); \
+	Q5BIT(V3.B16); \
+	QB(V30.B16); \
+	Q5BIT(V4.B16); \
+	QB(V31.B16); \
+	Q5BIT(V5.B16); \
+	DOT(a, 2, 16); \
+	DOT(a, 3, 17); \
+	DOT(b, 4, 18); \
+	DOT(b, 5, 19)
+
+#define Q5K_PRE \
+	ADD   $16, R6, R11; \
+	VLD1  (R11), [V30.B16, V31.B16]; \
+	VMOVI $16, V25.B16
+
+#define Q5K_BLOCK(DOT) KMIN_BLOCK(DOT, Q5K_GROUP, 48, Q5K_PRE)
+#define Q5K_BLOCK_SDOT Q5K_BLOCK(DOT4S)
+#define Q5K_BLOCK_NEON Q5K_BLOCK(DOT4N)
+
+// func gemvQ5KSDOT(out *float32, w *byte, stride, rows int, x *byte, nb int)
+TEXT ·gemvQ5KSDOT(SB), NOSPLIT, $0-48
+	KARGS
+	VMOVI $15, V29.B16
+	KROWS(Q5K_BLOCK_SDOT, 176)
+
+// func gemvQ5KNEON(out *float32, w *byte, stride, rows int, x *byte, nb int)
+TEXT ·gemvQ5KNEON(SB), NOSPLIT, $0-48
+	KARGS
+	VMOVI $15, V29.B16
+	KROWS(Q5K_BLOCK_NEON, 176)
 
 // func gemvQ4KSDOT(out *float32, w *byte, stride, rows int, x *byte, nb int)
 TEXT ·gemvQ4KSDOT(SB), NOSPLIT, $0-48
