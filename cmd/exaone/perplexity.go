@@ -201,9 +201,6 @@ func perplexity(o *pplOptions) error {
 		} else {
 			fmt.Fprintf(o.stdout, "[%d]%.4f,", ci+1, math.Exp(acc.mean()))
 		}
-		if f, ok := o.stdout.(interface{ Sync() error }); ok {
-			f.Sync()
-		}
 		if o.progress {
 			done := ci + 1
 			eta := time.Since(start).Seconds() / float64(done) * float64(nChunk-done)
