@@ -9,13 +9,13 @@ import "github.com/klauspost/cpuid/v2"
 func kqArch() []*kqKernels {
 	var ks []*kqKernels
 	if avx512() {
-		ks = append(ks, simdKQ("avx512",
+		ks = append(ks, simdKQ("avx512", quantQ8KAVX2,
 			kpair{gemvQ4KVNNI, gemv4Q4KVNNI, gemm4Q4KVNNI},
 			kpair{gemvQ5KAVX2, gemv4Q5KVNNI, gemm4Q5KVNNI},
 			kpair{gemvQ6KVNNI, gemv4Q6KVNNI, gemm4Q6KVNNI}))
 	}
 	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
-		ks = append(ks, simdKQ("avx2", kpair{gemvQ4KAVX2, nil, nil}, kpair{gemvQ5KAVX2, nil, nil}, kpair{gemvQ6KAVX2, nil, nil}))
+		ks = append(ks, simdKQ("avx2", quantQ8KAVX2, kpair{gemvQ4KAVX2, nil, nil}, kpair{gemvQ5KAVX2, nil, nil}, kpair{gemvQ6KAVX2, nil, nil}))
 	}
 	return ks
 }

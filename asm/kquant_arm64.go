@@ -9,10 +9,10 @@ import "github.com/klauspost/cpuid/v2"
 func kqArch() []*kqKernels {
 	var ks []*kqKernels
 	if cpuid.CPU.Supports(cpuid.ASIMD, cpuid.ASIMDDP) {
-		ks = append(ks, simdKQ("neon-dotprod", kpair{gemvQ4KSDOT, nil, nil}, kpair{gemvQ5KSDOT, nil, nil}, kpair{gemvQ6KSDOT, nil, nil}))
+		ks = append(ks, simdKQ("neon-dotprod", nil, kpair{gemvQ4KSDOT, nil, nil}, kpair{gemvQ5KSDOT, nil, nil}, kpair{gemvQ6KSDOT, nil, nil}))
 	}
 	if cpuid.CPU.Supports(cpuid.ASIMD) {
-		ks = append(ks, simdKQ("neon", kpair{gemvQ4KNEON, nil, nil}, kpair{gemvQ5KNEON, nil, nil}, kpair{gemvQ6KNEON, nil, nil}))
+		ks = append(ks, simdKQ("neon", nil, kpair{gemvQ4KNEON, nil, nil}, kpair{gemvQ5KNEON, nil, nil}, kpair{gemvQ6KNEON, nil, nil}))
 	}
 	return ks
 }

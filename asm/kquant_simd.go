@@ -32,11 +32,19 @@ type kpair struct {
 	gemm4     kgemm4Func
 }
 
-// simdKQ builds a K-quant set from its assembly kernels; a format whose
-// kernels are nil (q5.one) uses the generic ones.
-func simdKQ(name string, q4, q5, q6 kpair) *kqKernels {
+// simdKQ builds a K-quant set from its assembly kernels; nil kernels
+// (quant8, q5.one) leave the generic ones in place.
+func simdKQ(name string, quant8 func(dst *byte, x *float32, nb int), q4, q5, q6 kpair) *kqKernels {
 	k := genericKQ()
 	k.name = name
+	if quant8 != nil {
+		k.quantQ8 = func(dst []byte, x []float32) {
+			nb := len(x) / qkK
+			for b := 0; b < nb; b += kMaxBlocks {
+				quant8(&dst[b*q8KBytes], &x[b*qkK], min(kMaxBlocks, nb-b))
+			}
+		}
+	}
 	k.dotQ4, k.gemvQ4, k.gemmQ4 = kFuncs(q4, quant.DotQ4_K, q4KBytes)
 	k.dotQ6, k.gemvQ6, k.gemmQ6 = kFuncs(q6, quant.DotQ6_K, q6KBytes)
 	if q5.one != nil {

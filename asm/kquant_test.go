@@ -259,17 +259,88 @@ func TestKGemm(t *testing.T) {
 }
 
 func TestKQuantizeQ8_K(t *testing.T) {
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
 	forEachPath(t, func(t *testing.T) {
 		r := newRand(15)
-		x := f32s(r, 3*qkK)
-		clear(x[qkK : 2*qkK])
-		x[2*qkK+5] = float32(math.Inf(-1))
-		want := make([]byte, 3*q8KBytes)
+		const nb = 14
+		x := make([]float32, nb*qkK+1)[1:] // odd offset
+		for i := range x {
+			x[i] = float32(r.NormFloat64() * math.Ldexp(1, r.IntN(20)-10))
+		}
+		blk := func(b int) []float32 { return x[b*qkK : (b+1)*qkK] }
+		clear(blk(1))
+		blk(2)[7] = -inf
+		blk(3)[200], blk(3)[255] = nan, nan
+		blk(4)[3], blk(4)[100] = -5, 5 // equal magnitudes: the first wins
+		blk(5)[3], blk(5)[100] = 5, -5
+		for i := range blk(6) { // all NaN
+			blk(6)[i] = nan
+		}
+		for i := range blk(7) { // tiny: iscale overflows to inf
+			blk(7)[i] = float32(i%3-1) * 1e-45
+		}
+		for i := range blk(8) { // exact ties of iscale*x at .5
+			blk(8)[i] = float32(i%64-32) * 0.5
+		}
+		blk(8)[0] = -127
+		for i := range blk(9) {
+			blk(9)[i] = float32(i) * 1e30
+		}
+		blk(10)[255] = inf
+		blk(11)[0], blk(11)[1] = nan, -3
+		for i := range blk(12) { // +-127 everywhere: bsums at their limits
+			blk(12)[i] = float32(1 - 2*(i%2))
+			if i < 128 {
+				blk(12)[i] = -1
+			}
+		}
+		want := make([]byte, nb*q8KBytes)
 		quant.QuantizeQ8_K(want, x)
-		got := make([]byte, len(want))
+		buf := make([]byte, len(want)+6)
+		for i := range buf {
+			buf[i] = 0xa5
+		}
+		got := buf[3 : 3+len(want)]
 		QuantizeQ8_K(got, x)
-		if !slices.Equal(got, want) {
-			t.Error("output differs from quant.QuantizeQ8_K")
+		for b := range nb {
+			if g, w := got[b*q8KBytes:(b+1)*q8KBytes], want[b*q8KBytes:(b+1)*q8KBytes]; !slices.Equal(g, w) {
+				t.Errorf("block %d differs from quant.QuantizeQ8_K", b)
+			}
+		}
+		for i, v := range buf {
+			if (i < 3 || i >= 3+len(want)) && v != 0xa5 {
+				t.Fatalf("guard byte %d overwritten", i)
+			}
+		}
+	})
+}
+
+// FuzzQuantizeQ8_K checks every path's Q8_K quantizer against the
+// reference for any float bit patterns.
+func FuzzQuantizeQ8_K(f *testing.F) {
+	f.Add(make([]byte, 4*qkK))
+	f.Add([]byte{0, 0, 0xc0, 0x7f, 1, 2, 3, 4})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := min(len(data)/4/qkK*qkK, 4*qkK)
+		if n == 0 {
+			n = qkK
+			data = append(data, make([]byte, 4*qkK)...)
+		}
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+		}
+		want := make([]byte, n/qkK*q8KBytes)
+		quant.QuantizeQ8_K(want, x)
+		saved := cur
+		defer func() { cur = saved }()
+		for _, k := range allSets() {
+			cur = k
+			got := make([]byte, len(want))
+			QuantizeQ8_K(got, x)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s: quantization differs from quant.QuantizeQ8_K", k.name)
+			}
 		}
 	})
 }

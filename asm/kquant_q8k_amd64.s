@@ -1,0 +1,176 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// func quantQ8KAVX2(dst *byte, x *float32, nb int)
+//
+// Per block of 256: amax = max |x| (VMAXPS with the accumulator as second
+// operand skips NaNs, as the reference's a > amax does); max = the first
+// x with |x| == amax (the reference keeps the first of equal magnitudes);
+// iscale = -127/max, d = 1/iscale; q = clamp(nearestInt(iscale*x)) with the
+// reference's float magic (x*iscale + 1.5*2^23, low mantissa bits), so NaN
+// and inf products give its values; bsums from the packed bytes.
+
+DATA kqabs<>+0(SB)/4, $0x7fffffff
+GLOBL kqabs<>(SB), RODATA|NOPTR, $4
+DATA kqm127<>+0(SB)/4, $0xc2fe0000
+GLOBL kqm127<>(SB), RODATA|NOPTR, $4
+DATA kqone<>+0(SB)/4, $0x3f800000
+GLOBL kqone<>(SB), RODATA|NOPTR, $4
+DATA kqmagic<>+0(SB)/4, $0x4b400000
+GLOBL kqmagic<>(SB), RODATA|NOPTR, $4
+DATA kqmant<>+0(SB)/4, $0x007fffff
+GLOBL kqmant<>(SB), RODATA|NOPTR, $4
+DATA kqhalf<>+0(SB)/4, $0x00400000
+GLOBL kqhalf<>(SB), RODATA|NOPTR, $4
+DATA kq127<>+0(SB)/4, $127
+GLOBL kq127<>(SB), RODATA|NOPTR, $4
+DATA kqm128<>+0(SB)/4, $-128
+GLOBL kqm128<>(SB), RODATA|NOPTR, $4
+DATA kqones8<>+0(SB)/4, $0x01010101
+GLOBL kqones8<>(SB), RODATA|NOPTR, $4
+DATA kqones16<>+0(SB)/4, $0x00010001
+GLOBL kqones16<>(SB), RODATA|NOPTR, $4
+DATA kqpackperm<>+0(SB)/8, $0x0000000400000000
+DATA kqpackperm<>+8(SB)/8, $0x0000000500000001
+DATA kqpackperm<>+16(SB)/8, $0x0000000600000002
+DATA kqpackperm<>+24(SB)/8, $0x0000000700000003
+GLOBL kqpackperm<>(SB), RODATA|NOPTR, $32
+
+#define AMAX4(off) \
+	VANDPS off(SI), Y15, Y4; \
+	VMAXPS Y0, Y4, Y0; \
+	VANDPS (off+32)(SI), Y15, Y5; \
+	VMAXPS Y1, Y5, Y1; \
+	VANDPS (off+64)(SI), Y15, Y6; \
+	VMAXPS Y2, Y6, Y2; \
+	VANDPS (off+96)(SI), Y15, Y4; \
+	VMAXPS Y3, Y4, Y3
+
+#define QV(off, Y) \
+	VMULPS  off(SI), Y7, Y; \
+	VADDPS  Y14, Y, Y; \
+	VPAND   Y13, Y, Y; \
+	VPSUBD  Y12, Y, Y; \
+	VPMINSD Y11, Y, Y; \
+	VPMAXSD Y10, Y, Y
+
+// QCHUNK quantizes x[8c:8c+32] (c = chunk index, off = 128c) into 32
+// bytes at 4+32c and leaves in R the 8 dword lanes of VPMADDWD(VPMADDUBSW):
+// 4 partial sums of group 2c in the low lane, of 2c+1 in the high lane.
+#define QCHUNK(off, qo, R) \
+	QV(off, Y0); \
+	QV(off+32, Y1); \
+	QV(off+64, Y2); \
+	QV(off+96, Y3); \
+	VPACKSSDW  Y1, Y0, Y0; \
+	VPACKSSDW  Y3, Y2, Y2; \
+	VPACKSSWB  Y2, Y0, Y0; \
+	VPERMD     Y0, Y9, Y0; \
+	VMOVDQU    Y0, qo(DI); \
+	VPMADDUBSW Y0, Y8, R; \
+	VPMADDWD   Y15, R, R
+
+TEXT ·quantQ8KAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ nb+16(FP), CX
+
+qblock:
+	VBROADCASTSS kqabs<>(SB), Y15
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	AMAX4(0)
+	AMAX4(128)
+	AMAX4(256)
+	AMAX4(384)
+	AMAX4(512)
+	AMAX4(640)
+	AMAX4(768)
+	AMAX4(896)
+	VMAXPS       Y1, Y0, Y0
+	VMAXPS       Y3, Y2, Y2
+	VMAXPS       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0x4e, X0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0xb1, X0, X1
+	VMAXPS       X1, X0, X0
+	VXORPS       X1, X1, X1
+	VUCOMISS     X1, X0
+	JEQ          zero
+	VBROADCASTSS X0, Y5
+	XORQ         R8, R8
+
+find:
+	VANDPS    (SI)(R8*4), Y15, Y4
+	VCMPPS    $0, Y5, Y4, Y4
+	VMOVMSKPS Y4, AX
+	TESTL     AX, AX
+	JNZ       found
+	ADDQ      $8, R8
+	JMP       find
+
+found:
+	BSFL         AX, AX
+	ADDQ         R8, AX
+	VMOVSS       (SI)(AX*4), X6
+	VMOVSS       kqm127<>(SB), X7
+	VDIVSS       X6, X7, X7
+	VMOVSS       kqone<>(SB), X6
+	VDIVSS       X7, X6, X6
+	VMOVSS       X6, (DI)
+	VBROADCASTSS X7, Y7
+	VBROADCASTSS kqmagic<>(SB), Y14
+	VPBROADCASTD kqmant<>(SB), Y13
+	VPBROADCASTD kqhalf<>(SB), Y12
+	VPBROADCASTD kq127<>(SB), Y11
+	VPBROADCASTD kqm128<>(SB), Y10
+	VMOVDQU      kqpackperm<>(SB), Y9
+	VPBROADCASTD kqones8<>(SB), Y8
+	VPBROADCASTD kqones16<>(SB), Y15
+	QCHUNK(0, 4, Y4)
+	QCHUNK(128, 36, Y5)
+	VPHADDD      Y5, Y4, Y4
+	QCHUNK(256, 68, Y5)
+	QCHUNK(384, 100, Y6)
+	VPHADDD      Y6, Y5, Y5
+	VPHADDD      Y5, Y4, Y4
+	QCHUNK(512, 132, Y5)
+	QCHUNK(640, 164, Y6)
+	VPHADDD      Y6, Y5, Y5
+	QCHUNK(768, 196, Y6)
+	QCHUNK(896, 228, Y1)
+	VPHADDD      Y1, Y6, Y6
+	VPHADDD      Y6, Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VEXTRACTI128 $1, Y4, X5
+	VPUNPCKLWD   X5, X4, X6
+	VPUNPCKHWD   X5, X4, X4
+	VMOVDQU      X6, 260(DI)
+	VMOVDQU      X4, 276(DI)
+	JMP          next
+
+zero:
+	VPXOR   Y0, Y0, Y0
+	VMOVDQU Y0, (DI)
+	VMOVDQU Y0, 32(DI)
+	VMOVDQU Y0, 64(DI)
+	VMOVDQU Y0, 96(DI)
+	VMOVDQU Y0, 128(DI)
+	VMOVDQU Y0, 160(DI)
+	VMOVDQU Y0, 192(DI)
+	VMOVDQU Y0, 224(DI)
+	VMOVDQU Y0, 256(DI)
+	MOVL    $0, 288(DI)
+
+next:
+	ADDQ $1024, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  qblock
+	VZEROUPPER
+	RET
