@@ -109,14 +109,20 @@ func kq() *kqKernels {
 	return set
 }
 
-// kqFind returns the K-quant set of path name. Test-only variants of a path
-// ("avx512-nogfni") use the path's set; an invalid path panics like the
-// other kernels do.
+// kqFind returns the K-quant set of path name. A test-only variant of a
+// path ("avx512-nogfni") uses its own set if there is one, else the
+// path's; an invalid path panics like the other kernels do.
 func kqFind(name string) *kqKernels {
+	sets := kqArch()
+	for _, s := range sets {
+		if s.name == name {
+			return s
+		}
+	}
 	if i := strings.Index(name, "-no"); i > 0 {
 		name = name[:i]
 	}
-	for _, s := range kqArch() {
+	for _, s := range sets {
 		if s.name == name {
 			return s
 		}

@@ -9,15 +9,26 @@ import "github.com/klauspost/cpuid/v2"
 func kqArch() []*kqKernels {
 	var ks []*kqKernels
 	if avx512() {
-		ks = append(ks, simdKQ("avx512", quantQ8KAVX2,
-			kpair{gemvQ4KVNNI, gemv4Q4KVNNI, gemm4Q4KVNNI},
-			kpair{gemvQ5KAVX2, gemv4Q5KVNNI, gemm4Q5KVNNI},
-			kpair{gemvQ6KVNNI, gemv4Q6KVNNI, gemm4Q6KVNNI}))
+		q4, q5 := gemv4Q4KVNNI, gemv4Q5KVNNI
+		if cpuid.CPU.Supports(cpuid.GFNI) {
+			q4, q5 = gemv4Q4KGFNI, gemv4Q5KGFNI
+			// The tests run the variant "avx512-nogfni"; give it the
+			// kernels without GFNI.
+			ks = append(ks, avx512KQ("avx512-nogfni", gemv4Q4KVNNI, gemv4Q5KVNNI))
+		}
+		ks = append(ks, avx512KQ("avx512", q4, q5))
 	}
 	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
 		ks = append(ks, simdKQ("avx2", quantQ8KAVX2, kpair{gemvQ4KAVX2, nil, nil}, kpair{gemvQ5KAVX2, nil, nil}, kpair{gemvQ6KAVX2, nil, nil}))
 	}
 	return ks
+}
+
+func avx512KQ(name string, q4, q5 kgemvFunc) *kqKernels {
+	return simdKQ(name, quantQ8KAVX2,
+		kpair{gemvQ4KVNNI, q4, gemm4Q4KVNNI},
+		kpair{gemvQ5KAVX2, q5, gemm4Q5KVNNI},
+		kpair{gemvQ6KVNNI, gemv4Q6KVNNI, gemm4Q6KVNNI})
 }
 
 // The kernels below are kgemvFunc (kquant_simd.go).
@@ -52,6 +63,17 @@ func gemvQ6KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
 //
 //go:noescape
 func gemv4Q4KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
+
+// gemv4Q4KGFNI is gemv4Q4KVNNI with the nibbles unpacked by one
+// GF2P8AFFINEQB instead of a shift and a mask.
+//
+//go:noescape
+func gemv4Q4KGFNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
+
+// gemv4Q5KGFNI is gemv4Q5KVNNI with GF2P8AFFINEQB.
+//
+//go:noescape
+func gemv4Q5KGFNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
 
 // gemm4Q4KVNNI does, for a = 0..3, what gemvQ4KVNNI does for activation
 // row x+a*xstride into out+a*ldo: each weight block is unpacked once for

@@ -329,20 +329,9 @@ TEXT ·gemvQ6KVNNI(SB), NOSPLIT, $0-48
 
 // ---------------------------------------------------------------- AVX-512, 4 rows
 
-// The 4-row Q4_K kernel works on zmm: a 32-byte nibble group k is loaded
-// into both halves, the high half shifted by 4 (VPSRLVW), masked, giving
-// sub-blocks 2k and 2k+1 in the order of x's 64 bytes. VPMADDUBSW sums
-// value pairs into words and VPDPWSSD multiplies them with the sub-block
-// scales (VPERMW of the unpacked scales) into the row's int32 lanes. The
-// 6-bit scales are unpacked with a few xmm ops instead of scalar code, and
-// the reductions and float steps of the 4 rows share vector registers.
-//
-// Registers: AX out, SI group base, DX stride, R13 rows left, DI x, R14 nb;
-// R8..R11 rows, BX x cursor, CX blocks left. Z0..Z3 row isum lanes, Y4..Y7
-// row msum lanes, Z8..Z11 temporaries, Y12..Y14 float temporaries, Y15 the
-// 4 running sums (even lanes). Constants: Z16 0x0f bytes, Z17 shift
-// counts (0 | 4), Z18..Z21 scale word indexes, Y22 min word indexes,
-// X23 0x3f bytes, X24 0x30 bytes, X25 dword shifts (0, 4).
+// Constants shared by the AVX-512 Q4_K/Q5_K kernels (GEMV and GEMM, see
+// there): VPSRLVW counts (0 | 4), VPERMW word indexes of the scales and
+// mins, 0x3f bytes, dword shifts (0, 4).
 
 DATA kqsrlv<>+0(SB)/8, $0
 DATA kqsrlv<>+8(SB)/8, $0
@@ -404,136 +393,12 @@ GLOBL kqsrlvd<>(SB), RODATA|NOPTR, $16
 DATA kq3f<>+0(SB)/4, $0x3f3f3f3f
 GLOBL kq3f<>(SB), RODATA|NOPTR, $4
 
-// Q4K_ROW4 adds row P's block into ACC (isum lanes) and MS (msum lanes).
-// Scales: V = the 16 bytes at 4(P) as dwords [A, B, C, .];
-// [sc_lo, m_lo] = V & 0x3f, [sc_hi, m_hi] = (V>>2)&0x30 | ([C, C>>4]&0x0f),
-// interleaved to [sc_lo, sc_hi, m_lo, m_hi] and widened to 16 words.
-#define Q4K_ROW4(P, ACC, MS) \
-	VMOVDQU         4(P), X8; \
-	VPSRLD          $2, X8, X9; \
-	VPANDD          X24, X9, X9; \
-	VPSHUFD         $0xaa, X8, X10; \
-	VPSRLVD         X25, X10, X10; \
-	VPANDD          X16, X10, X10; \
-	VPORD           X10, X9, X9; \
-	VPANDD          X23, X8, X8; \
-	VPUNPCKLDQ      X9, X8, X8; \
-	VPMOVZXBW       X8, Y8; \
-	VPERMW          Y8, Y22, Y11; \
-	VPMADDWD        260(BX), Y11, MS; \
-	VBROADCASTI64X4 16(P), Z10; \
-	VPSRLVW         Z17, Z10, Z10; \
-	VPANDD          Z16, Z10, Z10; \
-	VPMADDUBSW      4(BX), Z10, Z10; \
-	VPERMW          Z8, Z18, Z11; \
-	VPMADDWD        Z11, Z10, ACC; \
-	VBROADCASTI64X4 48(P), Z10; \
-	VPSRLVW         Z17, Z10, Z10; \
-	VPANDD          Z16, Z10, Z10; \
-	VPMADDUBSW      68(BX), Z10, Z10; \
-	VPERMW          Z8, Z19, Z11; \
-	VPDPWSSD        Z11, Z10, ACC; \
-	VBROADCASTI64X4 80(P), Z10; \
-	VPSRLVW         Z17, Z10, Z10; \
-	VPANDD          Z16, Z10, Z10; \
-	VPMADDUBSW      132(BX), Z10, Z10; \
-	VPERMW          Z8, Z20, Z11; \
-	VPDPWSSD        Z11, Z10, ACC; \
-	VBROADCASTI64X4 112(P), Z10; \
-	VPSRLVW         Z17, Z10, Z10; \
-	VPANDD          Z16, Z10, Z10; \
-	VPMADDUBSW      196(BX), Z10, Z10; \
-	VPERMW          Z8, Z21, Z11; \
-	VPDPWSSD        Z11, Z10, ACC
-
 // FOLD_ROW folds row r's isum lanes to 8 and pairs them with its msum
 // lanes: T = [a a m m | a a m m] (VPHADDD has no EVEX form: Y0..Y15 only).
 #define FOLD_ROW(ZA, YA, MS) \
 	VEXTRACTI64X4 $1, ZA, Y8; \
 	VPADDD        Y8, YA, YA; \
 	VPHADDD       MS, YA, YA
-
-// func gemv4Q4KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
-TEXT ·gemv4Q4KVNNI(SB), NOSPLIT, $0-48
-	KARGS
-	VPBROADCASTQ kqnib<>(SB), Z16
-	VMOVDQU64    kqsrlv<>(SB), Z17
-	VMOVDQU64    kqperm<>+0(SB), Z18
-	VMOVDQU64    kqperm<>+64(SB), Z19
-	VMOVDQU64    kqperm<>+128(SB), Z20
-	VMOVDQU64    kqperm<>+192(SB), Z21
-	VMOVDQU64    kqperm<>+256(SB), Y22
-	VPBROADCASTD kq3f<>(SB), X23
-	VPBROADCASTQ kqhi2<>(SB), X24
-	VMOVDQU64    kqsrlvd<>(SB), X25
-
-group:
-	MOVQ      SI, R8
-	LEAQ      (SI)(DX*1), R9
-	LEAQ      (SI)(DX*2), R10
-	LEAQ      (R9)(DX*2), R11
-	MOVQ      DI, BX
-	MOVQ      R14, CX
-	VMOVUPS   (AX), X15
-	VPMOVZXDQ X15, Y15
-	LEAQ      (SI)(DX*8), R12
-	LEAQ      (R12)(DX*8), R12
-
-	// R12 walks the group 16 rows ahead sequentially, 576 bytes (4 rows
-	// of one block) per step.
-block4:
-	PREFETCHT0 (R12)
-	PREFETCHT0 64(R12)
-	PREFETCHT0 128(R12)
-	PREFETCHT0 192(R12)
-	PREFETCHT0 256(R12)
-	PREFETCHT0 320(R12)
-	PREFETCHT0 384(R12)
-	PREFETCHT0 448(R12)
-	PREFETCHT0 512(R12)
-	ADDQ       $576, R12
-	Q4K_ROW4(R8, Z0, Y4)
-	Q4K_ROW4(R9, Z1, Y5)
-	Q4K_ROW4(R10, Z2, Y6)
-	Q4K_ROW4(R11, Z3, Y7)
-	FOLD_ROW(Z0, Y0, Y4)
-	FOLD_ROW(Z1, Y1, Y5)
-	FOLD_ROW(Z2, Y2, Y6)
-	FOLD_ROW(Z3, Y3, Y7)
-	VPHADDD      Y1, Y0, Y0
-	VPHADDD      Y3, Y2, Y2
-	VPERM2I128   $0x20, Y2, Y0, Y13
-	VPERM2I128   $0x31, Y2, Y0, Y14
-	VPADDD       Y14, Y13, Y13
-	VCVTDQ2PS    Y13, Y13
-	VMOVD        (R8), X12
-	VPINSRD      $1, (R9), X12, X12
-	VPINSRD      $2, (R10), X12, X12
-	VPINSRD      $3, (R11), X12, X12
-	VCVTPH2PS    X12, Y12
-	VBROADCASTSS (BX), Y14
-	VMULPS       Y14, Y12, Y12
-	VMULPS       Y12, Y13, Y13
-	VADDPS       Y13, Y15, Y15
-	VMOVSHDUP    Y13, Y13
-	VSUBPS       Y13, Y15, Y15
-	ADDQ         $144, R8
-	ADDQ         $144, R9
-	ADDQ         $144, R10
-	ADDQ         $144, R11
-	ADDQ         $292, BX
-	DECQ         CX
-	JNZ          block4
-
-	VEXTRACTF128 $1, Y15, X13
-	VSHUFPS      $0x88, X13, X15, X15
-	VMOVUPS      X15, (AX)
-	ADDQ         $16, AX
-	LEAQ         (SI)(DX*4), SI
-	SUBQ         $4, R13
-	JNZ          group
-	VZEROUPPER
-	RET
 
 // ---------------------------------------------------------------- AVX-512 GEMM, 1 row x 4 activations
 
@@ -1084,38 +949,6 @@ GLOBL kq5sh<>(SB), RODATA|NOPTR, $256
 	SHIFT           kq5sh<>+(64*k)(SB), QH, T; \
 	VPTERNLOGD      $0xf8, Z31, T, N
 
-// Q5K_ROW4 is Q4K_ROW4 for the Q5_K block at P.
-#define Q5K_ROW4(P, ACC, MS) \
-	VMOVDQU         4(P), X8; \
-	VPSRLD          $2, X8, X9; \
-	VPANDD          X24, X9, X9; \
-	VPSHUFD         $0xaa, X8, X10; \
-	VPSRLVD         X25, X10, X10; \
-	VPANDD          X16, X10, X10; \
-	VPORD           X10, X9, X9; \
-	VPANDD          X23, X8, X8; \
-	VPUNPCKLDQ      X9, X8, X8; \
-	VPMOVZXBW       X8, Y8; \
-	VPERMW          Y8, Y22, Y11; \
-	VPMADDWD        260(BX), Y11, MS; \
-	VBROADCASTI64X4 16(P), Z12; \
-	Q5K_NIB(P, 0, Z10, Z12, VPSLLVW, Z13); \
-	VPMADDUBSW      4(BX), Z10, Z10; \
-	VPERMW          Z8, Z18, Z11; \
-	VPMADDWD        Z11, Z10, ACC; \
-	Q5K_NIB(P, 1, Z10, Z12, VPSLLVW, Z13); \
-	VPMADDUBSW      68(BX), Z10, Z10; \
-	VPERMW          Z8, Z19, Z11; \
-	VPDPWSSD        Z11, Z10, ACC; \
-	Q5K_NIB(P, 2, Z10, Z12, VPSRLVW, Z13); \
-	VPMADDUBSW      132(BX), Z10, Z10; \
-	VPERMW          Z8, Z20, Z11; \
-	VPDPWSSD        Z11, Z10, ACC; \
-	Q5K_NIB(P, 3, Z10, Z12, VPSRLVW, Z13); \
-	VPMADDUBSW      196(BX), Z10, Z10; \
-	VPERMW          Z8, Z21, Z11; \
-	VPDPWSSD        Z11, Z10, ACC
-
 #define Q4KCONST512 \
 	VPBROADCASTQ kqnib<>(SB), Z16; \
 	VMOVDQU64    kqsrlv<>(SB), Z17; \
@@ -1128,80 +961,6 @@ GLOBL kq5sh<>(SB), RODATA|NOPTR, $256
 	VPBROADCASTQ kqhi2<>(SB), X24; \
 	VMOVDQU64    kqsrlvd<>(SB), X25; \
 	VPBROADCASTQ kq10<>(SB), Z31
-
-// func gemv4Q5KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
-TEXT ·gemv4Q5KVNNI(SB), NOSPLIT, $0-48
-	KARGS
-	Q4KCONST512
-
-group5:
-	MOVQ      SI, R8
-	LEAQ      (SI)(DX*1), R9
-	LEAQ      (SI)(DX*2), R10
-	LEAQ      (R9)(DX*2), R11
-	MOVQ      DI, BX
-	MOVQ      R14, CX
-	VMOVUPS   (AX), X15
-	VPMOVZXDQ X15, Y15
-	LEAQ      (SI)(DX*8), R12
-	LEAQ      (R12)(DX*8), R12
-
-	// R12 walks the group 16 rows ahead, 704 bytes per step.
-block5:
-	PREFETCHT0 (R12)
-	PREFETCHT0 64(R12)
-	PREFETCHT0 128(R12)
-	PREFETCHT0 192(R12)
-	PREFETCHT0 256(R12)
-	PREFETCHT0 320(R12)
-	PREFETCHT0 384(R12)
-	PREFETCHT0 448(R12)
-	PREFETCHT0 512(R12)
-	PREFETCHT0 576(R12)
-	PREFETCHT0 640(R12)
-	ADDQ       $704, R12
-	Q5K_ROW4(R8, Z0, Y4)
-	Q5K_ROW4(R9, Z1, Y5)
-	Q5K_ROW4(R10, Z2, Y6)
-	Q5K_ROW4(R11, Z3, Y7)
-	FOLD_ROW(Z0, Y0, Y4)
-	FOLD_ROW(Z1, Y1, Y5)
-	FOLD_ROW(Z2, Y2, Y6)
-	FOLD_ROW(Z3, Y3, Y7)
-	VPHADDD      Y1, Y0, Y0
-	VPHADDD      Y3, Y2, Y2
-	VPERM2I128   $0x20, Y2, Y0, Y13
-	VPERM2I128   $0x31, Y2, Y0, Y14
-	VPADDD       Y14, Y13, Y13
-	VCVTDQ2PS    Y13, Y13
-	VMOVD        (R8), X12
-	VPINSRD      $1, (R9), X12, X12
-	VPINSRD      $2, (R10), X12, X12
-	VPINSRD      $3, (R11), X12, X12
-	VCVTPH2PS    X12, Y12
-	VBROADCASTSS (BX), Y14
-	VMULPS       Y14, Y12, Y12
-	VMULPS       Y12, Y13, Y13
-	VADDPS       Y13, Y15, Y15
-	VMOVSHDUP    Y13, Y13
-	VSUBPS       Y13, Y15, Y15
-	ADDQ         $176, R8
-	ADDQ         $176, R9
-	ADDQ         $176, R10
-	ADDQ         $176, R11
-	ADDQ         $292, BX
-	DECQ         CX
-	JNZ          block5
-
-	VEXTRACTF128 $1, Y15, X13
-	VSHUFPS      $0x88, X13, X15, X15
-	VMOVUPS      X15, (AX)
-	ADDQ         $16, AX
-	LEAQ         (SI)(DX*4), SI
-	SUBQ         $4, R13
-	JNZ          group5
-	VZEROUPPER
-	RET
 
 // WQ5K is WQ4K for the Q5_K block at R8.
 #define WQ5K \
@@ -1308,3 +1067,216 @@ g5block:
 	JNZ          g5row
 	VZEROUPPER
 	RET
+
+// ---------------------------------------------------------------- AVX-512 GEMV, 4 rows
+
+// The 4-row Q4_K/Q5_K GEMV kernels. Per block the packed scales of the 4
+// rows are unpacked together, one row per 128-bit lane of Z8. Per row and
+// nibble group k, the 32 bytes are broadcast to both halves of a zmm and
+// unpacked to sub-blocks 2k | 2k+1 in x's order either by VPSRLVW (0 | 4)
+// and a mask, or by one GF2P8AFFINEQB (low half: bits 0-3, high half:
+// bits 4-7 moved down); VPMADDUBSW sums value pairs and VPDPWSSD adds them
+// times the sub-block scales (VPERMW of the row's scale words). The
+// reductions and float steps of the 4 rows share vector registers.
+//
+// Registers: AX out, SI group base, DX stride, R13 rows left, DI x, R14 nb;
+// R8..R11 rows, BX x cursor, CX blocks left, R12 prefetch cursor. Z0..Z3
+// row isum lanes, Y4..Y7 row msum lanes, Z8 the rows' scales, Z9 one row's
+// scale words, Z10..Z13 temporaries, Y12..Y14 float temporaries, Y15 the 4
+// running sums (even lanes). Constants: Z16 0x0f bytes, Z17 shift counts
+// (0 | 4), Z18..Z21 scale word indexes, Y22 min word indexes, Z23 0x3f
+// bytes, Z24 0x30 bytes, Z25 dword shifts (0, 4) per lane, Z26 the GF(2)
+// matrices, Z31 0x10 bytes.
+
+DATA kqgf<>+0(SB)/8, $0x0102040800000000
+DATA kqgf<>+8(SB)/8, $0x0102040800000000
+DATA kqgf<>+16(SB)/8, $0x0102040800000000
+DATA kqgf<>+24(SB)/8, $0x0102040800000000
+DATA kqgf<>+32(SB)/8, $0x1020408000000000
+DATA kqgf<>+40(SB)/8, $0x1020408000000000
+DATA kqgf<>+48(SB)/8, $0x1020408000000000
+DATA kqgf<>+56(SB)/8, $0x1020408000000000
+GLOBL kqgf<>(SB), RODATA|NOPTR, $64
+
+#define K4CONST \
+	VPBROADCASTQ   kqnib<>(SB), Z16; \
+	VMOVDQU64      kqsrlv<>(SB), Z17; \
+	VMOVDQU64      kqperm<>+0(SB), Z18; \
+	VMOVDQU64      kqperm<>+64(SB), Z19; \
+	VMOVDQU64      kqperm<>+128(SB), Z20; \
+	VMOVDQU64      kqperm<>+192(SB), Z21; \
+	VMOVDQU64      kqperm<>+256(SB), Y22; \
+	VPBROADCASTD   kq3f<>(SB), Z23; \
+	VPBROADCASTQ   kqhi2<>(SB), Z24; \
+	VBROADCASTI32X4 kqsrlvd<>(SB), Z25; \
+	VMOVDQU64      kqgf<>(SB), Z26; \
+	VPBROADCASTQ   kq10<>(SB), Z31
+
+// SCALES4 unpacks the scales and mins of the blocks at R8..R11 into lane r
+// of Z8 as [sc0..7, m0..7] (see Q4K_SCALES for the bit layout).
+#define SCALES4 \
+	VMOVDQU      4(R8), X8; \
+	VINSERTI32X4 $1, 4(R9), Z8, Z8; \
+	VINSERTI32X4 $2, 4(R10), Z8, Z8; \
+	VINSERTI32X4 $3, 4(R11), Z8, Z8; \
+	VPSRLD       $2, Z8, Z9; \
+	VPANDD       Z24, Z9, Z9; \
+	VPSHUFD      $0xaa, Z8, Z10; \
+	VPSRLVD      Z25, Z10, Z10; \
+	VPANDD       Z16, Z10, Z10; \
+	VPORD        Z10, Z9, Z9; \
+	VPANDD       Z23, Z8, Z8; \
+	VPUNPCKLDQ   Z9, Z8, Z8
+
+// NIB_SRLV/NIB_GFNI set N to sub-blocks 2k | 2k+1 from the nibble group
+// at off(P).
+#define NIB_SRLV(P, off, N) \
+	VBROADCASTI64X4 off(P), N; \
+	VPSRLVW         Z17, N, N; \
+	VPANDD          Z16, N, N
+
+#define NIB_GFNI(P, off, N) \
+	VBROADCASTI64X4 off(P), N; \
+	VGF2P8AFFINEQB  $0, Z26, N, N
+
+// KROW_HEAD widens row r's scales to words (Z9) and sets MS to its msum
+// lanes.
+#define KROW_HEAD(r, MS) \
+	VEXTRACTI32X4 $r, Z8, X9; \
+	VPMOVZXBW     X9, Y9; \
+	VPERMW        Y9, Y22, Y11; \
+	VPMADDWD      260(BX), Y11, MS
+
+// KSUB adds the values N (2 sub-blocks) times x at xo(BX) times their
+// scales (index IDX) into ACC with ACCOP (VPMADDWD sets, VPDPWSSD adds).
+#define KSUB(N, xo, IDX, ACCOP, ACC) \
+	VPMADDUBSW xo(BX), N, N; \
+	VPERMW     Z9, IDX, Z11; \
+	ACCOP      Z11, N, ACC
+
+#define Q4K_ROWG(P, r, ACC, MS, NIB) \
+	KROW_HEAD(r, MS); \
+	NIB(P, 16, Z10); \
+	KSUB(Z10, 4, Z18, VPMADDWD, ACC); \
+	NIB(P, 48, Z10); \
+	KSUB(Z10, 68, Z19, VPDPWSSD, ACC); \
+	NIB(P, 80, Z10); \
+	KSUB(Z10, 132, Z20, VPDPWSSD, ACC); \
+	NIB(P, 112, Z10); \
+	KSUB(Z10, 196, Z21, VPDPWSSD, ACC)
+
+// Q5MERGE merges the fifth bits of group k (qh broadcast in Z12) into Z10.
+#define Q5MERGE(k, SHIFT) \
+	SHIFT      kq5sh<>+(64*k)(SB), Z12, Z13; \
+	VPTERNLOGD $0xf8, Z31, Z13, Z10
+
+#define Q5K_ROWG(P, r, ACC, MS, NIB) \
+	KROW_HEAD(r, MS); \
+	VBROADCASTI64X4 16(P), Z12; \
+	NIB(P, 48, Z10); \
+	Q5MERGE(0, VPSLLVW); \
+	KSUB(Z10, 4, Z18, VPMADDWD, ACC); \
+	NIB(P, 80, Z10); \
+	Q5MERGE(1, VPSLLVW); \
+	KSUB(Z10, 68, Z19, VPDPWSSD, ACC); \
+	NIB(P, 112, Z10); \
+	Q5MERGE(2, VPSRLVW); \
+	KSUB(Z10, 132, Z20, VPDPWSSD, ACC); \
+	NIB(P, 144, Z10); \
+	Q5MERGE(3, VPSRLVW); \
+	KSUB(Z10, 196, Z21, VPDPWSSD, ACC)
+
+#define PF576 \
+	PREFETCHT0 (R12); \
+	PREFETCHT0 64(R12); \
+	PREFETCHT0 128(R12); \
+	PREFETCHT0 192(R12); \
+	PREFETCHT0 256(R12); \
+	PREFETCHT0 320(R12); \
+	PREFETCHT0 384(R12); \
+	PREFETCHT0 448(R12); \
+	PREFETCHT0 512(R12)
+
+#define PF704 \
+	PF576; \
+	PREFETCHT0 576(R12); \
+	PREFETCHT0 640(R12)
+
+// GEMV4K is the body of the 4-row kernels: ROW(P, r, ACC, MS, NIB) adds a
+// row's block, WB is the block size, PF prefetches 4*WB bytes at R12 (16
+// rows ahead, one sequential stream).
+#define GEMV4K(ROW, NIB, WB, PF) \
+	KARGS; \
+	K4CONST; \
+group: \
+	MOVQ      SI, R8; \
+	LEAQ      (SI)(DX*1), R9; \
+	LEAQ      (SI)(DX*2), R10; \
+	LEAQ      (R9)(DX*2), R11; \
+	MOVQ      DI, BX; \
+	MOVQ      R14, CX; \
+	VMOVUPS   (AX), X15; \
+	VPMOVZXDQ X15, Y15; \
+	LEAQ      (SI)(DX*8), R12; \
+	LEAQ      (R12)(DX*8), R12; \
+block: \
+	PF; \
+	ADDQ         $(4*WB), R12; \
+	SCALES4; \
+	ROW(R8, 0, Z0, Y4, NIB); \
+	ROW(R9, 1, Z1, Y5, NIB); \
+	ROW(R10, 2, Z2, Y6, NIB); \
+	ROW(R11, 3, Z3, Y7, NIB); \
+	FOLD_ROW(Z0, Y0, Y4); \
+	FOLD_ROW(Z1, Y1, Y5); \
+	FOLD_ROW(Z2, Y2, Y6); \
+	FOLD_ROW(Z3, Y3, Y7); \
+	VPHADDD      Y1, Y0, Y0; \
+	VPHADDD      Y3, Y2, Y2; \
+	VPERM2I128   $0x20, Y2, Y0, Y13; \
+	VPERM2I128   $0x31, Y2, Y0, Y14; \
+	VPADDD       Y14, Y13, Y13; \
+	VCVTDQ2PS    Y13, Y13; \
+	VMOVD        (R8), X12; \
+	VPINSRD      $1, (R9), X12, X12; \
+	VPINSRD      $2, (R10), X12, X12; \
+	VPINSRD      $3, (R11), X12, X12; \
+	VCVTPH2PS    X12, Y12; \
+	VBROADCASTSS (BX), Y14; \
+	VMULPS       Y14, Y12, Y12; \
+	VMULPS       Y12, Y13, Y13; \
+	VADDPS       Y13, Y15, Y15; \
+	VMOVSHDUP    Y13, Y13; \
+	VSUBPS       Y13, Y15, Y15; \
+	ADDQ         $WB, R8; \
+	ADDQ         $WB, R9; \
+	ADDQ         $WB, R10; \
+	ADDQ         $WB, R11; \
+	ADDQ         $292, BX; \
+	DECQ         CX; \
+	JNZ          block; \
+	VEXTRACTF128 $1, Y15, X13; \
+	VSHUFPS      $0x88, X13, X15, X15; \
+	VMOVUPS      X15, (AX); \
+	ADDQ         $16, AX; \
+	LEAQ         (SI)(DX*4), SI; \
+	SUBQ         $4, R13; \
+	JNZ          group; \
+	VZEROUPPER; \
+	RET
+
+// func gemv4Q4KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
+TEXT ·gemv4Q4KVNNI(SB), NOSPLIT, $0-48
+	GEMV4K(Q4K_ROWG, NIB_SRLV, 144, PF576)
+
+// func gemv4Q4KGFNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
+TEXT ·gemv4Q4KGFNI(SB), NOSPLIT, $0-48
+	GEMV4K(Q4K_ROWG, NIB_GFNI, 144, PF576)
+
+// func gemv4Q5KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
+TEXT ·gemv4Q5KVNNI(SB), NOSPLIT, $0-48
+	GEMV4K(Q5K_ROWG, NIB_SRLV, 176, PF704)
+
+// func gemv4Q5KGFNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
+TEXT ·gemv4Q5KGFNI(SB), NOSPLIT, $0-48
+	GEMV4K(Q5K_ROWG, NIB_GFNI, 176, PF704)
