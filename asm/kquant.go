@@ -17,6 +17,15 @@ import (
 // (infinities and NaNs included). One precondition beyond the reference:
 // the 16 block sums of each Q8_K block must be the sums of its values, as
 // QuantizeQ8_K writes them; Q6_K's -32 offset is taken from them.
+//
+// Kernels per path: avx2 has 1-row GEMV kernels for the three formats and
+// an AVX2 Q8_K quantizer; avx512 adds 4-row GEMV kernels and GEMM kernels
+// that unpack each weight block once for 4 activation rows (zmm, VNNI
+// VPDPWSSD/VPDPBUSD, GFNI when present); neon and neon-dotprod have 1-row
+// kernels (SMULL/SADALP or SDOT) and use the generic quantizer. GEMV rates
+// are measured with
+//
+//	go test -run X -bench 'ReadBandwidth|GemvQ4_0|GemvK' ./asm/
 
 const (
 	q8KBytes = quant.BlockBytesQ8_K
