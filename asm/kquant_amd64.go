@@ -19,7 +19,10 @@ func kqArch() []*kqKernels {
 		ks = append(ks, avx512KQ("avx512", q4, q5))
 	}
 	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
-		ks = append(ks, simdKQ("avx2", quantQ8KAVX2, kpair{gemvQ4KAVX2, nil, nil}, kpair{gemvQ5KAVX2, nil, nil}, kpair{gemvQ6KAVX2, nil, nil}))
+		ks = append(ks, simdKQ("avx2", quantQ8KAVX2,
+			kpair{gemvQ4KAVX2, nil, gemm4Q4KAVX2},
+			kpair{gemvQ5KAVX2, nil, gemm4Q5KAVX2},
+			kpair{gemvQ6KAVX2, nil, gemm4Q6KAVX2}))
 	}
 	return ks
 }
@@ -108,3 +111,16 @@ func gemv4Q5KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
 //
 //go:noescape
 func gemm4Q5KVNNI(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+
+// gemm4Q4KAVX2, gemm4Q5KAVX2 and gemm4Q6KAVX2 are the AVX2 versions of
+// gemm4Q4KVNNI etc.: each weight block is unpacked once for 4 activation
+// rows.
+//
+//go:noescape
+func gemm4Q4KAVX2(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+
+//go:noescape
+func gemm4Q5KAVX2(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+
+//go:noescape
+func gemm4Q6KAVX2(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)

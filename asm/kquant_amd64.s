@@ -1280,3 +1280,316 @@ TEXT ·gemv4Q5KVNNI(SB), NOSPLIT, $0-48
 // func gemv4Q5KGFNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
 TEXT ·gemv4Q5KGFNI(SB), NOSPLIT, $0-48
 	GEMV4K(Q5K_ROWG, NIB_GFNI, 176, PF704)
+
+// ---------------------------------------------------------------- AVX2 GEMM, 1 row x 4 activations
+
+// The AVX2 GEMM kernels unpack each weight block once per nibble group
+// (or Q6_K quarter) and multiply it with 4 activation rows; the 4 dot
+// products share the reductions and float steps as in gemm4Q4KVNNI. The
+// scales are unpacked with xmm ops (the general registers hold the 4
+// activation cursors).
+//
+// Registers: AX out, SI row, DX stride, R13 rows left, DI x, R12 x stride,
+// R14 nb; per row R8 w cursor, BX, R9, R10, R11 the activation cursors, CX
+// blocks left. Y0..Y3 the activations' int32 lanes, Y4..Y7 unpacked values
+// and their scale words, Y8 temporary, Y9 scale bytes in every qword, Y10
+// min words, Y11 running sums (even lanes), Y12..Y14 temporaries, Y15 0x0f
+// bytes.
+
+DATA kqx30<>+0(SB)/8, $0x3030303030303030
+DATA kqx30<>+8(SB)/8, $0x3030303030303030
+DATA kqx30<>+16(SB)/8, $0x3030303030303030
+DATA kqx30<>+24(SB)/8, $0x3030303030303030
+GLOBL kqx30<>(SB), RODATA|NOPTR, $32
+
+DATA kqx3f<>+0(SB)/8, $0x3f3f3f3f3f3f3f3f
+DATA kqx3f<>+8(SB)/8, $0x3f3f3f3f3f3f3f3f
+GLOBL kqx3f<>(SB), RODATA|NOPTR, $16
+
+DATA kqx10<>+0(SB)/8, $0x1010101010101010
+DATA kqx10<>+8(SB)/8, $0x1010101010101010
+DATA kqx10<>+16(SB)/8, $0x1010101010101010
+DATA kqx10<>+24(SB)/8, $0x1010101010101010
+GLOBL kqx10<>(SB), RODATA|NOPTR, $32
+
+#define G4ARGS \
+	MOVQ out+0(FP), AX; \
+	MOVQ w+16(FP), SI; \
+	MOVQ stride+24(FP), DX; \
+	MOVQ rows+32(FP), R13; \
+	MOVQ x+40(FP), DI; \
+	MOVQ xstride+48(FP), R12; \
+	MOVQ nb+56(FP), R14
+
+// G4ROW_START loads the running sums out[a*ldo] of the 4 activations into
+// the even lanes of SUMS and sets up the cursors.
+#define G4ROW_START(SUMS, XS) \
+	MOVQ      ldo+8(FP), R9; \
+	SHLQ      $2, R9; \
+	LEAQ      (AX)(R9*2), R10; \
+	VMOVD     (AX), XS; \
+	VPINSRD   $1, (AX)(R9*1), XS, XS; \
+	VPINSRD   $2, (R10), XS, XS; \
+	VPINSRD   $3, (R10)(R9*1), XS, XS; \
+	VPMOVZXDQ XS, SUMS; \
+	MOVQ      SI, R8; \
+	MOVQ      DI, BX; \
+	LEAQ      (DI)(R12*1), R9; \
+	LEAQ      (DI)(R12*2), R10; \
+	LEAQ      (R9)(R12*2), R11; \
+	MOVQ      R14, CX
+
+// G4ROW_END stores the 4 sums (even lanes of SUMS) to out[a*ldo] and moves
+// to the next row.
+#define G4ROW_END(SUMS, XS) \
+	VEXTRACTF128 $1, SUMS, X13; \
+	VSHUFPS      $0x88, X13, XS, XS; \
+	MOVQ         ldo+8(FP), R9; \
+	SHLQ         $2, R9; \
+	LEAQ         (AX)(R9*2), R10; \
+	VMOVSS       XS, (AX); \
+	VEXTRACTPS   $1, XS, (AX)(R9*1); \
+	VEXTRACTPS   $2, XS, (R10); \
+	VEXTRACTPS   $3, XS, (R10)(R9*1); \
+	ADDQ         $4, AX; \
+	ADDQ         DX, SI; \
+	DECQ         R13
+
+// G4_MINFLOAT finishes a Q4_K/Q5_K block for the 4 activations: pairs the
+// isum lanes (Y0..Y3) with the msum lanes, reduces, and does the float
+// steps into Y11 as in gemm4Q4KVNNI.
+#define G4_MINFLOAT \
+	VPMADDWD     260(BX), Y10, Y8; \
+	VPHADDD      Y8, Y0, Y0; \
+	VPMADDWD     260(R9), Y10, Y8; \
+	VPHADDD      Y8, Y1, Y1; \
+	VPMADDWD     260(R10), Y10, Y8; \
+	VPHADDD      Y8, Y2, Y2; \
+	VPMADDWD     260(R11), Y10, Y8; \
+	VPHADDD      Y8, Y3, Y3; \
+	VPHADDD      Y1, Y0, Y0; \
+	VPHADDD      Y3, Y2, Y2; \
+	VPERM2I128   $0x20, Y2, Y0, Y13; \
+	VPERM2I128   $0x31, Y2, Y0, Y14; \
+	VPADDD       Y14, Y13, Y13; \
+	VCVTDQ2PS    Y13, Y13; \
+	VPBROADCASTD (R8), X12; \
+	VCVTPH2PS    X12, Y12; \
+	VMOVD        (BX), X14; \
+	VPINSRD      $1, (R9), X14, X14; \
+	VPINSRD      $2, (R10), X14, X14; \
+	VPINSRD      $3, (R11), X14, X14; \
+	VPMOVZXDQ    X14, Y14; \
+	VMOVSLDUP    Y14, Y14; \
+	VMULPS       Y14, Y12, Y12; \
+	VMULPS       Y12, Y13, Y13; \
+	VADDPS       Y13, Y11, Y11; \
+	VMOVSHDUP    Y13, Y13; \
+	VSUBPS       Y13, Y11, Y11
+
+// G4_SCALES unpacks the scales of the block at R8: Y9 = sc bytes in every
+// qword, Y10 = the min words, each twice.
+#define G4_SCALES \
+	VMOVDQU      4(R8), X12; \
+	VPSRLD       $2, X12, X13; \
+	VPAND        kqx30<>(SB), X13, X13; \
+	VPSHUFD      $0xaa, X12, X14; \
+	VPSRLVD      kqsrlvd<>(SB), X14, X14; \
+	VPAND        X15, X14, X14; \
+	VPOR         X14, X13, X13; \
+	VPAND        kqx3f<>(SB), X12, X12; \
+	VPUNPCKLDQ   X13, X12, X12; \
+	VPBROADCASTQ X12, Y9; \
+	VPUNPCKHQDQ  X12, X12, X10; \
+	VPUNPCKLBW   X10, X10, X10; \
+	VPMOVZXBW    X10, Y10
+
+// G4_ACT adds values V (scale words S) times x at xo(XP) into ACC; FIRST
+// is VPMADDWD-into-ACC for the first sub-block (sets ACC), else VPADDD.
+#define G4_ADD(V, S, xo, XP, ACC) \
+	VPMADDUBSW xo(XP), V, Y8; \
+	VPMADDWD   S, Y8, Y8; \
+	VPADDD     Y8, ACC, ACC
+
+#define G4_SET(V, S, xo, XP, ACC) \
+	VPMADDUBSW xo(XP), V, Y8; \
+	VPMADDWD   S, Y8, ACC
+
+// G4_GROUP unpacks nibble group k (base QB: 16 for Q4_K, 48 for Q5_K;
+// MERGE adds Q5_K's fifth bits) and adds sub-blocks 2k, 2k+1 for the 4
+// activations (OP0: G4_SET or G4_ADD for the first).
+#define G4_GROUP(k, QB, MERGE, OP0) \
+	VMOVDQU (QB+32*k)(R8), Y4; \
+	VPSRLW  $4, Y4, Y5; \
+	VPAND   Y15, Y4, Y4; \
+	VPAND   Y15, Y5, Y5; \
+	MERGE; \
+	VPSHUFB kq4sh<>+(64*k)(SB), Y9, Y6; \
+	VPSHUFB kq4sh<>+(64*k+32)(SB), Y9, Y7; \
+	OP0(Y4, Y6, (4+64*k), BX, Y0); \
+	G4_ADD(Y5, Y7, (36+64*k), BX, Y0); \
+	OP0(Y4, Y6, (4+64*k), R9, Y1); \
+	G4_ADD(Y5, Y7, (36+64*k), R9, Y1); \
+	OP0(Y4, Y6, (4+64*k), R10, Y2); \
+	G4_ADD(Y5, Y7, (36+64*k), R10, Y2); \
+	OP0(Y4, Y6, (4+64*k), R11, Y3); \
+	G4_ADD(Y5, Y7, (36+64*k), R11, Y3)
+
+// Q5G_Mk merges the fifth bits of sub-blocks 2k, 2k+1 (qh at 16(R8)) into
+// Y4, Y5: QGj moves bit j to bit 4 with a word shift, then mask 0x10.
+#define QG0 VPSLLW $4, Y13, Y12
+#define QG1 VPSLLW $3, Y13, Y12
+#define QG2 VPSLLW $2, Y13, Y12
+#define QG3 VPSLLW $1, Y13, Y12
+#define QG4 VMOVDQU Y13, Y12
+#define QG5 VPSRLW $1, Y13, Y12
+#define QG6 VPSRLW $2, Y13, Y12
+#define QG7 VPSRLW $3, Y13, Y12
+
+#define Q5G_BIT(SH, V) \
+	SH; \
+	VPAND kqx10<>(SB), Y12, Y12; \
+	VPOR  Y12, V, V
+
+#define Q5G_MERGE(QA, QB) \
+	VMOVDQU 16(R8), Y13; \
+	Q5G_BIT(QA, Y4); \
+	Q5G_BIT(QB, Y5)
+
+#define Q5G_M0 Q5G_MERGE(QG0, QG1)
+#define Q5G_M1 Q5G_MERGE(QG2, QG3)
+#define Q5G_M2 Q5G_MERGE(QG4, QG5)
+#define Q5G_M3 Q5G_MERGE(QG6, QG7)
+
+// G4K_BODY is the body of gemm4Q4KAVX2/gemm4Q5KAVX2.
+#define G4K_BODY(QB, M0, M1, M2, M3, WB) \
+	G4ARGS; \
+	VPBROADCASTQ kqnib<>(SB), Y15; \
+row: \
+	G4ROW_START(Y11, X11); \
+block: \
+	PREFETCHT0 (R8)(DX*4); \
+	PREFETCHT0 64(R8)(DX*4); \
+	PREFETCHT0 128(R8)(DX*4); \
+	G4_SCALES; \
+	G4_GROUP(0, QB, M0, G4_SET); \
+	G4_GROUP(1, QB, M1, G4_ADD); \
+	G4_GROUP(2, QB, M2, G4_ADD); \
+	G4_GROUP(3, QB, M3, G4_ADD); \
+	G4_MINFLOAT; \
+	ADDQ $WB, R8; \
+	ADDQ $292, BX; \
+	ADDQ $292, R9; \
+	ADDQ $292, R10; \
+	ADDQ $292, R11; \
+	DECQ CX; \
+	JNZ  block; \
+	G4ROW_END(Y11, X11); \
+	JNZ  row; \
+	VZEROUPPER; \
+	RET
+
+// func gemm4Q4KAVX2(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+TEXT ·gemm4Q4KAVX2(SB), NOSPLIT, $0-64
+	G4K_BODY(16, NOP, NOP, NOP, NOP, 144)
+
+// func gemm4Q5KAVX2(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+TEXT ·gemm4Q5KAVX2(SB), NOSPLIT, $0-64
+	G4K_BODY(48, Q5G_M0, Q5G_M1, Q5G_M2, Q5G_M3, 176)
+
+// G6_QUARTER adds quarter t of half h (values made in Y4 by MAKE, scale
+// words by VPSHUFB of Y10) for the 4 activations.
+#define G6_QUARTER(h, t, OP0) \
+	VPSHUFB kq6sh<>+(32*t)(SB), Y10, Y5; \
+	OP0(Y4, Y5, (4+128*h+32*t), BX, Y0); \
+	OP0(Y4, Y5, (4+128*h+32*t), R9, Y1); \
+	OP0(Y4, Y5, (4+128*h+32*t), R10, Y2); \
+	OP0(Y4, Y5, (4+128*h+32*t), R11, Y3)
+
+// G6_HALF makes the 4 quarters of half h (as in Q6K_HALF; Y6 = L0, Y7 =
+// L1, Y9 = qh, Y14 = 0x30 bytes) and adds them.
+#define G6_HALF(h, OP0) \
+	VMOVDQU (64*h)(R8), Y6; \
+	VMOVDQU (64*h+32)(R8), Y7; \
+	VMOVDQU (128+32*h)(R8), Y9; \
+	VPAND   Y15, Y6, Y4; \
+	VPSLLW  $4, Y9, Y8; \
+	VPAND   Y14, Y8, Y8; \
+	VPOR    Y8, Y4, Y4; \
+	G6_QUARTER(h, 0, OP0); \
+	VPAND   Y15, Y7, Y4; \
+	VPSLLW  $2, Y9, Y8; \
+	VPAND   Y14, Y8, Y8; \
+	VPOR    Y8, Y4, Y4; \
+	G6_QUARTER(h, 1, G4_ADD); \
+	VPSRLW  $4, Y6, Y4; \
+	VPAND   Y15, Y4, Y4; \
+	VPAND   Y14, Y9, Y8; \
+	VPOR    Y8, Y4, Y4; \
+	G6_QUARTER(h, 2, G4_ADD); \
+	VPSRLW  $4, Y7, Y4; \
+	VPAND   Y15, Y4, Y4; \
+	VPSRLW  $2, Y9, Y8; \
+	VPAND   Y14, Y8, Y8; \
+	VPOR    Y8, Y4, Y4; \
+	G6_QUARTER(h, 3, G4_ADD)
+
+// G6_CORR subtracts 32 * sc . bsums of the activation at XP from ACC.
+#define G6_CORR(XP, ACC) \
+	VPMOVSXBW 192(R8), Y12; \
+	VPMADDWD  260(XP), Y12, Y12; \
+	VPSLLD    $5, Y12, Y12; \
+	VPSUBD    Y12, ACC, ACC
+
+// func gemm4Q6KAVX2(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+TEXT ·gemm4Q6KAVX2(SB), NOSPLIT, $0-64
+	G4ARGS
+	VPBROADCASTQ kqnib<>(SB), Y15
+	VPBROADCASTQ kqhi2<>(SB), Y14
+
+g6arow:
+	G4ROW_START(Y11, X11)
+
+g6ablock:
+	PREFETCHT0   (R8)(DX*4)
+	PREFETCHT0   64(R8)(DX*4)
+	PREFETCHT0   128(R8)(DX*4)
+	PREFETCHT0   192(R8)(DX*4)
+	VPMOVSXBW    192(R8), Y12
+	VPERMQ       $0x44, Y12, Y10
+	G6_HALF(0, G4_SET)
+	VPMOVSXBW    192(R8), Y12
+	VPERMQ       $0xee, Y12, Y10
+	G6_HALF(1, G4_ADD)
+	G6_CORR(BX, Y0)
+	G6_CORR(R9, Y1)
+	G6_CORR(R10, Y2)
+	G6_CORR(R11, Y3)
+	VPHADDD      Y1, Y0, Y0
+	VPHADDD      Y3, Y2, Y2
+	VPHADDD      Y2, Y0, Y0
+	VEXTRACTI128 $1, Y0, X8
+	VPADDD       X8, X0, X0
+	VCVTDQ2PS    X0, X0
+	VPBROADCASTW 208(R8), X12
+	VCVTPH2PS    X12, X12
+	VMOVD        (BX), X13
+	VPINSRD      $1, (R9), X13, X13
+	VPINSRD      $2, (R10), X13, X13
+	VPINSRD      $3, (R11), X13, X13
+	VMULPS       X13, X12, X12
+	VMULPS       X12, X0, X0
+	VPMOVZXDQ    X0, Y0
+	VADDPS       Y0, Y11, Y11
+	ADDQ         $210, R8
+	ADDQ         $292, BX
+	ADDQ         $292, R9
+	ADDQ         $292, R10
+	ADDQ         $292, R11
+	DECQ         CX
+	JNZ          g6ablock
+
+	G4ROW_END(Y11, X11)
+	JNZ g6arow
+	VZEROUPPER
+	RET
