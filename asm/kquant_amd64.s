@@ -85,6 +85,52 @@ GLOBL kqhi2<>(SB), RODATA|NOPTR, $8
 	MOVQ x+32(FP), DI; \
 	MOVQ nb+40(FP), R14
 
+// G4ARGS loads the arguments of the GEMM kernels (kgemm4Func); like
+// KARGS it is defined before any TEXT so that vet checks it against
+// none.
+#define G4ARGS \
+	MOVQ out+0(FP), AX; \
+	MOVQ w+16(FP), SI; \
+	MOVQ stride+24(FP), DX; \
+	MOVQ rows+32(FP), R13; \
+	MOVQ x+40(FP), DI; \
+	MOVQ xstride+48(FP), R12; \
+	MOVQ nb+56(FP), R14
+
+// G4ROW_START loads the running sums out[a*ldo] of the 4 activations into
+// the even lanes of SUMS and sets up the cursors.
+#define G4ROW_START(SUMS, XS) \
+	MOVQ      ldo+8(FP), R9; \
+	SHLQ      $2, R9; \
+	LEAQ      (AX)(R9*2), R10; \
+	VMOVD     (AX), XS; \
+	VPINSRD   $1, (AX)(R9*1), XS, XS; \
+	VPINSRD   $2, (R10), XS, XS; \
+	VPINSRD   $3, (R10)(R9*1), XS, XS; \
+	VPMOVZXDQ XS, SUMS; \
+	MOVQ      SI, R8; \
+	MOVQ      DI, BX; \
+	LEAQ      (DI)(R12*1), R9; \
+	LEAQ      (DI)(R12*2), R10; \
+	LEAQ      (R9)(R12*2), R11; \
+	MOVQ      R14, CX
+
+// G4ROW_END stores the 4 sums (even lanes of SUMS) to out[a*ldo] and moves
+// to the next row.
+#define G4ROW_END(SUMS, XS) \
+	VEXTRACTF128 $1, SUMS, X13; \
+	VSHUFPS      $0x88, X13, XS, XS; \
+	MOVQ         ldo+8(FP), R9; \
+	SHLQ         $2, R9; \
+	LEAQ         (AX)(R9*2), R10; \
+	VMOVSS       XS, (AX); \
+	VEXTRACTPS   $1, XS, (AX)(R9*1); \
+	VEXTRACTPS   $2, XS, (R10); \
+	VEXTRACTPS   $3, XS, (R10)(R9*1); \
+	ADDQ         $4, AX; \
+	ADDQ         DX, SI; \
+	DECQ         R13
+
 // Q4K_SCALES unpacks the 6-bit scales of the block at R8 into the bytes
 // of R9 (sc 0..7) and the mins into R10 (m 0..7), with SWAR on the three
 // 32-bit words A, B, C of the packed bytes:
@@ -1311,49 +1357,6 @@ DATA kqx10<>+8(SB)/8, $0x1010101010101010
 DATA kqx10<>+16(SB)/8, $0x1010101010101010
 DATA kqx10<>+24(SB)/8, $0x1010101010101010
 GLOBL kqx10<>(SB), RODATA|NOPTR, $32
-
-#define G4ARGS \
-	MOVQ out+0(FP), AX; \
-	MOVQ w+16(FP), SI; \
-	MOVQ stride+24(FP), DX; \
-	MOVQ rows+32(FP), R13; \
-	MOVQ x+40(FP), DI; \
-	MOVQ xstride+48(FP), R12; \
-	MOVQ nb+56(FP), R14
-
-// G4ROW_START loads the running sums out[a*ldo] of the 4 activations into
-// the even lanes of SUMS and sets up the cursors.
-#define G4ROW_START(SUMS, XS) \
-	MOVQ      ldo+8(FP), R9; \
-	SHLQ      $2, R9; \
-	LEAQ      (AX)(R9*2), R10; \
-	VMOVD     (AX), XS; \
-	VPINSRD   $1, (AX)(R9*1), XS, XS; \
-	VPINSRD   $2, (R10), XS, XS; \
-	VPINSRD   $3, (R10)(R9*1), XS, XS; \
-	VPMOVZXDQ XS, SUMS; \
-	MOVQ      SI, R8; \
-	MOVQ      DI, BX; \
-	LEAQ      (DI)(R12*1), R9; \
-	LEAQ      (DI)(R12*2), R10; \
-	LEAQ      (R9)(R12*2), R11; \
-	MOVQ      R14, CX
-
-// G4ROW_END stores the 4 sums (even lanes of SUMS) to out[a*ldo] and moves
-// to the next row.
-#define G4ROW_END(SUMS, XS) \
-	VEXTRACTF128 $1, SUMS, X13; \
-	VSHUFPS      $0x88, X13, XS, XS; \
-	MOVQ         ldo+8(FP), R9; \
-	SHLQ         $2, R9; \
-	LEAQ         (AX)(R9*2), R10; \
-	VMOVSS       XS, (AX); \
-	VEXTRACTPS   $1, XS, (AX)(R9*1); \
-	VEXTRACTPS   $2, XS, (R10); \
-	VEXTRACTPS   $3, XS, (R10)(R9*1); \
-	ADDQ         $4, AX; \
-	ADDQ         DX, SI; \
-	DECQ         R13
 
 // G4_MINFLOAT finishes a Q4_K/Q5_K block for the 4 activations: pairs the
 // isum lanes (Y0..Y3) with the msum lanes, reduces, and does the float

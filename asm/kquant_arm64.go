@@ -9,10 +9,10 @@ import "github.com/klauspost/cpuid/v2"
 func kqArch() []*kqKernels {
 	var ks []*kqKernels
 	if cpuid.CPU.Supports(cpuid.ASIMD, cpuid.ASIMDDP) {
-		ks = append(ks, simdKQ("neon-dotprod", nil, kpair{gemvQ4KSDOT, nil, nil}, kpair{gemvQ5KSDOT, nil, nil}, kpair{gemvQ6KSDOT, nil, nil}))
+		ks = append(ks, simdKQ("neon-dotprod", nil, kpair{gemvQ4KSDOT, nil, gemm4Q4KSDOT}, kpair{gemvQ5KSDOT, nil, gemm4Q5KSDOT}, kpair{gemvQ6KSDOT, nil, nil}))
 	}
 	if cpuid.CPU.Supports(cpuid.ASIMD) {
-		ks = append(ks, simdKQ("neon", nil, kpair{gemvQ4KNEON, nil, nil}, kpair{gemvQ5KNEON, nil, nil}, kpair{gemvQ6KNEON, nil, nil}))
+		ks = append(ks, simdKQ("neon", nil, kpair{gemvQ4KNEON, nil, gemm4Q4KNEON}, kpair{gemvQ5KNEON, nil, gemm4Q5KNEON}, kpair{gemvQ6KNEON, nil, nil}))
 	}
 	return ks
 }
@@ -51,3 +51,19 @@ func gemvQ5KSDOT(out *float32, w *byte, stride, rows int, x *byte, nb int)
 //
 //go:noescape
 func gemvQ5KNEON(out *float32, w *byte, stride, rows int, x *byte, nb int)
+
+// gemm4Q4KSDOT, gemm4Q5KSDOT (and the NEON versions without SDOT) do for 4
+// activation rows what the GEMV kernels do for one (see kgemm4Func): each
+// weight block is unpacked once.
+//
+//go:noescape
+func gemm4Q4KSDOT(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+
+//go:noescape
+func gemm4Q4KNEON(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+
+//go:noescape
+func gemm4Q5KSDOT(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+
+//go:noescape
+func gemm4Q5KNEON(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)

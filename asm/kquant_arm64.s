@@ -57,6 +57,20 @@
 	MOVD x+32(FP), R4; \
 	MOVD nb+40(FP), R5
 
+// G4ARGS loads the arguments of the GEMM kernels (kgemm4Func); like
+// KARGS it is defined before any TEXT so that vet checks it against
+// none.
+#define G4ARGS \
+	MOVD out+0(FP), R0; \
+	MOVD ldo+8(FP), R23; \
+	LSL  $2, R23; \
+	MOVD w+16(FP), R1; \
+	MOVD stride+24(FP), R2; \
+	MOVD rows+32(FP), R3; \
+	MOVD x+40(FP), R4; \
+	MOVD xstride+48(FP), R19; \
+	MOVD nb+56(FP), R5
+
 #define KROWS(BLOCK, WB) \
 row: \
 	MOVD  R1, R6; \
@@ -97,7 +111,10 @@ block: \
 // of the packed bytes, as on amd64) into V20 = [sc0..7, m0..7]; sub-block
 // sums s_j in V8..V15 are pairwise added to [s0..s3], [s4..s7] and
 // multiplied with the scales; msum = m . (pairwise sums of the bsums).
-#define KMIN_BLOCK(DOT, GROUP, QOFF, PRE) \
+// KSC_UNPACK unpacks the scales and mins of the Q4_K/Q5_K block at R6 into
+// V20 = [sc0..7, m0..7] bytes, V21 sc words, V22 m words, V23 sc0..3 and
+// V24 sc4..7 as int32.
+#define KSC_UNPACK \
 	MOVWU  4(R6), R11; \
 	MOVWU  8(R6), R12; \
 	MOVWU  12(R6), R13; \
@@ -119,7 +136,10 @@ block: \
 	VUXTL  V20.B8, V21.H8; \
 	VUXTL2 V20.B16, V22.H8; \
 	VUXTL  V21.H4, V23.S4; \
-	VUXTL2 V21.H8, V24.S4; \
+	VUXTL2 V21.H8, V24.S4
+
+#define KMIN_BLOCK(DOT, GROUP, QOFF, PRE) \
+	KSC_UNPACK; \
 	VEOR   V8.B16, V8.B16, V8.B16; \
 	VEOR   V9.B16, V9.B16, V9.B16; \
 	VEOR   V10.B16, V10.B16, V10.B16; \
@@ -353,3 +373,188 @@ TEXT ·gemvQ6KNEON(SB), NOSPLIT, $0-48
 	KARGS
 	Q6CONST
 	KROWS(Q6K_BLOCK_NEON, 210)
+
+// ---------------------------------------------------------------- GEMM, 1 row x 4 activations
+
+// The GEMM kernels unpack each weight block once and multiply it with 4
+// activation rows. A sub-block's (or scale group's) sum goes into a zeroed
+// V12 and is added times its scale to the activation's lanes with MLA by
+// element; the 4 activations' sums are pairwise added into one vector and
+// the float steps run on the 4 lanes at once (each lane exactly the
+// reference's scalar steps).
+//
+// Registers: R0 out, R23 ldo*4, R1 row, R2 stride, R3 rows left, R4 x,
+// R19 x stride, R5 nb; per row R6 w block, R7, R20, R21, R22 the
+// activation blocks, R8 blocks left, R24/R25 out of activations 1/2, V28
+// the 4 running sums.
+//
+//	mla   Vd.4S, Vn.4S, Vm.S[i]  0x6F800000 | L<<21 | M<<20 | Rm<<16 | H<<11 | n<<5 | d
+//	                             (i = H:L, m = M:Rm)
+//	scvtf Vd.4S, Vn.4S           0x4E21D800 | n<<5 | d
+//	fmul  Vd.4S, Vn.4S, Vm.4S    0x6E20DC00 | m<<16 | n<<5 | d
+//	fadd  Vd.4S, Vn.4S, Vm.4S    0x4E20D400 | m<<16 | n<<5 | d
+//	fsub  Vd.4S, Vn.4S, Vm.4S    0x4EA0D400 | m<<16 | n<<5 | d
+#define KMLAE(d, n, m, i) WORD $(0x6F800000 | (((i)&1)<<21) | (((m)>>4)<<20) | (((m)&15)<<16) | (((i)>>1)<<11) | ((n)<<5) | (d))
+#define KSCVTF(d, n) WORD $(0x4E21D800 | ((n)<<5) | (d))
+#define KFMUL(d, n, m) WORD $(0x6E20DC00 | ((m)<<16) | ((n)<<5) | (d))
+#define KFADD(d, n, m) WORD $(0x4E20D400 | ((m)<<16) | ((n)<<5) | (d))
+#define KFSUB(d, n, m) WORD $(0x4EA0D400 | ((m)<<16) | ((n)<<5) | (d))
+
+// G4ROW_START loads the 4 running sums into V28 and sets the cursors.
+#define G4ROW_START \
+	ADD   R23, R0, R24; \
+	ADD   R23, R24, R25; \
+	ADD   R23, R25, R9; \
+	FMOVS (R0), F28; \
+	VLD1  (R24), V28.S[1]; \
+	VLD1  (R25), V28.S[2]; \
+	VLD1  (R9), V28.S[3]; \
+	MOVD  R1, R6; \
+	MOVD  R4, R7; \
+	ADD   R19, R7, R20; \
+	ADD   R19, R20, R21; \
+	ADD   R19, R21, R22; \
+	MOVD  R5, R8
+
+#define G4ROW_END \
+	ADD   R23, R25, R9; \
+	FMOVS F28, (R0); \
+	VMOV  V28.S[1], R10; \
+	MOVW  R10, (R24); \
+	VMOV  V28.S[2], R10; \
+	MOVW  R10, (R25); \
+	VMOV  V28.S[3], R10; \
+	MOVW  R10, (R9); \
+	ADD   $4, R0; \
+	ADD   R2, R1; \
+	SUB   $1, R3
+
+#define G4NEXT(WB) \
+	ADD $WB, R6; \
+	ADD $292, R7; \
+	ADD $292, R20; \
+	ADD $292, R21; \
+	ADD $292, R22; \
+	SUB $1, R8
+
+// G4SUB adds sub-block values V(a), V(b) (16 bytes each) times x at
+// off(XP) times scale element i of V(sv) into V(acc).
+#define G4SUB(DOT, XP, off, acc, a, b, sv, i) \
+	ADD  $off, XP, R10; \
+	VLD1 (R10), [V16.B16, V17.B16]; \
+	VEOR V12.B16, V12.B16, V12.B16; \
+	DOT(12, a, 16); \
+	DOT(12, b, 17); \
+	KMLAE(acc, 12, sv, i)
+
+// G4KGROUP unpacks nibble group k (at R9, advanced; QA/QB merge Q5_K's
+// fifth bits, see Q5K_GROUP) and adds sub-blocks 2k, 2k+1 for the 4
+// activations. sv/i0/i1: the scales' vector and elements.
+#define G4KGROUP(DOT, k, QA, QB, MERGE, sv, i0, i1) \
+	VLD1.P 32(R9), [V0.B16, V1.B16]; \
+	VAND   V29.B16, V0.B16, V2.B16; \
+	VAND   V29.B16, V1.B16, V3.B16; \
+	VUSHR  $4, V0.B16, V4.B16; \
+	VUSHR  $4, V1.B16, V5.B16; \
+	MERGE(QA, QB); \
+	G4SUB(DOT, R7, (4+64*k), 8, 2, 3, sv, i0); \
+	G4SUB(DOT, R7, (36+64*k), 8, 4, 5, sv, i1); \
+	G4SUB(DOT, R20, (4+64*k), 9, 2, 3, sv, i0); \
+	G4SUB(DOT, R20, (36+64*k), 9, 4, 5, sv, i1); \
+	G4SUB(DOT, R21, (4+64*k), 10, 2, 3, sv, i0); \
+	G4SUB(DOT, R21, (36+64*k), 10, 4, 5, sv, i1); \
+	G4SUB(DOT, R22, (4+64*k), 11, 2, 3, sv, i0); \
+	G4SUB(DOT, R22, (36+64*k), 11, 4, 5, sv, i1)
+
+#define G4NOMERGE(QA, QB) NOP
+
+#define G4Q5MERGE(QA, QB) \
+	QA(V30.B16); \
+	Q5BIT(V2.B16); \
+	QA(V31.B16); \
+	Q5BIT(V3.B16); \
+	QB(V30.B16); \
+	Q5BIT(V4.B16); \
+	QB(V31.B16); \
+	Q5BIT(V5.B16)
+
+// G4MSUM sets V(d) to the msum lanes of the activation block at XP.
+#define G4MSUM(XP, d) \
+	ADD      $260, XP, R10; \
+	VLD1     (R10), [V25.H8, V26.H8]; \
+	VADDP    V26.H8, V25.H8, V25.H8; \
+	KSMULL4H(d, 22, 25); \
+	KSMLAL2H(d, 22, 25)
+
+// G4KBLOCK: one Q4_K/Q5_K block for the 4 activations.
+#define G4KBLOCK(DOT, QOFF, PRE, MERGE) \
+	KSC_UNPACK; \
+	VEOR   V8.B16, V8.B16, V8.B16; \
+	VEOR   V9.B16, V9.B16, V9.B16; \
+	VEOR   V10.B16, V10.B16, V10.B16; \
+	VEOR   V11.B16, V11.B16, V11.B16; \
+	ADD    $QOFF, R6, R9; \
+	PRE; \
+	G4KGROUP(DOT, 0, QB0, QB1, MERGE, 23, 0, 1); \
+	G4KGROUP(DOT, 1, QB2, QB3, MERGE, 23, 2, 3); \
+	G4KGROUP(DOT, 2, QB4, QB5, MERGE, 24, 0, 1); \
+	G4KGROUP(DOT, 3, QB6, QB7, MERGE, 24, 2, 3); \
+	VADDP  V9.S4, V8.S4, V8.S4; \
+	VADDP  V11.S4, V10.S4, V10.S4; \
+	VADDP  V10.S4, V8.S4, V8.S4; \
+	G4MSUM(R7, 12); \
+	G4MSUM(R20, 13); \
+	G4MSUM(R21, 14); \
+	G4MSUM(R22, 15); \
+	VADDP  V13.S4, V12.S4, V12.S4; \
+	VADDP  V15.S4, V14.S4, V14.S4; \
+	VADDP  V14.S4, V12.S4, V12.S4; \
+	KSCVTF(8, 8); \
+	KSCVTF(12, 12); \
+	MOVHU  0(R6), R13; \
+	FMOVS  R13, F0; \
+	FCVTHS F0, F0; \
+	VDUP   V0.S[0], V0.S4; \
+	MOVHU  2(R6), R13; \
+	FMOVS  R13, F1; \
+	FCVTHS F1, F1; \
+	VDUP   V1.S[0], V1.S4; \
+	FMOVS  (R7), F2; \
+	VLD1   (R20), V2.S[1]; \
+	VLD1   (R21), V2.S[2]; \
+	VLD1   (R22), V2.S[3]; \
+	KFMUL(0, 0, 2); \
+	KFMUL(1, 1, 2); \
+	KFMUL(8, 8, 0); \
+	KFMUL(12, 12, 1); \
+	KFADD(28, 28, 8); \
+	KFSUB(28, 28, 12)
+
+#define G4KBODY(DOT, QOFF, PRE, MERGE, WB) \
+	G4ARGS; \
+	VMOVI $15, V29.B16; \
+row: \
+	G4ROW_START; \
+block: \
+	G4KBLOCK(DOT, QOFF, PRE, MERGE); \
+	G4NEXT(WB); \
+	CBNZ R8, block; \
+	G4ROW_END; \
+	CBNZ R3, row; \
+	RET
+
+// func gemm4Q4KSDOT(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+TEXT ·gemm4Q4KSDOT(SB), NOSPLIT, $0-64
+	G4KBODY(DOT4S, 16, NOP, G4NOMERGE, 144)
+
+// func gemm4Q4KNEON(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+TEXT ·gemm4Q4KNEON(SB), NOSPLIT, $0-64
+	G4KBODY(DOT4N, 16, NOP, G4NOMERGE, 144)
+
+// func gemm4Q5KSDOT(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+TEXT ·gemm4Q5KSDOT(SB), NOSPLIT, $0-64
+	G4KBODY(DOT4S, 48, Q5K_PRE, G4Q5MERGE, 176)
+
+// func gemm4Q5KNEON(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+TEXT ·gemm4Q5KNEON(SB), NOSPLIT, $0-64
+	G4KBODY(DOT4N, 48, Q5K_PRE, G4Q5MERGE, 176)
