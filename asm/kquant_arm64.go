@@ -9,10 +9,10 @@ import "github.com/klauspost/cpuid/v2"
 func kqArch() []*kqKernels {
 	var ks []*kqKernels
 	if cpuid.CPU.Supports(cpuid.ASIMD, cpuid.ASIMDDP) {
-		ks = append(ks, simdKQ("neon-dotprod", nil, kpair{gemvQ4KSDOT, nil, gemm4Q4KSDOT}, kpair{gemvQ5KSDOT, nil, gemm4Q5KSDOT}, kpair{gemvQ6KSDOT, nil, nil}))
+		ks = append(ks, simdKQ("neon-dotprod", nil, kpair{gemvQ4KSDOT, nil, gemm4Q4KSDOT}, kpair{gemvQ5KSDOT, nil, gemm4Q5KSDOT}, kpair{gemvQ6KSDOT, nil, gemm4Q6KSDOT}))
 	}
 	if cpuid.CPU.Supports(cpuid.ASIMD) {
-		ks = append(ks, simdKQ("neon", nil, kpair{gemvQ4KNEON, nil, gemm4Q4KNEON}, kpair{gemvQ5KNEON, nil, gemm4Q5KNEON}, kpair{gemvQ6KNEON, nil, nil}))
+		ks = append(ks, simdKQ("neon", nil, kpair{gemvQ4KNEON, nil, gemm4Q4KNEON}, kpair{gemvQ5KNEON, nil, gemm4Q5KNEON}, kpair{gemvQ6KNEON, nil, gemm4Q6KNEON}))
 	}
 	return ks
 }
@@ -67,3 +67,9 @@ func gemm4Q5KSDOT(out *float32, ldo int, w *byte, stride, rows int, x *byte, xst
 
 //go:noescape
 func gemm4Q5KNEON(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+
+//go:noescape
+func gemm4Q6KSDOT(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+
+//go:noescape
+func gemm4Q6KNEON(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)

@@ -558,3 +558,92 @@ TEXT ·gemm4Q5KSDOT(SB), NOSPLIT, $0-64
 // func gemm4Q5KNEON(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
 TEXT ·gemm4Q5KNEON(SB), NOSPLIT, $0-64
 	G4KBODY(DOT4N, 48, Q5K_PRE, G4Q5MERGE, 176)
+
+// Q6_K GEMM: the 16 scales are sign-extended to int32 in V20..V23; each
+// group of 16 values (made in V6 by Q6K_LO/Q6K_HI, q-32) is multiplied
+// with the 4 activations' 16 bytes and added times its scale (MLA by
+// element).
+#define KSXTL2B(d, n) WORD $(0x4F08A400 | ((n)<<5) | (d))
+
+#define Q6K_HI0N(L, H, n) Q6K_HI0(L, H)
+
+#define G6X(DOT, XP, off, acc, sv, i) \
+	ADD  $off, XP, R10; \
+	VLD1 (R10), [V16.B16]; \
+	VEOR V12.B16, V12.B16, V12.B16; \
+	DOT(12, 6, 16); \
+	KMLAE(acc, 12, sv, i)
+
+#define G6G(DOT, MAKE, L, H, n, off, sv, i) \
+	MAKE(L, H, n); \
+	G6X(DOT, R7, off, 8, sv, i); \
+	G6X(DOT, R20, off, 9, sv, i); \
+	G6X(DOT, R21, off, 10, sv, i); \
+	G6X(DOT, R22, off, 11, sv, i)
+
+// G6HALF adds half h (scales in V(sa) for groups 0-3, V(sb) for 4-7).
+#define G6HALF(DOT, h, sa, sb) \
+	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]; \
+	VLD1.P 32(R11), [V4.B16, V5.B16]; \
+	G6G(DOT, Q6K_LO, V0.B16, V4.B16, 4, (4+128*h), sa, 0); \
+	G6G(DOT, Q6K_LO, V1.B16, V5.B16, 4, (20+128*h), sa, 1); \
+	G6G(DOT, Q6K_LO, V2.B16, V4.B16, 2, (36+128*h), sa, 2); \
+	G6G(DOT, Q6K_LO, V3.B16, V5.B16, 2, (52+128*h), sa, 3); \
+	G6G(DOT, Q6K_HI0N, V0.B16, V4.B16, 0, (68+128*h), sb, 0); \
+	G6G(DOT, Q6K_HI0N, V1.B16, V5.B16, 0, (84+128*h), sb, 1); \
+	G6G(DOT, Q6K_HI, V2.B16, V4.B16, 2, (100+128*h), sb, 2); \
+	G6G(DOT, Q6K_HI, V3.B16, V5.B16, 2, (116+128*h), sb, 3)
+
+#define G6KBLOCK(DOT) \
+	ADD     $192, R6, R10; \
+	VLD1    (R10), [V20.B16]; \
+	KSXTL2B(14, 20); \
+	KSXTL8B(13, 20); \
+	KSXTL4H(20, 13); \
+	KSXTL2H(21, 13); \
+	KSXTL4H(22, 14); \
+	KSXTL2H(23, 14); \
+	VEOR    V8.B16, V8.B16, V8.B16; \
+	VEOR    V9.B16, V9.B16, V9.B16; \
+	VEOR    V10.B16, V10.B16, V10.B16; \
+	VEOR    V11.B16, V11.B16, V11.B16; \
+	MOVD    R6, R9; \
+	ADD     $128, R6, R11; \
+	G6HALF(DOT, 0, 20, 21); \
+	G6HALF(DOT, 1, 22, 23); \
+	VADDP   V9.S4, V8.S4, V8.S4; \
+	VADDP   V11.S4, V10.S4, V10.S4; \
+	VADDP   V10.S4, V8.S4, V8.S4; \
+	KSCVTF(8, 8); \
+	MOVHU   208(R6), R13; \
+	FMOVS   R13, F0; \
+	FCVTHS  F0, F0; \
+	VDUP    V0.S[0], V0.S4; \
+	FMOVS   (R7), F2; \
+	VLD1    (R20), V2.S[1]; \
+	VLD1    (R21), V2.S[2]; \
+	VLD1    (R22), V2.S[3]; \
+	KFMUL(0, 0, 2); \
+	KFMUL(8, 8, 0); \
+	KFADD(28, 28, 8)
+
+#define G6KBODY(DOT) \
+	G4ARGS; \
+	Q6CONST; \
+row: \
+	G4ROW_START; \
+block: \
+	G6KBLOCK(DOT); \
+	G4NEXT(210); \
+	CBNZ R8, block; \
+	G4ROW_END; \
+	CBNZ R3, row; \
+	RET
+
+// func gemm4Q6KSDOT(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+TEXT ·gemm4Q6KSDOT(SB), NOSPLIT, $0-64
+	G6KBODY(DOT6S)
+
+// func gemm4Q6KNEON(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+TEXT ·gemm4Q6KNEON(SB), NOSPLIT, $0-64
+	G6KBODY(DOT6N)
