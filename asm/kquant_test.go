@@ -181,7 +181,7 @@ func TestKGemv(t *testing.T) {
 		for _, f := range kformats {
 			for _, nb := range []int{1, 3, kMaxBlocks + 1} {
 				for _, rows := range []int{1, 3, 4, 5, 8, 11} {
-					if nb > 3 && rows > 5 {
+					if nb > 3 && rows != 1 && rows != 5 {
 						continue
 					}
 					w := odd(kWeights(r, f.wb, rows*nb, func(int) uint16 { return randScale(r) }), 1+rows%3)
