@@ -20,18 +20,45 @@ func kqArch() []*kqKernels {
 	}
 	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
 		ks = append(ks, simdKQ("avx2", quantQ8KAVX2,
-			kpair{gemvQ4KAVX2, nil, gemm4Q4KAVX2},
-			kpair{gemvQ5KAVX2, nil, gemm4Q5KAVX2},
-			kpair{gemvQ6KAVX2, nil, gemm4Q6KAVX2}))
+			kpair{gemvQ4KAVX2, nil, gemm4Q4KAVX2, kidQ4AVX2},
+			kpair{gemvQ5KAVX2, nil, gemm4Q5KAVX2, kidQ5AVX2},
+			kpair{gemvQ6KAVX2, nil, gemm4Q6KAVX2, kidQ6AVX2}))
 	}
 	return ks
 }
 
 func avx512KQ(name string, q4, q5 kgemvFunc) *kqKernels {
 	return simdKQ(name, quantQ8KAVX2,
-		kpair{gemvQ4KVNNI, q4, gemm4Q4KVNNI},
-		kpair{gemvQ5KAVX2, q5, gemm4Q5KVNNI},
-		kpair{gemvQ6KVNNI, gemv4Q6KVNNI, gemm4Q6KVNNI})
+		kpair{gemvQ4KVNNI, q4, gemm4Q4KVNNI, kidQ4VNNI},
+		kpair{gemvQ5KAVX2, q5, gemm4Q5KVNNI, kidQ5AVX2},
+		kpair{gemvQ6KVNNI, gemv4Q6KVNNI, gemm4Q6KVNNI, kidQ6VNNI})
+}
+
+// Ids of the 1-row kernels for kOne.
+const (
+	kidQ4AVX2 = iota + 1
+	kidQ5AVX2
+	kidQ6AVX2
+	kidQ4VNNI
+	kidQ6VNNI
+)
+
+// kOne runs 1-row kernel id over one row (see kDot).
+func kOne(id int, s *float32, w, x *byte, n int) {
+	switch id {
+	case kidQ4AVX2:
+		gemvQ4KAVX2(s, w, 0, 1, x, n)
+	case kidQ5AVX2:
+		gemvQ5KAVX2(s, w, 0, 1, x, n)
+	case kidQ6AVX2:
+		gemvQ6KAVX2(s, w, 0, 1, x, n)
+	case kidQ4VNNI:
+		gemvQ4KVNNI(s, w, 0, 1, x, n)
+	case kidQ6VNNI:
+		gemvQ6KVNNI(s, w, 0, 1, x, n)
+	default:
+		panic("asm: unknown K-quant kernel")
+	}
 }
 
 // The kernels below are kgemvFunc (kquant_simd.go).

@@ -9,12 +9,42 @@ import "github.com/klauspost/cpuid/v2"
 func kqArch() []*kqKernels {
 	var ks []*kqKernels
 	if cpuid.CPU.Supports(cpuid.ASIMD, cpuid.ASIMDDP) {
-		ks = append(ks, simdKQ("neon-dotprod", nil, kpair{gemvQ4KSDOT, nil, gemm4Q4KSDOT}, kpair{gemvQ5KSDOT, nil, gemm4Q5KSDOT}, kpair{gemvQ6KSDOT, nil, gemm4Q6KSDOT}))
+		ks = append(ks, simdKQ("neon-dotprod", nil, kpair{gemvQ4KSDOT, nil, gemm4Q4KSDOT, kidQ4SDOT}, kpair{gemvQ5KSDOT, nil, gemm4Q5KSDOT, kidQ5SDOT}, kpair{gemvQ6KSDOT, nil, gemm4Q6KSDOT, kidQ6SDOT}))
 	}
 	if cpuid.CPU.Supports(cpuid.ASIMD) {
-		ks = append(ks, simdKQ("neon", nil, kpair{gemvQ4KNEON, nil, gemm4Q4KNEON}, kpair{gemvQ5KNEON, nil, gemm4Q5KNEON}, kpair{gemvQ6KNEON, nil, gemm4Q6KNEON}))
+		ks = append(ks, simdKQ("neon", nil, kpair{gemvQ4KNEON, nil, gemm4Q4KNEON, kidQ4NEON}, kpair{gemvQ5KNEON, nil, gemm4Q5KNEON, kidQ5NEON}, kpair{gemvQ6KNEON, nil, gemm4Q6KNEON, kidQ6NEON}))
 	}
 	return ks
+}
+
+// Ids of the 1-row kernels for kOne.
+const (
+	kidQ4SDOT = iota + 1
+	kidQ5SDOT
+	kidQ6SDOT
+	kidQ4NEON
+	kidQ5NEON
+	kidQ6NEON
+)
+
+// kOne runs 1-row kernel id over one row (see kDot).
+func kOne(id int, s *float32, w, x *byte, n int) {
+	switch id {
+	case kidQ4SDOT:
+		gemvQ4KSDOT(s, w, 0, 1, x, n)
+	case kidQ5SDOT:
+		gemvQ5KSDOT(s, w, 0, 1, x, n)
+	case kidQ6SDOT:
+		gemvQ6KSDOT(s, w, 0, 1, x, n)
+	case kidQ4NEON:
+		gemvQ4KNEON(s, w, 0, 1, x, n)
+	case kidQ5NEON:
+		gemvQ5KNEON(s, w, 0, 1, x, n)
+	case kidQ6NEON:
+		gemvQ6KNEON(s, w, 0, 1, x, n)
+	default:
+		panic("asm: unknown K-quant kernel")
+	}
 }
 
 // The kernels below are kgemvFunc (kquant_simd.go). Q6_K values are made

@@ -30,6 +30,9 @@ type kgemm4Func func(out *float32, ldo int, w *byte, stride, rows int, x *byte, 
 type kpair struct {
 	one, four kgemvFunc
 	gemm4     kgemm4Func
+	// id names one for kOne (a direct call keeps a dot product's sum on
+	// the stack; through a func value it would escape).
+	id int
 }
 
 // simdKQ builds a K-quant set from its assembly kernels; nil kernels
@@ -57,16 +60,25 @@ func kFuncs(f kpair, ref func(w, x []byte) float32, wb int) (
 	dot func(w, x []byte) float32,
 	gemv func(out []float32, w, x []byte),
 	gemm func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)) {
-	dot = func(w, x []byte) float32 {
-		var out [1]float32
-		kGemv(f, ref, out[:], w, x, wb)
-		return out[0]
-	}
+	dot = func(w, x []byte) float32 { return kDot(f.id, ref, w, x, wb) }
 	gemv = func(out []float32, w, x []byte) { kGemv(f, ref, out, w, x, wb) }
 	gemm = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
 		kGemm(f, ref, out, ldo, w, nrows, x, nx, wb)
 	}
 	return dot, gemv, gemm
+}
+
+// kDot is the dot product of one row with the 1-row kernel id.
+func kDot(id int, ref func(w, x []byte) float32, w, x []byte, wb int) float32 {
+	nb := len(x) / q8KBytes
+	var s float32
+	for b := 0; b < nb; b += kMaxBlocks {
+		kOne(id, &s, &w[b*wb], &x[b*q8KBytes], min(kMaxBlocks, nb-b))
+	}
+	if !isFinite(s) {
+		return ref(w, x)
+	}
+	return s
 }
 
 // kGemv sets out[r] = dot(row r of w, x) with f in bounded calls. The

@@ -419,3 +419,17 @@ func TestKPaths(t *testing.T) {
 		}
 	}
 }
+
+// The dot products are called per row in loops; they must not allocate.
+func TestKDotNoAlloc(t *testing.T) {
+	r := newRand(19)
+	forEachPath(t, func(t *testing.T) {
+		for _, f := range kformats {
+			w := kWeights(r, f.wb, 2, func(int) uint16 { return randScale(r) })
+			x := kActs(2, func(int) float32 { return randDx(r) }, func() int8 { return int8(r.Uint32()) })
+			if n := testing.AllocsPerRun(5, func() { f.dot(w, x) }); n != 0 {
+				t.Errorf("%s: %v allocations per dot product", f.name, n)
+			}
+		}
+	})
+}
