@@ -13,7 +13,7 @@ import "github.com/exaone-go/exaone/quant"
 //	out[i] = s
 //
 // where step is the reference's float update for one super-block
-// (quant.DotQ4_K, quant.DotQ6_K). Taking the running sum from out lets
+// (quant.DotQ4_K, DotQ5_K, DotQ6_K). Taking the running sum from out lets
 // long rows be split into bounded calls without changing the result.
 // nb <= kMaxBlocks and rows*nb <= kMaxWork.
 type kgemvFunc func(out *float32, w *byte, stride, rows int, x *byte, nb int)
