@@ -4,12 +4,15 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/exaone-go/exaone/asm"
 	"github.com/exaone-go/exaone/convert/fixture"
+	"github.com/exaone-go/exaone/gguf"
 	"github.com/exaone-go/exaone/model"
+	"github.com/exaone-go/exaone/quant"
 	"github.com/exaone-go/exaone/tokenizer"
 )
 
@@ -386,5 +389,72 @@ func TestEveryKernelPath(t *testing.T) {
 			}
 			c.done()
 		}
+	}
+}
+
+// A file whose tensor has a type the runtime cannot compute with, or lacks
+// a tensor, is refused at load with the tensor and the type named.
+func TestRefuseUncomputable(t *testing.T) {
+	src, err := gguf.Open(fixture.GGUF(t, "tiny-global-random", "q8_0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	rewrite := func(change func(name string) (quant.Type, bool)) string {
+		path := filepath.Join(t.TempDir(), "m.gguf")
+		w, err := gguf.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kv := range src.KVs {
+			w.SetKV(kv.Key, kv.Value)
+		}
+		types := map[string]quant.Type{}
+		for _, ti := range src.Tensors {
+			typ, keep := change(ti.Name)
+			if !keep {
+				continue
+			}
+			if typ == 0 {
+				typ = ti.Type
+			}
+			types[ti.Name] = typ
+			if err := w.AddTensor(ti.Name, typ, ti.Dims); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, ti := range src.Tensors {
+			typ, ok := types[ti.Name]
+			if !ok {
+				continue
+			}
+			data := src.Data(&ti)
+			if typ != ti.Type {
+				size, _ := quant.RowBytes(typ, int64(ti.Elements()))
+				data = make([]byte, size)
+			}
+			if err := w.WriteTensor(ti.Name, data); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	path := rewrite(func(name string) (quant.Type, bool) {
+		if name == "blk.1.ffn_up.weight" {
+			return quant.Q3_K, true
+		}
+		return 0, true
+	})
+	_, err = model.Open(path)
+	if err == nil || !strings.Contains(err.Error(), "blk.1.ffn_up.weight") || !strings.Contains(err.Error(), "Q3_K") {
+		t.Errorf("Q3_K tensor: %v", err)
+	}
+	path = rewrite(func(name string) (quant.Type, bool) { return 0, name != "blk.2.attn_k_norm.weight" })
+	_, err = model.Open(path)
+	if err == nil || !strings.Contains(err.Error(), "missing tensor blk.2.attn_k_norm.weight") {
+		t.Errorf("missing tensor: %v", err)
 	}
 }
