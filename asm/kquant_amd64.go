@@ -14,24 +14,29 @@ func kqArch() []*kqKernels {
 			q4, q5 = gemv4Q4KGFNI, gemv4Q5KGFNI
 			// The tests run the variant "avx512-nogfni"; give it the
 			// kernels without GFNI.
-			ks = append(ks, avx512KQ("avx512-nogfni", gemv4Q4KVNNI, gemv4Q5KVNNI))
+			ks = append(ks, avx512KQ("avx512-nogfni", gemv4Q4KVNNI, gemv4Q5KVNNI, false))
 		}
-		ks = append(ks, avx512KQ("avx512", q4, q5))
+		ks = append(ks, avx512KQ("avx512", q4, q5, cpuid.CPU.Supports(cpuid.GFNI)))
 	}
 	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
 		ks = append(ks, simdKQ("avx2", quantQ8KAVX2,
-			kpair{gemvQ4KAVX2, nil, gemm4Q4KAVX2, kidQ4AVX2},
-			kpair{gemvQ5KAVX2, nil, gemm4Q5KAVX2, kidQ5AVX2},
-			kpair{gemvQ6KAVX2, nil, gemm4Q6KAVX2, kidQ6AVX2}))
+			kpair{gemvQ4KAVX2, nil, gemm4Q4KAVX2, false, kidQ4AVX2},
+			kpair{gemvQ5KAVX2, nil, gemm4Q5KAVX2, false, kidQ5AVX2},
+			kpair{gemvQ6KAVX2, nil, gemm4Q6KAVX2, false, kidQ6AVX2}))
 	}
 	return ks
 }
 
-func avx512KQ(name string, q4, q5 kgemvFunc) *kqKernels {
-	return simdKQ(name, quantQ8KAVX2,
-		kpair{gemvQ4KVNNI, q4, gemm4Q4KVNNI, kidQ4VNNI},
-		kpair{gemvQ5KAVX2, q5, gemm4Q5KVNNI, kidQ5AVX2},
-		kpair{gemvQ6KVNNI, gemv4Q6KVNNI, gemm4Q6KVNNI, kidQ6VNNI})
+// avx512KQ builds the avx512 set; perm selects the Q4_K GEMM on permuted
+// activations (GFNI).
+func avx512KQ(name string, q4, q5 kgemvFunc, perm bool) *kqKernels {
+	g4 := kpair{gemvQ4KVNNI, q4, gemm4Q4KVNNI, false, kidQ4VNNI}
+	if perm {
+		g4.gemm4, g4.permX = gemm4Q4KPERM, true
+	}
+	return simdKQ(name, quantQ8KAVX2, g4,
+		kpair{gemvQ5KAVX2, q5, gemm4Q5KVNNI, false, kidQ5AVX2},
+		kpair{gemvQ6KVNNI, gemv4Q6KVNNI, gemm4Q6KVNNI, false, kidQ6VNNI})
 }
 
 // Ids of the 1-row kernels for kOne.
@@ -151,3 +156,10 @@ func gemm4Q5KAVX2(out *float32, ldo int, w *byte, stride, rows int, x *byte, xst
 
 //go:noescape
 func gemm4Q6KAVX2(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+
+// gemm4Q4KPERM is gemm4Q4KVNNI on activations permuted by permQ8K: one
+// VPDPBUSD per 64 values and one VPMADDWD per block and activation apply
+// the scales (GFNI).
+//
+//go:noescape
+func gemm4Q4KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)

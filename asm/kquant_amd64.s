@@ -1596,3 +1596,153 @@ g6ablock:
 	JNZ g6arow
 	VZEROUPPER
 	RET
+
+// ---------------------------------------------------------------- AVX-512 GEMM on permuted activations
+
+// gemm4Q4KPERM is gemm4Q4KVNNI with one VNNI multiply per 64 values instead
+// of two. The activations are permuted (permQ8K) so that each 64-byte
+// round r = 0..3 holds values 8r..8r+7 of sub-blocks 0,2,4,6,1,3,5,7; the
+// weights of a round are gathered to the same order with one VPERMI2Q
+// (qwords r, 4+r, 8+r, 12+r of the nibbles, in both halves) and one
+// GF2P8AFFINEQB (low nibbles in the low half, high in the high half).
+// Four VPDPBUSD then leave each sub-block in 2 int32 lanes of 16 products
+// each (|sum| <= 16*15*128 < 2^15, so a lane is also its low int16 word),
+// and one VPMADDWD with (sc, 0) words applies the scales.
+//
+// Registers as gemm4Q4KVNNI, except: Z8..Z11 the 4 rounds' weights, Z12
+// the lane scales, Z13 temporary, Z14 products, Z17 the GF(2) matrices,
+// Z18 the lane scale word indexes, Z26..Z29 the rounds' qword indexes.
+
+// Word indexes: dword lane 2p, 2p+1 = (scale word of sub-block j_p, word
+// 16, which is zero), j = 0,2,4,6,1,3,5,7.
+#define KQPW(off, v) \
+	DATA kqpw<>+(off)(SB)/8, $v
+
+KQPW(0, 0x0010000000100000)
+KQPW(8, 0x0010000200100002)
+KQPW(16, 0x0010000400100004)
+KQPW(24, 0x0010000600100006)
+KQPW(32, 0x0010000100100001)
+KQPW(40, 0x0010000300100003)
+KQPW(48, 0x0010000500100005)
+KQPW(56, 0x0010000700100007)
+GLOBL kqpw<>(SB), RODATA|NOPTR, $64
+
+// Qword indexes of round r: r, 4+r, 8+r, 12+r, twice (8.. = second table).
+#define KQPQ(r, a, b) \
+	DATA kqpq<>+(64*r)(SB)/8, $a; \
+	DATA kqpq<>+(64*r+8)(SB)/8, $(a+4); \
+	DATA kqpq<>+(64*r+16)(SB)/8, $b; \
+	DATA kqpq<>+(64*r+24)(SB)/8, $(b+4); \
+	DATA kqpq<>+(64*r+32)(SB)/8, $a; \
+	DATA kqpq<>+(64*r+40)(SB)/8, $(a+4); \
+	DATA kqpq<>+(64*r+48)(SB)/8, $b; \
+	DATA kqpq<>+(64*r+56)(SB)/8, $(b+4)
+
+KQPQ(0, 0, 8)
+KQPQ(1, 1, 9)
+KQPQ(2, 2, 10)
+KQPQ(3, 3, 11)
+GLOBL kqpq<>(SB), RODATA|NOPTR, $256
+
+// WQ4KP unpacks the weight block at R8: lane scales Z12, min words Y30,
+// rounds Z8..Z11.
+#define WQ4KP \
+	VMOVDQU         4(R8), X12; \
+	VPSRLD          $2, X12, X13; \
+	VPANDD          X24, X13, X13; \
+	VPSHUFD         $0xaa, X12, X14; \
+	VPSRLVD         X25, X14, X14; \
+	VPANDD          X16, X14, X14; \
+	VPORD           X14, X13, X13; \
+	VPANDD          X23, X12, X12; \
+	VPUNPCKLDQ      X13, X12, X12; \
+	VPMOVZXBW       X12, Y12; \
+	VPERMW          Y12, Y22, Y30; \
+	VPERMW          Z12, Z18, Z12; \
+	VMOVDQU64       16(R8), Z13; \
+	VMOVDQA64       Z26, Z8; \
+	VPERMI2Q        80(R8), Z13, Z8; \
+	VGF2P8AFFINEQB  $0, Z17, Z8, Z8; \
+	VMOVDQA64       Z27, Z9; \
+	VPERMI2Q        80(R8), Z13, Z9; \
+	VGF2P8AFFINEQB  $0, Z17, Z9, Z9; \
+	VMOVDQA64       Z28, Z10; \
+	VPERMI2Q        80(R8), Z13, Z10; \
+	VGF2P8AFFINEQB  $0, Z17, Z10, Z10; \
+	VMOVDQA64       Z29, Z11; \
+	VPERMI2Q        80(R8), Z13, Z11; \
+	VGF2P8AFFINEQB  $0, Z17, Z11, Z11
+
+// XQ4KP adds the block times the permuted activation block at XP.
+#define XQ4KP(XP, ACC, MS) \
+	VPXORD   Z14, Z14, Z14; \
+	VPDPBUSD 4(XP), Z8, Z14; \
+	VPDPBUSD 68(XP), Z9, Z14; \
+	VPDPBUSD 132(XP), Z10, Z14; \
+	VPDPBUSD 196(XP), Z11, Z14; \
+	VPMADDWD Z12, Z14, ACC; \
+	VPMADDWD 260(XP), Y30, MS
+
+// func gemm4Q4KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+TEXT ·gemm4Q4KPERM(SB), NOSPLIT, $0-64
+	G4ARGS
+	VPBROADCASTQ kqnib<>(SB), Z16
+	VMOVDQU64    kqgf<>(SB), Z17
+	VMOVDQU64    kqpw<>(SB), Z18
+	VMOVDQU64    kqperm<>+256(SB), Y22
+	VPBROADCASTD kq3f<>(SB), X23
+	VPBROADCASTQ kqhi2<>(SB), X24
+	VMOVDQU64    kqsrlvd<>(SB), X25
+	VMOVDQU64    kqpq<>+0(SB), Z26
+	VMOVDQU64    kqpq<>+64(SB), Z27
+	VMOVDQU64    kqpq<>+128(SB), Z28
+	VMOVDQU64    kqpq<>+192(SB), Z29
+
+gprow:
+	G4ROW_START(Y15, X15)
+
+gpblock:
+	PREFETCHT0   (R8)(DX*4)
+	PREFETCHT0   64(R8)(DX*4)
+	PREFETCHT0   128(R8)(DX*4)
+	WQ4KP
+	XQ4KP(BX, Z0, Y4)
+	XQ4KP(R9, Z1, Y5)
+	XQ4KP(R10, Z2, Y6)
+	XQ4KP(R11, Z3, Y7)
+	FOLD_ACT(Z0, Y0, Y4)
+	FOLD_ACT(Z1, Y1, Y5)
+	FOLD_ACT(Z2, Y2, Y6)
+	FOLD_ACT(Z3, Y3, Y7)
+	VPHADDD      Y1, Y0, Y0
+	VPHADDD      Y3, Y2, Y2
+	VPERM2I128   $0x20, Y2, Y0, Y13
+	VPERM2I128   $0x31, Y2, Y0, Y14
+	VPADDD       Y14, Y13, Y13
+	VCVTDQ2PS    Y13, Y13
+	VPBROADCASTD (R8), X12
+	VCVTPH2PS    X12, Y12
+	VMOVD        (BX), X14
+	VPINSRD      $1, (R9), X14, X14
+	VPINSRD      $2, (R10), X14, X14
+	VPINSRD      $3, (R11), X14, X14
+	VPMOVZXDQ    X14, Y14
+	VMOVSLDUP    Y14, Y14
+	VMULPS       Y14, Y12, Y12
+	VMULPS       Y12, Y13, Y13
+	VADDPS       Y13, Y15, Y15
+	VMOVSHDUP    Y13, Y13
+	VSUBPS       Y13, Y15, Y15
+	ADDQ         $144, R8
+	ADDQ         $292, BX
+	ADDQ         $292, R9
+	ADDQ         $292, R10
+	ADDQ         $292, R11
+	DECQ         CX
+	JNZ          gpblock
+
+	G4ROW_END(Y15, X15)
+	JNZ gprow
+	VZEROUPPER
+	RET

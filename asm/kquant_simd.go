@@ -2,7 +2,12 @@
 
 package asm
 
-import "github.com/exaone-go/exaone/quant"
+import (
+	"encoding/binary"
+	"sync"
+
+	"github.com/exaone-go/exaone/quant"
+)
 
 // kgemvFunc is the shape of the K-quant assembly kernels: for i < rows,
 //
@@ -30,6 +35,8 @@ type kgemm4Func func(out *float32, ldo int, w *byte, stride, rows int, x *byte, 
 type kpair struct {
 	one, four kgemvFunc
 	gemm4     kgemm4Func
+	// permX: gemm4 reads activations permuted by permQ8K.
+	permX bool
 	// id names one for kOne (a direct call keeps a dot product's sum on
 	// the stack; through a func value it would escape).
 	id int
@@ -133,12 +140,22 @@ func kGemm(f kpair, ref func(w, x []byte) float32, out []float32, ldo int, w []b
 	if f.gemm4 != nil {
 		nx4 = nx &^ 3
 	}
+	xk := x
+	if f.permX && nx4 > 0 {
+		bp := permPool.Get().(*[]byte)
+		defer permPool.Put(bp)
+		if cap(*bp) < nx4*xrow {
+			*bp = make([]byte, nx4*xrow)
+		}
+		xk = (*bp)[:nx4*xrow]
+		permQ8K(xk, x[:nx4*xrow])
+	}
 	group := max(1, (256<<10)/rowBytes)
 	for r := 0; r < nrows; r += group {
 		m := min(group, nrows-r)
 		wg := w[r*rowBytes : (r+m)*rowBytes]
 		for j := 0; j < nx4; j += 4 {
-			kGemm4(f, ref, out[j*ldo+r:], ldo, wg, m, x[j*xrow:(j+4)*xrow], xrow, wb)
+			kGemm4(f, ref, out[j*ldo+r:], ldo, wg, m, x[j*xrow:(j+4)*xrow], xk[j*xrow:(j+4)*xrow], xrow, wb)
 		}
 		for j := nx4; j < nx; j++ {
 			kGemv(f, ref, out[j*ldo+r:j*ldo+r+m], wg, x[j*xrow:][:xrow], wb)
@@ -147,8 +164,9 @@ func kGemm(f kpair, ref func(w, x []byte) float32, out []float32, ldo int, w []b
 }
 
 // kGemm4 sets out[a*ldo+i] = dot(row i of w, activation row a of x) for
-// a < 4 and i < rows with f.gemm4 in bounded calls.
-func kGemm4(f kpair, ref func(w, x []byte) float32, out []float32, ldo int, w []byte, rows int, x []byte, xrow, wb int) {
+// a < 4 and i < rows with f.gemm4 in bounded calls; the kernel reads xk (x
+// or its permutation).
+func kGemm4(f kpair, ref func(w, x []byte) float32, out []float32, ldo int, w []byte, rows int, x, xk []byte, xrow, wb int) {
 	nb := xrow / q8KBytes
 	rowBytes := nb * wb
 	for a := range 4 {
@@ -159,13 +177,32 @@ func kGemm4(f kpair, ref func(w, x []byte) float32, out []float32, ldo int, w []
 		step := max(1, kMaxWork/4/n)
 		for i := 0; i < rows; i += step {
 			m := min(step, rows-i)
-			f.gemm4(&out[i], ldo, &w[i*rowBytes+b*wb], rowBytes, m, &x[b*q8KBytes], xrow, n)
+			f.gemm4(&out[i], ldo, &w[i*rowBytes+b*wb], rowBytes, m, &xk[b*q8KBytes], xrow, n)
 		}
 	}
 	for a := range 4 {
 		for i := range rows {
 			if !isFinite(out[a*ldo+i]) {
 				out[a*ldo+i] = ref(w[i*rowBytes:][:rowBytes], x[a*xrow:][:xrow])
+			}
+		}
+	}
+}
+
+var permPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// permQ8K copies Q8_K blocks from src to dst with the 256 values reordered
+// for gemm4Q4KPERM: 64-byte round r = 0..3 holds values 8r..8r+7 of
+// sub-blocks (32 values) 0, 2, 4, 6, 1, 3, 5, 7. Scale and block sums stay.
+func permQ8K(dst, src []byte) {
+	for b := 0; b+q8KBytes <= len(src); b += q8KBytes {
+		s := src[b : b+q8KBytes : b+q8KBytes]
+		d := dst[b : b+q8KBytes : b+q8KBytes]
+		copy(d[:4], s[:4])
+		copy(d[260:], s[260:])
+		for r := range 4 {
+			for p, j := range [8]int{0, 2, 4, 6, 1, 3, 5, 7} {
+				binary.LittleEndian.PutUint64(d[4+64*r+8*p:], binary.LittleEndian.Uint64(s[4+32*j+8*r:]))
 			}
 		}
 	}
