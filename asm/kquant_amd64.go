@@ -27,15 +27,16 @@ func kqArch() []*kqKernels {
 	return ks
 }
 
-// avx512KQ builds the avx512 set; perm selects the Q4_K GEMM on permuted
-// activations (GFNI).
+// avx512KQ builds the avx512 set; perm selects the Q4_K/Q5_K GEMM on
+// permuted activations (GFNI).
 func avx512KQ(name string, q4, q5 kgemvFunc, perm bool) *kqKernels {
 	g4 := kpair{gemvQ4KVNNI, q4, gemm4Q4KVNNI, false, kidQ4VNNI}
+	g5 := kpair{gemvQ5KAVX2, q5, gemm4Q5KVNNI, false, kidQ5AVX2}
 	if perm {
 		g4.gemm4, g4.permX = gemm4Q4KPERM, true
+		g5.gemm4, g5.permX = gemm4Q5KPERM, true
 	}
-	return simdKQ(name, quantQ8KAVX2, g4,
-		kpair{gemvQ5KAVX2, q5, gemm4Q5KVNNI, false, kidQ5AVX2},
+	return simdKQ(name, quantQ8KAVX2, g4, g5,
 		kpair{gemvQ6KVNNI, gemv4Q6KVNNI, gemm4Q6KVNNI, false, kidQ6VNNI})
 }
 
@@ -163,3 +164,8 @@ func gemm4Q6KAVX2(out *float32, ldo int, w *byte, stride, rows int, x *byte, xst
 //
 //go:noescape
 func gemm4Q4KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+
+// gemm4Q5KPERM is gemm4Q4KPERM for Q5_K weights.
+//
+//go:noescape
+func gemm4Q5KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)

@@ -1746,3 +1746,131 @@ gpblock:
 	JNZ gprow
 	VZEROUPPER
 	RET
+
+// gemm4Q5KPERM is gemm4Q4KPERM for Q5_K. The fifth bits of round r are
+// qh's qword r (bytes 8r..8r+7) in every qword lane, rotated (VPROLVQ) so
+// that bit j of each byte lands on bit 4 for the lane's sub-block j (bits
+// crossing bytes land below bit 4 or wrap into bits masked off), and
+// merged with 0x10. Values up to 31 allow only 8 products per int16 lane,
+// so rounds 0-1 and 2-3 are scaled separately.
+DATA kq5rot<>+0(SB)/8, $4
+DATA kq5rot<>+8(SB)/8, $2
+DATA kq5rot<>+16(SB)/8, $0
+DATA kq5rot<>+24(SB)/8, $62
+DATA kq5rot<>+32(SB)/8, $3
+DATA kq5rot<>+40(SB)/8, $1
+DATA kq5rot<>+48(SB)/8, $63
+DATA kq5rot<>+56(SB)/8, $61
+GLOBL kq5rot<>(SB), RODATA|NOPTR, $64
+
+#define Q5PBITS(r, W) \
+	VPBROADCASTQ (16+8*r)(R8), Z14; \
+	VPROLVQ      Z19, Z14, Z14; \
+	VPTERNLOGD   $0xf8, Z31, Z14, W
+
+#define WQ5KP \
+	VMOVDQU         4(R8), X12; \
+	VPSRLD          $2, X12, X13; \
+	VPANDD          X24, X13, X13; \
+	VPSHUFD         $0xaa, X12, X14; \
+	VPSRLVD         X25, X14, X14; \
+	VPANDD          X16, X14, X14; \
+	VPORD           X14, X13, X13; \
+	VPANDD          X23, X12, X12; \
+	VPUNPCKLDQ      X13, X12, X12; \
+	VPMOVZXBW       X12, Y12; \
+	VPERMW          Y12, Y22, Y30; \
+	VPERMW          Z12, Z18, Z12; \
+	VMOVDQU64       48(R8), Z13; \
+	VMOVDQA64       Z26, Z8; \
+	VPERMI2Q        112(R8), Z13, Z8; \
+	VGF2P8AFFINEQB  $0, Z17, Z8, Z8; \
+	Q5PBITS(0, Z8); \
+	VMOVDQA64       Z27, Z9; \
+	VPERMI2Q        112(R8), Z13, Z9; \
+	VGF2P8AFFINEQB  $0, Z17, Z9, Z9; \
+	Q5PBITS(1, Z9); \
+	VMOVDQA64       Z28, Z10; \
+	VPERMI2Q        112(R8), Z13, Z10; \
+	VGF2P8AFFINEQB  $0, Z17, Z10, Z10; \
+	Q5PBITS(2, Z10); \
+	VMOVDQA64       Z29, Z11; \
+	VPERMI2Q        112(R8), Z13, Z11; \
+	VGF2P8AFFINEQB  $0, Z17, Z11, Z11; \
+	Q5PBITS(3, Z11)
+
+#define XQ5KP(XP, ACC, MS) \
+	VPXORD   Z14, Z14, Z14; \
+	VPDPBUSD 4(XP), Z8, Z14; \
+	VPDPBUSD 68(XP), Z9, Z14; \
+	VPMADDWD Z12, Z14, ACC; \
+	VPXORD   Z14, Z14, Z14; \
+	VPDPBUSD 132(XP), Z10, Z14; \
+	VPDPBUSD 196(XP), Z11, Z14; \
+	VPDPWSSD Z12, Z14, ACC; \
+	VPMADDWD 260(XP), Y30, MS
+
+// func gemm4Q5KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+TEXT ·gemm4Q5KPERM(SB), NOSPLIT, $0-64
+	G4ARGS
+	VPBROADCASTQ kqnib<>(SB), Z16
+	VMOVDQU64    kqgf<>(SB), Z17
+	VMOVDQU64    kqpw<>(SB), Z18
+	VMOVDQU64    kq5rot<>(SB), Z19
+	VMOVDQU64    kqperm<>+256(SB), Y22
+	VPBROADCASTD kq3f<>(SB), X23
+	VPBROADCASTQ kqhi2<>(SB), X24
+	VMOVDQU64    kqsrlvd<>(SB), X25
+	VMOVDQU64    kqpq<>+0(SB), Z26
+	VMOVDQU64    kqpq<>+64(SB), Z27
+	VMOVDQU64    kqpq<>+128(SB), Z28
+	VMOVDQU64    kqpq<>+192(SB), Z29
+	VPBROADCASTQ kq10<>(SB), Z31
+
+gp5row:
+	G4ROW_START(Y15, X15)
+
+gp5block:
+	PREFETCHT0   (R8)(DX*4)
+	PREFETCHT0   64(R8)(DX*4)
+	PREFETCHT0   128(R8)(DX*4)
+	WQ5KP
+	XQ5KP(BX, Z0, Y4)
+	XQ5KP(R9, Z1, Y5)
+	XQ5KP(R10, Z2, Y6)
+	XQ5KP(R11, Z3, Y7)
+	FOLD_ACT(Z0, Y0, Y4)
+	FOLD_ACT(Z1, Y1, Y5)
+	FOLD_ACT(Z2, Y2, Y6)
+	FOLD_ACT(Z3, Y3, Y7)
+	VPHADDD      Y1, Y0, Y0
+	VPHADDD      Y3, Y2, Y2
+	VPERM2I128   $0x20, Y2, Y0, Y13
+	VPERM2I128   $0x31, Y2, Y0, Y14
+	VPADDD       Y14, Y13, Y13
+	VCVTDQ2PS    Y13, Y13
+	VPBROADCASTD (R8), X12
+	VCVTPH2PS    X12, Y12
+	VMOVD        (BX), X14
+	VPINSRD      $1, (R9), X14, X14
+	VPINSRD      $2, (R10), X14, X14
+	VPINSRD      $3, (R11), X14, X14
+	VPMOVZXDQ    X14, Y14
+	VMOVSLDUP    Y14, Y14
+	VMULPS       Y14, Y12, Y12
+	VMULPS       Y12, Y13, Y13
+	VADDPS       Y13, Y15, Y15
+	VMOVSHDUP    Y13, Y13
+	VSUBPS       Y13, Y15, Y15
+	ADDQ         $176, R8
+	ADDQ         $292, BX
+	ADDQ         $292, R9
+	ADDQ         $292, R10
+	ADDQ         $292, R11
+	DECQ         CX
+	JNZ          gp5block
+
+	G4ROW_END(Y15, X15)
+	JNZ gp5row
+	VZEROUPPER
+	RET
