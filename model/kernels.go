@@ -28,10 +28,10 @@ var kernels = map[quant.Type]kernel{
 	// Formats llama.cpp files contain, computed with the quant references
 	// until they get kernels of their own.
 	quant.Q4_1: {quant.Q8_1, gemmDot(quant.DotQ4_1)},
-	quant.Q5_0: {quant.Q8_0, gemmDot(quant.DotQ5_0)},
+	quant.Q5_0: {quant.Q8_0, gemmQ8_0}, // repacked to Q8_0 at load (repackQ5_0)
 	quant.Q5_1: {quant.Q8_1, gemmDot(quant.DotQ5_1)},
 	quant.Q4_K: {quant.Q8_K, gemmQ4_K},
-	quant.Q5_K: {quant.Q8_K, gemmDot(quant.DotQ5_K)},
+	quant.Q5_K: {quant.Q8_K, gemmQ5_K},
 	quant.Q6_K: {quant.Q8_K, gemmQ6_K},
 }
 
@@ -58,6 +58,14 @@ func gemmQ4_K(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx 
 		return
 	}
 	asm.GemmQ4_K(out, ldo, w[:nrows*rb], nrows, x[:nx*xb], nx)
+}
+
+func gemmQ5_K(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int) {
+	if nx == 1 {
+		asm.GemvQ5_K(out[:nrows], w[:nrows*rb], x[:xb])
+		return
+	}
+	asm.GemmQ5_K(out, ldo, w[:nrows*rb], nrows, x[:nx*xb], nx)
 }
 
 func gemmQ6_K(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int) {
@@ -123,4 +131,27 @@ func gemmF16(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx i
 			out[j*ldo+r] = asm.DotF16(row, f32s(x[j*xb:(j+1)*xb]))
 		}
 	}
+}
+
+// repackQ5_0 rewrites Q5_0 blocks as Q8_0 blocks with the same scale and
+// q-16 as the int8 value: the same numbers, the same integer sums, so Q5_0
+// runs exactly on the Q8_0 kernels. Q5_0 appears only where llama.cpp falls
+// back from Q4_K for rows that are not a multiple of 256 (never for real
+// EXAONE sizes), so the 1.5x memory of those tensors is a small price.
+func repackQ5_0(src []byte) []byte {
+	nb := len(src) / quant.BlockBytesQ5_0
+	dst := make([]byte, nb*quant.BlockBytesQ8_0)
+	var vals [quant.QK]float32
+	for b := 0; b < nb; b++ {
+		in := src[b*quant.BlockBytesQ5_0 : (b+1)*quant.BlockBytesQ5_0]
+		out := dst[b*quant.BlockBytesQ8_0 : (b+1)*quant.BlockBytesQ8_0]
+		out[0], out[1] = in[0], in[1] // the f16 scale
+		// Dequantizing with scale 1 recovers q-16 exactly.
+		one := append([]byte{0x00, 0x3c}, in[2:]...)
+		quant.DequantizeQ5_0(vals[:], one)
+		for j, v := range vals {
+			out[2+j] = byte(int8(v))
+		}
+	}
+	return dst
 }

@@ -50,9 +50,9 @@ func TestLlamaCppFiles(t *testing.T) {
 		t.Skip("llama.cpp's files are not beside the checkout (../shared/fixtures/llamacpp)")
 	}
 	dir := filepath.Join(shared, "llamacpp")
-	global := map[string]float64{
-		"bf16": 23.0717, "Q8_0": 23.0743, "Q6_K": 23.1004, "Q5_K_M": 23.1257, "Q4_K_M": 23.2412, "Q4_0": 23.3000,
-	}
+	// bf16, Q8_0 and Q4_0 are checked through the perplexity command
+	// (cmd/exaone), which runs this same decoder.
+	global := map[string]float64{"Q6_K": 23.1004, "Q5_K_M": 23.1257, "Q4_K_M": 23.2412}
 	ours := map[string]string{"Q4_K_M": "q4_k_m", "Q5_K_M": "q5_k_m", "Q6_K": "q6_k"}
 	for preset, want := range global {
 		t.Run("tiny-global-kjv-"+preset, func(t *testing.T) {

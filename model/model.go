@@ -16,7 +16,8 @@ import (
 // stored contiguously in Type (a GGUF tensor of ne = [Cols, Rows]).
 type Matrix struct {
 	Name     string
-	Type     quant.Type
+	Type     quant.Type // as stored in the file
+	Layout   quant.Type // of Data: Type, or what Type was repacked to
 	Rows     int
 	Cols     int
 	RowBytes int
@@ -163,8 +164,12 @@ func (l *loader) matrix(name string, cols, rows int) *Matrix {
 		l.fail("tensor %s has type %s, which this runtime cannot compute with", name, t.Type)
 		return nil
 	}
-	rb, _ := quant.RowBytes(t.Type, int64(cols))
-	return &Matrix{Name: name, Type: t.Type, Rows: int(t.Dims[1]), Cols: cols, RowBytes: int(rb), Data: l.f.Data(t), kern: k}
+	data, layout := l.f.Data(t), t.Type
+	if t.Type == quant.Q5_0 {
+		data, layout = repackQ5_0(data), quant.Q8_0
+	}
+	rb, _ := quant.RowBytes(layout, int64(cols))
+	return &Matrix{Name: name, Type: t.Type, Layout: layout, Rows: int(t.Dims[1]), Cols: cols, RowBytes: int(rb), Data: data, kern: k}
 }
 
 // vector returns a 1-D tensor as float32 values (F32 used in place when

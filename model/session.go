@@ -185,7 +185,7 @@ func (s *Session) forward(tokens []int, want bool, wantFrom int, each func(int, 
 
 	// Token embeddings (not scaled).
 	for i, t := range tokens {
-		quant.Dequantize(m.TokEmbd.Type, s.x[i*d:(i+1)*d], m.TokEmbd.Row(t))
+		quant.Dequantize(m.TokEmbd.Layout, s.x[i*d:(i+1)*d], m.TokEmbd.Row(t))
 	}
 	s.ropeTables(pos0, n)
 
