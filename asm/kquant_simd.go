@@ -3,7 +3,6 @@
 package asm
 
 import (
-	"encoding/binary"
 	"sync"
 
 	"github.com/exaone-go/exaone/quant"
@@ -196,14 +195,21 @@ var permPool = sync.Pool{New: func() any { return new([]byte) }}
 // sub-blocks (32 values) 0, 2, 4, 6, 1, 3, 5, 7. Scale and block sums stay.
 func permQ8K(dst, src []byte) {
 	for b := 0; b+q8KBytes <= len(src); b += q8KBytes {
-		s := src[b : b+q8KBytes : b+q8KBytes]
-		d := dst[b : b+q8KBytes : b+q8KBytes]
-		copy(d[:4], s[:4])
-		copy(d[260:], s[260:])
-		for r := range 4 {
-			for p, j := range [8]int{0, 2, 4, 6, 1, 3, 5, 7} {
-				binary.LittleEndian.PutUint64(d[4+64*r+8*p:], binary.LittleEndian.Uint64(s[4+32*j+8*r:]))
-			}
+		s := (*[q8KBytes]byte)(src[b : b+q8KBytes])
+		d := (*[q8KBytes]byte)(dst[b : b+q8KBytes])
+		*(*[4]byte)(d[:4]) = *(*[4]byte)(s[:4])
+		*(*[32]byte)(d[260:]) = *(*[32]byte)(s[260:])
+		for r := 0; r < 32; r += 8 {
+			q := (*[64]byte)(d[4+8*r:])
+			// q[8p:8p+8] = values r..r+7 of sub-block 0, 2, 4, 6, 1, 3, 5, 7.
+			*(*[8]byte)(q[0:]) = *(*[8]byte)(s[4+0*32+r:])
+			*(*[8]byte)(q[8:]) = *(*[8]byte)(s[4+2*32+r:])
+			*(*[8]byte)(q[16:]) = *(*[8]byte)(s[4+4*32+r:])
+			*(*[8]byte)(q[24:]) = *(*[8]byte)(s[4+6*32+r:])
+			*(*[8]byte)(q[32:]) = *(*[8]byte)(s[4+1*32+r:])
+			*(*[8]byte)(q[40:]) = *(*[8]byte)(s[4+3*32+r:])
+			*(*[8]byte)(q[48:]) = *(*[8]byte)(s[4+5*32+r:])
+			*(*[8]byte)(q[56:]) = *(*[8]byte)(s[4+7*32+r:])
 		}
 	}
 }
