@@ -74,12 +74,8 @@ func Convert(src fs.FS, dst string, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if !opts.Force {
-		if _, err := os.Lstat(dst); err == nil {
-			return fmt.Errorf("convert: %s exists (use --force to overwrite)", dst)
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("convert: %w", err)
-		}
+	if err := checkOverwrite(dst, opts.Force); err != nil {
+		return err
 	}
 	h, err := ReadConfig(src, ".")
 	if err != nil {
@@ -400,4 +396,17 @@ func quantizeRows(t quant.Type, dst []byte, src []float32, rows, rowLen, rowByte
 		}
 	}
 	return first
+}
+
+// checkOverwrite refuses an existing dst unless force is set.
+func checkOverwrite(dst string, force bool) error {
+	if force {
+		return nil
+	}
+	if _, err := os.Lstat(dst); err == nil {
+		return fmt.Errorf("convert: %s exists (use --force to overwrite)", dst)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("convert: %w", err)
+	}
+	return nil
 }

@@ -1,10 +1,7 @@
 package convert
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/exaone-go/exaone/gguf"
@@ -58,12 +55,8 @@ func WriteSynthetic(dst string, shape Shape, vocab *tokenizer.HFVocab, opts Opti
 	if err != nil {
 		return err
 	}
-	if !opts.Force {
-		if _, err := os.Lstat(dst); err == nil {
-			return fmt.Errorf("convert: %s exists (use --force to overwrite)", dst)
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("convert: %w", err)
-		}
+	if err := checkOverwrite(dst, opts.Force); err != nil {
+		return err
 	}
 	if opts.Name == "" {
 		opts.Name = shape.Name

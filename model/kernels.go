@@ -13,30 +13,44 @@ import (
 // Q8_0/Q4_0 weights, f32 for float weights (kept in f32, rather than
 // rounded to the weight type, so float files stay as exact as transformers).
 type kernel struct {
-	act quant.Type
-	// gemm sets out[j*ldo+r] = row r of w . activation row j, for r < nrows
-	// and j < nx; rows are rb bytes, activation rows xb bytes.
-	gemm func(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int)
+	act  quant.Type
+	gemm gemmFunc
 }
 
 var kernels = map[quant.Type]kernel{
 	quant.F32:  {quant.F32, gemmF32},
 	quant.F16:  {quant.F32, gemmF16},
 	quant.BF16: {quant.F32, gemmBF16},
-	quant.Q8_0: {quant.Q8_0, gemmQ8_0},
-	quant.Q4_0: {quant.Q8_0, gemmQ4_0},
-	// Formats llama.cpp files contain, computed with the quant references
-	// until they get kernels of their own.
+	quant.Q8_0: {quant.Q8_0, gemmAsm(asm.GemvQ8_0, asm.GemmQ8_0)},
+	quant.Q4_0: {quant.Q8_0, gemmAsm(asm.GemvQ4_0, asm.GemmQ4_0)},
+	quant.Q5_0: {quant.Q8_0, gemmAsm(asm.GemvQ8_0, asm.GemmQ8_0)}, // repacked to Q8_0 at load (repackQ5_0)
+	quant.Q4_K: {quant.Q8_K, gemmAsm(asm.GemvQ4_K, asm.GemmQ4_K)},
+	quant.Q5_K: {quant.Q8_K, gemmAsm(asm.GemvQ5_K, asm.GemmQ5_K)},
+	quant.Q6_K: {quant.Q8_K, gemmAsm(asm.GemvQ6_K, asm.GemmQ6_K)},
+	// Only llama.cpp's shape fallbacks use these (never for real EXAONE
+	// sizes): they run on the quant references.
 	quant.Q4_1: {quant.Q8_1, gemmDot(quant.DotQ4_1)},
-	quant.Q5_0: {quant.Q8_0, gemmQ8_0}, // repacked to Q8_0 at load (repackQ5_0)
 	quant.Q5_1: {quant.Q8_1, gemmDot(quant.DotQ5_1)},
-	quant.Q4_K: {quant.Q8_K, gemmQ4_K},
-	quant.Q5_K: {quant.Q8_K, gemmQ5_K},
-	quant.Q6_K: {quant.Q8_K, gemmQ6_K},
+}
+
+// gemmFunc sets out[j*ldo+r] = row r of w . activation row j, for r < nrows
+// and j < nx; rows are rb bytes, activation rows xb bytes.
+type gemmFunc func(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int)
+
+// gemmAsm lifts a pair of asm kernels to the gemm form: the multi-row
+// matrix-vector kernel for one token, the tiled one for a batch.
+func gemmAsm(gemv func(out []float32, w, x []byte), gemm func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)) gemmFunc {
+	return func(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int) {
+		if nx == 1 {
+			gemv(out[:nrows], w[:nrows*rb], x[:xb])
+			return
+		}
+		gemm(out, ldo, w[:nrows*rb], nrows, x[:nx*xb], nx)
+	}
 }
 
 // gemmDot lifts a one-row dot product to the gemm form.
-func gemmDot(dot func(w, x []byte) float32) func([]float32, int, []byte, int, int, []byte, int, int) {
+func gemmDot(dot func(w, x []byte) float32) gemmFunc {
 	return func(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int) {
 		for r := 0; r < nrows; r++ {
 			row := w[r*rb : (r+1)*rb]
@@ -50,46 +64,6 @@ func gemmDot(dot func(w, x []byte) float32) func([]float32, int, []byte, int, in
 func kernelFor(t quant.Type) (kernel, bool) {
 	k, ok := kernels[t]
 	return k, ok
-}
-
-func gemmQ4_K(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int) {
-	if nx == 1 {
-		asm.GemvQ4_K(out[:nrows], w[:nrows*rb], x[:xb])
-		return
-	}
-	asm.GemmQ4_K(out, ldo, w[:nrows*rb], nrows, x[:nx*xb], nx)
-}
-
-func gemmQ5_K(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int) {
-	if nx == 1 {
-		asm.GemvQ5_K(out[:nrows], w[:nrows*rb], x[:xb])
-		return
-	}
-	asm.GemmQ5_K(out, ldo, w[:nrows*rb], nrows, x[:nx*xb], nx)
-}
-
-func gemmQ6_K(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int) {
-	if nx == 1 {
-		asm.GemvQ6_K(out[:nrows], w[:nrows*rb], x[:xb])
-		return
-	}
-	asm.GemmQ6_K(out, ldo, w[:nrows*rb], nrows, x[:nx*xb], nx)
-}
-
-func gemmQ8_0(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int) {
-	if nx == 1 {
-		asm.GemvQ8_0(out[:nrows], w[:nrows*rb], x[:xb])
-		return
-	}
-	asm.GemmQ8_0(out, ldo, w[:nrows*rb], nrows, x[:nx*xb], nx)
-}
-
-func gemmQ4_0(out []float32, ldo int, w []byte, rb, nrows int, x []byte, xb, nx int) {
-	if nx == 1 {
-		asm.GemvQ4_0(out[:nrows], w[:nrows*rb], x[:xb])
-		return
-	}
-	asm.GemmQ4_0(out, ldo, w[:nrows*rb], nrows, x[:nx*xb], nx)
 }
 
 // f32s views bytes holding float32 values as a []float32.
