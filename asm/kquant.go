@@ -18,12 +18,13 @@ import (
 // the 16 block sums of each Q8_K block must be the sums of its values, as
 // QuantizeQ8_K writes them; Q6_K's -32 offset is taken from them.
 //
-// Kernels per path: avx2 has 1-row GEMV kernels for the three formats and
-// an AVX2 Q8_K quantizer; avx512 adds 4-row GEMV kernels and GEMM kernels
-// that unpack each weight block once for 4 activation rows (zmm, VNNI
-// VPDPWSSD/VPDPBUSD, GFNI when present); neon and neon-dotprod have 1-row
-// kernels (SMULL/SADALP or SDOT) and use the generic quantizer. GEMV rates
-// are measured with
+// Kernels per path: every SIMD path has 1-row GEMV kernels for the three
+// formats and GEMM kernels that unpack each weight block once for 4
+// activation rows; avx512 adds 4-row GEMV kernels on zmm (VNNI VPDPWSSD,
+// GFNI when present) and, with GFNI, Q4_K/Q5_K GEMM kernels on permuted
+// activations with one VPDPBUSD per 64 values. avx2 and avx512 quantize
+// Q8_K with AVX2; neon and neon-dotprod (SMULL/SADALP or SDOT) use the
+// generic quantizer. Rates are measured with
 //
 //	go test -run X -bench 'ReadBandwidth|GemvQ4_0|GemvK' ./asm/
 
