@@ -16,7 +16,7 @@ import (
 // super-block, so their results equal quant.DotQ4_K/DotQ5_K/DotQ6_K bit for bit
 // (infinities and NaNs included). One precondition beyond the reference:
 // the 16 block sums of each Q8_K block must be the sums of its values, as
-// QuantizeQ8_K writes them; Q6_K's -32 offset is taken from them.
+// QuantizeQ8_K writes them; on amd64 Q6_K's -32 offset is taken from them.
 //
 // Kernels per path: every SIMD path has 1-row GEMV kernels for the three
 // formats and GEMM kernels that unpack each weight block once for 4
