@@ -61,26 +61,64 @@ func (a *actBuf) rows(t quant.Type) ([]byte, int) {
 	return a.q[k][:a.n*rb], rb
 }
 
-// matmulTask splits the rows of one weight matrix across the pool.
+// matmulTask splits the rows of up to three weight matrices that read the
+// same input (q/k/v, gate/up) across the pool in one dispatch: work unit u
+// is one chunk of rows of one matrix.
 type matmulTask struct {
-	out    []float32
-	w      *Matrix
-	x      []byte
-	xb, nx int
+	n     int // matrices
+	out   [3][]float32
+	w     [3]*Matrix
+	x     [3][]byte
+	xb    [3]int
+	grain [3]int // rows per chunk
+	first [4]int // first unit of each matrix
+	nx    int
 }
 
 func (t *matmulTask) run(lo, hi, _ int) {
-	w := t.w
-	w.kern.gemm(t.out[lo:], w.Rows, w.Data[lo*w.RowBytes:hi*w.RowBytes], w.RowBytes, hi-lo, t.x, t.xb, t.nx)
+	for u := lo; u < hi; u++ {
+		k := 0
+		for u >= t.first[k+1] {
+			k++
+		}
+		w := t.w[k]
+		r0 := (u - t.first[k]) * t.grain[k]
+		r1 := min(r0+t.grain[k], w.Rows)
+		w.kern.gemm(t.out[k][r0:], w.Rows, w.Data[r0*w.RowBytes:r1*w.RowBytes], w.RowBytes, r1-r0, t.x[k], t.xb[k], t.nx)
+	}
 }
 
 // matmul sets out[j*W.Rows+r] = W row r . input row j for the n input rows.
 func (s *Session) matmul(out []float32, w *Matrix, n int) {
-	x, xb := s.act.rows(w.kern.act)
-	s.mm = matmulTask{out: out, w: w, x: x, xb: xb, nx: n}
-	// A few chunks per thread balance the load without much handout cost.
-	grain := max(16, w.Rows/(s.pool.threads*8))
-	s.pool.parallel(w.Rows, grain, &s.mm)
+	s.matmuls(n, out, w, nil, nil, nil, nil)
+}
+
+// matmuls runs up to three matmuls on the current input as one parallel
+// loop (nil pairs are skipped), saving the dispatches and waits between
+// them.
+func (s *Session) matmuls(n int, out0 []float32, w0 *Matrix, out1 []float32, w1 *Matrix, out2 []float32, w2 *Matrix) {
+	t := &s.mm
+	t.n, t.nx = 0, n
+	for _, p := range [3]struct {
+		out []float32
+		w   *Matrix
+	}{{out0, w0}, {out1, w1}, {out2, w2}} {
+		if p.w == nil {
+			continue
+		}
+		k := t.n
+		t.out[k], t.w[k] = p.out, p.w
+		t.x[k], t.xb[k] = s.act.rows(p.w.kern.act)
+		// A few chunks per thread balance the load without much
+		// handout cost.
+		t.grain[k] = max(16, p.w.Rows/(s.pool.threads*8))
+		t.first[k+1] = t.first[k] + (p.w.Rows+t.grain[k]-1)/t.grain[k]
+		t.n++
+	}
+	for k := t.n + 1; k < len(t.first); k++ {
+		t.first[k] = t.first[t.n]
+	}
+	s.pool.parallel(t.first[t.n], 1, t)
 }
 
 // attnTask computes causal attention for each (token, KV head) of the

@@ -458,3 +458,25 @@ func TestRefuseUncomputable(t *testing.T) {
 		t.Errorf("missing tensor: %v", err)
 	}
 }
+
+// Decoding a token must not allocate: the session owns every buffer and
+// dispatching work to the pool allocates nothing.
+func TestDecodeAllocatesNothing(t *testing.T) {
+	for _, preset := range []string{"q8_0", "bf16"} {
+		m := open(t, "tiny-hybrid-kjv", preset)
+		s := session(t, m, model.Options{Ctx: 256, Threads: 2})
+		if _, err := s.Eval([]int{1, 2, 3}); err != nil {
+			t.Fatal(err)
+		}
+		tok := 10
+		allocs := testing.AllocsPerRun(50, func() {
+			if _, err := s.Eval([]int{tok}); err != nil {
+				t.Fatal(err)
+			}
+			tok++
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %.1f allocations per decoded token", preset, allocs)
+		}
+	}
+}

@@ -194,9 +194,7 @@ func (s *Session) forward(tokens []int, want bool, wantFrom int, each func(int, 
 
 		// Attention: projections straight from the residual stream.
 		s.setInput(s.x, n, d)
-		s.matmul(s.q, L.Wq, n)
-		s.matmul(s.k, L.Wk, n)
-		s.matmul(s.v, L.Wv, n)
+		s.matmuls(n, s.q, L.Wq, s.k, L.Wk, s.v, L.Wv)
 		for i := 0; i < n; i++ {
 			for h := 0; h < c.Heads; h++ {
 				qh := s.q[i*qd+h*hd : i*qd+(h+1)*hd]
@@ -224,8 +222,7 @@ func (s *Session) forward(tokens []int, want bool, wantFrom int, each func(int, 
 
 		// SwiGLU feed-forward.
 		s.setInput(s.x, n, d)
-		s.matmul(s.gate, L.Wgate, n)
-		s.matmul(s.up, L.Wup, n)
+		s.matmuls(n, s.gate, L.Wgate, s.up, L.Wup, nil, nil)
 		ff := s.gate[:n*c.FF]
 		for i, g := range ff {
 			ff[i] = g / (1 + float32(math.Exp(float64(-g)))) * s.up[i]
