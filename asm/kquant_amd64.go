@@ -20,9 +20,9 @@ func kqArch() []*kqKernels {
 	}
 	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
 		ks = append(ks, simdKQ("avx2", quantQ8KAVX2,
-			kpair{gemvQ4KAVX2, nil, gemm4Q4KAVX2, false, kidQ4AVX2},
-			kpair{gemvQ5KAVX2, nil, gemm4Q5KAVX2, false, kidQ5AVX2},
-			kpair{gemvQ6KAVX2, nil, gemm4Q6KAVX2, false, kidQ6AVX2}))
+			kpair{gemvQ4KAVX2, nil, gemm4Q4KAVX2, nil, false, kidQ4AVX2},
+			kpair{gemvQ5KAVX2, nil, gemm4Q5KAVX2, nil, false, kidQ5AVX2},
+			kpair{gemvQ6KAVX2, nil, gemm4Q6KAVX2, nil, false, kidQ6AVX2}))
 	}
 	return ks
 }
@@ -30,14 +30,14 @@ func kqArch() []*kqKernels {
 // avx512KQ builds the avx512 set; perm selects the Q4_K/Q5_K GEMM on
 // permuted activations (GFNI).
 func avx512KQ(name string, q4, q5 kgemvFunc, perm bool) *kqKernels {
-	g4 := kpair{gemvQ4KVNNI, q4, gemm4Q4KVNNI, false, kidQ4VNNI}
-	g5 := kpair{gemvQ5KAVX2, q5, gemm4Q5KVNNI, false, kidQ5AVX2}
+	g4 := kpair{gemvQ4KVNNI, q4, gemm4Q4KVNNI, nil, false, kidQ4VNNI}
+	g5 := kpair{gemvQ5KAVX2, q5, gemm4Q5KVNNI, nil, false, kidQ5AVX2}
 	if perm {
-		g4.gemm4, g4.permX = gemm4Q4KPERM, true
+		g4.gemm4, g4.gemm8, g4.permX = gemm4Q4KPERM, gemm8Q4KPERM, true
 		g5.gemm4, g5.permX = gemm4Q5KPERM, true
 	}
 	return simdKQ(name, quantQ8KAVX2, g4, g5,
-		kpair{gemvQ6KVNNI, gemv4Q6KVNNI, gemm4Q6KVNNI, false, kidQ6VNNI})
+		kpair{gemvQ6KVNNI, gemv4Q6KVNNI, gemm4Q6KVNNI, nil, false, kidQ6VNNI})
 }
 
 // Ids of the 1-row kernels for kOne.
@@ -169,3 +169,8 @@ func gemm4Q4KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xst
 //
 //go:noescape
 func gemm4Q5KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+
+// gemm8Q4KPERM is gemm4Q4KPERM for 8 activation rows.
+//
+//go:noescape
+func gemm8Q4KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)

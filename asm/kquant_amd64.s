@@ -1874,3 +1874,183 @@ gp5block:
 	JNZ gp5row
 	VZEROUPPER
 	RET
+
+// ---------------------------------------------------------------- AVX-512 GEMM, 1 row x 8 activations
+
+// gemm8Q4KPERM is gemm4Q4KPERM for 8 activation rows: the weight block's
+// unpacking is shared by twice as many dot products. Constants other than
+// the two VPERMW indexes are memory operands (the 32 zmm registers hold
+// the 8 activations' lanes).
+//
+// Registers: AX out, SI row, DX stride, R13 rows left, DI x, R12 x stride,
+// R14 nb; per row R8 w cursor, BX, R9, R10, R11 activations 0-3 (4-7 at
+// +4*R12), CX blocks left. Z0..Z7 isum lanes and Y8..Y15 msum lanes of
+// activations 0-7, Z16..Z19 the rounds' weights, Z20 lane scales, Y21 min
+// words, Z22/Y23 the VPERMW indexes, Z24/Z25 temporaries, Y26/Y27 running
+// sums of activations 0-3/4-7 (even lanes), Z28..Z30 temporaries.
+
+DATA kqx0f<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA kqx0f<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL kqx0f<>(SB), RODATA|NOPTR, $16
+
+#define WQ8ROUND(r, W) \
+	VMOVDQU64      kqpq<>+(64*r)(SB), W; \
+	VPERMI2Q       80(R8), Z24, W; \
+	VGF2P8AFFINEQB $0, kqgf<>(SB), W, W
+
+#define WQ8 \
+	VMOVDQU32  4(R8), X28; \
+	VPSRLD     $2, X28, X29; \
+	VPANDD     kqx30<>(SB), X29, X29; \
+	VPSHUFD    $0xaa, X28, X30; \
+	VPSRLVD    kqsrlvd<>(SB), X30, X30; \
+	VPANDD     kqx0f<>(SB), X30, X30; \
+	VPORD      X30, X29, X29; \
+	VPANDD     kqx3f<>(SB), X28, X28; \
+	VPUNPCKLDQ X29, X28, X28; \
+	VPMOVZXBW  X28, Y28; \
+	VPERMW     Y28, Y23, Y21; \
+	VPERMW     Z28, Z22, Z20; \
+	VMOVDQU64  16(R8), Z24; \
+	WQ8ROUND(0, Z16); \
+	WQ8ROUND(1, Z17); \
+	WQ8ROUND(2, Z18); \
+	WQ8ROUND(3, Z19)
+
+// XQ8A/XQ8B add the block times activation XP (XQ8B: XP + 4*R12).
+#define XQ8A(XP, ACC, MS) \
+	VPXORD   Z25, Z25, Z25; \
+	VPDPBUSD 4(XP), Z16, Z25; \
+	VPDPBUSD 68(XP), Z17, Z25; \
+	VPDPBUSD 132(XP), Z18, Z25; \
+	VPDPBUSD 196(XP), Z19, Z25; \
+	VPMADDWD Z20, Z25, ACC; \
+	VPMADDWD 260(XP), Y21, MS
+
+#define XQ8B(XP, ACC, MS) \
+	VPXORD   Z25, Z25, Z25; \
+	VPDPBUSD 4(XP)(R12*4), Z16, Z25; \
+	VPDPBUSD 68(XP)(R12*4), Z17, Z25; \
+	VPDPBUSD 132(XP)(R12*4), Z18, Z25; \
+	VPDPBUSD 196(XP)(R12*4), Z19, Z25; \
+	VPMADDWD Z20, Z25, ACC; \
+	VPMADDWD 260(XP)(R12*4), Y21, MS
+
+#define FOLD8(ZA, YA, MS) \
+	VEXTRACTI64X4 $1, ZA, Y28; \
+	VPADDD        Y28, YA, YA; \
+	VPHADDD       MS, YA, YA
+
+// QUAD8 does the float steps of 4 activations whose folded lanes are in
+// A0..A3 into SUMS; DX0..DX3 address their scales, D holds [d, dmin] x4.
+#define QUAD8(A0, A1, A2, A3, T0, T1, XT, YT, DX0, DX1, DX2, DX3, SUMS) \
+	VPHADDD    A1, A0, A0; \
+	VPHADDD    A3, A2, A2; \
+	VPERM2I128 $0x20, A2, A0, T0; \
+	VPERM2I128 $0x31, A2, A0, T1; \
+	VPADDD     T1, T0, T0; \
+	VCVTDQ2PS  T0, T0; \
+	VMOVD      DX0, XT; \
+	VPINSRD    $1, DX1, XT, XT; \
+	VPINSRD    $2, DX2, XT, XT; \
+	VPINSRD    $3, DX3, XT, XT; \
+	VPMOVZXDQ  XT, YT; \
+	VMOVSLDUP  YT, YT; \
+	VMULPS     YT, Y10, YT; \
+	VMULPS     YT, T0, T0; \
+	VADDPS     T0, SUMS, SUMS; \
+	VMOVSHDUP  T0, T0; \
+	VSUBPS     T0, SUMS, SUMS
+
+// G8SUMS loads (LOAD) or stores the 8 running sums out[a*ldo].
+#define G8LOAD \
+	MOVQ      ldo+8(FP), R9; \
+	SHLQ      $2, R9; \
+	LEAQ      (AX)(R9*2), R10; \
+	LEAQ      (AX)(R9*4), R11; \
+	VMOVD     (AX), X8; \
+	VPINSRD   $1, (AX)(R9*1), X8, X8; \
+	VPINSRD   $2, (R10), X8, X8; \
+	VPINSRD   $3, (R10)(R9*1), X8, X8; \
+	VPMOVZXDQ X8, Y26; \
+	LEAQ      (R11)(R9*2), R10; \
+	VMOVD     (R11), X8; \
+	VPINSRD   $1, (R11)(R9*1), X8, X8; \
+	VPINSRD   $2, (R10), X8, X8; \
+	VPINSRD   $3, (R10)(R9*1), X8, X8; \
+	VPMOVZXDQ X8, Y27
+
+#define G8STORE \
+	MOVQ         ldo+8(FP), R9; \
+	SHLQ         $2, R9; \
+	LEAQ         (AX)(R9*2), R10; \
+	LEAQ         (AX)(R9*4), R11; \
+	VEXTRACTF32X4 $1, Y26, X9; \
+	VSHUFPS      $0x88, X9, X26, X8; \
+	VMOVSS       X8, (AX); \
+	VEXTRACTPS   $1, X8, (AX)(R9*1); \
+	VEXTRACTPS   $2, X8, (R10); \
+	VEXTRACTPS   $3, X8, (R10)(R9*1); \
+	LEAQ         (R11)(R9*2), R10; \
+	VEXTRACTF32X4 $1, Y27, X9; \
+	VSHUFPS      $0x88, X9, X27, X8; \
+	VMOVSS       X8, (R11); \
+	VEXTRACTPS   $1, X8, (R11)(R9*1); \
+	VEXTRACTPS   $2, X8, (R10); \
+	VEXTRACTPS   $3, X8, (R10)(R9*1)
+
+// func gemm8Q4KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+TEXT ·gemm8Q4KPERM(SB), NOSPLIT, $0-64
+	G4ARGS
+	VMOVDQU64 kqpw<>(SB), Z22
+	VMOVDQU64 kqperm<>+256(SB), Y23
+
+g8row:
+	G8LOAD
+	MOVQ SI, R8
+	MOVQ DI, BX
+	LEAQ (DI)(R12*1), R9
+	LEAQ (DI)(R12*2), R10
+	LEAQ (R9)(R12*2), R11
+	MOVQ R14, CX
+
+g8block:
+	PREFETCHT0   (R8)(DX*4)
+	PREFETCHT0   64(R8)(DX*4)
+	PREFETCHT0   128(R8)(DX*4)
+	WQ8
+	XQ8A(BX, Z0, Y8)
+	XQ8A(R9, Z1, Y9)
+	XQ8A(R10, Z2, Y10)
+	XQ8A(R11, Z3, Y11)
+	XQ8B(BX, Z4, Y12)
+	XQ8B(R9, Z5, Y13)
+	XQ8B(R10, Z6, Y14)
+	XQ8B(R11, Z7, Y15)
+	FOLD8(Z0, Y0, Y8)
+	FOLD8(Z1, Y1, Y9)
+	FOLD8(Z2, Y2, Y10)
+	FOLD8(Z3, Y3, Y11)
+	FOLD8(Z4, Y4, Y12)
+	FOLD8(Z5, Y5, Y13)
+	FOLD8(Z6, Y6, Y14)
+	FOLD8(Z7, Y7, Y15)
+	VPBROADCASTD (R8), X10
+	VCVTPH2PS    X10, Y10
+	QUAD8(Y0, Y1, Y2, Y3, Y8, Y9, X11, Y11, (BX), (R9), (R10), (R11), Y26)
+	QUAD8(Y4, Y5, Y6, Y7, Y12, Y13, X14, Y14, (BX)(R12*4), (R9)(R12*4), (R10)(R12*4), (R11)(R12*4), Y27)
+	ADDQ         $144, R8
+	ADDQ         $292, BX
+	ADDQ         $292, R9
+	ADDQ         $292, R10
+	ADDQ         $292, R11
+	DECQ         CX
+	JNZ          g8block
+
+	G8STORE
+	ADDQ $4, AX
+	ADDQ DX, SI
+	DECQ R13
+	JNZ  g8row
+	VZEROUPPER
+	RET

@@ -34,6 +34,8 @@ type kgemm4Func func(out *float32, ldo int, w *byte, stride, rows int, x *byte, 
 type kpair struct {
 	one, four kgemvFunc
 	gemm4     kgemm4Func
+	// gemm8 (optional) is gemm4 for 8 activation rows.
+	gemm8 kgemm4Func
 	// permX: gemm4 reads activations permuted by permQ8K.
 	permX bool
 	// id names one for kOne (a direct call keeps a dot product's sum on
@@ -135,9 +137,13 @@ func kGemm(f kpair, ref func(w, x []byte) float32, out []float32, ldo int, w []b
 		}
 		return
 	}
-	nx4 := 0
+	nx8, nx4 := 0, 0
+	if f.gemm8 != nil {
+		nx8 = nx &^ 7
+	}
+	nx4 = nx8
 	if f.gemm4 != nil {
-		nx4 = nx &^ 3
+		nx4 = nx8 + (nx-nx8)&^3
 	}
 	xk := x
 	if f.permX && nx4 > 0 {
@@ -153,8 +159,11 @@ func kGemm(f kpair, ref func(w, x []byte) float32, out []float32, ldo int, w []b
 	for r := 0; r < nrows; r += group {
 		m := min(group, nrows-r)
 		wg := w[r*rowBytes : (r+m)*rowBytes]
-		for j := 0; j < nx4; j += 4 {
-			kGemm4(f, ref, out[j*ldo+r:], ldo, wg, m, x[j*xrow:(j+4)*xrow], xk[j*xrow:(j+4)*xrow], xrow, wb)
+		for j := 0; j < nx8; j += 8 {
+			kGemmN(f.gemm8, 8, ref, out[j*ldo+r:], ldo, wg, m, x[j*xrow:(j+8)*xrow], xk[j*xrow:(j+8)*xrow], xrow, wb)
+		}
+		for j := nx8; j < nx4; j += 4 {
+			kGemmN(f.gemm4, 4, ref, out[j*ldo+r:], ldo, wg, m, x[j*xrow:(j+4)*xrow], xk[j*xrow:(j+4)*xrow], xrow, wb)
 		}
 		for j := nx4; j < nx; j++ {
 			kGemv(f, ref, out[j*ldo+r:j*ldo+r+m], wg, x[j*xrow:][:xrow], wb)
@@ -162,24 +171,24 @@ func kGemm(f kpair, ref func(w, x []byte) float32, out []float32, ldo int, w []b
 	}
 }
 
-// kGemm4 sets out[a*ldo+i] = dot(row i of w, activation row a of x) for
-// a < 4 and i < rows with f.gemm4 in bounded calls; the kernel reads xk (x
-// or its permutation).
-func kGemm4(f kpair, ref func(w, x []byte) float32, out []float32, ldo int, w []byte, rows int, x, xk []byte, xrow, wb int) {
+// kGemmN sets out[a*ldo+i] = dot(row i of w, activation row a of x) for
+// a < na and i < rows with g (a kernel for na activation rows) in bounded
+// calls; the kernel reads xk (x or its permutation).
+func kGemmN(g kgemm4Func, na int, ref func(w, x []byte) float32, out []float32, ldo int, w []byte, rows int, x, xk []byte, xrow, wb int) {
 	nb := xrow / q8KBytes
 	rowBytes := nb * wb
-	for a := range 4 {
+	for a := range na {
 		clear(out[a*ldo : a*ldo+rows])
 	}
 	for b := 0; b < nb; b += kMaxBlocks {
 		n := min(kMaxBlocks, nb-b)
-		step := max(1, kMaxWork/4/n)
+		step := max(1, kMaxWork/na/n)
 		for i := 0; i < rows; i += step {
 			m := min(step, rows-i)
-			f.gemm4(&out[i], ldo, &w[i*rowBytes+b*wb], rowBytes, m, &xk[b*q8KBytes], xrow, n)
+			g(&out[i], ldo, &w[i*rowBytes+b*wb], rowBytes, m, &xk[b*q8KBytes], xrow, n)
 		}
 	}
-	for a := range 4 {
+	for a := range na {
 		for i := range rows {
 			if !isFinite(out[a*ldo+i]) {
 				out[a*ldo+i] = ref(w[i*rowBytes:][:rowBytes], x[a*xrow:][:xrow])

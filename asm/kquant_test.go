@@ -214,8 +214,8 @@ func TestKGemm(t *testing.T) {
 		for _, f := range kformats {
 			for _, nb := range []int{1, 2, kMaxBlocks + 1} {
 				for _, rows := range []int{1, 4, 6} {
-					for _, nx := range []int{1, 3, 4, 5} {
-						if nb > 2 && (rows > 1 || nx != 5) {
+					for _, nx := range []int{1, 3, 4, 5, 13} { // 13 = 8 + 4 + 1
+						if nb > 2 && (rows > 1 || nx != 13) {
 							continue
 						}
 						ldo := rows + nx%2*3
