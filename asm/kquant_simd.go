@@ -3,6 +3,7 @@
 package asm
 
 import (
+	"math"
 	"sync"
 
 	"github.com/exaone-go/exaone/quant"
@@ -83,7 +84,7 @@ func kDot(id int, ref func(w, x []byte) float32, w, x []byte, wb int) float32 {
 	for b := 0; b < nb; b += kMaxBlocks {
 		kOne(id, &s, &w[b*wb], &x[b*q8KBytes], min(kMaxBlocks, nb-b))
 	}
-	if !isFinite(s) {
+	if !kFinite(s) {
 		return ref(w, x)
 	}
 	return s
@@ -117,7 +118,7 @@ func kGemv(f kpair, ref func(w, x []byte) float32, out []float32, w, x []byte, w
 		}
 	}
 	for r, v := range out {
-		if !isFinite(v) {
+		if !kFinite(v) {
 			out[r] = ref(w[r*rowBytes:][:rowBytes], x)
 		}
 	}
@@ -190,12 +191,16 @@ func kGemmN(g kgemm4Func, na int, ref func(w, x []byte) float32, out []float32, 
 	}
 	for a := range na {
 		for i := range rows {
-			if !isFinite(out[a*ldo+i]) {
+			if !kFinite(out[a*ldo+i]) {
 				out[a*ldo+i] = ref(w[i*rowBytes:][:rowBytes], x[a*xrow:][:xrow])
 			}
 		}
 	}
 }
+
+// kFinite reports whether f is neither infinite nor NaN (one bit test: the
+// result checks run over every output of a GEMM).
+func kFinite(f float32) bool { return math.Float32bits(f)&0x7f800000 != 0x7f800000 }
 
 var permPool = sync.Pool{New: func() any { return new([]byte) }}
 
