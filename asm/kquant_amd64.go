@@ -34,7 +34,7 @@ func avx512KQ(name string, q4, q5 kgemvFunc, perm bool) *kqKernels {
 	g5 := kpair{gemvQ5KAVX2, q5, gemm4Q5KVNNI, nil, false, kidQ5AVX2}
 	if perm {
 		g4.gemm4, g4.gemm8, g4.permX = gemm4Q4KPERM, gemm8Q4KPERM, true
-		g5.gemm4, g5.permX = gemm4Q5KPERM, true
+		g5.gemm4, g5.gemm8, g5.permX = gemm4Q5KPERM, gemm8Q5KPERM, true
 	}
 	return simdKQ(name, quantQ8KAVX2, g4, g5,
 		kpair{gemvQ6KVNNI, gemv4Q6KVNNI, gemm4Q6KVNNI, nil, false, kidQ6VNNI})
@@ -174,3 +174,8 @@ func gemm4Q5KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xst
 //
 //go:noescape
 func gemm8Q4KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+
+// gemm8Q5KPERM is gemm4Q5KPERM for 8 activation rows.
+//
+//go:noescape
+func gemm8Q5KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)

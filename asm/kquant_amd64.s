@@ -2054,3 +2054,111 @@ g8block:
 	JNZ  g8row
 	VZEROUPPER
 	RET
+
+// gemm8Q5KPERM is gemm8Q4KPERM for Q5_K (fifth bits as in gemm4Q5KPERM,
+// rounds 0-1 and 2-3 scaled separately).
+#define WQ8ROUND5(r, W) \
+	VMOVDQU64      kqpq<>+(64*r)(SB), W; \
+	VPERMI2Q       112(R8), Z24, W; \
+	VGF2P8AFFINEQB $0, kqgf<>(SB), W, W; \
+	VPBROADCASTQ   (16+8*r)(R8), Z29; \
+	VPROLVQ        kq5rot<>(SB), Z29, Z29; \
+	VPTERNLOGD     $0xf8, Z30, Z29, W
+
+#define WQ8_5 \
+	VMOVDQU32  4(R8), X28; \
+	VPSRLD     $2, X28, X29; \
+	VPANDD     kqx30<>(SB), X29, X29; \
+	VPSHUFD    $0xaa, X28, X30; \
+	VPSRLVD    kqsrlvd<>(SB), X30, X30; \
+	VPANDD     kqx0f<>(SB), X30, X30; \
+	VPORD      X30, X29, X29; \
+	VPANDD     kqx3f<>(SB), X28, X28; \
+	VPUNPCKLDQ X29, X28, X28; \
+	VPMOVZXBW  X28, Y28; \
+	VPERMW     Y28, Y23, Y21; \
+	VPERMW     Z28, Z22, Z20; \
+	VPBROADCASTQ kq10<>(SB), Z30; \
+	VMOVDQU64  48(R8), Z24; \
+	WQ8ROUND5(0, Z16); \
+	WQ8ROUND5(1, Z17); \
+	WQ8ROUND5(2, Z18); \
+	WQ8ROUND5(3, Z19)
+
+#define XQ8A5(XP, ACC, MS) \
+	VPXORD   Z25, Z25, Z25; \
+	VPDPBUSD 4(XP), Z16, Z25; \
+	VPDPBUSD 68(XP), Z17, Z25; \
+	VPMADDWD Z20, Z25, ACC; \
+	VPXORD   Z25, Z25, Z25; \
+	VPDPBUSD 132(XP), Z18, Z25; \
+	VPDPBUSD 196(XP), Z19, Z25; \
+	VPDPWSSD Z20, Z25, ACC; \
+	VPMADDWD 260(XP), Y21, MS
+
+#define XQ8B5(XP, ACC, MS) \
+	VPXORD   Z25, Z25, Z25; \
+	VPDPBUSD 4(XP)(R12*4), Z16, Z25; \
+	VPDPBUSD 68(XP)(R12*4), Z17, Z25; \
+	VPMADDWD Z20, Z25, ACC; \
+	VPXORD   Z25, Z25, Z25; \
+	VPDPBUSD 132(XP)(R12*4), Z18, Z25; \
+	VPDPBUSD 196(XP)(R12*4), Z19, Z25; \
+	VPDPWSSD Z20, Z25, ACC; \
+	VPMADDWD 260(XP)(R12*4), Y21, MS
+
+// func gemm8Q5KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+TEXT ·gemm8Q5KPERM(SB), NOSPLIT, $0-64
+	G4ARGS
+	VMOVDQU64 kqpw<>(SB), Z22
+	VMOVDQU64 kqperm<>+256(SB), Y23
+
+g85row:
+	G8LOAD
+	MOVQ SI, R8
+	MOVQ DI, BX
+	LEAQ (DI)(R12*1), R9
+	LEAQ (DI)(R12*2), R10
+	LEAQ (R9)(R12*2), R11
+	MOVQ R14, CX
+
+g85block:
+	PREFETCHT0   (R8)(DX*4)
+	PREFETCHT0   64(R8)(DX*4)
+	PREFETCHT0   128(R8)(DX*4)
+	WQ8_5
+	XQ8A5(BX, Z0, Y8)
+	XQ8A5(R9, Z1, Y9)
+	XQ8A5(R10, Z2, Y10)
+	XQ8A5(R11, Z3, Y11)
+	XQ8B5(BX, Z4, Y12)
+	XQ8B5(R9, Z5, Y13)
+	XQ8B5(R10, Z6, Y14)
+	XQ8B5(R11, Z7, Y15)
+	FOLD8(Z0, Y0, Y8)
+	FOLD8(Z1, Y1, Y9)
+	FOLD8(Z2, Y2, Y10)
+	FOLD8(Z3, Y3, Y11)
+	FOLD8(Z4, Y4, Y12)
+	FOLD8(Z5, Y5, Y13)
+	FOLD8(Z6, Y6, Y14)
+	FOLD8(Z7, Y7, Y15)
+	VPBROADCASTD (R8), X10
+	VCVTPH2PS    X10, Y10
+	QUAD8(Y0, Y1, Y2, Y3, Y8, Y9, X11, Y11, (BX), (R9), (R10), (R11), Y26)
+	QUAD8(Y4, Y5, Y6, Y7, Y12, Y13, X14, Y14, (BX)(R12*4), (R9)(R12*4), (R10)(R12*4), (R11)(R12*4), Y27)
+	ADDQ         $176, R8
+	ADDQ         $292, BX
+	ADDQ         $292, R9
+	ADDQ         $292, R10
+	ADDQ         $292, R11
+	DECQ         CX
+	JNZ          g85block
+
+	G8STORE
+	ADDQ $4, AX
+	ADDQ DX, SI
+	DECQ R13
+	JNZ  g85row
+	VZEROUPPER
+	RET
