@@ -37,7 +37,7 @@ func avx512KQ(name string, q4, q5 kgemvFunc, perm bool) *kqKernels {
 		g5.gemm4, g5.gemm8, g5.permX = gemm4Q5KPERM, gemm8Q5KPERM, true
 	}
 	return simdKQ(name, quantQ8KAVX2, g4, g5,
-		kpair{gemvQ6KVNNI, gemv4Q6KVNNI, gemm4Q6KVNNI, nil, false, kidQ6VNNI})
+		kpair{gemvQ6KVNNI, gemv4Q6KVNNI, gemm4Q6KVNNI, gemm8Q6KVNNI, false, kidQ6VNNI})
 }
 
 // Ids of the 1-row kernels for kOne.
@@ -179,3 +179,8 @@ func gemm8Q4KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xst
 //
 //go:noescape
 func gemm8Q5KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+
+// gemm8Q6KVNNI is gemm4Q6KVNNI for 8 activation rows.
+//
+//go:noescape
+func gemm8Q6KVNNI(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)

@@ -2162,3 +2162,171 @@ g85block:
 	JNZ  g85row
 	VZEROUPPER
 	RET
+
+// gemm8Q6KVNNI is gemm4Q6KVNNI for 8 activation rows per weight block.
+// Registers: Z0..Z7 isum lanes and Y8..Y15 the 32 * sc . bsums lanes of
+// activations 0-7, Z16..Z19 the block's values (quarters 0|1, 2|3 of each
+// half), Z20..Z23 scale vectors, Y24 scale words, Z25/Z30/Z31
+// temporaries, Z26 0x0f bytes, Z27 0x30 bytes, X28/X29 running sums of
+// activations 0-3/4-7. VPERMW indexes are loaded into the destination
+// and used with VPERMI2W; shift counts are memory operands.
+#define Q6K_UNPACK8(P, h, LO, HI) \
+	VBROADCASTI64X4 (128+32*h)(P), Z30; \
+	VMOVDQU64       (64*h)(P), LO; \
+	VPSRLW          $4, LO, HI; \
+	VPSLLVW         kq6sl<>(SB), Z30, Z31; \
+	VPANDD          Z27, Z31, Z31; \
+	VPTERNLOGD      $0xec, Z26, Z31, LO; \
+	VPSRLVW         kq6sr<>(SB), Z30, Z31; \
+	VPANDD          Z27, Z31, Z31; \
+	VPTERNLOGD      $0xec, Z26, Z31, HI
+
+#define Q6SV8(c, SV) \
+	VMOVDQU64 kq6perm<>+(64*c)(SB), SV; \
+	VPERMI2W  Z24, Z24, SV
+
+#define WQ6_8 \
+	VPMOVSXBW 192(R8), Y24; \
+	Q6K_UNPACK8(R8, 0, Z16, Z17); \
+	Q6K_UNPACK8(R8, 1, Z18, Z19); \
+	Q6SV8(0, Z20); \
+	Q6SV8(1, Z21); \
+	Q6SV8(2, Z22); \
+	Q6SV8(3, Z23)
+
+#define XQ6_8(XP, ACC, CR) \
+	VPMADDWD   260(XP), Y24, CR; \
+	VPSLLD     $5, CR, CR; \
+	VPMADDUBSW 4(XP), Z16, Z25; \
+	VPMADDWD   Z20, Z25, ACC; \
+	VPMADDUBSW 68(XP), Z17, Z25; \
+	VPDPWSSD   Z21, Z25, ACC; \
+	VPMADDUBSW 132(XP), Z18, Z25; \
+	VPDPWSSD   Z22, Z25, ACC; \
+	VPMADDUBSW 196(XP), Z19, Z25; \
+	VPDPWSSD   Z23, Z25, ACC
+
+#define XQ6_8B(XP, ACC, CR) \
+	VPMADDWD   260(XP)(R12*4), Y24, CR; \
+	VPSLLD     $5, CR, CR; \
+	VPMADDUBSW 4(XP)(R12*4), Z16, Z25; \
+	VPMADDWD   Z20, Z25, ACC; \
+	VPMADDUBSW 68(XP)(R12*4), Z17, Z25; \
+	VPDPWSSD   Z21, Z25, ACC; \
+	VPMADDUBSW 132(XP)(R12*4), Z18, Z25; \
+	VPDPWSSD   Z22, Z25, ACC; \
+	VPMADDUBSW 196(XP)(R12*4), Z19, Z25; \
+	VPDPWSSD   Z23, Z25, ACC
+
+#define FOLD6(ZA, YA, CR) \
+	VEXTRACTI64X4 $1, ZA, Y25; \
+	VPADDD        Y25, YA, YA; \
+	VPSUBD        CR, YA, YA
+
+// QUAD6 reduces 4 activations' lanes A0..A3 to their isums and adds
+// isum * (d*dx) to SUMS (d in X10).
+#define QUAD6(A0, A1, A2, A3, XA0, XT, DX0, DX1, DX2, DX3, SUMS) \
+	VPHADDD      A1, A0, A0; \
+	VPHADDD      A3, A2, A2; \
+	VPHADDD      A2, A0, A0; \
+	VEXTRACTI128 $1, A0, XT; \
+	VPADDD       XT, XA0, XA0; \
+	VCVTDQ2PS    XA0, XA0; \
+	VMOVD        DX0, XT; \
+	VPINSRD      $1, DX1, XT, XT; \
+	VPINSRD      $2, DX2, XT, XT; \
+	VPINSRD      $3, DX3, XT, XT; \
+	VMULPS       XT, X10, XT; \
+	VMULPS       XT, XA0, XA0; \
+	VADDPS       XA0, SUMS, SUMS
+
+#define G8LOAD6 \
+	MOVQ    ldo+8(FP), R9; \
+	SHLQ    $2, R9; \
+	LEAQ    (AX)(R9*2), R10; \
+	LEAQ    (AX)(R9*4), R11; \
+	VMOVD   (AX), X8; \
+	VPINSRD $1, (AX)(R9*1), X8, X8; \
+	VPINSRD $2, (R10), X8, X8; \
+	VPINSRD $3, (R10)(R9*1), X8, X8; \
+	VMOVAPS X8, X28; \
+	LEAQ    (R11)(R9*2), R10; \
+	VMOVD   (R11), X8; \
+	VPINSRD $1, (R11)(R9*1), X8, X8; \
+	VPINSRD $2, (R10), X8, X8; \
+	VPINSRD $3, (R10)(R9*1), X8, X8; \
+	VMOVAPS X8, X29
+
+#define G8STORE6 \
+	MOVQ       ldo+8(FP), R9; \
+	SHLQ       $2, R9; \
+	LEAQ       (AX)(R9*2), R10; \
+	LEAQ       (AX)(R9*4), R11; \
+	VMOVAPS    X28, X8; \
+	VMOVSS     X8, (AX); \
+	VEXTRACTPS $1, X8, (AX)(R9*1); \
+	VEXTRACTPS $2, X8, (R10); \
+	VEXTRACTPS $3, X8, (R10)(R9*1); \
+	LEAQ       (R11)(R9*2), R10; \
+	VMOVAPS    X29, X8; \
+	VMOVSS     X8, (R11); \
+	VEXTRACTPS $1, X8, (R11)(R9*1); \
+	VEXTRACTPS $2, X8, (R10); \
+	VEXTRACTPS $3, X8, (R10)(R9*1)
+
+// func gemm8Q6KVNNI(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+TEXT ·gemm8Q6KVNNI(SB), NOSPLIT, $0-64
+	G4ARGS
+	VPBROADCASTQ kqnib<>(SB), Z26
+	VPBROADCASTQ kqhi2<>(SB), Z27
+
+g86row:
+	G8LOAD6
+	MOVQ SI, R8
+	MOVQ DI, BX
+	LEAQ (DI)(R12*1), R9
+	LEAQ (DI)(R12*2), R10
+	LEAQ (R9)(R12*2), R11
+	MOVQ R14, CX
+
+g86block:
+	PREFETCHT0   (R8)(DX*4)
+	PREFETCHT0   64(R8)(DX*4)
+	PREFETCHT0   128(R8)(DX*4)
+	PREFETCHT0   192(R8)(DX*4)
+	WQ6_8
+	XQ6_8(BX, Z0, Y8)
+	XQ6_8(R9, Z1, Y9)
+	XQ6_8(R10, Z2, Y10)
+	XQ6_8(R11, Z3, Y11)
+	XQ6_8B(BX, Z4, Y12)
+	XQ6_8B(R9, Z5, Y13)
+	XQ6_8B(R10, Z6, Y14)
+	XQ6_8B(R11, Z7, Y15)
+	FOLD6(Z0, Y0, Y8)
+	FOLD6(Z1, Y1, Y9)
+	FOLD6(Z2, Y2, Y10)
+	FOLD6(Z3, Y3, Y11)
+	FOLD6(Z4, Y4, Y12)
+	FOLD6(Z5, Y5, Y13)
+	FOLD6(Z6, Y6, Y14)
+	FOLD6(Z7, Y7, Y15)
+	VPBROADCASTW 208(R8), X10
+	VCVTPH2PS    X10, X10
+	QUAD6(Y0, Y1, Y2, Y3, X0, X11, (BX), (R9), (R10), (R11), X28)
+	QUAD6(Y4, Y5, Y6, Y7, X4, X12, (BX)(R12*4), (R9)(R12*4), (R10)(R12*4), (R11)(R12*4), X29)
+	ADDQ         $210, R8
+	ADDQ         $292, BX
+	ADDQ         $292, R9
+	ADDQ         $292, R10
+	ADDQ         $292, R11
+	DECQ         CX
+	JNZ          g86block
+
+	G8STORE6
+	ADDQ $4, AX
+	ADDQ DX, SI
+	DECQ R13
+	JNZ  g86row
+	VZEROUPPER
+	RET
