@@ -43,7 +43,7 @@ func syntheticModel(b *testing.B, shape, preset string) string {
 // BenchmarkDecode reports decode tokens/s of the synthetic 1.2B shape: one
 // token at a time after a 16-token prompt, as generation does.
 func BenchmarkDecode(b *testing.B) {
-	for _, preset := range []string{"bf16", "q8_0", "q4_0", "q4_k_m"} {
+	for _, preset := range []string{"bf16", "q8_0", "q4_0", "q4_k_m", "q6_k"} {
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/%s/t=%d", preset, asm.Path(), threads), func(b *testing.B) {
 				m, err := model.Open(syntheticModel(b, "1.2b", preset))
@@ -81,7 +81,7 @@ func BenchmarkDecode(b *testing.B) {
 
 // BenchmarkPrompt reports prompt tokens/s: 512 tokens in one batch.
 func BenchmarkPrompt(b *testing.B) {
-	for _, preset := range []string{"bf16", "q8_0", "q4_0", "q4_k_m"} {
+	for _, preset := range []string{"bf16", "q8_0", "q4_0", "q4_k_m", "q6_k"} {
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/%s/t=%d", preset, asm.Path(), threads), func(b *testing.B) {
 				m, err := model.Open(syntheticModel(b, "1.2b", preset))
