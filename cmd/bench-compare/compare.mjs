@@ -4,6 +4,8 @@
 // read bandwidth measured in the same run.
 //
 //   node compare.mjs EXAONE_BINARY THREADS REPS FILE...
+//
+// BENCH_TESTS overrides the tests, e.g. pp512,tg128,tg128@d4096.
 import {getLlama} from "node-llama-cpp";
 import {execFileSync} from "node:child_process";
 import {basename} from "node:path";
@@ -11,11 +13,13 @@ import os from "node:os";
 
 const [exaone, threadsArg, repsArg, ...files] = process.argv.slice(2);
 const threads = Number(threadsArg), reps = Number(repsArg);
-const tests = [
-	{name: "pp512", p: 512, n: 0, d: 0},
-	{name: "tg128", p: 0, n: 128, d: 0},
-	{name: "tg128 @ d4096", p: 0, n: 128, d: 4096},
-];
+// Tests as llama-bench names them: ppN, tgN, tgN@dD (env BENCH_TESTS).
+const tests = (process.env.BENCH_TESTS || "pp512,tg128,tg128@d4096").split(",").map((name) => {
+	const m = name.match(/^(pp|tg)(\d+)(?:@d(\d+))?$/);
+	if (!m) throw new Error(`bad test ${name}`);
+	const k = Number(m[2]), d = Number(m[3] || 0);
+	return {name: d ? `${m[1]}${k} @ d${d}` : `${m[1]}${k}`, p: m[1] === "pp" ? k : 0, n: m[1] === "tg" ? k : 0, d};
+});
 
 let seed = 12345;
 function rand(n) {
@@ -29,32 +33,62 @@ const sd = (v) => {
 	return v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1)) : 0;
 };
 
-const llama = await getLlama({gpu: false, build: "never", logLevel: "error"});
+// llama.cpp's own performance counters, read through its log, time its
+// work without the JS loop around it (that loop costs ~1 ms per token).
+let log = "";
+const llama = await getLlama({gpu: false, build: "never", logLevel: "info", logger: (_, msg) => { log += msg; }});
 
-// One llama.cpp test: a warm-up run, then reps timed runs. Generation is
-// timed through the JS loop (token by token, greedy), so it includes that
-// loop's small per-token overhead.
+async function counters(ctx) {
+	log = "";
+	await ctx.printTimings();
+	const num = (re) => {
+		const m = log.match(re);
+		return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+	};
+	const [pms, ptok] = num(/prompt eval time =\s*([0-9.]+) ms \/\s*(\d+) tokens/);
+	const [ems, eruns] = num(/[^t] eval time =\s*([0-9.]+) ms \/\s*(\d+) runs/);
+	// llama.cpp prints a count of at least 1 even when nothing ran.
+	const c = {pms, ptok: pms > 0 ? ptok : 0, ems, eruns: ems > 0 ? eruns : 0};
+	if (process.env.BENCH_DEBUG) console.error(JSON.stringify(c));
+	return c;
+}
+
+// One llama.cpp test: a warm-up run, then reps timed runs, each timed by
+// llama.cpp's counters (prompt: batch evaluation; generation: one token
+// per decode, greedy).
 async function llamaTest(model, t) {
-	const ctx = await model.createContext({threads, contextSize: t.d + t.p + t.n + 16, batchSize: 512});
+	const ctx = await model.createContext({threads, contextSize: Math.max(512, t.d + t.p + t.n + 16), batchSize: 512, performanceTracking: true});
 	const seq = ctx.getSequence();
 	const samples = [];
+	// The context up to depth t.d is evaluated once; each run erases what
+	// came after it (or starts over where that is not possible).
+	let filled = false;
 	for (let r = 0; r <= reps; r++) {
-		await seq.clearHistory();
-		if (t.d > 0) await seq.evaluateWithoutGeneratingNewTokens(randTokens(t.d));
-		let start;
+		let rewound = false;
+		if (filled && seq.nextTokenIndex > t.d) {
+			try {
+				await seq.eraseContextTokenRanges([{start: t.d, end: seq.nextTokenIndex}]);
+				rewound = seq.nextTokenIndex === t.d;
+			} catch {}
+		}
+		if (!rewound) {
+			await seq.clearHistory();
+			if (t.d > 0) await seq.evaluateWithoutGeneratingNewTokens(randTokens(t.d));
+			filled = t.d > 0;
+		}
+		const before = await counters(ctx);
 		if (t.p > 0) {
-			const toks = randTokens(t.p);
-			start = performance.now();
-			await seq.evaluateWithoutGeneratingNewTokens(toks);
+			await seq.evaluateWithoutGeneratingNewTokens(randTokens(t.p));
 		} else {
-			start = performance.now();
 			let k = 0;
 			for await (const _ of seq.evaluate(randTokens(1), {temperature: 0})) {
 				if (++k >= t.n) break;
 			}
 		}
-		const dt = (performance.now() - start) / 1000;
-		if (r > 0) samples.push((t.p + t.n) / dt);
+		const after = await counters(ctx);
+		const ms = t.p > 0 ? after.pms - before.pms : after.ems - before.ems;
+		const toks = t.p > 0 ? after.ptok - before.ptok : after.eruns - before.eruns;
+		if (r > 0) samples.push(toks / (ms / 1000));
 	}
 	await ctx.dispose();
 	return samples;
