@@ -7,7 +7,7 @@
 //
 // BENCH_TESTS overrides the tests, e.g. pp512,tg128,tg128@d4096.
 import {getLlama} from "node-llama-cpp";
-import {execFileSync} from "node:child_process";
+import {execFileSync, spawnSync} from "node:child_process";
 import {basename} from "node:path";
 import os from "node:os";
 
@@ -94,6 +94,36 @@ async function llamaTest(model, t) {
 	return samples;
 }
 
+// Time to first token from a cold start of each runtime on a warm page
+// cache: load the file, make a 4096-token context, evaluate a prompt, get
+// one token. For llama.cpp this is measured inside the running Node process
+// (Node's own start-up excluded); for exaone it is the whole process, exit
+// included. Memory: exaone's peak resident set; llama.cpp's resident set
+// of the Node process right after the first token.
+const ttftPrompt = "And it came to pass, when the king heard the words of the book of the law, that he rent his clothes. ".repeat(8);
+
+async function llamaTTFT(file) {
+	const t0 = performance.now();
+	const model = await llama.loadModel({modelPath: file});
+	const ctx = await model.createContext({threads, contextSize: 4096, batchSize: 512});
+	const seq = ctx.getSequence();
+	for await (const _ of seq.evaluate(model.tokenize(ttftPrompt), {temperature: 0})) break;
+	const ms = performance.now() - t0;
+	const rss = process.memoryUsage().rss;
+	await ctx.dispose();
+	await model.dispose();
+	return {ms, rss};
+}
+
+function oursTTFT(file) {
+	const t0 = performance.now();
+	const r = spawnSync(exaone, ["run", "-m", file, "-p", ttftPrompt, "-n", "1", "--temp", "0", "-c", "4096",
+		"-t", String(threads), "--verbose"], {encoding: "utf8"});
+	const ms = performance.now() - t0;
+	const m = (r.stderr || "").match(/peak memory: ([0-9.]+) MiB/);
+	return {ms, rss: m ? Number(m[1]) * 2 ** 20 : NaN};
+}
+
 function oursTest(file, t) {
 	const out = execFileSync(exaone, ["bench", "-m", file, "-p", String(t.p), "-n", String(t.n), "-d", String(t.d),
 		"-t", String(threads), "-r", String(reps), "-o", "json"], {encoding: "utf8"});
@@ -111,6 +141,7 @@ console.log(`exaone: commit ${rev}, ${process.env.KERNELS || "default"} kernels;
 console.log("");
 console.log("| file | size | test | llama.cpp t/s | exaone t/s | exaone / llama.cpp | exaone GB/s of weights (share of read bandwidth) |");
 console.log("|---|--:|---|--:|--:|--:|--:|");
+const startup = [];
 for (const file of files) {
 	const model = await llama.loadModel({modelPath: file});
 	const size = model.size;
@@ -122,4 +153,10 @@ for (const file of files) {
 		console.log(`| ${basename(file)} | ${(size / 2 ** 20).toFixed(0)} MiB | ${t.name} | ${mean(l).toFixed(2)} ± ${sd(l).toFixed(2)} | ${mean(o).toFixed(2)} ± ${sd(o).toFixed(2)} | ${ratio.toFixed(2)}x | ${stream} |`);
 	}
 	await model.dispose();
+	const l = await llamaTTFT(file), o = oursTTFT(file);
+	startup.push(`| ${basename(file)} | ${l.ms.toFixed(0)} ms | ${o.ms.toFixed(0)} ms | ${(o.ms / l.ms).toFixed(2)}x | ${(l.rss / 2 ** 20).toFixed(0)} MiB | ${(o.rss / 2 ** 20).toFixed(0)} MiB |`);
 }
+console.log("");
+console.log("| file | llama.cpp time to first token | exaone | exaone / llama.cpp | llama.cpp RSS | exaone peak RSS |");
+console.log("|---|--:|--:|--:|--:|--:|");
+for (const line of startup) console.log(line);

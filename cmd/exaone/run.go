@@ -429,6 +429,9 @@ func (r *runner) report(st *stats) {
 	if r.o.verbose {
 		fmt.Fprintf(r.log, "prompt: %d tokens in %.1f ms (%.1f t/s)\n", st.promptTokens, ms(st.promptTime), rate(st.promptTokens, st.promptTime))
 		fmt.Fprintf(r.log, "generation: %d tokens in %.1f ms (%.1f t/s), stopped by %s\n", st.genTokens, ms(st.genTime), rate(st.genTokens, st.genTime), st.reason())
+		if rss := peakRSS(); rss > 0 {
+			fmt.Fprintf(r.log, "peak memory: %.1f MiB resident\n", float64(rss)/(1<<20))
+		}
 	}
 }
 
