@@ -15,22 +15,28 @@ import (
 type kernel struct {
 	act  quant.Type
 	gemm gemmFunc
+	// tiles, if set, is the batch GEMM on activations also given in the
+	// tiled form of asm.PrepTiles (Q8_0 and Q4_0 weights).
+	tiles tilesFunc
 }
 
+// tilesFunc is asm.GemmQ8_0Tiles or asm.GemmQ4_0Tiles.
+type tilesFunc func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int)
+
 var kernels = map[quant.Type]kernel{
-	quant.F32:  {quant.F32, gemmF32},
-	quant.F16:  {quant.F32, gemmF16},
-	quant.BF16: {quant.F32, gemmBF16},
-	quant.Q8_0: {quant.Q8_0, gemmAsm(asm.GemvQ8_0, asm.GemmQ8_0)},
-	quant.Q4_0: {quant.Q8_0, gemmAsm(asm.GemvQ4_0, asm.GemmQ4_0)},
-	quant.Q5_0: {quant.Q8_0, gemmAsm(asm.GemvQ8_0, asm.GemmQ8_0)}, // repacked to Q8_0 at load (repackQ5_0)
-	quant.Q4_K: {quant.Q8_K, gemmAsm(asm.GemvQ4_K, asm.GemmQ4_K)},
-	quant.Q5_K: {quant.Q8_K, gemmAsm(asm.GemvQ5_K, asm.GemmQ5_K)},
-	quant.Q6_K: {quant.Q8_K, gemmAsm(asm.GemvQ6_K, asm.GemmQ6_K)},
+	quant.F32:  {quant.F32, gemmF32, nil},
+	quant.F16:  {quant.F32, gemmF16, nil},
+	quant.BF16: {quant.F32, gemmBF16, nil},
+	quant.Q8_0: {quant.Q8_0, gemmAsm(asm.GemvQ8_0, asm.GemmQ8_0), asm.GemmQ8_0Tiles},
+	quant.Q4_0: {quant.Q8_0, gemmAsm(asm.GemvQ4_0, asm.GemmQ4_0), asm.GemmQ4_0Tiles},
+	quant.Q5_0: {quant.Q8_0, gemmAsm(asm.GemvQ8_0, asm.GemmQ8_0), asm.GemmQ8_0Tiles}, // repacked to Q8_0 at load (repackQ5_0)
+	quant.Q4_K: {quant.Q8_K, gemmAsm(asm.GemvQ4_K, asm.GemmQ4_K), nil},
+	quant.Q5_K: {quant.Q8_K, gemmAsm(asm.GemvQ5_K, asm.GemmQ5_K), nil},
+	quant.Q6_K: {quant.Q8_K, gemmAsm(asm.GemvQ6_K, asm.GemmQ6_K), nil},
 	// Only llama.cpp's shape fallbacks use these (never for real EXAONE
 	// sizes): they run on the quant references.
-	quant.Q4_1: {quant.Q8_1, gemmDot(quant.DotQ4_1)},
-	quant.Q5_1: {quant.Q8_1, gemmDot(quant.DotQ5_1)},
+	quant.Q4_1: {quant.Q8_1, gemmDot(quant.DotQ4_1), nil},
+	quant.Q5_1: {quant.Q8_1, gemmDot(quant.DotQ5_1), nil},
 }
 
 // gemmFunc sets out[j*ldo+r] = row r of w . activation row j, for r < nrows

@@ -16,6 +16,26 @@ type actBuf struct {
 	n, cols int
 	q       [3][]byte // Q8_0, Q8_1, Q8_K forms
 	ok      [3]bool
+	xt      []byte // the Q8_0 form prepared by asm.PrepTiles
+	xtOK    bool
+}
+
+// minTileRows is the fewest input rows for which the tiled GEMM is used
+// (it unpacks each group of weight rows once for all of them).
+const minTileRows = 8
+
+// tiles returns the Q8_0 form of the input prepared for the tiled GEMM.
+func (a *actBuf) tiles() []byte {
+	if !a.xtOK {
+		x, _ := a.rows(quant.Q8_0)
+		size := asm.TilesBytes(a.n, a.cols)
+		if len(a.xt) < size {
+			a.xt = make([]byte, size)
+		}
+		asm.PrepTiles(a.xt[:size], x, a.n)
+		a.xtOK = true
+	}
+	return a.xt
 }
 
 var actTypes = [3]quant.Type{quant.Q8_0, quant.Q8_1, quant.Q8_K}
@@ -30,6 +50,7 @@ func (a *actBuf) init(rows, maxCols int) {
 func (s *Session) setInput(x []float32, n, cols int) {
 	s.act.src, s.act.n, s.act.cols = x[:n*cols], n, cols
 	s.act.ok = [3]bool{}
+	s.act.xtOK = false
 }
 
 // rows returns the input in activation type t and the byte size of a row.
@@ -69,6 +90,7 @@ type matmulTask struct {
 	out   [3][]float32
 	w     [3]*Matrix
 	x     [3][]byte
+	xt    [3][]byte // tiled input, if the tiled GEMM is used
 	xb    [3]int
 	grain [3]int // rows per chunk
 	first [4]int // first unit of each matrix
@@ -84,6 +106,10 @@ func (t *matmulTask) run(lo, hi, _ int) {
 		w := t.w[k]
 		r0 := (u - t.first[k]) * t.grain[k]
 		r1 := min(r0+t.grain[k], w.Rows)
+		if t.xt[k] != nil {
+			w.kern.tiles(t.out[k][r0:], w.Rows, w.Data[r0*w.RowBytes:r1*w.RowBytes], r1-r0, t.x[k][:t.nx*t.xb[k]], t.xt[k], t.nx)
+			continue
+		}
 		w.kern.gemm(t.out[k][r0:], w.Rows, w.Data[r0*w.RowBytes:r1*w.RowBytes], w.RowBytes, r1-r0, t.x[k], t.xb[k], t.nx)
 	}
 }
@@ -109,9 +135,13 @@ func (s *Session) matmuls(n int, out0 []float32, w0 *Matrix, out1 []float32, w1 
 		k := t.n
 		t.out[k], t.w[k] = p.out, p.w
 		t.x[k], t.xb[k] = s.act.rows(p.w.kern.act)
+		t.xt[k] = nil
+		if p.w.kern.tiles != nil && n >= minTileRows && asm.HasTiles() {
+			t.xt[k] = s.act.tiles()
+		}
 		// A few chunks per thread balance the load without much
-		// handout cost.
-		t.grain[k] = max(16, p.w.Rows/(s.pool.threads*8))
+		// handout cost; whole groups of 16 rows (the tile height).
+		t.grain[k] = max(16, p.w.Rows/(s.pool.threads*8)&^15)
 		t.first[k+1] = t.first[k] + (p.w.Rows+t.grain[k]-1)/t.grain[k]
 		t.n++
 	}

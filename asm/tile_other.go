@@ -1,0 +1,7 @@
+//go:build !amd64 || noasm
+
+package asm
+
+// tileKernel: only amd64 has a tile kernel; elsewhere the tiled GEMM
+// entry points fall back to GemmQ8_0 and GemmQ4_0.
+func tileKernel() tileFunc { return nil }
