@@ -194,33 +194,26 @@ func (t *attnTask) run(lo, hi, worker int) {
 		}
 
 		for h := 0; h < group; h++ {
-			row := sc[h*nk : (h+1)*nk]
-			maxv := float32(math.Inf(-1))
-			for _, v := range row {
-				maxv = max(maxv, v)
-			}
-			var sum float32
-			for j, v := range row {
-				e := float32(math.Exp(float64((v - maxv) * scale)))
-				row[j] = e
-				sum += e
-			}
-			inv := 1 / sum
-			for j := range row {
-				row[j] *= inv
-			}
-			clear(s.att[i*qd+(g*group+h)*hd : i*qd+(g*group+h+1)*hd])
+			asm.SoftmaxScaled(sc[h*nk:(h+1)*nk], scale)
 		}
 		out := s.att[i*qd+g*group*hd : i*qd+(g+1)*group*hd]
+		clear(out)
+		if s.cache.f16 {
+			// The group's probabilities times the values, for each run
+			// of slots.
+			for o := 0; o < nk; {
+				slot := l.slot(first + o)
+				run := min(nk-o, l.slots-slot)
+				off := (base + slot) * hd
+				asm.PVF16(out, hd, sc[o:], nk, l.v16[off:off+run*hd], hd, group, run, hd)
+				o += run
+			}
+			continue
+		}
 		for j := 0; j < nk; j++ {
 			off := (base + l.slot(first+j)) * hd
 			for h := 0; h < group; h++ {
-				w := sc[h*nk+j]
-				if s.cache.f16 {
-					asm.AxpyF16(w, l.v16[off:off+hd], out[h*hd:(h+1)*hd])
-				} else {
-					asm.AxpyF32(w, l.v32[off:off+hd], out[h*hd:(h+1)*hd])
-				}
+				asm.AxpyF32(sc[h*nk+j], l.v32[off:off+hd], out[h*hd:(h+1)*hd])
 			}
 		}
 	}
