@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/exaone-go/exaone/asm"
 	"github.com/exaone-go/exaone/quant"
 )
 
@@ -36,7 +37,20 @@ type Session struct {
 
 	mm   matmulTask
 	attn attnTask
+
+	// the per-token steps between the matmuls, as parallel loops over
+	// the batch's tokens (of layer li, batch starting at pos0)
+	li, pos0                                 int
+	qkTask, attnOutTask, ffnTask, ffnOutTask rowTask
 }
+
+// rowTask runs f over the tokens [lo, hi) of the batch.
+type rowTask struct{ f func(lo, hi int) }
+
+func (t *rowTask) run(lo, hi, _ int) { t.f(lo, hi) }
+
+// tokenGrain is the tokens per chunk of the per-token loops.
+const tokenGrain = 8
 
 // logitRows is how many rows the LM head multiplies at once when every
 // position's logits are wanted.
@@ -80,6 +94,7 @@ func (m *Model) NewSession(opts Options) (*Session, error) {
 	s.act.init(max(b, logitRows), max(c.Embd, c.FF))
 	s.xn = make([]float32, max(b, logitRows)*c.Embd)
 	s.attn.s = s
+	s.qkTask.f, s.attnOutTask.f, s.ffnTask.f, s.ffnOutTask.f = s.qkRows, s.attnOutRows, s.ffnRows, s.ffnOutRows
 	return s, nil
 }
 
@@ -180,7 +195,7 @@ func (s *Session) EvalFrom(tokens []int, first int, fn func(i int, logits []floa
 func (s *Session) forward(tokens []int, want bool, wantFrom int, each func(int, []float32)) {
 	m, c := s.m, &s.m.Config
 	n, d := len(tokens), c.Embd
-	qd, kvd, hd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim, c.HeadDim
+	qd := c.Heads * c.HeadDim
 	pos0 := s.pos
 
 	// Token embeddings (not scaled).
@@ -195,43 +210,21 @@ func (s *Session) forward(tokens []int, want bool, wantFrom int, each func(int, 
 		// Attention: projections straight from the residual stream.
 		s.setInput(s.x, n, d)
 		s.matmuls(n, s.q, L.Wq, s.k, L.Wk, s.v, L.Wv)
-		for i := 0; i < n; i++ {
-			for h := 0; h < c.Heads; h++ {
-				qh := s.q[i*qd+h*hd : i*qd+(h+1)*hd]
-				rmsNorm(qh, qh, L.QNorm, c.Eps)
-				if c.Rope[li] {
-					s.rope(qh, i)
-				}
-			}
-			for h := 0; h < c.KVHeads; h++ {
-				kh := s.k[i*kvd+h*hd : i*kvd+(h+1)*hd]
-				rmsNorm(kh, kh, L.KNorm, c.Eps)
-				if c.Rope[li] {
-					s.rope(kh, i)
-				}
-				s.cache.store(li, h, pos0+i, kh, s.v[i*kvd+h*hd:i*kvd+(h+1)*hd])
-			}
-		}
+		s.li, s.pos0 = li, pos0
+		s.pool.parallel(n, tokenGrain, &s.qkTask)
 		s.attn.layer, s.attn.pos0 = li, pos0
 		s.pool.parallel(n*c.KVHeads, 1, &s.attn)
 		s.setInput(s.att, n, qd)
 		s.matmul(s.ao, L.Wo, n)
-		for i := 0; i < n; i++ {
-			addNorm(s.x[i*d:(i+1)*d], s.ao[i*d:(i+1)*d], L.PostAttnNorm, c.Eps)
-		}
+		s.pool.parallel(n, tokenGrain, &s.attnOutTask)
 
 		// SwiGLU feed-forward.
 		s.setInput(s.x, n, d)
 		s.matmuls(n, s.gate, L.Wgate, s.up, L.Wup, nil, nil)
-		ff := s.gate[:n*c.FF]
-		for i, g := range ff {
-			ff[i] = g / (1 + float32(math.Exp(float64(-g)))) * s.up[i]
-		}
+		s.pool.parallel(n, tokenGrain, &s.ffnTask)
 		s.setInput(s.gate, n, c.FF)
 		s.matmul(s.down, L.Wdown, n)
-		for i := 0; i < n; i++ {
-			addNorm(s.x[i*d:(i+1)*d], s.down[i*d:(i+1)*d], L.PostFFNNorm, c.Eps)
-		}
+		s.pool.parallel(n, tokenGrain, &s.ffnOutTask)
 	}
 	s.pos += n
 
@@ -256,6 +249,54 @@ func (s *Session) forward(tokens []int, want bool, wantFrom int, each func(int, 
 				each(i, s.logits[(i-lo)*m.Vocab:(i-lo+1)*m.Vocab])
 			}
 		}
+	}
+}
+
+// qkRows applies the per-head QK RMSNorm and RoPE to the queries and keys
+// of tokens [lo, hi) of layer s.li and stores their keys and values.
+func (s *Session) qkRows(lo, hi int) {
+	c, L, li := &s.m.Config, &s.m.Layers[s.li], s.li
+	qd, kvd, hd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim, c.HeadDim
+	for i := lo; i < hi; i++ {
+		for h := 0; h < c.Heads; h++ {
+			qh := s.q[i*qd+h*hd : i*qd+(h+1)*hd]
+			rmsNorm(qh, qh, L.QNorm, c.Eps)
+			if c.Rope[li] {
+				s.rope(qh, i)
+			}
+		}
+		for h := 0; h < c.KVHeads; h++ {
+			kh := s.k[i*kvd+h*hd : i*kvd+(h+1)*hd]
+			rmsNorm(kh, kh, L.KNorm, c.Eps)
+			if c.Rope[li] {
+				s.rope(kh, i)
+			}
+			s.cache.store(li, h, s.pos0+i, kh, s.v[i*kvd+h*hd:i*kvd+(h+1)*hd])
+		}
+	}
+}
+
+// attnOutRows adds the normed attention output of tokens [lo, hi) to the
+// residual stream.
+func (s *Session) attnOutRows(lo, hi int) {
+	c, L, d := &s.m.Config, &s.m.Layers[s.li], s.m.Config.Embd
+	for i := lo; i < hi; i++ {
+		addNorm(s.x[i*d:(i+1)*d], s.ao[i*d:(i+1)*d], L.PostAttnNorm, c.Eps)
+	}
+}
+
+// ffnRows applies SwiGLU's gate to tokens [lo, hi).
+func (s *Session) ffnRows(lo, hi int) {
+	ff := s.m.Config.FF
+	asm.SiLUMul(s.gate[lo*ff:hi*ff], s.up[lo*ff:hi*ff])
+}
+
+// ffnOutRows adds the normed feed-forward output of tokens [lo, hi) to the
+// residual stream.
+func (s *Session) ffnOutRows(lo, hi int) {
+	c, L, d := &s.m.Config, &s.m.Layers[s.li], s.m.Config.Embd
+	for i := lo; i < hi; i++ {
+		addNorm(s.x[i*d:(i+1)*d], s.down[i*d:(i+1)*d], L.PostFFNNorm, c.Eps)
 	}
 }
 
