@@ -131,7 +131,7 @@ func GemmQ8_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx
 		cur.gemmQ8(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmTiles(f, repackQ8Tile, quant.DotQ8_0, q8Bytes, out, ldo, w, nrows, x, xt, nx)
+	gemmTiles(f, repackQ8, quant.DotQ8_0, q8Bytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // GemmQ4_0Tiles is GemmQ8_0Tiles for Q4_0 weights.
@@ -142,7 +142,20 @@ func GemmQ4_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx
 		cur.gemmQ4(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmTiles(f, repackQ4Tile, quant.DotQ4_0, q4Bytes, out, ldo, w, nrows, x, xt, nx)
+	gemmTiles(f, repackQ4, quant.DotQ4_0, q4Bytes, out, ldo, w, nrows, x, xt, nx)
+}
+
+// repackQ8 and repackQ4 unpack a group for the tile kernels: the Go
+// functions below, or faster versions set by an architecture's init.
+var repackQ8, repackQ4 = repackQ8Tile, repackQ4Tile
+
+// padTile zeroes the scales of the rows past rows of a group.
+func padTile(dst []byte, rows, nb int) {
+	for i := rows; i < tileRows; i++ {
+		for b := range nb {
+			binary.LittleEndian.PutUint32(dst[b*tileWBytes+512+4*i:], 0)
+		}
+	}
 }
 
 var tilePool = sync.Pool{New: func() any { return new([]byte) }}
@@ -197,7 +210,7 @@ func gemmTiles(f tileFunc, repack func(dst, w []byte, rowBytes, rows, nb int), r
 	for j := range nx {
 		o := out[j*ldo:][:nrows]
 		for r, v := range o {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			if v-v != 0 { // inf or NaN
 				o[r] = ref(w[r*rowBytes:][:rowBytes], x[j*xrow:][:xrow])
 			}
 		}

@@ -15,3 +15,27 @@ func tileKernel() tileFunc {
 	}
 	return nil
 }
+
+// repackQ8TileAsm and repackQ4TileAsm are repackQ8Tile and repackQ4Tile
+// for the rows > 0 rows that exist (no padding), with scales from tab.
+//
+//go:noescape
+func repackQ8TileAsm(dst *byte, w *byte, rowBytes, rows, nb int, tab *[1 << 16]float32)
+
+//go:noescape
+func repackQ4TileAsm(dst *byte, w *byte, rowBytes, rows, nb int, tab *[1 << 16]float32)
+
+func init() {
+	repackQ8 = func(dst, w []byte, rowBytes, rows, nb int) {
+		_ = dst[nb*tileWBytes-1]
+		_ = w[(rows-1)*rowBytes+nb*q8Bytes-1]
+		repackQ8TileAsm(&dst[0], &w[0], rowBytes, rows, nb, f16tab)
+		padTile(dst, rows, nb)
+	}
+	repackQ4 = func(dst, w []byte, rowBytes, rows, nb int) {
+		_ = dst[nb*tileWBytes-1]
+		_ = w[(rows-1)*rowBytes+nb*q4Bytes-1]
+		repackQ4TileAsm(&dst[0], &w[0], rowBytes, rows, nb, f16tab)
+		padTile(dst, rows, nb)
+	}
+}

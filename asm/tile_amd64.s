@@ -127,3 +127,115 @@ block:
 	VMOVUPS Z7, (AX)
 	VZEROUPPER
 	RET
+
+// func repackQ8TileAsm(dst *byte, w *byte, rowBytes, rows, nb int, tab *[65536]float32)
+// repackQ8Tile for rows > 0 rows (the padding of a short group is left to
+// the caller): the scale of each block by table, each 4-byte group xored
+// with 0x80808080 and stored in its row's lane.
+TEXT ·repackQ8TileAsm(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ rowBytes+16(FP), DX
+	MOVQ rows+24(FP), R8
+	MOVQ nb+32(FP), R9
+	MOVQ tab+40(FP), R10
+
+q8row:
+	MOVQ SI, R11
+	MOVQ DI, R12
+	MOVQ R9, CX
+
+q8blk:
+	MOVWLZX (R11), AX
+	MOVL    (R10)(AX*4), AX
+	MOVL    AX, 512(R12)
+	MOVL    2(R11), AX
+	MOVL    6(R11), BX
+	XORL    $0x80808080, AX
+	XORL    $0x80808080, BX
+	MOVL    AX, (R12)
+	MOVL    BX, 64(R12)
+	MOVL    10(R11), AX
+	MOVL    14(R11), BX
+	XORL    $0x80808080, AX
+	XORL    $0x80808080, BX
+	MOVL    AX, 128(R12)
+	MOVL    BX, 192(R12)
+	MOVL    18(R11), AX
+	MOVL    22(R11), BX
+	XORL    $0x80808080, AX
+	XORL    $0x80808080, BX
+	MOVL    AX, 256(R12)
+	MOVL    BX, 320(R12)
+	MOVL    26(R11), AX
+	MOVL    30(R11), BX
+	XORL    $0x80808080, AX
+	XORL    $0x80808080, BX
+	MOVL    AX, 384(R12)
+	MOVL    BX, 448(R12)
+	ADDQ    $34, R11
+	ADDQ    $576, R12
+	DECQ    CX
+	JNZ     q8blk
+	ADDQ    DX, SI
+	ADDQ    $4, DI
+	DECQ    R8
+	JNZ     q8row
+	RET
+
+// func repackQ4TileAsm(dst *byte, w *byte, rowBytes, rows, nb int, tab *[65536]float32)
+// repackQ4Tile for rows > 0 rows, as repackQ8TileAsm.
+TEXT ·repackQ4TileAsm(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ rowBytes+16(FP), DX
+	MOVQ rows+24(FP), R8
+	MOVQ nb+32(FP), R9
+	MOVQ tab+40(FP), R10
+	MOVQ $0x0f0f0f0f0f0f0f0f, R13
+	MOVQ $0x7878787878787878, R14
+
+q4row:
+	MOVQ SI, R11
+	MOVQ DI, R12
+	MOVQ R9, CX
+
+q4blk:
+	MOVWLZX (R11), AX
+	MOVL    (R10)(AX*4), AX
+	MOVL    AX, 512(R12)
+	MOVQ    2(R11), AX
+	MOVQ    10(R11), BX
+	MOVQ    AX, R15
+	ANDQ    R13, R15
+	ADDQ    R14, R15
+	MOVL    R15, (R12)
+	SHRQ    $32, R15
+	MOVL    R15, 64(R12)
+	MOVQ    BX, R15
+	ANDQ    R13, R15
+	ADDQ    R14, R15
+	MOVL    R15, 128(R12)
+	SHRQ    $32, R15
+	MOVL    R15, 192(R12)
+	SHRQ    $4, AX
+	ANDQ    R13, AX
+	ADDQ    R14, AX
+	MOVL    AX, 256(R12)
+	SHRQ    $32, AX
+	MOVL    AX, 320(R12)
+	SHRQ    $4, BX
+	ANDQ    R13, BX
+	ADDQ    R14, BX
+	MOVL    BX, 384(R12)
+	SHRQ    $32, BX
+	MOVL    BX, 448(R12)
+	ADDQ    $18, R11
+	ADDQ    $576, R12
+	DECQ    CX
+	JNZ     q4blk
+	ADDQ    DX, SI
+	ADDQ    $4, DI
+	DECQ    R8
+	JNZ     q4row
+	RET
