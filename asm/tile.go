@@ -43,11 +43,12 @@ const (
 )
 
 // tileFunc sets (or with acc, adds to) out[j*ldo+i], for j < 8 and i < 16,
-// the sum over nb blocks of the dot of weight row i and activation j.
-type tileFunc = func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
+// the sum over nb blocks of the dot of weight row i and activation j, and
+// reports whether any of the 128 results is infinite or NaN.
+type tileFunc = func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) (bad bool)
 
 // tileKernelRef is the tile kernel in Go (the reference of the assembly).
-func tileKernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) {
+func tileKernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) (bad bool) {
 	o := unsafeF32(out, 7*ldo+tileRows)
 	wb := unsafeBytes(w, nb*tileWBytes)
 	xb := unsafeBytes(x, nb*tileXBytes)
@@ -75,7 +76,11 @@ func tileKernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) {
 	}
 	for j := range tileCols {
 		copy(o[j*ldo:j*ldo+tileRows], s[j][:])
+		for _, v := range s[j] {
+			bad = bad || v-v != 0
+		}
 	}
+	return bad
 }
 
 // HasTiles reports whether the current kernel path has the tiled GEMM;
@@ -196,25 +201,30 @@ func gemmTiles(f tileFunc, repack func(dst, w []byte, rowBytes, rows, nb int), r
 			if full {
 				dst, ld = &out[t*ldo+r], ldo
 			}
+			var bad bool
 			for b := 0; b < nb; b += tileMaxBlocks {
-				f(dst, ld, &buf[b*tileWBytes], &xtile[b*tileXBytes], min(tileMaxBlocks, nb-b), b > 0)
+				bad = f(dst, ld, &buf[b*tileWBytes], &xtile[b*tileXBytes], min(tileMaxBlocks, nb-b), b > 0)
 			}
 			if !full {
 				for j := range nj {
 					copy(out[(t+j)*ldo+r:][:m], tmp[j*tileRows:][:m])
 				}
 			}
-		}
-	}
-	tilePool.Put(bp)
-	for j := range nx {
-		o := out[j*ldo:][:nrows]
-		for r, v := range o {
-			if v-v != 0 { // inf or NaN
-				o[r] = ref(w[r*rowBytes:][:rowBytes], x[j*xrow:][:xrow])
+			if bad {
+				// Results that are infinite or NaN (from such a block
+				// scale) are the reference's.
+				for j := t; j < t+nj; j++ {
+					o := out[j*ldo+r:][:m]
+					for i, v := range o {
+						if v-v != 0 {
+							o[i] = ref(w[(r+i)*rowBytes:][:rowBytes], x[j*xrow:][:xrow])
+						}
+					}
+				}
 			}
 		}
 	}
+	tilePool.Put(bp)
 }
 
 // repackQ8Tile unpacks rows (<= 16) Q8_0 rows of nb blocks into a group.

@@ -5,7 +5,7 @@ package asm
 // tile16x8VNNI is tileKernelRef (see tile.go) with AVX-512 VNNI; nb > 0.
 //
 //go:noescape
-func tile16x8VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
+func tile16x8VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) (bad bool)
 
 // tileKernel returns the tile kernel of the current path, or nil if it has
 // none (then the tiled GEMM is not used).

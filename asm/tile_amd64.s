@@ -28,8 +28,8 @@
 	VMULPS.BCST   (288+4*j)(SI), Z24, T; \
 	VFMADD231PS   T, I, F
 
-// func tile16x8VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
-TEXT ·tile16x8VNNI(SB), NOSPLIT, $0-41
+// func tile16x8VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) (bad bool)
+TEXT ·tile16x8VNNI(SB), NOSPLIT, $0-49
 	MOVQ out+0(FP), AX
 	MOVQ ldo+8(FP), DX
 	SHLQ $2, DX
@@ -109,6 +109,29 @@ block:
 	ADDQ $320, SI
 	DECQ CX
 	JNZ  block
+
+	// Z16 = sum of acc*0 over the accumulators: NaN in a lane iff a
+	// result there is infinite or NaN.
+	VPXORD  Z24, Z24, Z24
+	VMULPS  Z24, Z0, Z16
+	VMULPS  Z24, Z1, Z17
+	VMULPS  Z24, Z2, Z18
+	VMULPS  Z24, Z3, Z19
+	VMULPS  Z24, Z4, Z20
+	VMULPS  Z24, Z5, Z21
+	VMULPS  Z24, Z6, Z22
+	VMULPS  Z24, Z7, Z23
+	VADDPS  Z17, Z16, Z16
+	VADDPS  Z19, Z18, Z18
+	VADDPS  Z21, Z20, Z20
+	VADDPS  Z23, Z22, Z22
+	VADDPS  Z18, Z16, Z16
+	VADDPS  Z22, Z20, Z20
+	VADDPS  Z20, Z16, Z16
+	VCMPPS  $3, Z16, Z16, K1
+	KMOVW   K1, R9
+	TESTL   R9, R9
+	SETNE   bad+48(FP)
 
 	VMOVUPS Z0, (AX)
 	ADDQ    DX, AX

@@ -44,12 +44,21 @@ func TestTileKernel(t *testing.T) {
 					got[i] = float32(i) + 0.5
 					want[i] = got[i]
 				}
-				f(&got[1], ldo, &w[0], &x[0], nb, acc)
-				tileKernelRef(&want[1], ldo, &w[0], &x[0], nb, acc)
+				gb := f(&got[1], ldo, &w[0], &x[0], nb, acc)
+				wantBad := tileKernelRef(&want[1], ldo, &w[0], &x[0], nb, acc)
+				if gb != wantBad || gb {
+					t.Fatalf("nb=%d acc=%v: reported non-finite %v, reference %v", nb, acc, gb, wantBad)
+				}
 				for i := range got {
 					if d := math.Abs(float64(got[i] - want[i])); d > 1e-5*(1+math.Abs(float64(want[i]))) {
 						t.Fatalf("nb=%d acc=%v: out[%d] = %g, want %g", nb, acc, i, got[i], want[i])
 					}
+				}
+				// An infinite weight scale is reported.
+				w2 := append([]byte(nil), w...)
+				binary.LittleEndian.PutUint32(w2[(nb-1)*tileWBytes+512+4*3:], math.Float32bits(float32(math.Inf(1))))
+				if !f(&got[1], ldo, &w2[0], &x[0], nb, acc) || !tileKernelRef(&want[1], ldo, &w2[0], &x[0], nb, acc) {
+					t.Fatalf("nb=%d acc=%v: an infinite scale is not reported", nb, acc)
 				}
 			}
 		}
