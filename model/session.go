@@ -210,15 +210,20 @@ func (s *Session) forward(tokens []int, want bool, wantFrom int, each func(int, 
 		// Attention: projections straight from the residual stream.
 		s.setInput(s.x, n, d)
 		s.matmuls(n, s.q, L.Wq, s.k, L.Wk, s.v, L.Wv)
+		// Per-head RMSNorm of q and k, RoPE on RoPE layers, k and v
+		// into the cache (qkRows).
 		s.li, s.pos0 = li, pos0
 		s.pool.parallel(n, tokenGrain, &s.qkTask)
+		// Causal attention, sliding or global (attnTask).
 		s.attn.layer, s.attn.pos0 = li, pos0
 		s.pool.parallel(n*c.KVHeads, 1, &s.attn)
 		s.setInput(s.att, n, qd)
 		s.matmul(s.ao, L.Wo, n)
+		// x += RMSNorm(Wo attn) (attnOutRows).
 		s.pool.parallel(n, tokenGrain, &s.attnOutTask)
 
-		// SwiGLU feed-forward.
+		// SwiGLU feed-forward: gate = silu(Wgate x) * (Wup x) (ffnRows),
+		// then x += RMSNorm(Wdown gate) (ffnOutRows).
 		s.setInput(s.x, n, d)
 		s.matmuls(n, s.gate, L.Wgate, s.up, L.Wup, nil, nil)
 		s.pool.parallel(n, tokenGrain, &s.ffnTask)
