@@ -40,10 +40,13 @@ func syntheticModel(b *testing.B, shape, preset string) string {
 	return path
 }
 
-// BenchmarkDecode reports decode tokens/s of the synthetic 1.2B shape: one
-// token at a time after a 16-token prompt, as generation does.
-func BenchmarkDecode(b *testing.B) {
-	for _, preset := range []string{"bf16", "q8_0", "q4_0", "q4_k_m", "q6_k"} {
+// benchPresets are the synthetic 1.2B files the end-to-end benchmarks run.
+var benchPresets = []string{"bf16", "q8_0", "q4_0", "q4_k_m", "q6_k"}
+
+// eachSession runs fn as a sub-benchmark for every preset and thread count
+// with a fresh session of context ctx and a seeded token source.
+func eachSession(b *testing.B, ctx int, fn func(b *testing.B, s *model.Session, tok func() int)) {
+	for _, preset := range benchPresets {
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/%s/t=%d", preset, asm.Path(), threads), func(b *testing.B) {
 				m, err := model.Open(syntheticModel(b, "1.2b", preset))
@@ -51,63 +54,57 @@ func BenchmarkDecode(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer m.Close()
-				s, err := m.NewSession(model.Options{Ctx: 4096, Threads: threads})
+				s, err := m.NewSession(model.Options{Ctx: ctx, Threads: threads})
 				if err != nil {
 					b.Fatal(err)
 				}
 				defer s.Close()
 				rng := rand.New(rand.NewPCG(1, 2))
-				prompt := make([]int, 16)
-				for i := range prompt {
-					prompt[i] = rng.IntN(m.Vocab)
-				}
-				if _, err := s.Eval(prompt); err != nil {
-					b.Fatal(err)
-				}
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					if s.Pos() == s.Ctx() {
-						s.Truncate(16)
-					}
-					if _, err := s.Eval([]int{rng.IntN(m.Vocab)}); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+				fn(b, s, func() int { return rng.IntN(m.Vocab) })
 			})
 		}
 	}
 }
 
+func tokens(n int, tok func() int) []int {
+	t := make([]int, n)
+	for i := range t {
+		t[i] = tok()
+	}
+	return t
+}
+
+// BenchmarkDecode reports decode tokens/s of the synthetic 1.2B shape: one
+// token at a time after a 16-token prompt, as generation does.
+func BenchmarkDecode(b *testing.B) {
+	eachSession(b, 4096, func(b *testing.B, s *model.Session, tok func() int) {
+		if _, err := s.Eval(tokens(16, tok)); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if s.Pos() == s.Ctx() {
+				s.Truncate(16)
+			}
+			if _, err := s.Eval([]int{tok()}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+	})
+}
+
 // BenchmarkPrompt reports prompt tokens/s: 512 tokens in one batch.
 func BenchmarkPrompt(b *testing.B) {
-	for _, preset := range []string{"bf16", "q8_0", "q4_0", "q4_k_m", "q6_k"} {
-		for _, threads := range []int{1, 2} {
-			b.Run(fmt.Sprintf("%s/%s/t=%d", preset, asm.Path(), threads), func(b *testing.B) {
-				m, err := model.Open(syntheticModel(b, "1.2b", preset))
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer m.Close()
-				s, err := m.NewSession(model.Options{Ctx: 1024, Threads: threads})
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer s.Close()
-				rng := rand.New(rand.NewPCG(1, 2))
-				prompt := make([]int, 512)
-				for i := range prompt {
-					prompt[i] = rng.IntN(m.Vocab)
-				}
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					s.Reset()
-					if _, err := s.Eval(prompt); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(b.N*len(prompt))/b.Elapsed().Seconds(), "tokens/s")
-			})
+	eachSession(b, 1024, func(b *testing.B, s *model.Session, tok func() int) {
+		prompt := tokens(512, tok)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			s.Reset()
+			if _, err := s.Eval(prompt); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+		b.ReportMetric(float64(b.N*len(prompt))/b.Elapsed().Seconds(), "tokens/s")
+	})
 }
