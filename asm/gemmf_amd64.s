@@ -70,23 +70,29 @@
 	HSUM(Z14, Y14, X14, 56) \
 	HSUM(Z15, Y15, X15, 60)
 
+// Loads the arguments and points SI, R12, R10, R13 at the four weight rows
+// (rows of WSHIFT-byte elements, as a shift) and DI, R14, R11, BX at the
+// four activation rows; CX = n, DX = out; zeroes the accumulators.
+#define SETUP(WSHIFT) \
+	MOVQ w+0(FP), SI         \
+	MOVQ ldw+8(FP), R8       \
+	MOVQ x+16(FP), DI        \
+	MOVQ ldx+24(FP), R9      \
+	MOVQ n+32(FP), CX        \
+	MOVQ out+40(FP), DX      \
+	SHLQ $WSHIFT, R8         \
+	SHLQ $2, R9              \
+	LEAQ (SI)(R8*1), R12     \
+	LEAQ (R12)(R8*1), R10    \
+	LEAQ (R10)(R8*1), R13    \
+	LEAQ (DI)(R9*1), R14     \
+	LEAQ (R14)(R9*1), R11    \
+	LEAQ (R11)(R9*1), BX     \
+	ZERO16
+
 // func tileF32AVX512(w *float32, ldw int, x *float32, ldx int, n int, out *[16]float32)
 TEXT ·tileF32AVX512(SB), NOSPLIT, $0-48
-	MOVQ w+0(FP), SI
-	MOVQ ldw+8(FP), R8
-	MOVQ x+16(FP), DI
-	MOVQ ldx+24(FP), R9
-	MOVQ n+32(FP), CX
-	MOVQ out+40(FP), DX
-	SHLQ $2, R8
-	SHLQ $2, R9
-	LEAQ (SI)(R8*1), R12
-	LEAQ (R12)(R8*1), R10
-	LEAQ (R10)(R8*1), R13
-	LEAQ (DI)(R9*1), R14
-	LEAQ (R14)(R9*1), R11
-	LEAQ (R11)(R9*1), BX
-	ZERO16
+	SETUP(2)
 
 loopf32:
 	VMOVUPS (SI), Z16
@@ -115,21 +121,7 @@ loopf32:
 
 // func tileBF16AVX512(w *uint16, ldw int, x *float32, ldx int, n int, out *[16]float32)
 TEXT ·tileBF16AVX512(SB), NOSPLIT, $0-48
-	MOVQ w+0(FP), SI
-	MOVQ ldw+8(FP), R8
-	MOVQ x+16(FP), DI
-	MOVQ ldx+24(FP), R9
-	MOVQ n+32(FP), CX
-	MOVQ out+40(FP), DX
-	SHLQ $1, R8
-	SHLQ $2, R9
-	LEAQ (SI)(R8*1), R12
-	LEAQ (R12)(R8*1), R10
-	LEAQ (R10)(R8*1), R13
-	LEAQ (DI)(R9*1), R14
-	LEAQ (R14)(R9*1), R11
-	LEAQ (R11)(R9*1), BX
-	ZERO16
+	SETUP(1)
 
 loopbf16:
 	// bf16 is the top half of an f32: widen and shift, exactly.
@@ -163,21 +155,7 @@ loopbf16:
 
 // func tileF16AVX512(w *uint16, ldw int, x *float32, ldx int, n int, out *[16]float32)
 TEXT ·tileF16AVX512(SB), NOSPLIT, $0-48
-	MOVQ w+0(FP), SI
-	MOVQ ldw+8(FP), R8
-	MOVQ x+16(FP), DI
-	MOVQ ldx+24(FP), R9
-	MOVQ n+32(FP), CX
-	MOVQ out+40(FP), DX
-	SHLQ $1, R8
-	SHLQ $2, R9
-	LEAQ (SI)(R8*1), R12
-	LEAQ (R12)(R8*1), R10
-	LEAQ (R10)(R8*1), R13
-	LEAQ (DI)(R9*1), R14
-	LEAQ (R14)(R9*1), R11
-	LEAQ (R11)(R9*1), BX
-	ZERO16
+	SETUP(1)
 
 loopf16:
 	VCVTPH2PS (SI), Z16
