@@ -27,12 +27,7 @@ const minTileRows = 8
 // tiles returns the Q8_0 form of the input prepared for the tiled GEMM.
 func (a *actBuf) tiles() []byte {
 	if !a.xtOK {
-		x, _ := a.rows(quant.Q8_0)
-		size := asm.TilesBytes(a.n, a.cols)
-		if len(a.xt) < size {
-			a.xt = make([]byte, size)
-		}
-		asm.PrepTiles(a.xt[:size], x, a.n)
+		a.prep(0, true, 0, a.n)
 		a.xtOK = true
 	}
 	return a.xt
@@ -53,33 +48,88 @@ func (s *Session) setInput(x []float32, n, cols int) {
 	s.act.xtOK = false
 }
 
-// rows returns the input in activation type t and the byte size of a row.
-func (a *actBuf) rows(t quant.Type) ([]byte, int) {
-	k := -1
+// actKind returns the index of activation type t in actTypes, or -1 (f32).
+func actKind(t quant.Type) int {
 	for i, at := range actTypes {
 		if at == t {
-			k = i
+			return i
 		}
 	}
+	return -1
+}
+
+// rows returns the input in activation type t and the byte size of a row.
+func (a *actBuf) rows(t quant.Type) ([]byte, int) {
+	k := actKind(t)
 	if k < 0 {
 		return bytesOf(a.src), a.cols * 4
 	}
-	rb := a.cols / t.BlockSize() * t.BlockBytes()
 	if !a.ok[k] {
-		for i := 0; i < a.n; i++ {
-			dst, src := a.q[k][i*rb:(i+1)*rb], a.src[i*a.cols:(i+1)*a.cols]
-			switch t {
-			case quant.Q8_0:
-				asm.QuantizeQ8_0(dst, src)
-			case quant.Q8_1:
-				quant.QuantizeQ8_1(dst, src)
-			case quant.Q8_K:
-				asm.QuantizeQ8_K(dst, src)
-			}
-		}
+		a.prep(k, false, 0, a.n)
 		a.ok[k] = true
 	}
+	rb := a.cols / t.BlockSize() * t.BlockBytes()
 	return a.q[k][:a.n*rb], rb
+}
+
+// prep quantizes input rows [r0, r1) to activation type actTypes[k] and,
+// with tiled, prepares them for the tiled GEMM (r0 a multiple of 8).
+func (a *actBuf) prep(k int, tiled bool, r0, r1 int) {
+	t := actTypes[k]
+	rb := a.cols / t.BlockSize() * t.BlockBytes()
+	for i := r0; i < r1; i++ {
+		dst, src := a.q[k][i*rb:(i+1)*rb], a.src[i*a.cols:(i+1)*a.cols]
+		switch t {
+		case quant.Q8_0:
+			asm.QuantizeQ8_0(dst, src)
+		case quant.Q8_1:
+			quant.QuantizeQ8_1(dst, src)
+		case quant.Q8_K:
+			asm.QuantizeQ8_K(dst, src)
+		}
+	}
+	if tiled {
+		size := asm.TilesBytes(a.n, a.cols)
+		if len(a.xt) < size {
+			a.xt = make([]byte, size)
+		}
+		tile := asm.TilesBytes(tileCols, a.cols)
+		asm.PrepTiles(a.xt[r0/tileCols*tile:size], a.q[k][r0*rb:r1*rb], r1-r0)
+	}
+}
+
+// tileCols is the activation rows per tile of the tiled GEMM.
+const tileCols = 8
+
+// prepTask quantizes (and prepares for the tiled GEMM) the input in
+// parallel, 8 rows per unit: for a prompt this is ~10% of the work, too
+// much to leave to one thread.
+type prepTask struct {
+	a     *actBuf
+	k     int
+	tiled bool
+}
+
+func (t *prepTask) run(lo, hi, _ int) {
+	t.a.prep(t.k, t.tiled, lo*tileCols, min(hi*tileCols, t.a.n))
+}
+
+// prepInput makes the input's form of activation type at (and its tiled
+// form, with tiled) ready, in parallel when there are many rows.
+func (s *Session) prepInput(at quant.Type, tiled bool) {
+	a := &s.act
+	k := actKind(at)
+	tiled = tiled && k == 0 && !a.xtOK
+	if k < 0 || a.n < 2*tileCols || (a.ok[k] && !tiled) {
+		return
+	}
+	if size := asm.TilesBytes(a.n, a.cols); tiled && len(a.xt) < size {
+		a.xt = make([]byte, size)
+	}
+	s.prep = prepTask{a: a, k: k, tiled: tiled}
+	s.pool.parallel((a.n+tileCols-1)/tileCols, 1, &s.prep)
+	a.ok[k] = true
+	a.xtOK = a.xtOK || tiled
 }
 
 // matmulTask splits the rows of up to three weight matrices that read the
@@ -134,9 +184,11 @@ func (s *Session) matmuls(n int, out0 []float32, w0 *Matrix, out1 []float32, w1 
 		}
 		k := t.n
 		t.out[k], t.w[k] = p.out, p.w
+		tiled := p.w.kern.tiles != nil && n >= minTileRows && asm.HasTiles()
+		s.prepInput(p.w.kern.act, tiled)
 		t.x[k], t.xb[k] = s.act.rows(p.w.kern.act)
 		t.xt[k] = nil
-		if p.w.kern.tiles != nil && n >= minTileRows && asm.HasTiles() {
+		if tiled {
 			t.xt[k] = s.act.tiles()
 		}
 		// A few chunks per thread balance the load without much

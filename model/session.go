@@ -36,6 +36,7 @@ type Session struct {
 	scores                                  [][]float32
 
 	mm   matmulTask
+	prep prepTask
 	attn attnTask
 
 	// the per-token steps between the matmuls, as parallel loops over
