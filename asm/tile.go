@@ -192,6 +192,13 @@ func gemmTiles(f tileFunc, repack func(dst, w []byte, rowBytes, rows, nb int), r
 	var tmp [tileCols * tileRows]float32
 	for r := 0; r < nrows; r += tileRows {
 		m := min(tileRows, nrows-r)
+		// The next group's weights come from memory while this one is
+		// multiplied: unpacking waited on them (the hardware prefetcher
+		// barely ramps up over one group's 18-36 KB), and the unpacking
+		// was 13% of a Q4_0 prompt's CPU time.
+		if next := r + tileRows; next < nrows {
+			prefetch(w[next*rowBytes : min(next+tileRows, nrows)*rowBytes])
+		}
 		repack(buf, w[r*rowBytes:], rowBytes, m, nb)
 		for t := 0; t < nx; t += tileCols {
 			nj := min(tileCols, nx-t)

@@ -16,6 +16,18 @@ func tileKernel() tileFunc {
 	return nil
 }
 
+// prefetchL2 requests the n > 0 bytes at p into L2 (PREFETCHT1 per line).
+//
+//go:noescape
+func prefetchL2(p *byte, n int)
+
+// prefetch asks for b to be brought into L2 ahead of use.
+func prefetch(b []byte) {
+	if len(b) > 0 {
+		prefetchL2(&b[0], len(b))
+	}
+}
+
 // repackQ8TileAsm and repackQ4TileAsm are repackQ8Tile and repackQ4Tile
 // for the rows > 0 rows that exist (no padding), with scales from tab.
 //

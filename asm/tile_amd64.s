@@ -262,3 +262,18 @@ q4blk:
 	DECQ    R8
 	JNZ     q4row
 	RET
+
+// func prefetchL2(p *byte, n int)
+// Asks for the n bytes at p (n > 0) to be brought into L2, one request
+// per 64-byte line; no faults, so p+n may run past mapped memory.
+TEXT ·prefetchL2(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	ADDQ SI, CX
+
+pfline:
+	PREFETCHT1 (SI)
+	ADDQ       $64, SI
+	CMPQ       SI, CX
+	JB         pfline
+	RET
