@@ -38,6 +38,7 @@ type kernels struct {
 	scaleF32 func(alpha float32, x []float32)
 	axpyF16  func(alpha float32, x []uint16, y []float32)
 	axpyBF16 func(alpha float32, x []uint16, y []float32)
+	toF16    func(dst []uint16, x []float32)
 }
 
 // EnvVar names the environment variable that forces a kernel path.
@@ -133,6 +134,7 @@ func failing(err error) *kernels {
 		scaleF32: func(float32, []float32) { p() },
 		axpyF16:  func(float32, []uint16, []float32) { p() },
 		axpyBF16: func(float32, []uint16, []float32) { p() },
+		toF16:    func([]uint16, []float32) { p() },
 	}
 }
 
@@ -256,6 +258,15 @@ func AxpyF16(alpha float32, x []uint16, y []float32) {
 		panic(fmt.Sprintf("asm.AxpyF16: len(x)=%d len(y)=%d", len(x), len(y)))
 	}
 	cur.axpyF16(alpha, x, y)
+}
+
+// ToF16 sets dst[i] = quant.F32ToF16(x[i]) (len(dst) == len(x)): round to
+// nearest even, as storing keys and values in an f16 KV cache does.
+func ToF16(dst []uint16, x []float32) {
+	if len(dst) != len(x) {
+		panic(fmt.Sprintf("asm.ToF16: len(dst)=%d len(x)=%d", len(dst), len(x)))
+	}
+	cur.toF16(dst, x)
 }
 
 // AxpyBF16 sets y += alpha*x for bf16 x widened exactly (len(x) == len(y)).

@@ -584,3 +584,49 @@ func TestBadLengthsPanic(t *testing.T) {
 		}()
 	}
 }
+
+// ToF16 must round every float32 as quant.F32ToF16 does: ties to even,
+// subnormal halves, overflow to infinity, and NaN to a NaN. Lengths
+// exercise the assembly body and the Go tail.
+func TestToF16(t *testing.T) {
+	r := newRand(16)
+	var x []float32
+	for _, v := range []float32{0, float32(math.Copysign(0, -1)), 1, -1, 65504, 65519.996, 65520, -65520, 1e10,
+		float32(math.Inf(1)), float32(math.Inf(-1)), 5.9604645e-08, 2.9802322e-08, 2.9802326e-08, 8.940697e-08, 6.1035156e-05, 6.1035153e-05} {
+		x = append(x, v)
+	}
+	for len(x) < 4099 {
+		switch r.IntN(3) {
+		case 0: // any bit pattern
+			x = append(x, math.Float32frombits(r.Uint32()))
+		case 1: // exact ties between two f16 values
+			h := uint16(r.IntN(0x7bff))
+			a, b := quant.F16ToF32(h), quant.F16ToF32(h+1)
+			x = append(x, (a+b)/2)
+		default: // the magnitudes of keys and values
+			x = append(x, float32(r.NormFloat64()*math.Ldexp(1, r.IntN(30)-20)))
+		}
+	}
+	forEachPath(t, func(t *testing.T) {
+		for _, n := range []int{0, 1, 15, 16, 17, 64, len(x)} {
+			dst := make([]uint16, n+1)
+			dst[n] = 0xbeef
+			ToF16(dst[:n], x[:n])
+			for i, v := range x[:n] {
+				want := quant.F32ToF16(v)
+				if v != v {
+					if quant.F16ToF32(dst[i]) == quant.F16ToF32(dst[i]) {
+						t.Fatalf("n=%d: x[%d] NaN became %#04x", n, i, dst[i])
+					}
+					continue
+				}
+				if dst[i] != want {
+					t.Fatalf("n=%d: x[%d]=%g (%#08x): got %#04x, want %#04x", n, i, v, math.Float32bits(v), dst[i], want)
+				}
+			}
+			if dst[n] != 0xbeef {
+				t.Fatalf("n=%d: wrote past the end", n)
+			}
+		}
+	})
+}

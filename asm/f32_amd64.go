@@ -62,6 +62,17 @@ func scaleF32AVX2(alpha float32, x *float32, n int)
 //go:noescape
 func axpyF16AVX2(alpha float32, x *uint16, y *float32, n int)
 
+// toF16AVX2 does, for n a positive multiple of 16,
+//
+//	for i := 0; i < n; i++ {
+//		dst[i] = quant.F32ToF16(x[i])
+//	}
+//
+// with F16C's VCVTPS2PH, rounding to nearest even like quant.F32ToF16.
+//
+//go:noescape
+func toF16AVX2(dst *uint16, x *float32, n int)
+
 // axpyBF16AVX2 is axpyF16AVX2 for bf16 x.
 //
 //go:noescape

@@ -32,6 +32,7 @@ func archKernels() []*kernels {
 			scaleF32: scaleF32AVX2,
 			axpyF16:  axpyF16AVX2,
 			axpyBF16: axpyBF16AVX2,
+			toF16:    toF16AVX2,
 		}))
 	}
 	return ks
@@ -78,6 +79,7 @@ func avx512Set(name string, gfni bool) *kernels {
 		scaleF32: scaleF32AVX2,
 		axpyF16:  axpyF16AVX2,
 		axpyBF16: axpyBF16AVX2,
+		toF16:    toF16AVX2,
 	})
 }
 

@@ -32,6 +32,7 @@ func genericKernels() *kernels {
 		axpyBF16: func(alpha float32, x []uint16, y []float32) {
 			refAxpy16(quant.BF16ToF32, alpha, x, y)
 		},
+		toF16: refToF16,
 	}
 }
 
@@ -86,5 +87,11 @@ func refScaleF32(alpha float32, x []float32) {
 func refAxpy16(conv func(uint16) float32, alpha float32, x []uint16, y []float32) {
 	for i, v := range x {
 		y[i] += float32(alpha * conv(v))
+	}
+}
+
+func refToF16(dst []uint16, x []float32) {
+	for i, v := range x {
+		dst[i] = quant.F32ToF16(v)
 	}
 }

@@ -37,6 +37,7 @@ type lowKernels struct {
 	dotF16            func(w *uint16, x *float32, n int) float32
 	scaleF32          func(alpha float32, x *float32, n int)
 	axpyF16, axpyBF16 func(alpha float32, x *uint16, y *float32, n int)
+	toF16             func(dst *uint16, x *float32, n int)
 }
 
 const (
@@ -81,6 +82,7 @@ func simdKernels(lk lowKernels) *kernels {
 		scaleF32: g.scaleF32,
 		axpyF16:  g.axpyF16,
 		axpyBF16: g.axpyBF16,
+		toF16:    g.toF16,
 	}
 	if lk.quantQ8 != nil {
 		k.quantQ8 = func(dst []byte, x []float32) {
@@ -133,6 +135,15 @@ func simdKernels(lk lowKernels) *kernels {
 				lk.scaleF32(alpha, &x[i], min(maxF32, n-i))
 			}
 			refScaleF32(alpha, x[n:])
+		}
+	}
+	if lk.toF16 != nil {
+		k.toF16 = func(dst []uint16, x []float32) {
+			n := len(x) / f32Step * f32Step
+			for i := 0; i < n; i += maxF32 {
+				lk.toF16(&dst[i], &x[i], min(maxF32, n-i))
+			}
+			refToF16(dst[n:len(x)], x[n:])
 		}
 	}
 	if lk.axpyF16 != nil {

@@ -3,7 +3,7 @@ package model
 import (
 	"fmt"
 
-	"github.com/exaone-go/exaone/quant"
+	"github.com/exaone-go/exaone/asm"
 )
 
 // kvLayer is the key/value store of one layer, laid out [KVHeads][slots]
@@ -71,11 +71,8 @@ func (kv *kvCache) store(layer, head, pos int, k, v []float32) {
 	l := &kv.layers[layer]
 	off := (head*l.slots + l.slot(pos)) * kv.headDim
 	if kv.f16 {
-		dk, dv := l.k16[off:off+kv.headDim], l.v16[off:off+kv.headDim]
-		for i := range dk {
-			dk[i] = quant.F32ToF16(k[i])
-			dv[i] = quant.F32ToF16(v[i])
-		}
+		asm.ToF16(l.k16[off:off+kv.headDim], k)
+		asm.ToF16(l.v16[off:off+kv.headDim], v)
 		return
 	}
 	copy(l.k32[off:off+kv.headDim], k)
