@@ -175,6 +175,9 @@ func gemmKTiles(f tileKFunc, repack func(dst, w []byte, rowBytes, rows, nb int),
 	var tmp [tileCols * tileRows]float32
 	for r := 0; r < nrows; r += tileRows {
 		m := min(tileRows, nrows-r)
+		if next := r + tileRows; next < nrows { // as in gemmTiles
+			prefetch(w[next*rowBytes : min(next+tileRows, nrows)*rowBytes])
+		}
 		repack(buf, w[r*rowBytes:], rowBytes, m, nb)
 		for t := 0; t < nx; t += tileCols {
 			nj := min(tileCols, nx-t)

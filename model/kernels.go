@@ -15,12 +15,13 @@ import (
 type kernel struct {
 	act  quant.Type
 	gemm gemmFunc
-	// tiles, if set, is the batch GEMM on activations also given in the
-	// tiled form of asm.PrepTiles (Q8_0 and Q4_0 weights).
+	// tiles, if set, is the batch GEMM on activations also given in
+	// tiled form (asm.PrepTiles for Q8_0 and Q4_0 weights, asm.PrepKTiles
+	// for Q4_K).
 	tiles tilesFunc
 }
 
-// tilesFunc is asm.GemmQ8_0Tiles or asm.GemmQ4_0Tiles.
+// tilesFunc is asm.GemmQ8_0Tiles, asm.GemmQ4_0Tiles or asm.GemmQ4_KTiles.
 type tilesFunc func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int)
 
 var kernels = map[quant.Type]kernel{
@@ -30,7 +31,7 @@ var kernels = map[quant.Type]kernel{
 	quant.Q8_0: {quant.Q8_0, gemmAsm(asm.GemvQ8_0, asm.GemmQ8_0), asm.GemmQ8_0Tiles},
 	quant.Q4_0: {quant.Q8_0, gemmAsm(asm.GemvQ4_0, asm.GemmQ4_0), asm.GemmQ4_0Tiles},
 	quant.Q5_0: {quant.Q8_0, gemmAsm(asm.GemvQ8_0, asm.GemmQ8_0), asm.GemmQ8_0Tiles}, // repacked to Q8_0 at load (repackQ5_0)
-	quant.Q4_K: {quant.Q8_K, gemmAsm(asm.GemvQ4_K, asm.GemmQ4_K), nil},
+	quant.Q4_K: {quant.Q8_K, gemmAsm(asm.GemvQ4_K, asm.GemmQ4_K), asm.GemmQ4_KTiles},
 	quant.Q5_K: {quant.Q8_K, gemmAsm(asm.GemvQ5_K, asm.GemmQ5_K), nil},
 	quant.Q6_K: {quant.Q8_K, gemmAsm(asm.GemvQ6_K, asm.GemmQ6_K), nil},
 	// Only llama.cpp's shape fallbacks use these (never for real EXAONE

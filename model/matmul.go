@@ -16,21 +16,32 @@ type actBuf struct {
 	n, cols int
 	q       [3][]byte // Q8_0, Q8_1, Q8_K forms
 	ok      [3]bool
-	xt      []byte // the Q8_0 form prepared by asm.PrepTiles
-	xtOK    bool
+	xt      [3][]byte // the Q8_0 and Q8_K forms prepared for the tiled GEMMs
+	xtOK    [3]bool
 }
 
 // minTileRows is the fewest input rows for which the tiled GEMM is used
 // (it unpacks each group of weight rows once for all of them).
 const minTileRows = 8
 
-// tiles returns the Q8_0 form of the input prepared for the tiled GEMM.
-func (a *actBuf) tiles() []byte {
-	if !a.xtOK {
-		a.prep(0, true, 0, a.n)
-		a.xtOK = true
+// tiles returns the input in activation type t prepared for the tiled GEMM
+// (asm.PrepTiles for Q8_0, asm.PrepKTiles for Q8_K).
+func (a *actBuf) tiles(t quant.Type) []byte {
+	k := actKind(t)
+	if !a.xtOK[k] {
+		a.prep(k, true, 0, a.n)
+		a.xtOK[k] = true
 	}
-	return a.xt
+	return a.xt[k]
+}
+
+// tilesBytes is the size of the tiled form of n rows in activation kind k
+// (only Q8_0 and Q8_K have one).
+func (a *actBuf) tilesBytes(k, n int) int {
+	if actTypes[k] == quant.Q8_K {
+		return asm.KTilesBytes(n, a.cols)
+	}
+	return asm.TilesBytes(n, a.cols)
 }
 
 var actTypes = [3]quant.Type{quant.Q8_0, quant.Q8_1, quant.Q8_K}
@@ -45,7 +56,7 @@ func (a *actBuf) init(rows, maxCols int) {
 func (s *Session) setInput(x []float32, n, cols int) {
 	s.act.src, s.act.n, s.act.cols = x[:n*cols], n, cols
 	s.act.ok = [3]bool{}
-	s.act.xtOK = false
+	s.act.xtOK = [3]bool{}
 }
 
 // actKind returns the index of activation type t in actTypes, or -1 (f32).
@@ -89,12 +100,16 @@ func (a *actBuf) prep(k int, tiled bool, r0, r1 int) {
 		}
 	}
 	if tiled {
-		size := asm.TilesBytes(a.n, a.cols)
-		if len(a.xt) < size {
-			a.xt = make([]byte, size)
+		size := a.tilesBytes(k, a.n)
+		if len(a.xt[k]) < size {
+			a.xt[k] = make([]byte, size)
 		}
-		tile := asm.TilesBytes(tileCols, a.cols)
-		asm.PrepTiles(a.xt[r0/tileCols*tile:size], a.q[k][r0*rb:r1*rb], r1-r0)
+		dst, x := a.xt[k][r0/tileCols*a.tilesBytes(k, tileCols):size], a.q[k][r0*rb:r1*rb]
+		if t == quant.Q8_K {
+			asm.PrepKTiles(dst, x, r1-r0)
+		} else {
+			asm.PrepTiles(dst, x, r1-r0)
+		}
 	}
 }
 
@@ -119,17 +134,20 @@ func (t *prepTask) run(lo, hi, _ int) {
 func (s *Session) prepInput(at quant.Type, tiled bool) {
 	a := &s.act
 	k := actKind(at)
-	tiled = tiled && k == 0 && !a.xtOK
-	if k < 0 || a.n < 2*tileCols || (a.ok[k] && !tiled) {
+	if k < 0 || a.n < 2*tileCols {
 		return
 	}
-	if size := asm.TilesBytes(a.n, a.cols); tiled && len(a.xt) < size {
-		a.xt = make([]byte, size)
+	tiled = tiled && !a.xtOK[k]
+	if a.ok[k] && !tiled {
+		return
+	}
+	if size := a.tilesBytes(k, a.n); tiled && len(a.xt[k]) < size {
+		a.xt[k] = make([]byte, size)
 	}
 	s.prep = prepTask{a: a, k: k, tiled: tiled}
 	s.pool.parallel((a.n+tileCols-1)/tileCols, 1, &s.prep)
 	a.ok[k] = true
-	a.xtOK = a.xtOK || tiled
+	a.xtOK[k] = a.xtOK[k] || tiled
 }
 
 // matmulTask splits the rows of up to three weight matrices that read the
@@ -189,7 +207,7 @@ func (s *Session) matmuls(n int, out0 []float32, w0 *Matrix, out1 []float32, w1 
 		t.x[k], t.xb[k] = s.act.rows(p.w.kern.act)
 		t.xt[k] = nil
 		if tiled {
-			t.xt[k] = s.act.tiles()
+			t.xt[k] = s.act.tiles(p.w.kern.act)
 		}
 		// A few chunks per thread balance the load without much
 		// handout cost; whole groups of 16 rows (the tile height).
