@@ -140,7 +140,7 @@ func GemmQ4_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx
 		kq().gemmQ4(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmKTiles(f, repackQ4K, out, ldo, w, nrows, x, xt, nx)
+	gemmKTiles(f, repackQ4K, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // repackQ4K unpacks a group for the Q4_K tile kernel: the Go function
@@ -149,9 +149,10 @@ var repackQ4K = repackQ4KTile
 
 var tileKPool = sync.Pool{New: func() any { return new([]byte) }}
 
-// gemmKTiles walks the weight rows in groups of 16: each group is unpacked
-// once, then multiplied with every activation tile.
-func gemmKTiles(f tileKFunc, repack func(dst, w []byte, rowBytes, rows, nb int),
+// gemmKTiles walks the weight rows (super-blocks of wBlock bytes) in groups
+// of 16: each group is unpacked once (gBytes per super-block), then
+// multiplied with every activation tile.
+func gemmKTiles(f tileKFunc, repack func(dst, w []byte, rowBytes, rows, nb int), wBlock, gBytes int,
 	out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 	if nx == 0 || nrows == 0 {
 		return
@@ -166,12 +167,12 @@ func gemmKTiles(f tileKFunc, repack func(dst, w []byte, rowBytes, rows, nb int),
 	if len(xt) < KTilesBytes(nx, nb*qkK) {
 		panic(fmt.Sprintf("asm: prepared activations too short: %d < %d", len(xt), KTilesBytes(nx, nb*qkK)))
 	}
-	rowBytes := nb * q4KBytes
+	rowBytes := nb * wBlock
 	bp := tileKPool.Get().(*[]byte)
-	if cap(*bp) < nb*kWBytes {
-		*bp = make([]byte, nb*kWBytes)
+	if cap(*bp) < nb*gBytes {
+		*bp = make([]byte, nb*gBytes)
 	}
-	buf := (*bp)[:nb*kWBytes]
+	buf := (*bp)[:nb*gBytes]
 	var tmp [tileCols * tileRows]float32
 	for r := 0; r < nrows; r += tileRows {
 		m := min(tileRows, nrows-r)
@@ -189,7 +190,7 @@ func gemmKTiles(f tileKFunc, repack func(dst, w []byte, rowBytes, rows, nb int),
 				dst, ld = &out[t*ldo+r], ldo
 			}
 			for b := 0; b < nb; b += tileKMaxBlocks {
-				f(dst, ld, &buf[b*kWBytes], &xtile[b*kXBytes], min(tileKMaxBlocks, nb-b), b > 0)
+				f(dst, ld, &buf[b*gBytes], &xtile[b*kXBytes], min(tileKMaxBlocks, nb-b), b > 0)
 			}
 			if !full {
 				for j := range nj {

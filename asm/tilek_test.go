@@ -158,7 +158,7 @@ func TestGemmQ4_KTiles(t *testing.T) {
 	forEachPath(t, func(t *testing.T) { check(t, GemmQ4_KTiles, nbs) })
 	t.Run("ref", func(t *testing.T) {
 		check(t, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-			gemmKTiles(tileKKernelRef, repackQ4KTile, out, ldo, w, nrows, x, xt, nx)
+			gemmKTiles(tileKKernelRef, repackQ4KTile, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
 		}, nbs[:4])
 	})
 }
