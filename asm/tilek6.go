@@ -81,8 +81,12 @@ func GemmQ6_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx
 		kq().gemmQ6(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmKTiles(f, repackQ6KTile, q6KBytes, k6WBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmKTiles(f, repackQ6K, q6KBytes, k6WBytes, out, ldo, w, nrows, x, xt, nx)
 }
+
+// repackQ6K unpacks a group for the Q6_K tile kernel: the Go function
+// below, or a faster version set by an architecture's init.
+var repackQ6K = repackQ6KTile
 
 // repackQ6KTile unpacks rows (<= 16) Q6_K rows of nb super-blocks into a
 // group; the scales and d of missing rows are zeroed.

@@ -235,3 +235,34 @@ func benchGemmKTiles(b *testing.B, tiles tileGemmFn, gemm func(out []float32, ld
 func BenchmarkGemmQ6_KTiles(b *testing.B) {
 	benchGemmKTiles(b, GemmQ6_KTiles, GemmQ6_K, q6KRows)
 }
+
+// TestRepackQ6K checks the group unpacking in use (the assembly on amd64)
+// against repackQ6KTile byte for byte, for full and partial groups, with
+// infinite, NaN and subnormal f16 scales among the random ones.
+func TestRepackQ6K(t *testing.T) {
+	if tileK6Kernel() == nil {
+		t.Skip("no tile kernel (the unpacking may need its instructions)")
+	}
+	r := newRand(59)
+	for _, nb := range []int{1, 3, 8, tileKMaxBlocks + 3} {
+		for rows := 1; rows <= tileRows; rows++ {
+			rowBytes := nb * q6KBytes
+			w := q6KRows(r, rows*nb)
+			for i, h := range []uint16{0x7c00, 0xfc00, 0x7e00, 0x0001, 0x83ff} {
+				binary.LittleEndian.PutUint16(w[(i*5)%(rows*nb)*q6KBytes+208:], h)
+			}
+			got := make([]byte, nb*k6WBytes)
+			want := make([]byte, nb*k6WBytes)
+			for i := range got {
+				got[i] = byte(i)
+			}
+			repackQ6K(got, w, rowBytes, rows, nb)
+			repackQ6KTile(want, w, rowBytes, rows, nb)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("nb=%d rows=%d: byte %d (of super-block %d) = %#x, want %#x", nb, rows, i, i/k6WBytes, got[i], want[i])
+				}
+			}
+		}
+	}
+}
