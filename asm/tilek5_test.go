@@ -108,3 +108,34 @@ func TestGemmQ5_KTilesExtremes(t *testing.T) {
 func BenchmarkGemmQ5_KTiles(b *testing.B) {
 	benchGemmKTiles(b, GemmQ5_KTiles, GemmQ5_K, q5KRows)
 }
+
+// TestRepackQ5K checks the group unpacking in use (the assembly on amd64)
+// against repackQ5KTile byte for byte, for full and partial groups, with
+// infinite, NaN and subnormal f16 scales among the random ones.
+func TestRepackQ5K(t *testing.T) {
+	if tileKKernel() == nil {
+		t.Skip("no tile kernel (the unpacking may need its instructions)")
+	}
+	r := newRand(61)
+	for _, nb := range []int{1, 3, 8, tileKMaxBlocks + 3} {
+		for rows := 1; rows <= tileRows; rows++ {
+			rowBytes := nb * q5KBytes
+			w := q5KRows(r, rows*nb)
+			for i, h := range []uint16{0x7c00, 0xfc00, 0x7e00, 0x0001, 0x83ff} {
+				binary.LittleEndian.PutUint16(w[(i*5)%(rows*nb)*q5KBytes+2*(i%2):], h)
+			}
+			got := make([]byte, nb*kWBytes)
+			want := make([]byte, nb*kWBytes)
+			for i := range got {
+				got[i] = byte(i)
+			}
+			repackQ5K(got, w, rowBytes, rows, nb)
+			repackQ5KTile(want, w, rowBytes, rows, nb)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("nb=%d rows=%d: byte %d (of super-block %d) = %#x, want %#x", nb, rows, i, i/kWBytes, got[i], want[i])
+				}
+			}
+		}
+	}
+}
