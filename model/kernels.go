@@ -17,11 +17,11 @@ type kernel struct {
 	gemm gemmFunc
 	// tiles, if set, is the batch GEMM on activations also given in
 	// tiled form (asm.PrepTiles for Q8_0 and Q4_0 weights, asm.PrepKTiles
-	// for Q4_K).
+	// for the K-quants).
 	tiles tilesFunc
 }
 
-// tilesFunc is asm.GemmQ8_0Tiles, asm.GemmQ4_0Tiles or asm.GemmQ4_KTiles.
+// tilesFunc is asm.GemmQ8_0Tiles, asm.GemmQ4_0Tiles or asm.GemmQ{4,5,6}_KTiles.
 type tilesFunc func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int)
 
 var kernels = map[quant.Type]kernel{
@@ -32,8 +32,8 @@ var kernels = map[quant.Type]kernel{
 	quant.Q4_0: {quant.Q8_0, gemmAsm(asm.GemvQ4_0, asm.GemmQ4_0), asm.GemmQ4_0Tiles},
 	quant.Q5_0: {quant.Q8_0, gemmAsm(asm.GemvQ8_0, asm.GemmQ8_0), asm.GemmQ8_0Tiles}, // repacked to Q8_0 at load (repackQ5_0)
 	quant.Q4_K: {quant.Q8_K, gemmAsm(asm.GemvQ4_K, asm.GemmQ4_K), asm.GemmQ4_KTiles},
-	quant.Q5_K: {quant.Q8_K, gemmAsm(asm.GemvQ5_K, asm.GemmQ5_K), nil},
-	quant.Q6_K: {quant.Q8_K, gemmAsm(asm.GemvQ6_K, asm.GemmQ6_K), nil},
+	quant.Q5_K: {quant.Q8_K, gemmAsm(asm.GemvQ5_K, asm.GemmQ5_K), asm.GemmQ5_KTiles},
+	quant.Q6_K: {quant.Q8_K, gemmAsm(asm.GemvQ6_K, asm.GemmQ6_K), asm.GemmQ6_KTiles},
 	// Only llama.cpp's shape fallbacks use these (never for real EXAONE
 	// sizes): they run on the quant references.
 	quant.Q4_1: {quant.Q8_1, gemmDot(quant.DotQ4_1), nil},
