@@ -1,6 +1,7 @@
 //go:build !noasm
 
 #include "textflag.h"
+#include "tile_amd64.h"
 
 // Tiled int8 GEMM, 16 weight rows x 8 activation rows per call, AVX-512
 // VNNI. See tileKernelRef in tile.go for the layouts and what it computes.
@@ -9,18 +10,6 @@
 // Z8..Z15  int32 sums of the current block, activation j
 // Z16..Z23 the block's weights: k-group g (4 values) of the 16 rows
 // Z24      the block's 16 weight scales
-
-// VNNI8(g) adds k-group g of all eight activations (broadcast from memory,
-// signed) times the weights Z(16+g) (unsigned) to Z8..Z15.
-#define VNNI8(g, W) \
-	VPDPBUSD.BCST (4*g)(SI), W, Z8; \
-	VPDPBUSD.BCST (32+4*g)(SI), W, Z9; \
-	VPDPBUSD.BCST (64+4*g)(SI), W, Z10; \
-	VPDPBUSD.BCST (96+4*g)(SI), W, Z11; \
-	VPDPBUSD.BCST (128+4*g)(SI), W, Z12; \
-	VPDPBUSD.BCST (160+4*g)(SI), W, Z13; \
-	VPDPBUSD.BCST (192+4*g)(SI), W, Z14; \
-	VPDPBUSD.BCST (224+4*g)(SI), W, Z15
 
 // SCALE(j, I, T, F) adds float(I) * (dw * dx_j) to F, using T.
 #define SCALE(j, I, T, F) \
@@ -37,35 +26,8 @@ TEXT ·tile16x8VNNI(SB), NOSPLIT, $0-49
 	MOVQ x+24(FP), SI
 	MOVQ nb+32(FP), CX
 	MOVBQZX acc+40(FP), R8
-	TESTQ R8, R8
-	JNZ  load
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	JMP  block
-
-load:
-	MOVQ AX, R9
-	VMOVUPS (R9), Z0
-	ADDQ DX, R9
-	VMOVUPS (R9), Z1
-	ADDQ DX, R9
-	VMOVUPS (R9), Z2
-	ADDQ DX, R9
-	VMOVUPS (R9), Z3
-	ADDQ DX, R9
-	VMOVUPS (R9), Z4
-	ADDQ DX, R9
-	VMOVUPS (R9), Z5
-	ADDQ DX, R9
-	VMOVUPS (R9), Z6
-	ADDQ DX, R9
-	VMOVUPS (R9), Z7
+	TILE_ACCMASK
+	TILE_LOAD8(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 
 block:
 	VMOVDQU32    (BX), Z16
@@ -89,14 +51,14 @@ block:
 	PREFETCHT0   640(BX)
 	PREFETCHT0   320(SI)
 	PREFETCHT0   384(SI)
-	VNNI8(0, Z16)
-	VNNI8(1, Z17)
-	VNNI8(2, Z18)
-	VNNI8(3, Z19)
-	VNNI8(4, Z20)
-	VNNI8(5, Z21)
-	VNNI8(6, Z22)
-	VNNI8(7, Z23)
+	TILE_VNNI8(SI, 32, 0, Z16)
+	TILE_VNNI8(SI, 32, 1, Z17)
+	TILE_VNNI8(SI, 32, 2, Z18)
+	TILE_VNNI8(SI, 32, 3, Z19)
+	TILE_VNNI8(SI, 32, 4, Z20)
+	TILE_VNNI8(SI, 32, 5, Z21)
+	TILE_VNNI8(SI, 32, 6, Z22)
+	TILE_VNNI8(SI, 32, 7, Z23)
 	SCALE(0, Z8, Z16, Z0)
 	SCALE(1, Z9, Z17, Z1)
 	SCALE(2, Z10, Z18, Z2)
@@ -133,21 +95,7 @@ block:
 	TESTL   R9, R9
 	SETNE   bad+48(FP)
 
-	VMOVUPS Z0, (AX)
-	ADDQ    DX, AX
-	VMOVUPS Z1, (AX)
-	ADDQ    DX, AX
-	VMOVUPS Z2, (AX)
-	ADDQ    DX, AX
-	VMOVUPS Z3, (AX)
-	ADDQ    DX, AX
-	VMOVUPS Z4, (AX)
-	ADDQ    DX, AX
-	VMOVUPS Z5, (AX)
-	ADDQ    DX, AX
-	VMOVUPS Z6, (AX)
-	ADDQ    DX, AX
-	VMOVUPS Z7, (AX)
+	TILE_STORE8(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 	VZEROUPPER
 	RET
 

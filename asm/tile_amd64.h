@@ -1,0 +1,266 @@
+// Macros shared by the int8 tile GEMM kernels (tile_amd64.s,
+// tilek_amd64.s, tilek6_amd64.s) and their AVX-512 repackers
+// (tilek_amd64.s, tilek5_amd64.s, tilek6_amd64.s). Every kernel keeps its
+// own order of float operations; these only name the common sequences.
+
+// Accumulators: the 8 float sums F0..F7 of a kernel are rows AX, AX+DX,
+// ..., AX+7*DX of out (DX = ldo*4).
+
+// TILE_ACCMASK sets K1, for TILE_LOAD8, to all ones if R8 (the acc flag,
+// 0 or 1) is 1, else to zero.
+#define TILE_ACCMASK \
+	NEGL  R8; \
+	KMOVW R8, K1
+
+// TILE_LOAD8 loads F0..F7 from out under K1, zeroing them when K1 is zero
+// (no memory is read then), so that it needs no branch.
+#define TILE_LOAD8(F0, F1, F2, F3, F4, F5, F6, F7) \
+	MOVQ      AX, R9; \
+	VMOVUPS.Z (R9), K1, F0; \
+	ADDQ      DX, R9; \
+	VMOVUPS.Z (R9), K1, F1; \
+	ADDQ      DX, R9; \
+	VMOVUPS.Z (R9), K1, F2; \
+	ADDQ      DX, R9; \
+	VMOVUPS.Z (R9), K1, F3; \
+	ADDQ      DX, R9; \
+	VMOVUPS.Z (R9), K1, F4; \
+	ADDQ      DX, R9; \
+	VMOVUPS.Z (R9), K1, F5; \
+	ADDQ      DX, R9; \
+	VMOVUPS.Z (R9), K1, F6; \
+	ADDQ      DX, R9; \
+	VMOVUPS.Z (R9), K1, F7
+
+// TILE_STORE8 stores F0..F7 to out (advancing AX).
+#define TILE_STORE8(F0, F1, F2, F3, F4, F5, F6, F7) \
+	VMOVUPS F0, (AX); \
+	ADDQ    DX, AX; \
+	VMOVUPS F1, (AX); \
+	ADDQ    DX, AX; \
+	VMOVUPS F2, (AX); \
+	ADDQ    DX, AX; \
+	VMOVUPS F3, (AX); \
+	ADDQ    DX, AX; \
+	VMOVUPS F4, (AX); \
+	ADDQ    DX, AX; \
+	VMOVUPS F5, (AX); \
+	ADDQ    DX, AX; \
+	VMOVUPS F6, (AX); \
+	ADDQ    DX, AX; \
+	VMOVUPS F7, (AX)
+
+// ZERO8 zeroes eight vector registers.
+#define ZERO8(R0, R1, R2, R3, R4, R5, R6, R7) \
+	VPXORD R0, R0, R0; \
+	VPXORD R1, R1, R1; \
+	VPXORD R2, R2, R2; \
+	VPXORD R3, R3, R3; \
+	VPXORD R4, R4, R4; \
+	VPXORD R5, R5, R5; \
+	VPXORD R6, R6, R6; \
+	VPXORD R7, R7, R7
+
+// TILE_VNNI8(X, s, g, W) adds k-group g of eight activations, s bytes
+// apart from X on (each broadcast from memory, signed), times the weights
+// W (unsigned) to Z8..Z15.
+#define TILE_VNNI8(X, s, g, W) \
+	VPDPBUSD.BCST (4*g)(X), W, Z8; \
+	VPDPBUSD.BCST (s+4*g)(X), W, Z9; \
+	VPDPBUSD.BCST (2*s+4*g)(X), W, Z10; \
+	VPDPBUSD.BCST (3*s+4*g)(X), W, Z11; \
+	VPDPBUSD.BCST (4*s+4*g)(X), W, Z12; \
+	VPDPBUSD.BCST (5*s+4*g)(X), W, Z13; \
+	VPDPBUSD.BCST (6*s+4*g)(X), W, Z14; \
+	VPDPBUSD.BCST (7*s+4*g)(X), W, Z15
+
+// TILE_BSUM8(p, P, D0..D7) adds the int16 pair P times the block sums 2p
+// and 2p+1 of all eight activations (at 2048 of a K-quant activation
+// super-block in SI, 32 bytes apart) to D0..D7.
+#define TILE_BSUM8(p, P, D0, D1, D2, D3, D4, D5, D6, D7) \
+	VPDPWSSD.BCST (2048+4*p)(SI), P, D0; \
+	VPDPWSSD.BCST (2080+4*p)(SI), P, D1; \
+	VPDPWSSD.BCST (2112+4*p)(SI), P, D2; \
+	VPDPWSSD.BCST (2144+4*p)(SI), P, D3; \
+	VPDPWSSD.BCST (2176+4*p)(SI), P, D4; \
+	VPDPWSSD.BCST (2208+4*p)(SI), P, D5; \
+	VPDPWSSD.BCST (2240+4*p)(SI), P, D6; \
+	VPDPWSSD.BCST (2272+4*p)(SI), P, D7
+
+// TILE_ISUM8(S) adds the sub-block sums Z8..Z15 times the scales S to
+// isum Z0..Z7 (int32, exact for the kernels' ranges).
+#define TILE_ISUM8(S) \
+	VPMULLD S, Z8, Z8; \
+	VPMULLD S, Z9, Z9; \
+	VPMULLD S, Z10, Z10; \
+	VPMULLD S, Z11, Z11; \
+	VPMULLD S, Z12, Z12; \
+	VPMULLD S, Z13, Z13; \
+	VPMULLD S, Z14, Z14; \
+	VPMULLD S, Z15, Z15; \
+	VPADDD  Z8, Z0, Z0; \
+	VPADDD  Z9, Z1, Z1; \
+	VPADDD  Z10, Z2, Z2; \
+	VPADDD  Z11, Z3, Z3; \
+	VPADDD  Z12, Z4, Z4; \
+	VPADDD  Z13, Z5, Z5; \
+	VPADDD  Z14, Z6, Z6; \
+	VPADDD  Z15, Z7, Z7
+
+// The K-quant repackers unpack values by transposing: 64 bytes (16
+// dwords) of each of the 16 rows of a group are loaded into Z0..Z15 and
+// transposed (VPUNPCK*DQ within 128-bit lanes, then the lanes with
+// VSHUFI32X4) so that a register holds one dword of every row. Row i
+// starts idx[i] bytes after SI (AX = idx); Z16..Z23 are temporaries.
+
+// KROW(i, off, R) loads the 64 bytes at off of row i.
+#define KROW(i, off, R) \
+	MOVLQSX   (4*i)(AX), R9; \
+	VMOVDQU32 off(SI)(R9*1), R
+
+// KT1(A, B) interleaves the dwords of rows A and B within 128-bit lanes:
+// A = a0 b0 a1 b1, B = a2 b2 a3 b3 (per lane).
+#define KT1(A, B) \
+	VPUNPCKLDQ B, A, Z16; \
+	VPUNPCKHDQ B, A, B; \
+	VMOVDQA64  Z16, A
+
+// KT2(R0, R1, R2, R3) makes, from KT1's pairs (R0, R1) and (R2, R3) of 4
+// rows, Rm = dword m of the 4 rows (per 128-bit lane).
+#define KT2(R0, R1, R2, R3) \
+	VPUNPCKLQDQ R2, R0, Z16; \
+	VPUNPCKHQDQ R2, R0, Z17; \
+	VPUNPCKLQDQ R3, R1, Z18; \
+	VPUNPCKHQDQ R3, R1, R3; \
+	VMOVDQA64   Z16, R0; \
+	VMOVDQA64   Z17, R1; \
+	VMOVDQA64   Z18, R2
+
+// KT3(X0, X1, X2, X3) transposes the 128-bit lanes of X0..X3 (dword m of
+// rows 4q..4q+3 in Xq) into Z20..Z23 (Z(20+L) = dword 4L+m of the 16 rows).
+#define KT3(X0, X1, X2, X3) \
+	VSHUFI32X4 $0x44, X1, X0, Z16; \
+	VSHUFI32X4 $0xee, X1, X0, Z17; \
+	VSHUFI32X4 $0x44, X3, X2, Z18; \
+	VSHUFI32X4 $0xee, X3, X2, Z19; \
+	VSHUFI32X4 $0x88, Z18, Z16, Z20; \
+	VSHUFI32X4 $0xdd, Z18, Z16, Z21; \
+	VSHUFI32X4 $0x88, Z19, Z17, Z22; \
+	VSHUFI32X4 $0xdd, Z19, Z17, Z23
+
+// KLOAD(off) loads the 64 bytes at off of the 16 rows into Z0..Z15 and
+// transposes them up to KT3, which then takes (Zm, Z4+m, Z8+m, Z12+m).
+#define KLOAD(off) \
+	KROW(0, off, Z0); \
+	KROW(1, off, Z1); \
+	KROW(2, off, Z2); \
+	KROW(3, off, Z3); \
+	KROW(4, off, Z4); \
+	KROW(5, off, Z5); \
+	KROW(6, off, Z6); \
+	KROW(7, off, Z7); \
+	KROW(8, off, Z8); \
+	KROW(9, off, Z9); \
+	KROW(10, off, Z10); \
+	KROW(11, off, Z11); \
+	KROW(12, off, Z12); \
+	KROW(13, off, Z13); \
+	KROW(14, off, Z14); \
+	KROW(15, off, Z15); \
+	KT1(Z0, Z1); \
+	KT1(Z2, Z3); \
+	KT1(Z4, Z5); \
+	KT1(Z6, Z7); \
+	KT1(Z8, Z9); \
+	KT1(Z10, Z11); \
+	KT1(Z12, Z13); \
+	KT1(Z14, Z15); \
+	KT2(Z0, Z1, Z2, Z3); \
+	KT2(Z4, Z5, Z6, Z7); \
+	KT2(Z8, Z9, Z10, Z11); \
+	KT2(Z12, Z13, Z14, Z15)
+
+// KSETUP, from the repackers' arguments (AX idx, CX rows), loads the row
+// offsets into Z31, the mask of the rows present into R8 and K5, and 0x0f
+// in every byte into Z30.
+#define KSETUP \
+	VMOVDQU32    (AX), Z31; \
+	MOVL         $1, R8; \
+	SHLL         CX, R8; \
+	DECL         R8; \
+	KMOVW        R8, K5; \
+	MOVL         $0x0f0f0f0f, R9; \
+	VPBROADCASTD R9, Z30
+
+// KCONST(v, Z) broadcasts the dword v into Z.
+#define KCONST(v, Z) \
+	MOVL         v, R9; \
+	VPBROADCASTD R9, Z
+
+// KGATHER(off, R, K) gathers the dwords at off of the rows' super-block
+// into R (zero for missing rows).
+#define KGATHER(off, R, K) \
+	KMOVW      R8, K; \
+	VPXORD     R, R, R; \
+	VPGATHERDD off(SI)(Z31*1), K, R
+
+// Q4_K/Q5_K scales and mins (12 packed bytes after d and dmin), with
+// 63, 15 and 3 in Z29, Z28, Z27.
+
+// KSTORE2(T, off) stores T as int32 pairs of int16 (T < 64) at off.
+#define KSTORE2(T, off) \
+	VPSLLD    $16, T, Z20; \
+	VPORD     Z20, T, T; \
+	VMOVDQU32 T, off(DI)
+
+// KLOW(s) stores scale and min of sub-block s < 4: the low 6 bits of
+// packed bytes s and s+4 (byte s of Z16 and Z17).
+#define KLOW(s) \
+	VPSRLD    $(8*s), Z16, Z19; \
+	VPANDD    Z29, Z19, Z19; \
+	VMOVDQU32 Z19, (4096+64*s)(DI); \
+	VPSRLD    $(8*s), Z17, Z19; \
+	VPANDD    Z29, Z19, Z19; \
+	KSTORE2(Z19, (4608+64*s))
+
+// KHIGH(t) stores scale and min of sub-block 4+t: the low and high nibbles
+// of packed byte 8+t (byte t of Z18) with the top 2 bits of bytes t and
+// t+4 above them.
+#define KHIGH(t) \
+	VPSRLD    $(8*t), Z18, Z19; \
+	VPANDD    Z28, Z19, Z19; \
+	VPSRLD    $(8*t+6), Z16, Z21; \
+	VPANDD    Z27, Z21, Z21; \
+	VPSLLD    $4, Z21, Z21; \
+	VPORD     Z21, Z19, Z19; \
+	VMOVDQU32 Z19, (4096+256+64*t)(DI); \
+	VPSRLD    $(8*t+4), Z18, Z19; \
+	VPANDD    Z28, Z19, Z19; \
+	VPSRLD    $(8*t+6), Z17, Z21; \
+	VPANDD    Z27, Z21, Z21; \
+	VPSLLD    $4, Z21, Z21; \
+	VPORD     Z21, Z19, Z19; \
+	KSTORE2(Z19, (4608+256+64*t))
+
+// KSCALES stores the scales, mins, d and dmin of a Q4_K/Q5_K super-block
+// (d and dmin: the low and high halves of its first dword).
+#define KSCALES \
+	KGATHER(4, Z16, K1); \
+	KGATHER(8, Z17, K2); \
+	KGATHER(12, Z18, K3); \
+	KGATHER(0, Z22, K4); \
+	KLOW(0); \
+	KLOW(1); \
+	KLOW(2); \
+	KLOW(3); \
+	KHIGH(0); \
+	KHIGH(1); \
+	KHIGH(2); \
+	KHIGH(3); \
+	VPMOVDW   Z22, Y23; \
+	VCVTPH2PS Y23, Z23; \
+	VMOVUPS   Z23, 5120(DI); \
+	VPSRLD    $16, Z22, Z22; \
+	VPMOVDW   Z22, Y23; \
+	VCVTPH2PS Y23, Z23; \
+	VMOVUPS   Z23, 5184(DI)
