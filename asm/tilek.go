@@ -208,35 +208,14 @@ func repackQ4KTile(dst, w []byte, rowBytes, rows, nb int) {
 	put := binary.LittleEndian.PutUint32
 	for i := range tileRows {
 		if i >= rows {
-			for b := range nb {
-				blk := dst[b*kWBytes:][:kWBytes]
-				put(blk[5120+4*i:], 0)
-				put(blk[5184+4*i:], 0)
-			}
+			zeroKDMin(dst, i, nb)
 			continue
 		}
 		row := w[i*rowBytes:][:rowBytes]
 		for b := range nb {
 			src := row[b*q4KBytes:][:q4KBytes]
 			blk := dst[b*kWBytes:][:kWBytes]
-			put(blk[5120+4*i:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src))))
-			put(blk[5184+4*i:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src[2:]))))
-			sc := src[4:16]
-			for s := range 8 {
-				// 6-bit scale and min of sub-block s: bytes 0..3 and
-				// 4..7 hold those of 0..3 in their low 6 bits; those of
-				// 4..7 are a nibble of bytes 8..11 with their top 2 bits
-				// in the top bits of bytes 0..7.
-				var d, m uint32
-				if s < 4 {
-					d, m = uint32(sc[s]&63), uint32(sc[s+4]&63)
-				} else {
-					d = uint32(sc[s+4]&15) | uint32(sc[s-4]>>6)<<4
-					m = uint32(sc[s+4]>>4) | uint32(sc[s]>>6)<<4
-				}
-				put(blk[4096+64*s+4*i:], d)
-				put(blk[4608+64*s+4*i:], m|m<<16)
-			}
+			putKScales(blk, src, i)
 			qs := src[16:144]
 			for k := range 4 {
 				for g := range 8 {
@@ -246,5 +225,40 @@ func repackQ4KTile(dst, w []byte, rowBytes, rows, nb int) {
 				}
 			}
 		}
+	}
+}
+
+// zeroKDMin zeroes d and dmin of the missing row i in the nb super-blocks
+// of the Q4_K group dst, so that its lanes compute zeros.
+func zeroKDMin(dst []byte, i, nb int) {
+	for b := range nb {
+		blk := dst[b*kWBytes:][:kWBytes]
+		binary.LittleEndian.PutUint32(blk[5120+4*i:], 0)
+		binary.LittleEndian.PutUint32(blk[5184+4*i:], 0)
+	}
+}
+
+// putKScales stores, for row i of the group super-block blk, d, dmin and
+// the sub-blocks' scales and mins of the Q4_K or Q5_K super-block src
+// (both start with the same 16 bytes).
+func putKScales(blk, src []byte, i int) {
+	put := binary.LittleEndian.PutUint32
+	put(blk[5120+4*i:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src))))
+	put(blk[5184+4*i:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src[2:]))))
+	sc := src[4:16]
+	for s := range 8 {
+		// 6-bit scale and min of sub-block s: bytes 0..3 and 4..7 hold
+		// those of 0..3 in their low 6 bits; those of 4..7 are a nibble
+		// of bytes 8..11 with their top 2 bits in the top bits of bytes
+		// 0..7.
+		var d, m uint32
+		if s < 4 {
+			d, m = uint32(sc[s]&63), uint32(sc[s+4]&63)
+		} else {
+			d = uint32(sc[s+4]&15) | uint32(sc[s-4]>>6)<<4
+			m = uint32(sc[s+4]>>4) | uint32(sc[s]>>6)<<4
+		}
+		put(blk[4096+64*s+4*i:], d)
+		put(blk[4608+64*s+4*i:], m|m<<16)
 	}
 }

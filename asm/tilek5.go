@@ -1,11 +1,6 @@
 package asm
 
-import (
-	"encoding/binary"
-	"math"
-
-	"github.com/exaone-go/exaone/quant"
-)
+import "encoding/binary"
 
 // Tiled int8 GEMM of Q5_K weights with Q8_K activations. A Q5_K group is
 // unpacked into the Q4_K group layout of tilek.go (values as bytes, scales,
@@ -40,32 +35,14 @@ func repackQ5KTile(dst, w []byte, rowBytes, rows, nb int) {
 	get := binary.LittleEndian.Uint32
 	for i := range tileRows {
 		if i >= rows {
-			for b := range nb {
-				blk := dst[b*kWBytes:][:kWBytes]
-				put(blk[5120+4*i:], 0)
-				put(blk[5184+4*i:], 0)
-			}
+			zeroKDMin(dst, i, nb)
 			continue
 		}
 		row := w[i*rowBytes:][:rowBytes]
 		for b := range nb {
 			src := row[b*q5KBytes:][:q5KBytes]
 			blk := dst[b*kWBytes:][:kWBytes]
-			put(blk[5120+4*i:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src))))
-			put(blk[5184+4*i:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src[2:]))))
-			sc := src[4:16]
-			for s := range 8 {
-				// packed like Q4_K's (see repackQ4KTile)
-				var d, m uint32
-				if s < 4 {
-					d, m = uint32(sc[s]&63), uint32(sc[s+4]&63)
-				} else {
-					d = uint32(sc[s+4]&15) | uint32(sc[s-4]>>6)<<4
-					m = uint32(sc[s+4]>>4) | uint32(sc[s]>>6)<<4
-				}
-				put(blk[4096+64*s+4*i:], d)
-				put(blk[4608+64*s+4*i:], m|m<<16)
-			}
+			putKScales(blk, src, i)
 			// Values 64k+l and 64k+32+l (l < 32) are the low and high
 			// nibbles of qs byte 32k+l with bits 2k and 2k+1 of qh byte l
 			// above them; four at a time (one k-group, 64 bytes apart).

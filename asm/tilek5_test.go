@@ -48,15 +48,13 @@ func TestTileKKernelQ5Range(t *testing.T) {
 // and dmin), and the same driver with the Go reference kernel on any
 // machine.
 func TestGemmQ5_KTiles(t *testing.T) {
-	hostile := func(w []byte, blk, i int, h uint16) {
-		binary.LittleEndian.PutUint16(w[blk*q5KBytes+2*(i%2):], h)
-	}
+	hostile := hostileDMin(q5KBytes)
 	nbs := []int{1, 3, 8, 11, tileKMaxBlocks + 3}
 	forEachPath(t, func(t *testing.T) {
-		checkGemmKTiles(t, GemmQ5_KTiles, quant.DotQ5_K, q5KBytes, q5KRows, hostile, nbs)
+		checkGemmKTiles(t, 43, GemmQ5_KTiles, quant.DotQ5_K, q5KBytes, q5KRows, hostile, nbs)
 	})
 	t.Run("ref", func(t *testing.T) {
-		checkGemmKTiles(t, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+		checkGemmKTiles(t, 43, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 			gemmKTiles(tileKKernelRef, repackQ5KTile, q5KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
 		}, quant.DotQ5_K, q5KBytes, q5KRows, hostile, nbs[:4])
 	})
@@ -110,32 +108,10 @@ func BenchmarkGemmQ5_KTiles(b *testing.B) {
 }
 
 // TestRepackQ5K checks the group unpacking in use (the assembly on amd64)
-// against repackQ5KTile byte for byte, for full and partial groups, with
-// infinite, NaN and subnormal f16 scales among the random ones.
+// against repackQ5KTile (see checkRepackK).
 func TestRepackQ5K(t *testing.T) {
 	if tileKKernel() == nil {
 		t.Skip("no tile kernel (the unpacking may need its instructions)")
 	}
-	r := newRand(61)
-	for _, nb := range []int{1, 3, 8, tileKMaxBlocks + 3} {
-		for rows := 1; rows <= tileRows; rows++ {
-			rowBytes := nb * q5KBytes
-			w := q5KRows(r, rows*nb)
-			for i, h := range []uint16{0x7c00, 0xfc00, 0x7e00, 0x0001, 0x83ff} {
-				binary.LittleEndian.PutUint16(w[(i*5)%(rows*nb)*q5KBytes+2*(i%2):], h)
-			}
-			got := make([]byte, nb*kWBytes)
-			want := make([]byte, nb*kWBytes)
-			for i := range got {
-				got[i] = byte(i)
-			}
-			repackQ5K(got, w, rowBytes, rows, nb)
-			repackQ5KTile(want, w, rowBytes, rows, nb)
-			for i := range got {
-				if got[i] != want[i] {
-					t.Fatalf("nb=%d rows=%d: byte %d (of super-block %d) = %#x, want %#x", nb, rows, i, i/kWBytes, got[i], want[i])
-				}
-			}
-		}
-	}
+	checkRepackK(t, 61, []int{1, 3, 8, tileKMaxBlocks + 3}, q5KBytes, kWBytes, q5KRows, hostileDMin(q5KBytes), repackQ5K, repackQ5KTile)
 }

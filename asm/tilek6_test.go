@@ -88,9 +88,9 @@ func TestTileK6Kernel(t *testing.T) {
 // huge; hostile(w, blk, i) puts the i-th of them into super-block blk)
 // with activations large enough to overflow: some results must be
 // infinite and some NaN.
-func checkGemmKTiles(t *testing.T, gemm tileGemmFn, dot func(w, x []byte) float32, wBlock int,
+func checkGemmKTiles(t *testing.T, seed uint64, gemm tileGemmFn, dot func(w, x []byte) float32, wBlock int,
 	rows func(r *rand.Rand, n int) []byte, hostile func(w []byte, blk, i int, h uint16), nbs []int) {
-	r := newRand(43)
+	r := newRand(seed)
 	var nInf, nNaN int
 	for _, nb := range nbs {
 		for _, nrows := range []int{1, 15, 16, 17, 48} {
@@ -149,15 +149,13 @@ func checkGemmKTiles(t *testing.T, gemm tileGemmFn, dot func(w, x []byte) float3
 // quant.DotQ6_K bit for bit (see checkGemmKTiles), and the same driver
 // with the Go reference kernel on any machine.
 func TestGemmQ6_KTiles(t *testing.T) {
-	hostile := func(w []byte, blk, _ int, h uint16) {
-		binary.LittleEndian.PutUint16(w[blk*q6KBytes+208:], h)
-	}
+	hostile := hostileQ6KD
 	nbs := []int{1, 3, 8, 11, tileKMaxBlocks + 3}
 	forEachPath(t, func(t *testing.T) {
-		checkGemmKTiles(t, GemmQ6_KTiles, quant.DotQ6_K, q6KBytes, q6KRows, hostile, nbs)
+		checkGemmKTiles(t, 43, GemmQ6_KTiles, quant.DotQ6_K, q6KBytes, q6KRows, hostile, nbs)
 	})
 	t.Run("ref", func(t *testing.T) {
-		checkGemmKTiles(t, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+		checkGemmKTiles(t, 43, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 			gemmKTiles(tileK6KernelRef, repackQ6KTile, q6KBytes, k6WBytes, out, ldo, w, nrows, x, xt, nx)
 		}, quant.DotQ6_K, q6KBytes, q6KRows, hostile, nbs[:4])
 	})
@@ -237,32 +235,16 @@ func BenchmarkGemmQ6_KTiles(b *testing.B) {
 }
 
 // TestRepackQ6K checks the group unpacking in use (the assembly on amd64)
-// against repackQ6KTile byte for byte, for full and partial groups, with
-// infinite, NaN and subnormal f16 scales among the random ones.
+// against repackQ6KTile (see checkRepackK).
 func TestRepackQ6K(t *testing.T) {
 	if tileK6Kernel() == nil {
 		t.Skip("no tile kernel (the unpacking may need its instructions)")
 	}
-	r := newRand(59)
-	for _, nb := range []int{1, 3, 8, tileKMaxBlocks + 3} {
-		for rows := 1; rows <= tileRows; rows++ {
-			rowBytes := nb * q6KBytes
-			w := q6KRows(r, rows*nb)
-			for i, h := range []uint16{0x7c00, 0xfc00, 0x7e00, 0x0001, 0x83ff} {
-				binary.LittleEndian.PutUint16(w[(i*5)%(rows*nb)*q6KBytes+208:], h)
-			}
-			got := make([]byte, nb*k6WBytes)
-			want := make([]byte, nb*k6WBytes)
-			for i := range got {
-				got[i] = byte(i)
-			}
-			repackQ6K(got, w, rowBytes, rows, nb)
-			repackQ6KTile(want, w, rowBytes, rows, nb)
-			for i := range got {
-				if got[i] != want[i] {
-					t.Fatalf("nb=%d rows=%d: byte %d (of super-block %d) = %#x, want %#x", nb, rows, i, i/k6WBytes, got[i], want[i])
-				}
-			}
-		}
-	}
+	checkRepackK(t, 59, []int{1, 3, 8, tileKMaxBlocks + 3}, q6KBytes, k6WBytes, q6KRows, hostileQ6KD, repackQ6K, repackQ6KTile)
+}
+
+// hostileQ6KD is the hostile-scale writer of checkGemmKTiles and
+// checkRepackK for Q6_K: the value goes to d.
+func hostileQ6KD(w []byte, blk, _ int, h uint16) {
+	binary.LittleEndian.PutUint16(w[blk*q6KBytes+208:], h)
 }

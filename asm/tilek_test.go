@@ -91,76 +91,29 @@ func TestTileKKernel(t *testing.T) {
 }
 
 // TestGemmQ4_KTiles checks GemmQ4_KTiles on every path against
-// quant.DotQ4_K bit for bit, with odd sizes, a row stride larger than the
-// rows, guard values, rows longer than one kernel call, and hostile scales
-// (infinite, NaN and huge d or dmin, activations large enough to
-// overflow); and the same driver with the Go reference kernel on any
+// quant.DotQ4_K bit for bit (see checkGemmKTiles; hostile values go to d
+// and dmin), and the same driver with the Go reference kernel on any
 // machine.
 func TestGemmQ4_KTiles(t *testing.T) {
-	type gemmFn = func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int)
-	check := func(t *testing.T, gemm gemmFn, nbs []int) {
-		r := newRand(23)
-		var nInf, nNaN int
-		for _, nb := range nbs {
-			for _, nrows := range []int{1, 15, 16, 17, 48} {
-				for _, nx := range []int{1, 7, 8, 9, 24} {
-					for _, hostile := range []bool{false, true} {
-						rowBytes := nb * q4KBytes
-						w := q4KRows(r, nrows*nb)
-						x := q8KRows(r, nx, nb, func(j int) float64 {
-							if hostile && j == nx-1 && nx > 1 {
-								return 1e37
-							}
-							return 1
-						})
-						if hostile {
-							for i, h := range []uint16{0x7c00, 0xfc00, 0x7e00, 0x7bff, 0xfbff} {
-								blk := (i*7 + 3) % (nrows * nb)
-								binary.LittleEndian.PutUint16(w[blk*q4KBytes+2*(i%2):], h)
-							}
-						}
-						xt := make([]byte, KTilesBytes(nx, nb*qkK))
-						PrepKTiles(xt, x, nx)
-						ldo := nrows + 5
-						out := make([]float32, nx*ldo+7)
-						for i := range out {
-							out[i] = -7.25
-						}
-						gemm(out, ldo, w, nrows, x, xt, nx)
-						for i, v := range out {
-							j, rr := i/ldo, i%ldo
-							if j >= nx || rr >= nrows {
-								if v != -7.25 {
-									t.Fatalf("nb=%d nrows=%d nx=%d: guard out[%d] = %g", nb, nrows, nx, i, v)
-								}
-								continue
-							}
-							want := quant.DotQ4_K(w[rr*rowBytes:][:rowBytes], x[j*nb*q8KBytes:][:nb*q8KBytes])
-							if math.IsInf(float64(want), 0) {
-								nInf++
-							} else if math.IsNaN(float64(want)) {
-								nNaN++
-							}
-							if !sameBits(v, want) {
-								t.Fatalf("nb=%d nrows=%d nx=%d hostile=%v: out[%d][%d] = %g, want %g",
-									nb, nrows, nx, hostile, j, rr, v, want)
-							}
-						}
-					}
-				}
-			}
-		}
-		if nInf == 0 || nNaN == 0 {
-			t.Fatalf("hostile scales gave %d infinite and %d NaN results; want some of each", nInf, nNaN)
-		}
-	}
+	hostile := hostileDMin(q4KBytes)
 	nbs := []int{1, 3, 8, 11, tileKMaxBlocks + 3}
-	forEachPath(t, func(t *testing.T) { check(t, GemmQ4_KTiles, nbs) })
-	t.Run("ref", func(t *testing.T) {
-		check(t, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-			gemmKTiles(tileKKernelRef, repackQ4KTile, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
-		}, nbs[:4])
+	forEachPath(t, func(t *testing.T) {
+		checkGemmKTiles(t, 23, GemmQ4_KTiles, quant.DotQ4_K, q4KBytes, q4KRows, hostile, nbs)
 	})
+	t.Run("ref", func(t *testing.T) {
+		checkGemmKTiles(t, 23, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+			gemmKTiles(tileKKernelRef, repackQ4KTile, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
+		}, quant.DotQ4_K, q4KBytes, q4KRows, hostile, nbs[:4])
+	})
+}
+
+// hostileDMin returns the hostile-scale writer of checkGemmKTiles and
+// checkRepackK for Q4_K and Q5_K (blocks of blockBytes): the i-th value
+// goes to d (i even) or dmin (i odd).
+func hostileDMin(blockBytes int) func(w []byte, blk, i int, h uint16) {
+	return func(w []byte, blk, i int, h uint16) {
+		binary.LittleEndian.PutUint16(w[blk*blockBytes+2*(i%2):], h)
+	}
 }
 
 // TestGemmQ4_KTilesExtremes checks GemmQ4_KTiles with every integer sum at
@@ -200,30 +153,38 @@ func TestGemmQ4_KTilesExtremes(t *testing.T) {
 }
 
 // TestRepackQ4K checks the group unpacking in use (the assembly on amd64)
-// against repackQ4KTile byte for byte, for full and partial groups, with
-// infinite, NaN and subnormal f16 scales among the random ones.
+// against repackQ4KTile (see checkRepackK).
 func TestRepackQ4K(t *testing.T) {
 	if tileKKernel() == nil {
 		t.Skip("no tile kernel (the unpacking may need its instructions)")
 	}
-	r := newRand(27)
-	for _, nb := range []int{1, 3, 8} {
-		for rows := 1; rows <= tileRows; rows++ {
-			rowBytes := nb * q4KBytes
-			w := q4KRows(r, rows*nb)
+	checkRepackK(t, 27, []int{1, 3, 8}, q4KBytes, kWBytes, q4KRows, hostileDMin(q4KBytes), repackQ4K, repackQ4KTile)
+}
+
+// checkRepackK checks the group unpacking repack against its reference ref
+// byte for byte, for full and partial groups of nbs super-blocks (of
+// blockBytes, unpacked to gBytes; rows from rows), with infinite, NaN and
+// subnormal f16 scales (put by hostile) among the random ones.
+func checkRepackK(t *testing.T, seed uint64, nbs []int, blockBytes, gBytes int, rows func(r *rand.Rand, n int) []byte,
+	hostile func(w []byte, blk, i int, h uint16), repack, ref func(dst, w []byte, rowBytes, rows, nb int)) {
+	r := newRand(seed)
+	for _, nb := range nbs {
+		for nr := 1; nr <= tileRows; nr++ {
+			rowBytes := nb * blockBytes
+			w := rows(r, nr*nb)
 			for i, h := range []uint16{0x7c00, 0xfc00, 0x7e00, 0x0001, 0x83ff} {
-				binary.LittleEndian.PutUint16(w[(i*5)%(rows*nb)*q4KBytes+2*(i%2):], h)
+				hostile(w, (i*5)%(nr*nb), i, h)
 			}
-			got := make([]byte, nb*kWBytes)
-			want := make([]byte, nb*kWBytes)
+			got := make([]byte, nb*gBytes)
+			want := make([]byte, nb*gBytes)
 			for i := range got {
 				got[i] = byte(i)
 			}
-			repackQ4K(got, w, rowBytes, rows, nb)
-			repackQ4KTile(want, w, rowBytes, rows, nb)
+			repack(got, w, rowBytes, nr, nb)
+			ref(want, w, rowBytes, nr, nb)
 			for i := range got {
 				if got[i] != want[i] {
-					t.Fatalf("nb=%d rows=%d: byte %d (of super-block %d) = %#x, want %#x", nb, rows, i, i/kWBytes, got[i], want[i])
+					t.Fatalf("nb=%d rows=%d: byte %d (of super-block %d) = %#x, want %#x", nb, nr, i, i/gBytes, got[i], want[i])
 				}
 			}
 		}
