@@ -134,6 +134,23 @@ sub:
 	VPORD.Z   Z18, Z17, K5, Z17; \
 	VMOVDQU32 Z17, (64*(g+24))(DI)
 
+// K6QH(X0, X1, X2, X3, off) transposes dword m of the 16 rows' qh (KT3)
+// and keeps dwords m, 4+m, 8+m, 12+m at off, +256, +512, +768.
+#define K6QH(X0, X1, X2, X3, off) \
+	KT3(X0, X1, X2, X3); \
+	VMOVDQU32 Z20, off(DI); \
+	VMOVDQU32 Z21, (off+256)(DI); \
+	VMOVDQU32 Z22, (off+512)(DI); \
+	VMOVDQU32 Z23, (off+768)(DI)
+
+// K6QUAD(X0, X1, X2, X3, qoff, g) transposes dword m of the 16 rows' ql
+// half (KT3) and stores the k-groups of ql dwords m and 8+m with the qh
+// dword at qoff (g on), then of 4+m and 12+m with the one at qoff+256.
+#define K6QUAD(X0, X1, X2, X3, qoff, g) \
+	KT3(X0, X1, X2, X3); \
+	K6VAL(Z20, Z22, qoff, g); \
+	K6VAL(Z21, Z23, (qoff+256), (g+4))
+
 // K6PAIR(X, Y, off) stores -32*X and -32*Y (int32, |.| <= 4096) as the
 // low and high int16 of a dword at off.
 #define K6PAIR(X, Y, off) \
@@ -182,52 +199,20 @@ TEXT ·repackQ6KTileAsm(SB), NOSPLIT, $0-40
 
 k6blk:
 	KLOAD(128)
-	KT3(Z0, Z4, Z8, Z12)
-	VMOVDQU32 Z20, 4096(DI)
-	VMOVDQU32 Z21, 4352(DI)
-	VMOVDQU32 Z22, 4608(DI)
-	VMOVDQU32 Z23, 4864(DI)
-	KT3(Z1, Z5, Z9, Z13)
-	VMOVDQU32 Z20, 4160(DI)
-	VMOVDQU32 Z21, 4416(DI)
-	VMOVDQU32 Z22, 4672(DI)
-	VMOVDQU32 Z23, 4928(DI)
-	KT3(Z2, Z6, Z10, Z14)
-	VMOVDQU32 Z20, 4224(DI)
-	VMOVDQU32 Z21, 4480(DI)
-	VMOVDQU32 Z22, 4736(DI)
-	VMOVDQU32 Z23, 4992(DI)
-	KT3(Z3, Z7, Z11, Z15)
-	VMOVDQU32 Z20, 4288(DI)
-	VMOVDQU32 Z21, 4544(DI)
-	VMOVDQU32 Z22, 4800(DI)
-	VMOVDQU32 Z23, 5056(DI)
+	K6QH(Z0, Z4, Z8, Z12, 4096)
+	K6QH(Z1, Z5, Z9, Z13, 4160)
+	K6QH(Z2, Z6, Z10, Z14, 4224)
+	K6QH(Z3, Z7, Z11, Z15, 4288)
 	KLOAD(0)
-	KT3(Z0, Z4, Z8, Z12)
-	K6VAL(Z20, Z22, 4096, 0)
-	K6VAL(Z21, Z23, 4352, 4)
-	KT3(Z1, Z5, Z9, Z13)
-	K6VAL(Z20, Z22, 4160, 1)
-	K6VAL(Z21, Z23, 4416, 5)
-	KT3(Z2, Z6, Z10, Z14)
-	K6VAL(Z20, Z22, 4224, 2)
-	K6VAL(Z21, Z23, 4480, 6)
-	KT3(Z3, Z7, Z11, Z15)
-	K6VAL(Z20, Z22, 4288, 3)
-	K6VAL(Z21, Z23, 4544, 7)
+	K6QUAD(Z0, Z4, Z8, Z12, 4096, 0)
+	K6QUAD(Z1, Z5, Z9, Z13, 4160, 1)
+	K6QUAD(Z2, Z6, Z10, Z14, 4224, 2)
+	K6QUAD(Z3, Z7, Z11, Z15, 4288, 3)
 	KLOAD(64)
-	KT3(Z0, Z4, Z8, Z12)
-	K6VAL(Z20, Z22, 4608, 32)
-	K6VAL(Z21, Z23, 4864, 36)
-	KT3(Z1, Z5, Z9, Z13)
-	K6VAL(Z20, Z22, 4672, 33)
-	K6VAL(Z21, Z23, 4928, 37)
-	KT3(Z2, Z6, Z10, Z14)
-	K6VAL(Z20, Z22, 4736, 34)
-	K6VAL(Z21, Z23, 4992, 38)
-	KT3(Z3, Z7, Z11, Z15)
-	K6VAL(Z20, Z22, 4800, 35)
-	K6VAL(Z21, Z23, 5056, 39)
+	K6QUAD(Z0, Z4, Z8, Z12, 4608, 32)
+	K6QUAD(Z1, Z5, Z9, Z13, 4672, 33)
+	K6QUAD(Z2, Z6, Z10, Z14, 4736, 34)
+	K6QUAD(Z3, Z7, Z11, Z15, 4800, 35)
 	KGATHER(192, Z0, K1)
 	KGATHER(196, Z1, K2)
 	KGATHER(200, Z2, K3)

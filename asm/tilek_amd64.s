@@ -129,6 +129,16 @@ sub:
 	VMOVDQU32 Z24, off(DI); \
 	VMOVDQU32 R, (512+off)(DI)
 
+// KQUAD(X0, X1, X2, X3, off) transposes dword m of the half's 16 rows
+// (KT3) and unpacks dwords m, 4+m, 8+m, 12+m (Z20..Z23, k-groups m and
+// 4+m of two chunks) to off, off+256, off+1024, off+1280; off = 64m+2048h.
+#define KQUAD(X0, X1, X2, X3, off) \
+	KT3(X0, X1, X2, X3); \
+	KOUT(Z20, off); \
+	KOUT(Z21, (off+256)); \
+	KOUT(Z22, (off+1024)); \
+	KOUT(Z23, (off+1280))
+
 // func repackQ4KTileAsm(dst *byte, w *byte, idx *[16]int32, rows, nb int)
 // repackQ4KTile: row i of the group starts idx[i] bytes after w (idx of a
 // missing row is any valid row's); lanes of the rows >= rows (1..16) are
@@ -148,47 +158,15 @@ TEXT ·repackQ4KTileAsm(SB), NOSPLIT, $0-40
 
 kblk:
 	KLOAD(16)
-	KT3(Z0, Z4, Z8, Z12)
-	KOUT(Z20, 0)
-	KOUT(Z21, 256)
-	KOUT(Z22, 1024)
-	KOUT(Z23, 1280)
-	KT3(Z1, Z5, Z9, Z13)
-	KOUT(Z20, 64)
-	KOUT(Z21, 320)
-	KOUT(Z22, 1088)
-	KOUT(Z23, 1344)
-	KT3(Z2, Z6, Z10, Z14)
-	KOUT(Z20, 128)
-	KOUT(Z21, 384)
-	KOUT(Z22, 1152)
-	KOUT(Z23, 1408)
-	KT3(Z3, Z7, Z11, Z15)
-	KOUT(Z20, 192)
-	KOUT(Z21, 448)
-	KOUT(Z22, 1216)
-	KOUT(Z23, 1472)
+	KQUAD(Z0, Z4, Z8, Z12, 0)
+	KQUAD(Z1, Z5, Z9, Z13, 64)
+	KQUAD(Z2, Z6, Z10, Z14, 128)
+	KQUAD(Z3, Z7, Z11, Z15, 192)
 	KLOAD(80)
-	KT3(Z0, Z4, Z8, Z12)
-	KOUT(Z20, 2048)
-	KOUT(Z21, 2304)
-	KOUT(Z22, 3072)
-	KOUT(Z23, 3328)
-	KT3(Z1, Z5, Z9, Z13)
-	KOUT(Z20, 2112)
-	KOUT(Z21, 2368)
-	KOUT(Z22, 3136)
-	KOUT(Z23, 3392)
-	KT3(Z2, Z6, Z10, Z14)
-	KOUT(Z20, 2176)
-	KOUT(Z21, 2432)
-	KOUT(Z22, 3200)
-	KOUT(Z23, 3456)
-	KT3(Z3, Z7, Z11, Z15)
-	KOUT(Z20, 2240)
-	KOUT(Z21, 2496)
-	KOUT(Z22, 3264)
-	KOUT(Z23, 3520)
+	KQUAD(Z0, Z4, Z8, Z12, 2048)
+	KQUAD(Z1, Z5, Z9, Z13, 2112)
+	KQUAD(Z2, Z6, Z10, Z14, 2176)
+	KQUAD(Z3, Z7, Z11, Z15, 2240)
 	KSCALES
 	ADDQ      $144, SI
 	ADDQ      $5248, DI
