@@ -29,8 +29,8 @@ const minTileRows = 8
 func (a *actBuf) tiles(t quant.Type) []byte {
 	k := actKind(t)
 	if !a.xtOK[k] {
-		a.prep(k, true, 0, a.n)
-		a.xtOK[k] = true
+		a.prep(k, !a.ok[k], true, 0, a.n)
+		a.ok[k], a.xtOK[k] = true, true
 	}
 	return a.xt[k]
 }
@@ -76,19 +76,20 @@ func (a *actBuf) rows(t quant.Type) ([]byte, int) {
 		return bytesOf(a.src), a.cols * 4
 	}
 	if !a.ok[k] {
-		a.prep(k, false, 0, a.n)
+		a.prep(k, true, false, 0, a.n)
 		a.ok[k] = true
 	}
 	rb := a.cols / t.BlockSize() * t.BlockBytes()
 	return a.q[k][:a.n*rb], rb
 }
 
-// prep quantizes input rows [r0, r1) to activation type actTypes[k] and,
-// with tiled, prepares them for the tiled GEMM (r0 a multiple of 8).
-func (a *actBuf) prep(k int, tiled bool, r0, r1 int) {
+// prep quantizes input rows [r0, r1) to activation type actTypes[k] (with
+// quantize) and prepares them for the tiled GEMM (with tiled; r0 a
+// multiple of 8).
+func (a *actBuf) prep(k int, quantize, tiled bool, r0, r1 int) {
 	t := actTypes[k]
 	rb := a.cols / t.BlockSize() * t.BlockBytes()
-	for i := r0; i < r1; i++ {
+	for i := r0; i < r1 && quantize; i++ {
 		dst, src := a.q[k][i*rb:(i+1)*rb], a.src[i*a.cols:(i+1)*a.cols]
 		switch t {
 		case quant.Q8_0:
@@ -120,13 +121,13 @@ const tileCols = 8
 // parallel, 8 rows per unit: for a prompt this is ~10% of the work, too
 // much to leave to one thread.
 type prepTask struct {
-	a     *actBuf
-	k     int
-	tiled bool
+	a               *actBuf
+	k               int
+	quantize, tiled bool
 }
 
 func (t *prepTask) run(lo, hi, _ int) {
-	t.a.prep(t.k, t.tiled, lo*tileCols, min(hi*tileCols, t.a.n))
+	t.a.prep(t.k, t.quantize, t.tiled, lo*tileCols, min(hi*tileCols, t.a.n))
 }
 
 // prepInput makes the input's form of activation type at (and its tiled
@@ -144,7 +145,7 @@ func (s *Session) prepInput(at quant.Type, tiled bool) {
 	if size := a.tilesBytes(k, a.n); tiled && len(a.xt[k]) < size {
 		a.xt[k] = make([]byte, size)
 	}
-	s.prep = prepTask{a: a, k: k, tiled: tiled}
+	s.prep = prepTask{a: a, k: k, quantize: !a.ok[k], tiled: tiled}
 	s.pool.parallel((a.n+tileCols-1)/tileCols, 1, &s.prep)
 	a.ok[k] = true
 	a.xtOK[k] = a.xtOK[k] || tiled
