@@ -63,9 +63,9 @@ func (y *yielder) poll() time.Duration {
 }
 
 // pool is a fixed set of goroutines that split each parallel loop into
-// chunks of work units. The caller works too, as
-// worker 0. Which worker computes a unit never changes its result, so
-// output is independent of the thread count.
+// chunks of work units. The caller works too, as worker 0. Which worker
+// computes a unit never changes its result, so output is independent of
+// the thread count.
 type pool struct {
 	threads int
 
