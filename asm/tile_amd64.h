@@ -113,6 +113,15 @@
 // VSHUFI32X4) so that a register holds one dword of every row. Row i
 // starts idx[i] bytes after SI (AX = idx); Z16..Z23 are temporaries.
 
+// KDSTEP(j, I, F) is the reference's float step of a K-quant super-block
+// for activation j: F = F + float(I)*(d*dx), each operation rounded (no
+// FMA); d is in Z16. Q6_K's whole step; Q4_K/Q5_K subtract the mins after.
+#define KDSTEP(j, I, F) \
+	VMULPS.BCST (2304+4*j)(SI), Z16, Z18; \
+	VCVTDQ2PS   I, I; \
+	VMULPS      Z18, I, I; \
+	VADDPS      I, F, F
+
 // KROW(i, off, R) loads the 64 bytes at off of row i.
 #define KROW(i, off, R) \
 	MOVLQSX   (4*i)(AX), R9; \

@@ -16,14 +16,6 @@
 // BX super-block of the weights, SI of the activations; R10 values and R11
 // activations of the sub-block, R13 its scales.
 
-// K6FLOAT(j, I, F) is the reference's float step for activation j:
-// F = F + float(I)*(d*dx), each operation rounded (no FMA); d is in Z16.
-#define K6FLOAT(j, I, F) \
-	VMULPS.BCST (2304+4*j)(SI), Z16, Z18; \
-	VCVTDQ2PS   I, I; \
-	VMULPS      Z18, I, I; \
-	VADDPS      I, F, F
-
 // func tileK6x16x8VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
 TEXT ·tileK6x16x8VNNI(SB), NOSPLIT, $0-41
 	MOVQ out+0(FP), AX
@@ -81,14 +73,14 @@ sub:
 	TILE_BSUM8(7, Z23, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 
 	VMOVUPS 5632(BX), Z16
-	K6FLOAT(0, Z0, Z24)
-	K6FLOAT(1, Z1, Z25)
-	K6FLOAT(2, Z2, Z26)
-	K6FLOAT(3, Z3, Z27)
-	K6FLOAT(4, Z4, Z28)
-	K6FLOAT(5, Z5, Z29)
-	K6FLOAT(6, Z6, Z30)
-	K6FLOAT(7, Z7, Z31)
+	KDSTEP(0, Z0, Z24)
+	KDSTEP(1, Z1, Z25)
+	KDSTEP(2, Z2, Z26)
+	KDSTEP(3, Z3, Z27)
+	KDSTEP(4, Z4, Z28)
+	KDSTEP(5, Z5, Z29)
+	KDSTEP(6, Z6, Z30)
+	KDSTEP(7, Z7, Z31)
 	ADDQ $5696, BX
 	ADDQ $2336, SI
 	DECQ CX

@@ -20,10 +20,7 @@
 // F = (F + float(I)*(d*dx)) - float(M)*(dmin*dx), each operation rounded
 // (no FMA); d is in Z16 and dmin in Z17.
 #define KFLOAT(j, I, M, F) \
-	VMULPS.BCST (2304+4*j)(SI), Z16, Z18; \
-	VCVTDQ2PS   I, I; \
-	VMULPS      Z18, I, I; \
-	VADDPS      I, F, F; \
+	KDSTEP(j, I, F); \
 	VMULPS.BCST (2304+4*j)(SI), Z17, Z19; \
 	VCVTDQ2PS   M, M; \
 	VMULPS      Z19, M, M; \
