@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/exaone-go/exaone/cmd/exaone/defaultmodel"
+	"github.com/exaone-go/exaone/defaultmodel"
 	"github.com/exaone-go/exaone/model"
 	"github.com/exaone-go/exaone/tokenizer"
 )
