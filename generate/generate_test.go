@@ -1,0 +1,320 @@
+package generate_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exaone-go/exaone/generate"
+	"github.com/exaone-go/exaone/sampler"
+	"github.com/exaone-go/exaone/tokenizer/chat"
+)
+
+func greedy() *sampler.Params { return &sampler.Params{Temperature: 0} }
+
+func request(c *chatCase) *generate.Request {
+	return &generate.Request{Messages: c.Messages, Tools: c.Tools, Think: c.Think, Sampling: greedy()}
+}
+
+// expected splits a reference continuation's text into what Generate must
+// return, written independently of the package's parser: reasoning before
+// "</think>", then answer text and well-formed tool calls.
+func expected(t *testing.T, c *chatCase) (reasoning, text string, calls []chat.ToolCall) {
+	t.Helper()
+	s := strings.TrimSuffix(c.Text, "[|endofturn|]")
+	if c.Think {
+		r, rest, ok := strings.Cut(s, "</think>")
+		if !ok {
+			t.Fatalf("%s: reference reasons without closing </think>", c.Name)
+		}
+		reasoning, s = strings.TrimSpace(r), strings.TrimLeft(rest, "\n")
+	}
+	for {
+		before, rest, ok := strings.Cut(s, "<tool_call>")
+		if !ok {
+			text += s
+			break
+		}
+		text += before
+		body, after, ok := strings.Cut(rest, "</tool_call>")
+		if !ok {
+			t.Fatalf("%s: unterminated call in the reference", c.Name)
+		}
+		var v struct {
+			Name      string          `json:"name"`
+			Arguments json.RawMessage `json:"arguments"`
+		}
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			t.Fatalf("%s: reference call %q: %v", c.Name, body, err)
+		}
+		calls = append(calls, chat.ToolCall{Name: v.Name, Arguments: v.Arguments})
+		s = after
+	}
+	return reasoning, strings.TrimSpace(text), calls
+}
+
+// TestReferences generates every tiny-chat reference conversation greedily
+// and checks the prompt's tokens, the sampled tokens and the parsed output
+// against transformers' float64 continuation, streamed and whole.
+func TestReferences(t *testing.T) {
+	m := chatModel(t)
+	for _, c := range refCases(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			req := request(c)
+			ids, err := m.Tokens(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(ids, c.PromptIDs) {
+				t.Fatalf("prompt tokens differ from the reference rendering:\n got %v\nwant %v", ids, c.PromptIDs)
+			}
+			s := newSession(t, generate.Options{Ctx: 1024, Threads: 1})
+			var streamed generate.Result
+			res, err := s.Generate(context.Background(), req, func(ch generate.Chunk) error {
+				streamed.Text += ch.Text
+				streamed.Reasoning += ch.Reasoning
+				if ch.ToolCall != nil {
+					streamed.ToolCalls = append(streamed.ToolCalls, *ch.ToolCall)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(res.Tokens, c.Generated) {
+				t.Fatalf("tokens differ from transformers' greedy continuation:\n got %v\nwant %v", res.Tokens, c.Generated)
+			}
+			reasoning, text, calls := expected(t, c)
+			if res.Reasoning != reasoning || res.Text != text {
+				t.Errorf("reasoning %q text %q, want %q and %q", res.Reasoning, res.Text, reasoning, text)
+			}
+			if len(res.ToolCalls) != len(calls) {
+				t.Fatalf("tool calls %+v, want %+v", res.ToolCalls, calls)
+			}
+			for i := range calls {
+				if res.ToolCalls[i].Name != calls[i].Name || !jsonEqual(res.ToolCalls[i].Arguments, calls[i].Arguments) {
+					t.Errorf("call %d: %s(%s), want %s(%s)", i, res.ToolCalls[i].Name, res.ToolCalls[i].Arguments, calls[i].Name, calls[i].Arguments)
+				}
+			}
+			if streamed.Text != res.Text || streamed.Reasoning != res.Reasoning || len(streamed.ToolCalls) != len(res.ToolCalls) {
+				t.Errorf("streamed output differs from the result: %+v vs %+v", streamed, res)
+			}
+			want := generate.StopEndOfTurn
+			if len(calls) > 0 {
+				want = generate.StopToolCalls
+			}
+			if res.Stop != want {
+				t.Errorf("stop %v, want %v", res.Stop, want)
+			}
+			if res.PromptTokens != len(c.PromptIDs) || res.CachedTokens != 0 || res.GeneratedTokens != len(c.Generated) {
+				t.Errorf("counts prompt %d cached %d generated %d, want %d 0 %d", res.PromptTokens, res.CachedTokens, res.GeneratedTokens, len(c.PromptIDs), len(c.Generated))
+			}
+		})
+	}
+}
+
+func jsonEqual(a, b json.RawMessage) bool {
+	var x, y any
+	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && deepEqual(x, y)
+}
+
+func deepEqual(x, y any) bool {
+	a, _ := json.Marshal(x)
+	b, _ := json.Marshal(y)
+	return string(a) == string(b)
+}
+
+// TestPrefixReuse: a second turn evaluates only what follows the common
+// prefix with the first turn's prompt and reply, and answers as a fresh
+// session does.
+func TestPrefixReuse(t *testing.T) {
+	m := chatModel(t)
+	s := newSession(t, generate.Options{Ctx: 1024, Threads: 1})
+	req := &generate.Request{Messages: []chat.Message{{Role: "user", Content: "Reply with exactly: amen"}}, Sampling: greedy()}
+	first, err := s.Generate(context.Background(), req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids1, _ := m.Tokens(req)
+	req.Messages = append(req.Messages, first.Message(), chat.Message{Role: "user", Content: "What is the capital of Japan?"})
+	ids2, _ := m.Tokens(req)
+	// What the cache holds after the first turn: its prompt and every
+	// sampled token but the last (the end of turn, never evaluated).
+	held := append(slices.Clone(ids1), first.Tokens[:len(first.Tokens)-1]...)
+	common := 0
+	for common < len(held) && common < len(ids2) && held[common] == ids2[common] {
+		common++
+	}
+	// The generation prompt's final "\n\n" is one token, but followed by
+	// the reply it tokenizes as two, so the reply itself is evaluated again.
+	if common < len(ids1)-1 {
+		t.Fatalf("the second prompt shares only %d tokens with the first turn's %d prompt tokens", common, len(ids1))
+	}
+	second, err := s.Generate(context.Background(), req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.CachedTokens != common || second.PromptTokens != len(ids2) {
+		t.Errorf("cached %d of %d prompt tokens, want %d of %d", second.CachedTokens, second.PromptTokens, common, len(ids2))
+	}
+	fresh := newSession(t, generate.Options{Ctx: 1024, Threads: 1})
+	again, err := fresh.Generate(context.Background(), req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(again.Tokens, second.Tokens) || again.CachedTokens != 0 {
+		t.Errorf("reused-cache reply %v (cached %d) differs from a fresh session's %v (cached %d)", second.Tokens, second.CachedTokens, again.Tokens, again.CachedTokens)
+	}
+	// The same request again: everything but the last prompt token is reused.
+	third, err := fresh.Generate(context.Background(), req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.CachedTokens != len(ids2)-1 || !slices.Equal(third.Tokens, second.Tokens) {
+		t.Errorf("repeat: cached %d (want %d), tokens %v (want %v)", third.CachedTokens, len(ids2)-1, third.Tokens, second.Tokens)
+	}
+}
+
+func TestStopReasons(t *testing.T) {
+	c := refCases(t)["plain"] // "23 plus 19 is 42.[|endofturn|]"
+	s := newSession(t, generate.Options{Ctx: 1024, Threads: 1})
+
+	req := request(c)
+	req.MaxTokens = 3
+	res, err := s.Generate(context.Background(), req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stop != generate.StopLength || res.GeneratedTokens != 3 || !slices.Equal(res.Tokens, c.Generated[:3]) {
+		t.Errorf("max 3 tokens: stop %v after %d tokens %v", res.Stop, res.GeneratedTokens, res.Tokens)
+	}
+
+	req = request(c)
+	req.Stop = []string{"nothing like this", " 19"}
+	res, err = s.Generate(context.Background(), req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stop != generate.StopString || res.StopString != " 19" || res.Text != "23 plus" {
+		t.Errorf("stop string: stop %v %q, text %q", res.Stop, res.StopString, res.Text)
+	}
+
+	// A context that holds the prompt and 4 more tokens.
+	small := newSession(t, generate.Options{Ctx: len(c.PromptIDs) + 4, Threads: 1})
+	res, err = small.Generate(context.Background(), request(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stop != generate.StopContextFull || res.GeneratedTokens != 5 || !slices.Equal(res.Tokens, c.Generated[:5]) {
+		t.Errorf("full context: stop %v after %d tokens %v", res.Stop, res.GeneratedTokens, res.Tokens)
+	}
+	tiny := newSession(t, generate.Options{Ctx: len(c.PromptIDs) - 1, Threads: 1})
+	if _, err := tiny.Generate(context.Background(), request(c), nil); !errors.Is(err, generate.ErrContextFull) {
+		t.Errorf("prompt longer than the context: %v, want ErrContextFull", err)
+	}
+
+	// Ignoring the end of turn generates up to the limit.
+	req = request(c)
+	req.IgnoreEOS, req.MaxTokens = true, len(c.Generated)+5
+	res, err = s.Generate(context.Background(), req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stop != generate.StopLength || res.GeneratedTokens != req.MaxTokens || slices.Contains(res.Tokens, chatModel(t).Tokenizer().EOS()) {
+		t.Errorf("ignore EOS: stop %v after %d tokens %v", res.Stop, res.GeneratedTokens, res.Tokens)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	s := newSession(t, generate.Options{Ctx: 256, Threads: 1})
+	user := []chat.Message{{Role: "user", Content: "hi"}}
+	for name, req := range map[string]*generate.Request{
+		"nothing":        {},
+		"both":           {Messages: user, Prompt: "hi"},
+		"raw with tools": {Prompt: "hi", Tools: []json.RawMessage{json.RawMessage(`{}`)}},
+		"unknown role":   {Messages: []chat.Message{{Role: "wizard", Content: "hi"}}},
+		"bad tool json":  {Messages: user, Tools: []json.RawMessage{json.RawMessage(`{`)}},
+		"empty stop":     {Messages: user, Stop: []string{""}},
+	} {
+		_, err := s.Generate(context.Background(), req, nil)
+		if !errors.Is(err, generate.ErrBadRequest) {
+			t.Errorf("%s: %v, want ErrBadRequest", name, err)
+		}
+	}
+}
+
+// TestCancel: cancelling stops a generation within a token, and a long
+// prompt between two of its batches; the session stays usable.
+func TestCancel(t *testing.T) {
+	c := refCases(t)["plain"]
+	s := newSession(t, generate.Options{Ctx: 1024, Batch: 8, Threads: 1})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req := request(c)
+	req.IgnoreEOS = true
+	chunks := 0
+	res, err := s.Generate(ctx, req, func(generate.Chunk) error {
+		chunks++
+		if chunks == 2 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || res.Stop != generate.StopCancelled {
+		t.Fatalf("cancelled in the callback: %v, stop %v", err, res.Stop)
+	}
+	// The callback cancelled while handling a token's text: no token
+	// after that one may be sampled.
+	if res.GeneratedTokens > 3 {
+		t.Errorf("%d tokens generated after cancelling at the second chunk", res.GeneratedTokens)
+	}
+
+	// A callback error stops the generation and is returned as it is.
+	boom := errors.New("client went away")
+	res, err = s.Generate(context.Background(), request(c), func(generate.Chunk) error { return boom })
+	if !errors.Is(err, boom) || res.Stop != generate.StopCancelled || res.GeneratedTokens != 1 {
+		t.Errorf("callback error: %v, stop %v after %d tokens", err, res.Stop, res.GeneratedTokens)
+	}
+
+	// Cancelled before the prompt: nothing is evaluated.
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	long := &generate.Request{Prompt: strings.Repeat("And God said, Let there be light. ", 40), Sampling: greedy()}
+	start := time.Now()
+	res, err = s.Generate(ctx, long, nil)
+	if !errors.Is(err, context.Canceled) || res.Stop != generate.StopCancelled || res.GeneratedTokens != 0 {
+		t.Errorf("cancelled prompt: %v, stop %v, %d tokens", err, res.Stop, res.GeneratedTokens)
+	}
+	if s.Cached() > res.CachedTokens+8 {
+		t.Errorf("cancelled before the prompt, yet %d tokens were evaluated", s.Cached()-res.CachedTokens)
+	}
+	_ = start
+
+	// Cancelled from another goroutine during a long prompt, after some
+	// batches have run: the prompt is abandoned at a batch boundary.
+	ctx, cancel = context.WithCancel(context.Background())
+	s.Reset()
+	go func() {
+		for s.Cached() < 16 {
+			time.Sleep(100 * time.Microsecond)
+		}
+		cancel()
+	}()
+	res, err = s.Generate(ctx, long, nil)
+	if !errors.Is(err, context.Canceled) || res.GeneratedTokens != 0 {
+		t.Errorf("prompt cancelled mid-way: %v, %d tokens generated", err, res.GeneratedTokens)
+	}
+	if n := s.Cached(); n%8 != 0 || n >= res.PromptTokens {
+		t.Errorf("prompt cancelled mid-way: %d of %d prompt tokens cached, want a whole number of 8-token batches short of the prompt", n, res.PromptTokens)
+	}
+
+	// Still usable, and the cached part is reused.
+	res, err = s.Generate(context.Background(), request(c), nil)
+	if err != nil || !slices.Equal(res.Tokens, c.Generated) {
+		t.Errorf("after cancellations: %v, tokens %v, want %v", err, res.Tokens, c.Generated)
+	}
+}
