@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/exaone-go/exaone/model"
@@ -24,6 +25,10 @@ type Options struct {
 	Threads int
 	// KVF32 keeps the KV cache in f32 instead of f16.
 	KVF32 bool
+	// Turns, if set, is held around each forward pass. Sessions that share
+	// one take turns token by token instead of running their worker
+	// threads at once on the same cores (a server's slots, say).
+	Turns sync.Locker
 }
 
 // DefaultCtx caps the default context. The KV cache costs, per token,
@@ -39,6 +44,7 @@ const DefaultCtx = 4096
 type Session struct {
 	m     *Model
 	s     *model.Session
+	turns sync.Locker
 	batch int
 	past  []int // tokens in the KV cache, in position order
 }
@@ -59,7 +65,7 @@ func (m *Model) NewSession(o Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Session{m: m, s: s, batch: o.Batch}, nil
+	return &Session{m: m, s: s, turns: o.Turns, batch: o.Batch}, nil
 }
 
 // Close stops the session's worker threads and frees its cache.
@@ -225,6 +231,10 @@ func (s *Session) feed(ctx context.Context, ids []int) ([]float32, int, error) {
 
 // eval evaluates tokens after the cached ones and records them.
 func (s *Session) eval(tokens []int) ([]float32, error) {
+	if s.turns != nil {
+		s.turns.Lock()
+		defer s.turns.Unlock()
+	}
 	logits, err := s.s.Eval(tokens)
 	if err != nil {
 		// The session's state is unknown: start from nothing next time.
