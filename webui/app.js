@@ -226,6 +226,7 @@ class Reply {
   finish(note) {
     this.update();
     if (this.details && !this.answerStart) this.summary.textContent = "Thoughts";
+    if (this.failed) return; // the error says it all
     const parts = [];
     const u = this.usage, t = this.timings;
     if (u) {
@@ -241,12 +242,17 @@ class Reply {
       if (s > 0) parts.push(`${(u.completion_tokens / s).toFixed(1)} tok/s`);
     }
     if (t?.prompt_n && t?.prompt_ms) parts.push(`prompt ${(t.prompt_n / t.prompt_ms * 1000).toFixed(0)} tok/s`);
+    if (!parts.length) {
+      // A server that sends neither usage nor timings: the time at least.
+      parts.push(`${((performance.now() - this.start) / 1000).toFixed(1)} s`);
+    }
     if (this.finishReason === "length") parts.push("cut at max tokens");
     if (note) parts.push(note);
     if (parts.length) this.div.append(el("div", "stats", parts.join(" · ")));
   }
 
   fail(message) {
+    this.failed = true;
     this.div.classList.add("error");
     this.div.append(el("div", "error-text", message));
   }

@@ -32,7 +32,9 @@ var fakeSum = []string{"Two and two ", "make ", "four."}
 // backend is the OpenAI-compatible API the page talks to. This one is a
 // fake written for the test: it streams scripted deltas chosen by the last
 // user message, slowly when asked, and stops when the request is cancelled.
-// The real server on the tiny model can take its place here.
+// The real server on the tiny model can take its place here; the checks
+// of exact texts, the stats figures, the "refuse" and "break" errors and
+// the slow reply (long enough to be stopped) assume this script.
 func backend(t *testing.T) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/models", func(w http.ResponseWriter, r *http.Request) {
@@ -95,7 +97,8 @@ func backend(t *testing.T) http.Handler {
 			event(w, chunk(map[string]any{p.field: p.text}, nil))
 		}
 		event(w, chunk(map[string]any{}, "stop"))
-		if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
+		// "quiet": a server that sends no usage.
+		if req.StreamOptions != nil && req.StreamOptions.IncludeUsage && !strings.Contains(last, "quiet") {
 			c := chunk(nil, nil)
 			c["choices"] = []any{}
 			c["usage"] = map[string]any{

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -392,6 +393,13 @@ func testConversation(t *testing.T, browserCtx context.Context) {
 		t.Errorf("after two failed turns the history is %+v", r.Messages)
 	}
 
+	// Without usage or timings the reply still gets its time.
+	tb.say("Be quiet.")
+	tb.reply(7)
+	if stats := evalJS[string](tb, `[...document.querySelectorAll(".stats")].pop().textContent`); !regexp.MustCompile(`^\d+\.\d s$`).MatchString(stats) {
+		t.Errorf("stats without usage %q, want the time taken", stats)
+	}
+
 	// New chat starts from the system prompt alone.
 	tb.do(chromedp.Click(chromedp.ID("new-chat")))
 	if n := evalJS[int](tb, `document.querySelectorAll(".msg").length`); n != 0 {
@@ -399,7 +407,7 @@ func testConversation(t *testing.T, browserCtx context.Context) {
 	}
 	tb.say("Hi")
 	tb.reply(1)
-	if r := tb.api.chat(t, 9).req; len(r.Messages) != 2 || r.Messages[1].Content != "Hi" {
+	if r := tb.api.chat(t, 10).req; len(r.Messages) != 2 || r.Messages[1].Content != "Hi" {
 		t.Errorf("new chat's request %+v, want the system prompt and Hi", r.Messages)
 	}
 
