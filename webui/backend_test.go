@@ -51,7 +51,7 @@ func backend(t *testing.T) http.Handler {
 		think := req.ChatTemplateKwargs.EnableThinking != nil && *req.ChatTemplateKwargs.EnableThinking
 
 		var pieces []delta
-		pause := 40 * time.Millisecond
+		pause := 60 * time.Millisecond
 		switch {
 		case strings.Contains(last, "refuse"):
 			apiError(w, 503, "the fake backend refused: all slots are busy")

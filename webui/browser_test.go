@@ -257,7 +257,7 @@ func testConversation(t *testing.T, browserCtx context.Context) {
 			partial = append(partial, s)
 		}
 	}
-	if len(partial) < 3 {
+	if len(partial) < 2 { // the 8 pieces may meet in one read on a busy machine, but not all
 		t.Errorf("the answer showed %d partial states %q before the whole: want it streamed in several chunks", len(partial), partial)
 	}
 	if code := evalJS[string](tb, `document.querySelector(".msg.assistant .answer pre code").textContent`); code != `data, err := os.ReadFile("notes.txt")` {
