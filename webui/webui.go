@@ -7,6 +7,8 @@
 // Mount it last, under the API routes:
 //
 //	mux.Handle("/", webui.Handler())
+//
+// or, where "/" already answers unknown paths, send it what Serves picks.
 package webui
 
 import (
@@ -62,6 +64,14 @@ var assets = func() map[string]*asset {
 // specific patterns. HEAD, If-None-Match (304) and ranges work.
 func Handler() http.Handler {
 	return http.HandlerFunc(serve)
+}
+
+// Serves reports whether Handler answers r with the page or an asset: a
+// GET or HEAD of one of its paths. A server with a catch-all route of its
+// own (a JSON 404) hands these requests over and keeps the rest.
+func Serves(r *http.Request) bool {
+	_, ok := assets[r.URL.Path]
+	return ok && (r.Method == http.MethodGet || r.Method == http.MethodHead)
 }
 
 func serve(w http.ResponseWriter, r *http.Request) {

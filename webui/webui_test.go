@@ -119,3 +119,17 @@ func TestPageIsSelfContained(t *testing.T) {
 		}
 	}
 }
+
+func TestServes(t *testing.T) {
+	for _, c := range []struct {
+		method, path string
+		want         bool
+	}{
+		{"GET", "/", true}, {"HEAD", "/", true}, {"GET", "/app.js", true}, {"HEAD", "/style.css", true},
+		{"POST", "/", false}, {"GET", "/v1/models", false}, {"GET", "/nope", false}, {"POST", "/v1/chat/completions", false},
+	} {
+		if got := Serves(httptest.NewRequest(c.method, c.path, nil)); got != c.want {
+			t.Errorf("Serves(%s %s) = %v, want %v", c.method, c.path, got, c.want)
+		}
+	}
+}
