@@ -329,7 +329,7 @@ async function send() {
   if (modelID) body.model = modelID;
 
   const reply = new Reply();
-  controller = new AbortController();
+  const ctl = (controller = new AbortController());
   setBusy(true);
   let note = "";
   try {
@@ -337,7 +337,7 @@ async function send() {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
-      signal: controller.signal,
+      signal: ctl.signal,
     });
     if (!res.ok) throw new Error(await errorMessage(res));
     const done = await readStream(res, reply);
@@ -356,8 +356,10 @@ async function send() {
       if (!els.input.value) els.input.value = text;
     }
   } finally {
-    controller = null;
-    setBusy(false);
+    if (controller === ctl) { // not already let go by New chat
+      controller = null;
+      setBusy(false);
+    }
     reply.finish(note);
   }
 }
@@ -368,7 +370,10 @@ function setBusy(busy) {
 }
 
 function newChat() {
+  // The aborted turn ends in the old history; the box is free at once.
   controller?.abort();
+  controller = null;
+  setBusy(false);
   history = [];
   els.messages.replaceChildren(els.empty);
   els.input.focus();

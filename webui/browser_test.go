@@ -400,14 +400,20 @@ func testConversation(t *testing.T, browserCtx context.Context) {
 		t.Errorf("stats without usage %q, want the time taken", stats)
 	}
 
-	// New chat starts from the system prompt alone.
+	// New chat in the middle of a reply cancels it and starts from the
+	// system prompt alone, at once.
+	tb.say("Something slow again.")
+	tb.wait(`document.querySelectorAll(".msg.assistant").length === 10 && [...document.querySelectorAll(".answer")].pop().textContent.length > 0`, "the second slow reply to begin")
 	tb.do(chromedp.Click(chromedp.ID("new-chat")))
 	if n := evalJS[int](tb, `document.querySelectorAll(".msg").length`); n != 0 {
 		t.Errorf("new chat left %d messages", n)
 	}
 	tb.say("Hi")
 	tb.reply(1)
-	if r := tb.api.chat(t, 10).req; len(r.Messages) != 2 || r.Messages[1].Content != "Hi" {
+	if !tb.api.chat(t, 10).canceled {
+		t.Error("new chat did not cancel the reply being streamed")
+	}
+	if r := tb.api.chat(t, 11).req; len(r.Messages) != 2 || r.Messages[1].Content != "Hi" {
 		t.Errorf("new chat's request %+v, want the system prompt and Hi", r.Messages)
 	}
 
