@@ -137,10 +137,10 @@ func apiError(w http.ResponseWriter, status int, msg string) {
 }
 
 // requireKey answers 401 to requests without the key, as `exaone serve
-// --api-key` does.
+// --api-key` does; the model list stays public there, as in llama-server.
 func requireKey(key string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+key {
+		if r.URL.Path != "/v1/models" && r.Header.Get("Authorization") != "Bearer "+key {
 			apiError(w, http.StatusUnauthorized, "invalid API key")
 			return
 		}

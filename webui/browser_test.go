@@ -424,22 +424,35 @@ func testAPIKey(t *testing.T, browserCtx context.Context) {
 	const key = "s3cret-key"
 	tb := newTab(t, browserCtx, requireKey(key, backend(t)))
 	tb.do(chromedp.Navigate(tb.srv.URL + "/"))
+	tb.wait(`document.getElementById("model-name").textContent === "`+fakeModel+`"`, "the model name, which needs no key")
+	tb.say("Hello")
 	tb.wait(`document.getElementById("key-dialog").open`, "the page to ask for the key")
 	tb.do(chromedp.SendKeys(chromedp.ID("key-input"), "wrong\n"))
 	tb.wait(`document.getElementById("key-dialog").open && !document.getElementById("key-error").hidden`, "the page to say the key was refused")
 	tb.do(chromedp.SendKeys(chromedp.ID("key-input"), key+"\n"))
-	tb.wait(`document.getElementById("model-name").textContent === "`+fakeModel+`"`, "the model name, with the key")
-	tb.say("Hello")
 	tb.reply(1)
-	if c := tb.api.chat(t, 1); c.auth != "Bearer "+key {
-		t.Errorf("chat request Authorization %q", c.auth)
+	var auths []string
+	for _, c := range tb.api.chats() {
+		auths = append(auths, c.auth)
+	}
+	// The same message, sent again with each key.
+	if want := []string{"", "Bearer wrong", "Bearer " + key}; !slices.Equal(auths, want) {
+		t.Errorf("chat requests' Authorization %q, want %q", auths, want)
+	}
+	if n := evalJS[int](tb, `document.querySelectorAll(".msg.user").length`); n != 1 {
+		t.Errorf("%d user messages shown, want the one", n)
 	}
 
-	// Asked once: a reload uses the stored key.
+	// Asked once: after a reload the stored key goes with the first request.
 	tb.do(chromedp.Reload())
 	tb.wait(`document.getElementById("model-name").textContent === "`+fakeModel+`"`, "the model name after a reload")
+	tb.say("Hello again")
+	tb.reply(1)
 	if evalJS[bool](tb, `document.getElementById("key-dialog").open`) {
 		t.Error("the page asked for the key again after a reload")
+	}
+	if c := tb.api.chat(t, 4); c.auth != "Bearer "+key {
+		t.Errorf("after a reload the chat request's Authorization is %q", c.auth)
 	}
 	tb.checkOwnOrigin("/", "/v1/models", "/v1/chat/completions")
 }
