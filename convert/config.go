@@ -336,20 +336,24 @@ func (c *config) sliding(h *HParams) error {
 	return nil
 }
 
-// RopeFreqs returns the llama3 per-pair frequency divisors (rope_freqs.weight),
-// computed in float64 and rounded once to float32.
+// RopeFreqs returns the llama3 per-pair factors (rope_freqs.weight) with
+// the roundings of the script that wrote llama.cpp's reference files:
+// inv_freq is a float32 array (base and 2i/d as float32, the power and its
+// reciprocal rounded to float32), and each element then leaves float32:
+// wavelength, smoothing and factor are float64, rounded once at the end.
 func (h *HParams) RopeFreqs() []float32 {
 	d := h.HeadDim
 	out := make([]float32, d/2)
+	base := float64(float32(h.RopeTheta))
 	lowWavelen := h.RopeOrigCtx / h.RopeLowFreq
 	highWavelen := h.RopeOrigCtx / h.RopeHighFreq
 	for i := range out {
-		invFreq := math.Pow(h.RopeTheta, -float64(2*i)/float64(d))
+		e := float32(2*i) / float32(d)
+		invFreq := float64(1 / float32(math.Pow(base, float64(e))))
 		wavelen := 2 * math.Pi / invFreq
 		f := 1.0
 		switch {
 		case wavelen < highWavelen:
-			f = 1
 		case wavelen > lowWavelen:
 			f = h.RopeFactor
 		default:
