@@ -248,8 +248,9 @@ func (c *config) rope(h *HParams) error {
 		if *f.dst, err = c.float(params, prefix, f.name); err != nil {
 			return err
 		}
-		if *f.dst <= 0 {
-			return c.errf(prefix+f.name, "%v must be positive", *f.dst)
+		// rope_freqs holds factor itself, as float32.
+		if v := float32(*f.dst); !(v > 0) || math.IsInf(float64(v), 0) {
+			return c.errf(prefix+f.name, "%v must be positive and within float32 range", *f.dst)
 		}
 	}
 	if h.RopeHighFreq <= h.RopeLowFreq {

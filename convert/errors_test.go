@@ -21,6 +21,7 @@ import (
 	"github.com/exaone-go/exaone/convert/fixture"
 	"github.com/exaone-go/exaone/convert/safetensors"
 	"github.com/exaone-go/exaone/gguf"
+	"github.com/exaone-go/exaone/model"
 	"github.com/exaone-go/exaone/quant"
 )
 
@@ -653,6 +654,12 @@ func TestHostileConfig(t *testing.T) {
 		{"theta zero in rope_parameters", global, func(c map[string]any) {
 			c["rope_parameters"] = map[string]any{"rope_type": "default", "rope_theta": 0}
 		}, "rope_parameters.rope_theta"},
+		{"llama3 factor infinite in float32", global, func(c map[string]any) {
+			c["rope_scaling"] = map[string]any{"rope_type": "llama3", "factor": 1e39, "low_freq_factor": 1, "high_freq_factor": 4, "original_max_position_embeddings": 512}
+		}, "rope_scaling.factor"},
+		{"llama3 factor zero in float32", global, func(c map[string]any) {
+			c["rope_scaling"] = map[string]any{"rope_type": "llama3", "factor": 1e-50, "low_freq_factor": 1, "high_freq_factor": 4, "original_max_position_embeddings": 512}
+		}, "rope_scaling.factor"},
 		{"zero context", global, func(c map[string]any) { c["max_position_embeddings"] = 0 }, "max_position_embeddings"},
 		{"context above 1<<24", global, func(c map[string]any) { c["max_position_embeddings"] = 1<<24 + 1 }, "max_position_embeddings"},
 		{"too many layers", global, func(c map[string]any) { c["num_hidden_layers"] = 4097 }, "num_hidden_layers"},
@@ -722,5 +729,37 @@ func TestNonFiniteWeights(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestEdgeConfigsLoad: configs at the edges of what conversion accepts
+// give files the loader accepts too.
+func TestEdgeConfigsLoad(t *testing.T) {
+	edits := map[string]func(map[string]any){
+		"tiny eps":           func(c map[string]any) { c["rms_norm_eps"] = 1e-37 },
+		"theta just above 1": func(c map[string]any) { c["rope_theta"] = 1.0001 },
+		"longest context":    func(c map[string]any) { c["max_position_embeddings"] = 1 << 24 },
+		"hybrid": func(c map[string]any) {
+			c["sliding_window"] = 1
+			c["layer_types"] = []string{"sliding_attention"}
+		},
+		"sliding entries, no window": func(c map[string]any) { c["layer_types"] = []string{"sliding_attention"} },
+		"llama3": func(c map[string]any) {
+			c["rope_scaling"] = map[string]any{"rope_type": "llama3", "factor": 8, "low_freq_factor": 1, "high_freq_factor": 4, "original_max_position_embeddings": 64}
+		},
+	}
+	for name, edit := range edits {
+		m := synthModel(t, 64, "BF16", func(_ map[string]*synthTensor, c map[string]any) { edit(c) })
+		dst := filepath.Join(t.TempDir(), "x.gguf")
+		if err := convert.Convert(m, dst, convert.Options{Type: "q8_0"}); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		md, err := model.Open(dst)
+		if err != nil {
+			t.Errorf("%s: converted, but the loader refuses it: %v", name, err)
+			continue
+		}
+		md.Close()
 	}
 }
