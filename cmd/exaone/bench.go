@@ -17,8 +17,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/exaone-go/exaone/asm"
-	"github.com/exaone-go/exaone/defaultmodel"
 	"github.com/exaone-go/exaone/convert"
+	"github.com/exaone-go/exaone/defaultmodel"
 	"github.com/exaone-go/exaone/model"
 	"github.com/exaone-go/exaone/tokenizer"
 )

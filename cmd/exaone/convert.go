@@ -97,11 +97,21 @@ func runConvert(c *cli.Context) error {
 	if a.help {
 		return cli.ShowSubcommandHelp(c)
 	}
-	opts := convert.Options{Type: a.typ, Name: a.name, Force: a.force}
+	if err := checkOutputFile(a.out, a.force, "--force"); err != nil {
+		return fmt.Errorf("convert: %w", err)
+	}
+	sc := catchSignals()
+	defer sc.stop()
+	opts := convert.Options{Type: a.typ, Name: a.name, Force: a.force, Context: sc.ctx}
 	var bar *progressBar
 	if !a.quiet && isTerminal(os.Stderr) {
 		bar = &progressBar{w: os.Stderr, start: time.Now()}
-		opts.Progress = bar.update
+	}
+	opts.Progress = func(p convert.Progress) {
+		if bar != nil {
+			bar.update(p)
+		}
+		step()
 	}
 	start := time.Now()
 	err = convert.ConvertDir(a.dir, a.out, opts)
@@ -109,7 +119,7 @@ func runConvert(c *cli.Context) error {
 		bar.finish()
 	}
 	if err != nil {
-		return err
+		return sc.result("convert", err)
 	}
 	if !a.quiet {
 		st, err := os.Stat(a.out)

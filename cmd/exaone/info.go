@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -32,12 +31,16 @@ func runInfo(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return fmt.Errorf("info: want one GGUF file, got %d arguments", c.NArg())
 	}
-	f, err := gguf.Open(c.Args().First())
+	path := c.Args().First()
+	if err := checkInputFile(path, "info:", false); err != nil {
+		return err
+	}
+	f, err := gguf.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	return writeInfo(os.Stdout, f, c.Int("array-items"), !c.Bool("no-tensors"))
+	return writeInfo(c.App.Writer, f, c.Int("array-items"), !c.Bool("no-tensors"))
 }
 
 func writeInfo(out io.Writer, f *gguf.File, items int, tensors bool) error {

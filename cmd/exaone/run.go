@@ -49,12 +49,15 @@ func init() {
 			&cli.StringFlag{Name: "prompt", Aliases: []string{"p"}, Usage: "prompt `TEXT`"},
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "read the prompt from `FILE`"},
 			&cli.StringFlag{Name: "system-prompt", Aliases: []string{"sys"}, Usage: "system message `TEXT` (implies --chat)"},
-			&cli.IntFlag{Name: "predict", Aliases: []string{"n"}, Value: -1, Usage: "generate at most `N` tokens (-1: until end of turn or full context)"},
+			&cli.StringFlag{Name: "system-prompt-file", Aliases: []string{"sysf"}, Usage: "read the system message from `FILE` (implies --chat)"},
+			&cli.BoolFlag{Name: "escape", Aliases: []string{"e"}, Usage: "process escapes (\\n, \\t, \\\\, \\\", \\xHH ...) in the prompt, system prompt and reverse prompts"},
+			&cli.StringSliceFlag{Name: "reverse-prompt", Aliases: []string{"r"}, Usage: "stop generating when the text ends with `TEXT` (repeatable)"},
+			&cli.IntFlag{Name: "predict", Aliases: []string{"n", "n-predict"}, Value: -1, Usage: "generate at most `N` tokens (-1: until end of turn or full context)"},
 			&cli.IntFlag{Name: "ctx-size", Aliases: []string{"c"}, Usage: "context size in tokens (0: the model's, at most 4096)"},
 			&cli.IntFlag{Name: "threads", Aliases: []string{"t"}, Usage: "worker threads (0: physical cores)"},
 			&cli.IntFlag{Name: "batch-size", Aliases: []string{"b"}, Value: 512, Usage: "prompt tokens per forward pass"},
 			&cli.Int64Flag{Name: "seed", Aliases: []string{"s"}, Value: -1, Usage: "random seed (-1: random)"},
-			&cli.Float64Flag{Name: "temp", Value: f64(d.Temperature), Usage: "temperature (0: greedy)"},
+			&cli.Float64Flag{Name: "temp", Aliases: []string{"temperature"}, Value: f64(d.Temperature), Usage: "temperature (0: greedy)"},
 			&cli.IntFlag{Name: "top-k", Value: d.TopK, Usage: "keep the K most likely tokens (0: off)"},
 			&cli.Float64Flag{Name: "top-p", Value: f64(d.TopP), Usage: "nucleus sampling mass (1: off)"},
 			&cli.Float64Flag{Name: "min-p", Value: f64(d.MinP), Usage: "drop tokens below this fraction of the best one's probability (0: off)"},
@@ -67,9 +70,10 @@ func init() {
 			&cli.BoolFlag{Name: "raw", Aliases: []string{"no-cnv"}, Usage: "complete the prompt as plain text (the default for a prompt)"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i", "cnv"}, Usage: "interactive chat (after the prompt, if one is given)"},
 			&cli.BoolFlag{Name: "think", Usage: "reasoning mode: the model thinks in a <think> block before answering"},
+			&cli.StringFlag{Name: "reasoning", Aliases: []string{"rea"}, Usage: "`on` or off: --think by another name (llama.cpp's spelling)"},
 			&cli.BoolFlag{Name: "hide-thinking", Aliases: []string{"hidethinking"}, Usage: "do not print the <think> block"},
 			&cli.BoolFlag{Name: "no-display-prompt", Usage: "do not echo the prompt of a raw completion"},
-			&cli.BoolFlag{Name: "verbose", Usage: "print kernels, load time, timings and the seed"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print kernels, load time, timings and the seed"},
 		},
 		Action: func(c *cli.Context) error { return oneLine(runRun(c)) },
 	})
@@ -87,6 +91,7 @@ type runOptions struct {
 	think, hideThinking bool
 	displayPrompt       bool
 	verbose             bool
+	reverse             []string
 }
 
 func runRun(c *cli.Context) error {
@@ -103,15 +108,56 @@ func runRun(c *cli.Context) error {
 		RepeatLastN: c.Int("repeat-last-n"), PresencePenalty: float32(c.Float64("presence-penalty")),
 		FrequencyPenalty: float32(c.Float64("frequency-penalty")),
 	}
+	var err error
+	if o.threads, err = checkThreads(o.threads, c.App.ErrWriter); err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	if o.n < -1 {
+		return fmt.Errorf("run: -n %d: the token count must not be negative (-1: no limit)", o.n)
+	}
+	if c.IsSet("reasoning") {
+		switch v := strings.ToLower(c.String("reasoning")); {
+		case v == "on" && (!c.IsSet("think") || o.think):
+			o.think = true
+		case v == "off" && !o.think:
+		case v == "on" || v == "off":
+			return errors.New("run: --reasoning and --think disagree")
+		default:
+			return fmt.Errorf("run: --reasoning %q: want on or off", c.String("reasoning"))
+		}
+	}
+	if c.IsSet("system-prompt-file") {
+		if c.IsSet("system-prompt") {
+			return errors.New("run: give either -sys or -sysf, not both")
+		}
+		text, err := readTextFile(c.String("system-prompt-file"))
+		if err != nil {
+			return err
+		}
+		o.system = trimNewline(text)
+	}
+	o.reverse = c.StringSlice("reverse-prompt")
+	if c.Bool("escape") {
+		o.system = processEscapes(o.system)
+		for i := range o.reverse {
+			o.reverse[i] = processEscapes(o.reverse[i])
+		}
+	}
+	for _, rp := range o.reverse {
+		if rp == "" {
+			return errors.New("run: -r: the reverse prompt is empty")
+		}
+	}
 	if s := c.Int64("seed"); s >= 0 {
 		o.params.Seed = uint64(s)
 	} else {
 		o.params.Seed = rand.Uint64() >> 1 // positive, so it can be given back to -s
 	}
-	if c.Bool("raw") && (c.Bool("chat") || c.IsSet("system-prompt") || o.think) {
+	hasSystem := c.IsSet("system-prompt") || c.IsSet("system-prompt-file")
+	if c.Bool("raw") && (c.Bool("chat") || hasSystem || o.think) {
 		return errors.New("run: --raw cannot be combined with --chat, -sys or --think")
 	}
-	o.chatMode = c.Bool("chat") || c.IsSet("system-prompt") || o.think
+	o.chatMode = c.Bool("chat") || hasSystem || o.think
 	if o.batch < 1 {
 		return fmt.Errorf("run: batch size %d must be positive", o.batch)
 	}
@@ -166,17 +212,33 @@ func runRun(c *cli.Context) error {
 	default:
 		o.interactive = true
 	}
+	if c.Bool("escape") {
+		o.prompt = processEscapes(o.prompt)
+	}
 
 	lm, err := loadModel(o.model)
 	if err != nil {
 		return err
 	}
 	defer lm.Close()
+	var watch *stopWatcher
+	if len(o.reverse) > 0 {
+		watch = &stopWatcher{w: stdout, stops: o.reverse}
+		stdout = watch
+	}
 	r, err := newRunner(lm, o, stdout, stderr)
 	if err != nil {
 		return err
 	}
 	defer r.close()
+	if watch != nil {
+		watch.hit = func() { r.intr.rev.Store(true) }
+		r.watch = watch
+	}
+	// Once standard output fails, nothing generated can arrive: stop.
+	if cw, ok := c.App.Writer.(*checkedWriter); ok {
+		cw.setOnErr(func() { r.intr.halt.Store(true) })
+	}
 	if o.interactive {
 		return r.interactive(bufio.NewReader(stdin))
 	}
@@ -243,7 +305,8 @@ type runner struct {
 	out, log io.Writer
 	past     []int // tokens in the KV cache, in position order
 	intr     *interrupter
-	thinkEnd int // id of </think>, or -1
+	thinkEnd int          // id of </think>, or -1
+	watch    *stopWatcher // reverse prompts, or nil
 }
 
 func newRunner(lm *loadedModel, o *runOptions, out, log io.Writer) (*runner, error) {
@@ -324,6 +387,26 @@ type stats struct {
 	promptTokens, genTokens int
 	promptTime, genTime     time.Duration
 	interrupted, full, eos  bool
+	reverse                 bool // stopped by a reverse prompt (-r)
+}
+
+// startReply prepares the reverse-prompt watch for a reply: only text
+// generated from now on counts.
+func (r *runner) startReply() {
+	if r.watch != nil {
+		r.watch.tail = r.watch.tail[:0]
+	}
+}
+
+// settle sorts out why a generation stopped: the interrupter's flag also
+// carries a reverse prompt's match and lost output.
+func (r *runner) settle(st *stats) {
+	switch {
+	case r.intr.rev.Load():
+		st.interrupted, st.reverse = false, true
+	case r.intr.halt.Load():
+		st.interrupted = false
+	}
 }
 
 // generate samples up to -n tokens after logits, streaming their text to
@@ -437,6 +520,8 @@ func (r *runner) report(st *stats) {
 
 func (st *stats) reason() string {
 	switch {
+	case st.reverse:
+		return "reverse prompt"
 	case st.eos:
 		return "end of turn"
 	case st.interrupted:
@@ -476,12 +561,18 @@ func (r *runner) oneShot() error {
 	if !r.o.chatMode && r.o.displayPrompt {
 		io.WriteString(r.out, r.o.prompt)
 	}
+	r.startReply()
 	_, err = r.generate(logits, &st, r.o.chatMode && r.o.think)
+	r.settle(&st)
 	fmt.Fprintln(r.out)
 	if err != nil {
 		return err
 	}
 	r.report(&st)
+	if st.interrupted {
+		// As llama.cpp: the stats are printed, the status says Ctrl-C.
+		return exitError{code: 130}
+	}
 	return nil
 }
 
@@ -552,7 +643,9 @@ func (r *runner) interactive(in *bufio.Reader) error {
 			return err
 		}
 		st.promptTime, st.promptTokens = d, n
+		r.startReply()
 		reply, err := r.generate(logits, &st, r.o.think)
+		r.settle(&st)
 		fmt.Fprintln(r.out)
 		if err != nil {
 			return err
@@ -591,6 +684,8 @@ type interrupter struct {
 	ch         chan os.Signal
 	generating atomic.Bool
 	stopReq    atomic.Bool
+	rev        atomic.Bool // the reply ended with a reverse prompt
+	halt       atomic.Bool // standard output failed: stop every reply
 	done       chan struct{}
 }
 
@@ -615,9 +710,47 @@ func newInterrupter(log io.Writer) *interrupter {
 	return it
 }
 
-func (it *interrupter) begin()        { it.stopReq.Store(false); it.generating.Store(true) }
-func (it *interrupter) end()          { it.generating.Store(false); it.stopReq.Store(false) }
-func (it *interrupter) stopped() bool { return it.stopReq.Load() }
+func (it *interrupter) begin() {
+	it.stopReq.Store(false)
+	it.rev.Store(false)
+	it.generating.Store(true)
+}
+func (it *interrupter) end() { it.generating.Store(false); it.stopReq.Store(false) }
+func (it *interrupter) stopped() bool {
+	return it.stopReq.Load() || it.rev.Load() || it.halt.Load()
+}
+
+// stopWatcher passes a reply's text through and calls hit when a reverse
+// prompt shows up in what was just written (as llama.cpp, which looks for
+// it in the recent output: a token may carry text after it).
+type stopWatcher struct {
+	w     io.Writer
+	stops []string
+	tail  []byte
+	hit   func()
+}
+
+func (s *stopWatcher) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	longest := 0
+	for _, st := range s.stops {
+		longest = max(longest, len(st))
+	}
+	s.tail = append(s.tail, p...)
+	for _, st := range s.stops {
+		if strings.Contains(string(s.tail), st) {
+			if s.hit != nil {
+				s.hit()
+			}
+			break
+		}
+	}
+	// Keep what could begin a match completed by the next write.
+	if k := len(s.tail) - (longest - 1); k > 0 {
+		s.tail = append(s.tail[:0], s.tail[k:]...)
+	}
+	return n, err
+}
 
 func (it *interrupter) stop() {
 	signal.Stop(it.ch)

@@ -76,17 +76,18 @@ func tokenizeInput(c *cli.Context) (string, error) {
 	case p:
 		return c.String("prompt"), nil
 	case f:
-		var b []byte
-		var err error
-		if name := c.String("file"); name == "-" {
-			b, err = io.ReadAll(os.Stdin)
-		} else {
-			b, err = os.ReadFile(name)
+		name := c.String("file")
+		if name == "-" {
+			b, err := readLimited(c.App.Reader, "standard input")
+			return string(b), err
 		}
+		f, err := os.Open(name)
 		if err != nil {
 			return "", fmt.Errorf("tokenize: %w", err)
 		}
-		return string(b), nil
+		defer f.Close()
+		b, err := readLimited(f, name)
+		return string(b), err
 	}
 	return "", errors.New("tokenize: no text: give -p TEXT or -f FILE")
 }
@@ -94,6 +95,9 @@ func tokenizeInput(c *cli.Context) (string, error) {
 // loadTokenizer opens a GGUF (recognised by its magic, whatever its name) or
 // a Hugging Face tokenizer.json / model directory.
 func loadTokenizer(path string) (*tokenizer.Tokenizer, error) {
+	if err := checkInputFile(path, "model", true); err != nil {
+		return nil, err
+	}
 	if isGGUF(path) {
 		f, err := gguf.Open(path)
 		if err != nil {
