@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/exaone-go/exaone/defaultmodel"
 	"github.com/exaone-go/exaone/gguf"
 	"github.com/exaone-go/exaone/tokenizer"
 )
@@ -21,11 +22,12 @@ func init() {
 		Name:      "tokenize",
 		Usage:     "print the token ids of a text, like llama-tokenize",
 		ArgsUsage: " ",
-		Description: "The model is a GGUF file, a tokenizer.json or a Hugging Face model directory.\n" +
+		Description: "The model is a GGUF file, a tokenizer.json or a Hugging Face model directory\n" +
+			"(default: the bundled tiny-hybrid-kjv, as for run).\n" +
 			"Special tokens written in the text (e.g. [|endofturn|]) are matched unless --no-parse-special.\n" +
 			"No BOS is added.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Required: true, Usage: "`FILE` (.gguf or tokenizer.json) or HF model directory"},
+			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "`FILE` (.gguf or tokenizer.json) or HF model directory (default: the bundled tiny-hybrid-kjv)"},
 			&cli.StringFlag{Name: "prompt", Aliases: []string{"p"}, Usage: "`TEXT` to tokenize"},
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "read the text from `FILE` (- for standard input)"},
 			&cli.BoolFlag{Name: "ids", Usage: "print only the ids, as a JSON list"},
@@ -43,7 +45,13 @@ func runTokenize(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	tk, err := loadTokenizer(c.String("model"))
+	path := c.String("model")
+	if path == "" {
+		if path, err = defaultmodel.Path(); err != nil {
+			return err
+		}
+	}
+	tk, err := loadTokenizer(path)
 	if err != nil {
 		return err
 	}
