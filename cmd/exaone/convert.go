@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/exaone-go/exaone/convert"
 )
@@ -130,11 +131,10 @@ func runConvert(c *cli.Context) error {
 	return nil
 }
 
-// isTerminal reports whether f is a character device (a terminal), without
-// a dependency on x/term.
+// isTerminal reports whether f is a terminal. (Not just a character
+// device: /dev/zero on standard input is not someone typing.)
 func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // progressBar draws one self-overwriting line: bar, percentage, bytes,

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -240,7 +239,7 @@ func runRun(c *cli.Context) error {
 		cw.setOnErr(func() { r.intr.halt.Store(true) })
 	}
 	if o.interactive {
-		return r.interactive(bufio.NewReader(stdin))
+		return r.interactive(newLineReader(stdin, c.App.Writer))
 	}
 	return r.oneShot()
 }
@@ -588,42 +587,45 @@ func (r *runner) conversation(user ...string) []chat.Message {
 	return msgs
 }
 
-const chatHelp = "/clear: forget the conversation; /exit: quit; end a line with \\ to continue on the next one"
-
-func (r *runner) interactive(in *bufio.Reader) error {
+func (r *runner) interactive(in lineReader) error {
 	msgs := r.conversation()
 	base := len(msgs)
-	fmt.Fprintf(r.log, "chat with %s (%s). Ctrl-C stops a reply.\n", r.lm.m.File.Path, chatHelp)
+	fmt.Fprintf(r.log, "chat with %s (/help for commands). Ctrl-C stops a reply.\n", r.lm.m.File.Path)
 	first := r.o.prompt
 	for {
 		var text string
 		if r.o.havePrompt && first != "" {
 			text, first = first, ""
 		} else {
-			io.WriteString(r.out, "> ")
-			var ok bool
-			if text, ok = readInput(in, r.out); !ok {
+			var err error
+			text, err = readMessage(in)
+			switch {
+			case errors.Is(err, errLineCleared):
+				fmt.Fprintln(r.out, "[Ctrl-D or /bye to exit]")
+				continue
+			case err == io.EOF:
 				io.WriteString(r.out, "\n")
 				return nil
+			case err != nil:
+				return err
 			}
 		}
-		switch cmd := strings.TrimSpace(text); {
-		case cmd == "":
+		if strings.TrimSpace(text) == "" {
 			continue
-		case cmd == "/exit" || cmd == "/quit" || cmd == "/bye":
-			return nil
-		case cmd == "/clear":
-			msgs = msgs[:base]
-			r.s.Reset()
-			r.past = r.past[:0]
-			r.smp.Reset()
-			fmt.Fprintln(r.out, "[conversation cleared]")
-			continue
-		case cmd == "/help" || cmd == "/?":
-			fmt.Fprintln(r.out, chatHelp)
-			continue
-		case strings.HasPrefix(cmd, "/") && !strings.ContainsAny(cmd, " \n"):
-			fmt.Fprintf(r.out, "unknown command %s (%s)\n", cmd, chatHelp)
+		}
+		// Any line starting with / is a command: a mistyped one is
+		// refused rather than sent to the model as a message.
+		if strings.HasPrefix(text, "/") {
+			done, cleared := r.chatCommand(text)
+			if done {
+				return nil
+			}
+			if cleared {
+				msgs = msgs[:base]
+				r.s.Reset()
+				r.past = r.past[:0]
+				r.smp.Reset()
+			}
 			continue
 		}
 		msgs = append(msgs, chat.Message{Role: "user", Content: text})
@@ -652,29 +654,6 @@ func (r *runner) interactive(in *bufio.Reader) error {
 		}
 		r.report(&st)
 		msgs = append(msgs, chat.Message{Role: "assistant", Content: r.lm.tk.Decode(reply)})
-	}
-}
-
-// readInput reads one message: lines ending in a backslash continue on the
-// next line (as in llama-cli). ok is false at end of input with nothing read.
-func readInput(in *bufio.Reader, out io.Writer) (string, bool) {
-	var b strings.Builder
-	for {
-		line, err := in.ReadString('\n')
-		if err != nil && line == "" {
-			return b.String(), b.Len() > 0
-		}
-		line = strings.TrimRight(line, "\r\n")
-		if strings.HasSuffix(line, "\\") {
-			b.WriteString(strings.TrimSuffix(line, "\\"))
-			b.WriteByte('\n')
-			if err == nil {
-				continue
-			}
-		} else {
-			b.WriteString(line)
-		}
-		return b.String(), true
 	}
 }
 
