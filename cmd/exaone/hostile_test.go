@@ -111,10 +111,18 @@ func readHostile(t *testing.T) []hostileCase {
 
 // hostileTimeout bounds one case: the hangs this table guards against
 // (a FIFO opened as a model) never end on their own.
-const hostileTimeout = 60 * time.Second
+var hostileTimeout = 60 * time.Second
+
+func init() {
+	if d, err := time.ParseDuration(os.Getenv("EXAONE_HOSTILE_TIMEOUT")); err == nil {
+		hostileTimeout = d
+	}
+}
 
 // Every case of testdata/hostile.txt ends in time with its status and its
-// one-line message, and never with a panic.
+// one-line message, and never with a panic. EXAONE_HOSTILE_BIN=path runs
+// the table against another build of the command (to see what a change
+// fixed).
 func TestHostile(t *testing.T) {
 	cases := readHostile(t)
 	if len(cases) < 40 {
@@ -153,7 +161,11 @@ func TestHostile(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), hostileTimeout)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, os.Args[0], args...)
+			bin := os.Args[0]
+			if b := os.Getenv("EXAONE_HOSTILE_BIN"); b != "" {
+				bin = b // another build of the command, to compare
+			}
+			cmd := exec.CommandContext(ctx, bin, args...)
 			cmd.Env = append(append(os.Environ(), mainEnv+"=1", "EXAONE_CACHE="+cacheDir), c.env...)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -40,9 +40,14 @@ func init() {
 			"as raw text by default (llama-completion style; the prompt is echoed): base models and the\n" +
 			"bundled model are most useful that way. --chat (implied by -sys and --think) sends the prompt\n" +
 			"as one user turn in the model's chat format instead and prints only the reply.\n\n" +
-			"With no prompt and a terminal on standard input, or with -i, run is an interactive chat:\n" +
-			"/clear forgets the conversation, /exit (or Ctrl-D) quits, a line ending in \\ continues on the\n" +
-			"next line. Ctrl-C stops a reply (and prints the stats); a second Ctrl-C exits.",
+			"With no prompt and a terminal on standard input, or with -i, run is an interactive chat with\n" +
+			"line editing and history: /clear forgets the conversation, /exit or /bye (or Ctrl-D) quits,\n" +
+			"/set parameter NAME VALUE changes a sampling setting (ollama's names), /set think|nothink,\n" +
+			"/show prints the model and the settings, /help lists the commands; \"\"\" starts a multi-line\n" +
+			"message and a line ending in \\ continues on the next line. Ctrl-C stops a reply (and prints\n" +
+			"the stats), clears the line at the prompt; a second Ctrl-C during a reply exits.\n\n" +
+			"Text inputs (-f, -sysf, standard input) are limited to 64 MiB; -t is capped at the CPUs of\n" +
+			"the machine. A one-shot run stopped by Ctrl-C exits with status 130.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "GGUF `FILE` (default: the bundled tiny-hybrid-kjv)"},
 			&cli.StringFlag{Name: "prompt", Aliases: []string{"p"}, Usage: "prompt `TEXT`"},
