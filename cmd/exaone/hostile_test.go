@@ -1,4 +1,4 @@
-//go:build unix
+//go:build linux
 
 package main
 
@@ -154,7 +154,14 @@ func TestHostile(t *testing.T) {
 			if err := os.WriteFile(file, []byte("keep me\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			repl := strings.NewReplacer("$DIR", dir, "$FIFO", fifo, "$FILE", file, "$SRC", src, "$EVAL", evalText())
+			chardev := filepath.Join(dir, "full")
+			if strings.Contains(strings.Join(c.args, " "), "$CHARDEV") {
+				// major 1, minor 7: what /dev/full is on Linux.
+				if err := syscall.Mknod(chardev, syscall.S_IFCHR|0o666, 1<<8|7); err != nil {
+					t.Skip("cannot create a device node here:", err)
+				}
+			}
+			repl := strings.NewReplacer("$DIR", dir, "$CHARDEV", chardev, "$FIFO", fifo, "$FILE", file, "$SRC", src, "$EVAL", evalText())
 			args := make([]string, len(c.args))
 			for i, a := range c.args {
 				args[i] = repl.Replace(a)
@@ -226,8 +233,8 @@ func TestHostile(t *testing.T) {
 			if b, err := os.ReadFile(file); err != nil || string(b) != "keep me\n" {
 				c.fail(t, "the existing file was changed")
 			}
-			if st, err := os.Stat("/dev/full"); err == nil && st.Mode()&os.ModeCharDevice == 0 {
-				t.Fatal("/dev/full is no longer a device")
+			if st, err := os.Lstat(chardev); err == nil && st.Mode()&os.ModeCharDevice == 0 {
+				c.fail(t, "the device node was replaced")
 			}
 		})
 	}
