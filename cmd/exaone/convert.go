@@ -66,7 +66,7 @@ func parseConvertArgs(args []string) (*convertArgs, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, fmt.Errorf("convert: %w", err)
+			return nil, fmt.Errorf("convert: %w (see 'exaone convert --help')", err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
