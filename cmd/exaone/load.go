@@ -37,14 +37,8 @@ func loadModel(path string) (*loadedModel, error) {
 		}
 		path = p
 	}
-	st, err := os.Stat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("model %s: no such file", path)
-	case err != nil:
-		return nil, fmt.Errorf("model: %w", err)
-	case st.IsDir():
-		return nil, fmt.Errorf("model %s is a directory (convert a Hugging Face checkpoint first: exaone convert %s -o model.gguf)", path, path)
+	if err := checkInputFile(path, "model", false); err != nil {
+		return nil, err
 	}
 	if !isGGUF(path) {
 		return nil, fmt.Errorf("model %s is not a GGUF file", path)
@@ -77,9 +71,9 @@ func oneLine(err error) error {
 // text: a model that reads NUL bytes or broken UTF-8 produces garbage
 // silently, so say so instead.
 func readText(r io.Reader, name string) (string, error) {
-	b, err := io.ReadAll(r)
+	b, err := readLimited(r, name)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", name, err)
+		return "", err
 	}
 	if err := checkText(b, name); err != nil {
 		return "", err

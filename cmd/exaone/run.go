@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,20 +40,28 @@ func init() {
 			"as raw text by default (llama-completion style; the prompt is echoed): base models and the\n" +
 			"bundled model are most useful that way. --chat (implied by -sys and --think) sends the prompt\n" +
 			"as one user turn in the model's chat format instead and prints only the reply.\n\n" +
-			"With no prompt and a terminal on standard input, or with -i, run is an interactive chat:\n" +
-			"/clear forgets the conversation, /exit (or Ctrl-D) quits, a line ending in \\ continues on the\n" +
-			"next line. Ctrl-C stops a reply (and prints the stats); a second Ctrl-C exits.",
+			"With no prompt and a terminal on standard input, or with -i, run is an interactive chat with\n" +
+			"line editing and history: /clear forgets the conversation, /exit or /bye (or Ctrl-D) quits,\n" +
+			"/set parameter NAME VALUE changes a sampling setting (ollama's names), /set think|nothink,\n" +
+			"/show prints the model and the settings, /help lists the commands; \"\"\" starts a multi-line\n" +
+			"message and a line ending in \\ continues on the next line. Ctrl-C stops a reply (and prints\n" +
+			"the stats), clears the line at the prompt; a second Ctrl-C during a reply exits.\n\n" +
+			"Text inputs (-f, -sysf, standard input) are limited to 64 MiB; -t is capped at the CPUs of\n" +
+			"the machine. A one-shot run stopped by Ctrl-C exits with status 130.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "GGUF `FILE` (default: the bundled tiny-hybrid-kjv)"},
 			&cli.StringFlag{Name: "prompt", Aliases: []string{"p"}, Usage: "prompt `TEXT`"},
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "read the prompt from `FILE`"},
 			&cli.StringFlag{Name: "system-prompt", Aliases: []string{"sys"}, Usage: "system message `TEXT` (implies --chat)"},
-			&cli.IntFlag{Name: "predict", Aliases: []string{"n"}, Value: -1, Usage: "generate at most `N` tokens (-1: until end of turn or full context)"},
+			&cli.StringFlag{Name: "system-prompt-file", Aliases: []string{"sysf"}, Usage: "read the system message from `FILE` (implies --chat)"},
+			&cli.BoolFlag{Name: "escape", Aliases: []string{"e"}, Usage: "process escapes (\\n, \\t, \\\\, \\\", \\xHH ...) in the prompt, system prompt and reverse prompts"},
+			&cli.StringSliceFlag{Name: "reverse-prompt", Aliases: []string{"r"}, Usage: "stop generating when the text ends with `TEXT` (repeatable)"},
+			&cli.IntFlag{Name: "predict", Aliases: []string{"n", "n-predict"}, Value: -1, Usage: "generate at most `N` tokens (-1: until end of turn or full context)"},
 			&cli.IntFlag{Name: "ctx-size", Aliases: []string{"c"}, Usage: "context size in tokens (0: the model's, at most 4096)"},
 			&cli.IntFlag{Name: "threads", Aliases: []string{"t"}, Usage: "worker threads (0: physical cores)"},
 			&cli.IntFlag{Name: "batch-size", Aliases: []string{"b"}, Value: 512, Usage: "prompt tokens per forward pass"},
 			&cli.Int64Flag{Name: "seed", Aliases: []string{"s"}, Value: -1, Usage: "random seed (-1: random)"},
-			&cli.Float64Flag{Name: "temp", Value: f64(d.Temperature), Usage: "temperature (0: greedy)"},
+			&cli.Float64Flag{Name: "temp", Aliases: []string{"temperature"}, Value: f64(d.Temperature), Usage: "temperature (0: greedy)"},
 			&cli.IntFlag{Name: "top-k", Value: d.TopK, Usage: "keep the K most likely tokens (0: off)"},
 			&cli.Float64Flag{Name: "top-p", Value: f64(d.TopP), Usage: "nucleus sampling mass (1: off)"},
 			&cli.Float64Flag{Name: "min-p", Value: f64(d.MinP), Usage: "drop tokens below this fraction of the best one's probability (0: off)"},
@@ -67,9 +74,10 @@ func init() {
 			&cli.BoolFlag{Name: "raw", Aliases: []string{"no-cnv"}, Usage: "complete the prompt as plain text (the default for a prompt)"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i", "cnv"}, Usage: "interactive chat (after the prompt, if one is given)"},
 			&cli.BoolFlag{Name: "think", Usage: "reasoning mode: the model thinks in a <think> block before answering"},
+			&cli.StringFlag{Name: "reasoning", Aliases: []string{"rea"}, Usage: "`on` or off: --think by another name (llama.cpp's spelling)"},
 			&cli.BoolFlag{Name: "hide-thinking", Aliases: []string{"hidethinking"}, Usage: "do not print the <think> block"},
 			&cli.BoolFlag{Name: "no-display-prompt", Usage: "do not echo the prompt of a raw completion"},
-			&cli.BoolFlag{Name: "verbose", Usage: "print kernels, load time, timings and the seed"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print kernels, load time, timings and the seed"},
 		},
 		Action: func(c *cli.Context) error { return oneLine(runRun(c)) },
 	})
@@ -87,6 +95,7 @@ type runOptions struct {
 	think, hideThinking bool
 	displayPrompt       bool
 	verbose             bool
+	reverse             []string
 }
 
 func runRun(c *cli.Context) error {
@@ -103,15 +112,56 @@ func runRun(c *cli.Context) error {
 		RepeatLastN: c.Int("repeat-last-n"), PresencePenalty: float32(c.Float64("presence-penalty")),
 		FrequencyPenalty: float32(c.Float64("frequency-penalty")),
 	}
+	var err error
+	if o.threads, err = checkThreads(o.threads, c.App.ErrWriter); err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	if o.n < -1 {
+		return fmt.Errorf("run: -n %d: the token count must not be negative (-1: no limit)", o.n)
+	}
+	if c.IsSet("reasoning") {
+		switch v := strings.ToLower(c.String("reasoning")); {
+		case v == "on" && (!c.IsSet("think") || o.think):
+			o.think = true
+		case v == "off" && !o.think:
+		case v == "on" || v == "off":
+			return errors.New("run: --reasoning and --think disagree")
+		default:
+			return fmt.Errorf("run: --reasoning %q: want on or off", c.String("reasoning"))
+		}
+	}
+	if c.IsSet("system-prompt-file") {
+		if c.IsSet("system-prompt") {
+			return errors.New("run: give either -sys or -sysf, not both")
+		}
+		text, err := readTextFile(c.String("system-prompt-file"))
+		if err != nil {
+			return err
+		}
+		o.system = trimNewline(text)
+	}
+	o.reverse = c.StringSlice("reverse-prompt")
+	if c.Bool("escape") {
+		o.system = processEscapes(o.system)
+		for i := range o.reverse {
+			o.reverse[i] = processEscapes(o.reverse[i])
+		}
+	}
+	for _, rp := range o.reverse {
+		if rp == "" {
+			return errors.New("run: -r: the reverse prompt is empty")
+		}
+	}
 	if s := c.Int64("seed"); s >= 0 {
 		o.params.Seed = uint64(s)
 	} else {
 		o.params.Seed = rand.Uint64() >> 1 // positive, so it can be given back to -s
 	}
-	if c.Bool("raw") && (c.Bool("chat") || c.IsSet("system-prompt") || o.think) {
+	hasSystem := c.IsSet("system-prompt") || c.IsSet("system-prompt-file")
+	if c.Bool("raw") && (c.Bool("chat") || hasSystem || o.think) {
 		return errors.New("run: --raw cannot be combined with --chat, -sys or --think")
 	}
-	o.chatMode = c.Bool("chat") || c.IsSet("system-prompt") || o.think
+	o.chatMode = c.Bool("chat") || hasSystem || o.think
 	if o.batch < 1 {
 		return fmt.Errorf("run: batch size %d must be positive", o.batch)
 	}
@@ -166,19 +216,35 @@ func runRun(c *cli.Context) error {
 	default:
 		o.interactive = true
 	}
+	if c.Bool("escape") {
+		o.prompt = processEscapes(o.prompt)
+	}
 
 	lm, err := loadModel(o.model)
 	if err != nil {
 		return err
 	}
 	defer lm.Close()
+	var watch *stopWatcher
+	if len(o.reverse) > 0 {
+		watch = &stopWatcher{w: stdout, stops: o.reverse}
+		stdout = watch
+	}
 	r, err := newRunner(lm, o, stdout, stderr)
 	if err != nil {
 		return err
 	}
 	defer r.close()
+	if watch != nil {
+		watch.hit = func() { r.intr.rev.Store(true) }
+		r.watch = watch
+	}
+	// Once standard output fails, nothing generated can arrive: stop.
+	if cw, ok := c.App.Writer.(*checkedWriter); ok {
+		cw.setOnErr(func() { r.intr.halt.Store(true) })
+	}
 	if o.interactive {
-		return r.interactive(bufio.NewReader(stdin))
+		return r.interactive(newLineReader(stdin, c.App.Writer))
 	}
 	return r.oneShot()
 }
@@ -243,7 +309,8 @@ type runner struct {
 	out, log io.Writer
 	past     []int // tokens in the KV cache, in position order
 	intr     *interrupter
-	thinkEnd int // id of </think>, or -1
+	thinkEnd int          // id of </think>, or -1
+	watch    *stopWatcher // reverse prompts, or nil
 }
 
 func newRunner(lm *loadedModel, o *runOptions, out, log io.Writer) (*runner, error) {
@@ -324,6 +391,26 @@ type stats struct {
 	promptTokens, genTokens int
 	promptTime, genTime     time.Duration
 	interrupted, full, eos  bool
+	reverse                 bool // stopped by a reverse prompt (-r)
+}
+
+// startReply prepares the reverse-prompt watch for a reply: only text
+// generated from now on counts.
+func (r *runner) startReply() {
+	if r.watch != nil {
+		r.watch.tail = r.watch.tail[:0]
+	}
+}
+
+// settle sorts out why a generation stopped: the interrupter's flag also
+// carries a reverse prompt's match and lost output.
+func (r *runner) settle(st *stats) {
+	switch {
+	case r.intr.rev.Load():
+		st.interrupted, st.reverse = false, true
+	case r.intr.halt.Load():
+		st.interrupted = false
+	}
 }
 
 // generate samples up to -n tokens after logits, streaming their text to
@@ -437,6 +524,8 @@ func (r *runner) report(st *stats) {
 
 func (st *stats) reason() string {
 	switch {
+	case st.reverse:
+		return "reverse prompt"
 	case st.eos:
 		return "end of turn"
 	case st.interrupted:
@@ -476,12 +565,18 @@ func (r *runner) oneShot() error {
 	if !r.o.chatMode && r.o.displayPrompt {
 		io.WriteString(r.out, r.o.prompt)
 	}
+	r.startReply()
 	_, err = r.generate(logits, &st, r.o.chatMode && r.o.think)
+	r.settle(&st)
 	fmt.Fprintln(r.out)
 	if err != nil {
 		return err
 	}
 	r.report(&st)
+	if st.interrupted {
+		// As llama.cpp: the stats are printed, the status says Ctrl-C.
+		return exitError{code: 130}
+	}
 	return nil
 }
 
@@ -497,42 +592,45 @@ func (r *runner) conversation(user ...string) []chat.Message {
 	return msgs
 }
 
-const chatHelp = "/clear: forget the conversation; /exit: quit; end a line with \\ to continue on the next one"
-
-func (r *runner) interactive(in *bufio.Reader) error {
+func (r *runner) interactive(in lineReader) error {
 	msgs := r.conversation()
 	base := len(msgs)
-	fmt.Fprintf(r.log, "chat with %s (%s). Ctrl-C stops a reply.\n", r.lm.m.File.Path, chatHelp)
+	fmt.Fprintf(r.log, "chat with %s (/help for commands). Ctrl-C stops a reply.\n", r.lm.m.File.Path)
 	first := r.o.prompt
 	for {
 		var text string
 		if r.o.havePrompt && first != "" {
 			text, first = first, ""
 		} else {
-			io.WriteString(r.out, "> ")
-			var ok bool
-			if text, ok = readInput(in, r.out); !ok {
+			var err error
+			text, err = readMessage(in)
+			switch {
+			case errors.Is(err, errLineCleared):
+				fmt.Fprintln(r.out, "[Ctrl-D or /bye to exit]")
+				continue
+			case err == io.EOF:
 				io.WriteString(r.out, "\n")
 				return nil
+			case err != nil:
+				return err
 			}
 		}
-		switch cmd := strings.TrimSpace(text); {
-		case cmd == "":
+		if strings.TrimSpace(text) == "" {
 			continue
-		case cmd == "/exit" || cmd == "/quit" || cmd == "/bye":
-			return nil
-		case cmd == "/clear":
-			msgs = msgs[:base]
-			r.s.Reset()
-			r.past = r.past[:0]
-			r.smp.Reset()
-			fmt.Fprintln(r.out, "[conversation cleared]")
-			continue
-		case cmd == "/help" || cmd == "/?":
-			fmt.Fprintln(r.out, chatHelp)
-			continue
-		case strings.HasPrefix(cmd, "/") && !strings.ContainsAny(cmd, " \n"):
-			fmt.Fprintf(r.out, "unknown command %s (%s)\n", cmd, chatHelp)
+		}
+		// Any line starting with / is a command: a mistyped one is
+		// refused rather than sent to the model as a message.
+		if strings.HasPrefix(text, "/") {
+			done, cleared := r.chatCommand(text)
+			if done {
+				return nil
+			}
+			if cleared {
+				msgs = msgs[:base]
+				r.s.Reset()
+				r.past = r.past[:0]
+				r.smp.Reset()
+			}
 			continue
 		}
 		msgs = append(msgs, chat.Message{Role: "user", Content: text})
@@ -552,7 +650,9 @@ func (r *runner) interactive(in *bufio.Reader) error {
 			return err
 		}
 		st.promptTime, st.promptTokens = d, n
+		r.startReply()
 		reply, err := r.generate(logits, &st, r.o.think)
+		r.settle(&st)
 		fmt.Fprintln(r.out)
 		if err != nil {
 			return err
@@ -562,35 +662,14 @@ func (r *runner) interactive(in *bufio.Reader) error {
 	}
 }
 
-// readInput reads one message: lines ending in a backslash continue on the
-// next line (as in llama-cli). ok is false at end of input with nothing read.
-func readInput(in *bufio.Reader, out io.Writer) (string, bool) {
-	var b strings.Builder
-	for {
-		line, err := in.ReadString('\n')
-		if err != nil && line == "" {
-			return b.String(), b.Len() > 0
-		}
-		line = strings.TrimRight(line, "\r\n")
-		if strings.HasSuffix(line, "\\") {
-			b.WriteString(strings.TrimSuffix(line, "\\"))
-			b.WriteByte('\n')
-			if err == nil {
-				continue
-			}
-		} else {
-			b.WriteString(line)
-		}
-		return b.String(), true
-	}
-}
-
 // interrupter turns the first Ctrl-C during a generation into a stop
 // request; a Ctrl-C at any other time, or a second one, exits.
 type interrupter struct {
 	ch         chan os.Signal
 	generating atomic.Bool
 	stopReq    atomic.Bool
+	rev        atomic.Bool // the reply ended with a reverse prompt
+	halt       atomic.Bool // standard output failed: stop every reply
 	done       chan struct{}
 }
 
@@ -615,9 +694,47 @@ func newInterrupter(log io.Writer) *interrupter {
 	return it
 }
 
-func (it *interrupter) begin()        { it.stopReq.Store(false); it.generating.Store(true) }
-func (it *interrupter) end()          { it.generating.Store(false); it.stopReq.Store(false) }
-func (it *interrupter) stopped() bool { return it.stopReq.Load() }
+func (it *interrupter) begin() {
+	it.stopReq.Store(false)
+	it.rev.Store(false)
+	it.generating.Store(true)
+}
+func (it *interrupter) end() { it.generating.Store(false); it.stopReq.Store(false) }
+func (it *interrupter) stopped() bool {
+	return it.stopReq.Load() || it.rev.Load() || it.halt.Load()
+}
+
+// stopWatcher passes a reply's text through and calls hit when a reverse
+// prompt shows up in what was just written (as llama.cpp, which looks for
+// it in the recent output: a token may carry text after it).
+type stopWatcher struct {
+	w     io.Writer
+	stops []string
+	tail  []byte
+	hit   func()
+}
+
+func (s *stopWatcher) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	longest := 0
+	for _, st := range s.stops {
+		longest = max(longest, len(st))
+	}
+	s.tail = append(s.tail, p...)
+	for _, st := range s.stops {
+		if strings.Contains(string(s.tail), st) {
+			if s.hit != nil {
+				s.hit()
+			}
+			break
+		}
+	}
+	// Keep what could begin a match completed by the next write.
+	if k := len(s.tail) - (longest - 1); k > 0 {
+		s.tail = append(s.tail[:0], s.tail[k:]...)
+	}
+	return n, err
+}
 
 func (it *interrupter) stop() {
 	signal.Stop(it.ch)
