@@ -1,0 +1,839 @@
+package grammar
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Limits that keep hostile schemas from costing unbounded time or memory.
+const (
+	maxSchemaDepth = 128
+	maxNodes       = 1 << 16
+	maxProperties  = 256
+	maxLiterals    = 4096
+)
+
+// jv is a parsed JSON value that keeps object keys in document order (the
+// order properties are emitted in).
+type jv struct {
+	kind byte // 'o' object, 'a' array, 's' string, 'n' number, 'b' bool, 'z' null
+	keys []string
+	vals []*jv
+	str  string // string, or a number's text
+	b    bool
+}
+
+func (v *jv) get(k string) *jv {
+	for i, key := range v.keys {
+		if key == k {
+			return v.vals[i]
+		}
+	}
+	return nil
+}
+
+func parseJSON(data []byte) (*jv, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	v, err := parseValue(dec, 0)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("data after the schema")
+	}
+	return v, nil
+}
+
+func parseValue(dec *json.Decoder, depth int) (*jv, error) {
+	if depth > maxSchemaDepth {
+		return nil, fmt.Errorf("nested deeper than %d", maxSchemaDepth)
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			v := &jv{kind: 'o'}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				k, _ := kt.(string)
+				if v.get(k) != nil {
+					return nil, fmt.Errorf("duplicate key %q", k)
+				}
+				val, err := parseValue(dec, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				v.keys = append(v.keys, k)
+				v.vals = append(v.vals, val)
+			}
+			_, err := dec.Token()
+			return v, err
+		case '[':
+			v := &jv{kind: 'a'}
+			for dec.More() {
+				val, err := parseValue(dec, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				v.vals = append(v.vals, val)
+			}
+			_, err := dec.Token()
+			return v, err
+		}
+	case string:
+		return &jv{kind: 's', str: t}, nil
+	case json.Number:
+		return &jv{kind: 'n', str: string(t)}, nil
+	case bool:
+		return &jv{kind: 'b', b: t}, nil
+	case nil:
+		return &jv{kind: 'z'}, nil
+	}
+	return nil, fmt.Errorf("unexpected token %v", tok)
+}
+
+// encode writes v compactly, strings without HTML escaping: the one
+// spelling of an enum or const value the grammar allows.
+func (v *jv) encode(w *bytes.Buffer) {
+	switch v.kind {
+	case 'o':
+		w.WriteByte('{')
+		for i, k := range v.keys {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			w.WriteString(quote(k))
+			w.WriteByte(':')
+			v.vals[i].encode(w)
+		}
+		w.WriteByte('}')
+	case 'a':
+		w.WriteByte('[')
+		for i, e := range v.vals {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			e.encode(w)
+		}
+		w.WriteByte(']')
+	case 's':
+		w.WriteString(quote(v.str))
+	case 'n':
+		w.WriteString(v.str)
+	case 'b':
+		w.WriteString(strconv.FormatBool(v.b))
+	case 'z':
+		w.WriteString("null")
+	}
+}
+
+func quote(s string) string {
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	_ = e.Encode(s) // a string always encodes
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// Keywords by the type they constrain; annotations are ignored.
+var (
+	objectWords = []string{"properties", "required", "additionalProperties"}
+	arrayWords  = []string{"items", "minItems", "maxItems", "uniqueItems"}
+	stringWords = []string{"minLength", "maxLength"}
+	numberWords = []string{"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
+	annotations = []string{"title", "description", "default", "examples", "$comment",
+		"$schema", "deprecated", "readOnly", "writeOnly", "$defs", "definitions"}
+	typeNames = []string{"object", "array", "string", "number", "integer", "boolean", "null"}
+)
+
+type compiler struct {
+	g    *Grammar
+	root *jv
+	memo map[*jv]int32
+	any  int32
+}
+
+// CompileSchema compiles a JSON Schema (draft 2020-12 spelling; a subset)
+// into a Grammar. Supported: type (one or a list), object (properties,
+// required, additionalProperties), array (items, minItems, maxItems),
+// string (minLength, maxLength), number and integer (minimum, maximum,
+// exclusiveMinimum, exclusiveMaximum), boolean, null, enum, const, anyOf,
+// oneOf, a one-element allOf, and $ref to local pointers such as
+// "#/$defs/name", recursion included. Alternatives of anyOf and oneOf must
+// be told apart by their first byte (a string and an object, not two
+// objects); then every document matches exactly one, so oneOf is anyOf.
+//
+// Any other keyword is refused with a *SchemaError wrapping ErrUnsupported
+// that names it and its JSON pointer; malformed or unsatisfiable schemas
+// give ErrInvalidSchema.
+func CompileSchema(schema []byte) (*Grammar, error) {
+	root, err := parseJSON(schema)
+	if err != nil {
+		return nil, invalid("", "JSON", err.Error())
+	}
+	c := &compiler{g: &Grammar{}, root: root, memo: map[*jv]int32{}, any: -1}
+	c.g.root = c.add(node{kind: kRoot, done: true})
+	if root.kind == 'o' {
+		if id := root.get("$id"); id != nil && id.kind != 's' {
+			return nil, invalid("/$id", "$id", "must be a string")
+		}
+	}
+	child, err := c.compile(root, "")
+	if err != nil {
+		return nil, err
+	}
+	c.g.nodes[c.g.root].child = child
+	for i := range c.g.nodes {
+		if _, err := c.firstSet(int32(i)); err != nil {
+			return nil, err
+		}
+	}
+	return c.g, nil
+}
+
+func (c *compiler) add(n node) int32 {
+	c.g.nodes = append(c.g.nodes, n)
+	return int32(len(c.g.nodes) - 1)
+}
+
+func (c *compiler) compile(s *jv, ptr string) (int32, error) {
+	if len(c.g.nodes) > maxNodes {
+		return 0, unsupported(ptr, "size", fmt.Sprintf("more than %d automaton nodes", maxNodes))
+	}
+	switch s.kind {
+	case 'b':
+		if s.b {
+			return c.anyValue(), nil
+		}
+		return 0, invalid(ptr, "false", "no value satisfies the false schema")
+	case 'o':
+	default:
+		return 0, invalid(ptr, "schema", "must be an object or a boolean")
+	}
+	if id, ok := c.memo[s]; ok {
+		return id, nil
+	}
+	// Reserve the node first so $ref cycles resolve to it.
+	id := c.add(node{kind: kUnion, ptr: ptr})
+	c.memo[s] = id
+	n, err := c.build(s, ptr)
+	if err != nil {
+		return 0, err
+	}
+	n.ptr = ptr
+	n.done = true
+	c.g.nodes[id] = n
+	return id, nil
+}
+
+func has(s *jv, words []string) string {
+	for _, w := range words {
+		if s.get(w) != nil {
+			return w
+		}
+	}
+	return ""
+}
+
+func (c *compiler) build(s *jv, ptr string) (node, error) {
+	known := slices.Concat(objectWords, arrayWords, stringWords, numberWords, annotations,
+		[]string{"type", "enum", "const", "anyOf", "oneOf", "allOf", "$ref"})
+	for _, k := range s.keys {
+		if k == "$id" && s == c.root {
+			continue
+		}
+		if !slices.Contains(known, k) {
+			return node{}, unsupported(ptr, k, "")
+		}
+	}
+	constraints := slices.Concat(objectWords, arrayWords, stringWords, numberWords)
+	for _, k := range []string{"$ref", "anyOf", "oneOf", "allOf"} {
+		v := s.get(k)
+		if v == nil {
+			continue
+		}
+		for _, other := range append(constraints, "type", "enum", "const", "$ref", "anyOf", "oneOf", "allOf") {
+			if other != k && s.get(other) != nil {
+				return node{}, unsupported(ptr, k, fmt.Sprintf("alongside %q", other))
+			}
+		}
+		p := ptr + "/" + escape(k)
+		switch k {
+		case "$ref":
+			if v.kind != 's' {
+				return node{}, invalid(p, k, "must be a string")
+			}
+			target, err := c.resolve(v.str, p)
+			if err != nil {
+				return node{}, err
+			}
+			t, err := c.compile(target, refPtr(v.str))
+			if err != nil {
+				return node{}, err
+			}
+			return node{kind: kUnion, alts: []int32{t}}, nil
+		case "allOf":
+			if v.kind != 'a' || len(v.vals) != 1 {
+				return node{}, unsupported(p, k, "only a one-element allOf")
+			}
+			t, err := c.compile(v.vals[0], p+"/0")
+			if err != nil {
+				return node{}, err
+			}
+			return node{kind: kUnion, alts: []int32{t}}, nil
+		default:
+			if v.kind != 'a' || len(v.vals) == 0 {
+				return node{}, invalid(p, k, "must be a non-empty array")
+			}
+			var alts []int32
+			for i, a := range v.vals {
+				t, err := c.compile(a, fmt.Sprintf("%s/%d", p, i))
+				if err != nil {
+					return node{}, err
+				}
+				alts = append(alts, t)
+			}
+			return c.union(alts), nil
+		}
+	}
+
+	types, err := typesOf(s, ptr)
+	if err != nil {
+		return node{}, err
+	}
+	if e, cv := s.get("enum"), s.get("const"); e != nil || cv != nil {
+		if w := has(s, constraints); w != "" {
+			return node{}, unsupported(ptr, "enum", fmt.Sprintf("alongside %q", w))
+		}
+		var vals []*jv
+		if cv != nil {
+			if e != nil {
+				return node{}, unsupported(ptr, "enum", `alongside "const"`)
+			}
+			vals = []*jv{cv}
+		} else if e.kind != 'a' || len(e.vals) == 0 {
+			return node{}, invalid(ptr+"/enum", "enum", "must be a non-empty array")
+		} else {
+			vals = e.vals
+		}
+		var lits []string
+		for _, v := range vals {
+			if types == nil || slices.Contains(types, kindType(v)) ||
+				kindType(v) == "integer" && slices.Contains(types, "number") {
+				var b bytes.Buffer
+				v.encode(&b)
+				lits = append(lits, b.String())
+			}
+		}
+		if len(lits) == 0 {
+			return node{}, invalid(ptr, "enum", "no value has the schema's type")
+		}
+		return literal(lits, nil), nil
+	}
+	if types == nil {
+		// Infer the type from the keywords present; none means any value.
+		for _, t := range []struct {
+			name  string
+			words []string
+		}{{"object", objectWords}, {"array", arrayWords}, {"string", stringWords}, {"number", numberWords}} {
+			if has(s, t.words) != "" {
+				types = append(types, t.name)
+			}
+		}
+		if types == nil {
+			return node{kind: kUnion, alts: []int32{c.anyValue()}}, nil
+		}
+	}
+	var alts []int32
+	for _, t := range types {
+		n, err := c.typed(s, ptr, t)
+		if err != nil {
+			return node{}, err
+		}
+		alts = append(alts, c.add(n))
+	}
+	return c.union(alts), nil
+}
+
+func kindType(v *jv) string {
+	switch v.kind {
+	case 'o':
+		return "object"
+	case 'a':
+		return "array"
+	case 's':
+		return "string"
+	case 'n':
+		if f, err := strconv.ParseFloat(v.str, 64); err == nil && f == math.Trunc(f) {
+			return "integer"
+		}
+		return "number"
+	case 'b':
+		return "boolean"
+	}
+	return "null"
+}
+
+func typesOf(s *jv, ptr string) ([]string, error) {
+	t := s.get("type")
+	if t == nil {
+		return nil, nil
+	}
+	var names []*jv
+	switch t.kind {
+	case 's':
+		names = []*jv{t}
+	case 'a':
+		names = t.vals
+	}
+	if len(names) == 0 {
+		return nil, invalid(ptr+"/type", "type", "must be a type name or a non-empty array of them")
+	}
+	var out []string
+	for _, n := range names {
+		if n.kind != 's' || !slices.Contains(typeNames, n.str) {
+			return nil, invalid(ptr+"/type", "type", "unknown type")
+		}
+		if !slices.Contains(out, n.str) {
+			out = append(out, n.str)
+		}
+	}
+	return out, nil
+}
+
+func literal(lits []string, vals []int32) node {
+	if vals == nil {
+		vals = make([]int32, len(lits))
+	}
+	idx := make([]int, len(lits))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return strings.Compare(lits[a], lits[b]) })
+	n := node{kind: kLiteral}
+	for _, i := range idx {
+		if len(n.lits) > 0 && n.lits[len(n.lits)-1] == lits[i] {
+			continue
+		}
+		n.lits = append(n.lits, lits[i])
+		n.litVal = append(n.litVal, vals[i])
+	}
+	return n
+}
+
+// union merges literal alternatives into one set and drops integers where
+// an unbounded number is also allowed; alternatives still compiling
+// (through $ref) are kept as they are.
+func (c *compiler) union(alts []int32) node {
+	var flat []int32
+	for _, a := range alts {
+		n := &c.g.nodes[a]
+		if n.done && n.kind == kUnion && len(n.alts) > 0 {
+			flat = append(flat, n.alts...)
+		} else {
+			flat = append(flat, a)
+		}
+	}
+	var lits []string
+	number := false
+	for _, a := range flat {
+		n := &c.g.nodes[a]
+		if n.done && n.kind == kLiteral {
+			lits = append(lits, n.lits...)
+		}
+		if n.done && n.kind == kNumber && !n.integer && !n.bounded {
+			number = true
+		}
+	}
+	var out []int32
+	merged := false
+	for _, a := range flat {
+		n := &c.g.nodes[a]
+		switch {
+		case n.done && n.kind == kLiteral:
+			if !merged && len(lits) > 0 {
+				out = append(out, c.add(literal(lits, nil)))
+				merged = true
+			}
+		case n.done && n.kind == kNumber && n.integer && number:
+		default:
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	return node{kind: kUnion, alts: out}
+}
+
+func (c *compiler) anyValue() int32 {
+	if c.any >= 0 {
+		return c.any
+	}
+	c.any = c.add(node{kind: kUnion, ptr: "", done: true})
+	str := c.add(node{kind: kString, maxN: -1, done: true})
+	obj := c.add(node{kind: kObject, isMap: true, mapKey: str, mapVal: c.any, done: true})
+	arr := c.add(node{kind: kArray, item: c.any, maxN: -1, done: true})
+	num := c.add(node{kind: kNumber, done: true})
+	lit := literal([]string{"true", "false", "null"}, nil)
+	lit.done = true
+	c.g.nodes[c.any].alts = []int32{obj, arr, str, num, c.add(lit)}
+	return c.any
+}
+
+func count(s *jv, k, ptr string, def int32) (int32, error) {
+	v := s.get(k)
+	if v == nil {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(v.str, 64)
+	if v.kind != 'n' || err != nil || f < 0 || f != math.Trunc(f) {
+		return 0, invalid(ptr+"/"+k, k, "must be a non-negative integer")
+	}
+	return int32(min(f, math.MaxInt32)), nil
+}
+
+func (c *compiler) typed(s *jv, ptr, t string) (node, error) {
+	n := node{kind: kNumber, done: true, ptr: ptr}
+	switch t {
+	case "boolean":
+		n = literal([]string{"false", "true"}, nil)
+	case "null":
+		n = literal([]string{"null"}, nil)
+	case "string":
+		n.kind = kString
+		var err error
+		if n.minN, err = count(s, "minLength", ptr, 0); err != nil {
+			return n, err
+		}
+		if n.maxN, err = count(s, "maxLength", ptr, -1); err != nil {
+			return n, err
+		}
+		if n.maxN >= 0 && n.minN > n.maxN {
+			return n, invalid(ptr, "minLength", "greater than maxLength")
+		}
+	case "array":
+		return c.array(s, ptr)
+	case "object":
+		return c.object(s, ptr)
+	default:
+		return number(s, ptr, t == "integer")
+	}
+	n.done, n.ptr = true, ptr
+	return n, nil
+}
+
+func (c *compiler) array(s *jv, ptr string) (node, error) {
+	n := node{kind: kArray, done: true, ptr: ptr}
+	var err error
+	if n.minN, err = count(s, "minItems", ptr, 0); err != nil {
+		return n, err
+	}
+	if n.maxN, err = count(s, "maxItems", ptr, -1); err != nil {
+		return n, err
+	}
+	if n.maxN >= 0 && n.minN > n.maxN {
+		return n, invalid(ptr, "minItems", "greater than maxItems")
+	}
+	if u := s.get("uniqueItems"); u != nil && (u.kind != 'b' || u.b) {
+		return n, unsupported(ptr+"/uniqueItems", "uniqueItems", "")
+	}
+	items := s.get("items")
+	switch {
+	case items == nil:
+		n.item = c.anyValue()
+	case items.kind == 'b' && !items.b:
+		if n.minN > 0 {
+			return n, invalid(ptr+"/items", "items", "false with minItems > 0")
+		}
+		n.maxN = 0
+		n.item = c.anyValue()
+	case items.kind == 'a':
+		return n, unsupported(ptr+"/items", "items", "an array of schemas (use prefixItems... which is not supported either)")
+	default:
+		if n.item, err = c.compile(items, ptr+"/items"); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func (c *compiler) object(s *jv, ptr string) (node, error) {
+	n := node{kind: kObject, done: true, ptr: ptr}
+	props := s.get("properties")
+	if props != nil && props.kind != 'o' {
+		return n, invalid(ptr+"/properties", "properties", "must be an object")
+	}
+	var required []string
+	if r := s.get("required"); r != nil {
+		if r.kind != 'a' {
+			return n, invalid(ptr+"/required", "required", "must be an array of strings")
+		}
+		for _, e := range r.vals {
+			if e.kind != 's' {
+				return n, invalid(ptr+"/required", "required", "must be an array of strings")
+			}
+			required = append(required, e.str)
+		}
+	}
+	add := s.get("additionalProperties")
+	if props == nil && required == nil && (add == nil || add.kind != 'b' || add.b) {
+		// No declared properties: a map from any key to additionalProperties.
+		n.isMap = true
+		n.mapKey = c.add(node{kind: kString, maxN: -1, done: true})
+		n.mapVal = c.anyValue()
+		if add != nil && add.kind != 'b' {
+			var err error
+			if n.mapVal, err = c.compile(add, ptr+"/additionalProperties"); err != nil {
+				return n, err
+			}
+		}
+		return n, nil
+	}
+	// Declared properties only, in the schema's order; extra properties
+	// are never written even where additionalProperties allows them.
+	if props != nil {
+		for i, k := range props.keys {
+			p := ptr + "/properties/" + escape(k)
+			sub := props.vals[i]
+			req := slices.Contains(required, k)
+			if sub.kind == 'b' && !sub.b {
+				if req {
+					return n, invalid(p, "required", "a required property's schema is false")
+				}
+				continue
+			}
+			id, err := c.compile(sub, p)
+			if err != nil {
+				return n, err
+			}
+			n.props = append(n.props, prop{name: k, node: id, required: req})
+		}
+	}
+	for _, r := range required {
+		if props == nil || props.get(r) == nil {
+			if add != nil && add.kind == 'b' && !add.b {
+				return n, invalid(ptr+"/required", "required", fmt.Sprintf("%q is required but additionalProperties is false", r))
+			}
+			if !slices.ContainsFunc(n.props, func(p prop) bool { return p.name == r }) {
+				n.props = append(n.props, prop{name: r, node: c.anyValue(), required: true})
+			}
+		}
+	}
+	if len(n.props) > maxProperties {
+		return n, unsupported(ptr+"/properties", "properties", fmt.Sprintf("more than %d", maxProperties))
+	}
+	np := len(n.props)
+	n.canEnd = make([]bool, np+1)
+	n.canEnd[np] = true
+	for i := np - 1; i >= 0; i-- {
+		n.canEnd[i] = n.canEnd[i+1] && !n.props[i].required
+	}
+	// The keys allowed at position i: the optional ones up to and
+	// including the next required one.
+	n.keys = make([]int32, np)
+	for i := range np {
+		var lits []string
+		var vals []int32
+		for j := i; j < np; j++ {
+			lits = append(lits, quote(n.props[j].name))
+			vals = append(vals, int32(j))
+			if n.props[j].required {
+				break
+			}
+		}
+		l := literal(lits, vals)
+		l.done = true
+		n.keys[i] = c.add(l)
+	}
+	return n, nil
+}
+
+func number(s *jv, ptr string, integer bool) (node, error) {
+	n := node{kind: kNumber, integer: integer, done: true, ptr: ptr, scale: 1}
+	if !integer {
+		n.frac, n.scale = maxBoundedFrac, pow10[maxBoundedFrac]
+	}
+	limit := new(big.Int).Mul(big.NewInt(pow10[n.frac]), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n.intDigits())), nil))
+	limit.Sub(limit, big.NewInt(1))
+	var lo, hi *big.Int
+	for _, k := range numberWords {
+		v := s.get(k)
+		if v == nil {
+			continue
+		}
+		if v.kind == 'b' {
+			return n, unsupported(ptr+"/"+k, k, "the boolean (draft 4) form")
+		}
+		r, ok := new(big.Rat).SetString(v.str)
+		if v.kind != 'n' || !ok {
+			return n, invalid(ptr+"/"+k, k, "must be a number")
+		}
+		// Scale, then round inwards to an inclusive bound.
+		r.Mul(r, new(big.Rat).SetInt64(n.scale))
+		q, m := new(big.Int).DivMod(r.Num(), r.Denom(), new(big.Int)) // q = floor
+		exact := m.Sign() == 0
+		switch k {
+		case "minimum", "exclusiveMinimum":
+			if k == "exclusiveMinimum" || !exact {
+				q.Add(q, big.NewInt(1))
+			}
+			if lo == nil || q.Cmp(lo) > 0 {
+				lo = q
+			}
+		default:
+			if k == "exclusiveMaximum" && exact {
+				q.Sub(q, big.NewInt(1))
+			}
+			if hi == nil || q.Cmp(hi) < 0 {
+				hi = q
+			}
+		}
+	}
+	if lo == nil && hi == nil {
+		return n, nil
+	}
+	n.bounded = true
+	neg := new(big.Int).Neg(limit)
+	if lo == nil || lo.Cmp(neg) < 0 {
+		lo = neg
+	}
+	if hi == nil || hi.Cmp(limit) > 0 {
+		hi = limit
+	}
+	if lo.Cmp(limit) > 0 || hi.Cmp(neg) < 0 {
+		return n, unsupported(ptr, "minimum", fmt.Sprintf("bounds beyond the %d integer digits the grammar writes", n.intDigits()))
+	}
+	if lo.Cmp(hi) > 0 {
+		if integer {
+			return n, invalid(ptr, "minimum", "no integer lies within the bounds")
+		}
+		return n, unsupported(ptr, "minimum", fmt.Sprintf("no number with %d fraction digits lies within the bounds", n.frac))
+	}
+	n.lo, n.hi = lo.Int64(), hi.Int64()
+	return n, nil
+}
+
+func escape(k string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
+}
+
+func refPtr(ref string) string {
+	p, _ := strings.CutPrefix(ref, "#")
+	return p
+}
+
+// resolve follows a local JSON pointer reference.
+func (c *compiler) resolve(ref, ptr string) (*jv, error) {
+	frag, ok := strings.CutPrefix(ref, "#")
+	if !ok {
+		return nil, unsupported(ptr, "$ref", fmt.Sprintf("only local references (#/...), not %q", ref))
+	}
+	frag, err := url.PathUnescape(frag)
+	if err != nil {
+		return nil, invalid(ptr, "$ref", err.Error())
+	}
+	v := c.root
+	if frag == "" {
+		return v, nil
+	}
+	if frag[0] != '/' {
+		return nil, unsupported(ptr, "$ref", fmt.Sprintf("anchors (%q)", ref))
+	}
+	for _, part := range strings.Split(frag[1:], "/") {
+		part = strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")
+		switch v.kind {
+		case 'o':
+			v = v.get(part)
+		case 'a':
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(v.vals) {
+				v = nil
+			} else {
+				v = v.vals[i]
+			}
+		default:
+			v = nil
+		}
+		if v == nil {
+			return nil, invalid(ptr, "$ref", fmt.Sprintf("%q points at nothing", ref))
+		}
+	}
+	return v, nil
+}
+
+// firstSet computes the bytes a node's value can start with, builds the
+// dispatch table of each union and refuses alternatives that overlap or
+// reference themselves before reading a byte.
+func (c *compiler) firstSet(id int32) ([4]uint64, error) {
+	n := &c.g.nodes[id]
+	if n.firstDone {
+		return n.first, nil
+	}
+	if n.firstOn {
+		return n.first, unsupported(n.ptr, "$ref", "a reference cycle that reads no byte")
+	}
+	var set [4]uint64
+	addB := func(b byte) { set[b>>6] |= 1 << (b & 63) }
+	switch n.kind {
+	case kRoot:
+	case kObject:
+		addB('{')
+	case kArray:
+		addB('[')
+	case kString:
+		addB('"')
+	case kNumber:
+		addB('-')
+		for b := byte('0'); b <= '9'; b++ {
+			addB(b)
+		}
+	case kLiteral:
+		for _, l := range n.lits {
+			addB(l[0])
+		}
+	case kUnion:
+		n.firstOn = true
+		d := new([256]int16)
+		for i := range d {
+			d[i] = -1
+		}
+		for ai, a := range n.alts {
+			fs, err := c.firstSet(a)
+			n = &c.g.nodes[id]
+			if err != nil {
+				return set, err
+			}
+			for b := range 256 {
+				if fs[b>>6]>>(b&63)&1 == 0 {
+					continue
+				}
+				if d[b] >= 0 {
+					return set, unsupported(n.ptr, "anyOf", fmt.Sprintf("alternatives %d and %d can both start with %q; alternatives must differ in their first byte", d[b], ai, rune(b)))
+				}
+				d[b] = int16(ai)
+				addB(byte(b))
+			}
+		}
+		n.dispatch = d
+		n.firstOn = false
+	}
+	n.first, n.firstDone = set, true
+	return set, nil
+}
