@@ -19,7 +19,6 @@ const (
 	maxSchemaDepth = 128
 	maxNodes       = 1 << 16
 	maxProperties  = 256
-	maxLiterals    = 4096
 )
 
 // jv is a parsed JSON value that keeps object keys in document order (the
@@ -200,6 +199,9 @@ func CompileSchema(schema []byte) (*Grammar, error) {
 		return nil, err
 	}
 	c.g.nodes[c.g.root].child = child
+	if err := c.prune(); err != nil {
+		return nil, err
+	}
 	for i := range c.g.nodes {
 		if _, err := c.firstSet(int32(i)); err != nil {
 			return nil, err
@@ -639,30 +641,96 @@ func (c *compiler) object(s *jv, ptr string) (node, error) {
 	if len(n.props) > maxProperties {
 		return n, unsupported(ptr+"/properties", "properties", fmt.Sprintf("more than %d", maxProperties))
 	}
+	return n, nil
+}
+
+// prune finds the nodes some finite document satisfies and removes the
+// rest from every choice (union alternatives, optional properties, array
+// items, map entries), so a generation never enters a branch it cannot
+// finish. It then builds each object's key sets.
+func (c *compiler) prune() error {
+	nodes := c.g.nodes
+	prod := make([]bool, len(nodes))
+	for changed := true; changed; {
+		changed = false
+		for i := range nodes {
+			if prod[i] {
+				continue
+			}
+			n := &nodes[i]
+			p := true
+			switch n.kind {
+			case kRoot:
+				p = prod[n.child]
+			case kArray:
+				p = n.minN == 0 || prod[n.item]
+			case kObject:
+				for _, pr := range n.props {
+					p = p && (!pr.required || prod[pr.node])
+				}
+			case kUnion:
+				p = slices.ContainsFunc(n.alts, func(a int32) bool { return prod[a] })
+			}
+			if p {
+				prod[i], changed = true, true
+			}
+		}
+	}
+	if !prod[c.g.root] {
+		return invalid("", "schema", "no finite document satisfies it (required recursion)")
+	}
+	for i := range len(c.g.nodes) {
+		n := &c.g.nodes[i]
+		switch n.kind {
+		case kUnion:
+			n.alts = slices.DeleteFunc(n.alts, func(a int32) bool { return !prod[a] })
+		case kArray:
+			if !prod[n.item] {
+				n.maxN = 0
+			}
+		case kObject:
+			if n.isMap {
+				if prod[n.mapVal] {
+					continue
+				}
+				n.isMap = false // only {}
+			}
+			n.props = slices.DeleteFunc(n.props, func(p prop) bool { return !prod[p.node] })
+			c.buildKeys(int32(i))
+		}
+	}
+	return nil
+}
+
+// buildKeys fills in the key sets and ends of declared object id.
+func (c *compiler) buildKeys(id int32) {
+	n := &c.g.nodes[id]
 	np := len(n.props)
-	n.canEnd = make([]bool, np+1)
-	n.canEnd[np] = true
+	canEnd := make([]bool, np+1)
+	canEnd[np] = true
 	for i := np - 1; i >= 0; i-- {
-		n.canEnd[i] = n.canEnd[i+1] && !n.props[i].required
+		canEnd[i] = canEnd[i+1] && !n.props[i].required
 	}
 	// The keys allowed at position i: the optional ones up to and
 	// including the next required one.
-	n.keys = make([]int32, np)
+	keys := make([]int32, np)
 	for i := range np {
 		var lits []string
 		var vals []int32
 		for j := i; j < np; j++ {
-			lits = append(lits, quote(n.props[j].name))
+			p := c.g.nodes[id].props[j]
+			lits = append(lits, quote(p.name))
 			vals = append(vals, int32(j))
-			if n.props[j].required {
+			if p.required {
 				break
 			}
 		}
 		l := literal(lits, vals)
 		l.done = true
-		n.keys[i] = c.add(l)
+		keys[i] = c.add(l) // may move c.g.nodes
 	}
-	return n, nil
+	n = &c.g.nodes[id]
+	n.canEnd, n.keys = canEnd, keys
 }
 
 func number(s *jv, ptr string, integer bool) (node, error) {

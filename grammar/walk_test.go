@@ -283,7 +283,9 @@ func TestCompileErrors(t *testing.T) {
 		{`{"type":"object","patternProperties":{}}`, ErrUnsupported, "patternProperties", ""},
 		{`{"anyOf":[{"type":"object"},{"type":"object","properties":{"a":{}}}]}`, ErrUnsupported, "anyOf", ""},
 		{`{"$ref":"http://example.com/s"}`, ErrUnsupported, "$ref", "/$ref"},
-		{`{"$ref":"#"}`, ErrUnsupported, "$ref", ""},
+		{`{"$ref":"#"}`, ErrInvalidSchema, "schema", ""},
+		{`{"anyOf":[{"$ref":"#"},{"type":"null"}]}`, ErrUnsupported, "$ref", ""},
+		{`{"$defs":{"n":{"type":"object","properties":{"c":{"$ref":"#/$defs/n"}},"required":["c"]}},"$ref":"#/$defs/n"}`, ErrInvalidSchema, "schema", ""},
 		{`{"type":"number","multipleOf":2}`, ErrUnsupported, "multipleOf", ""},
 		{`{"type":"array","uniqueItems":true}`, ErrUnsupported, "uniqueItems", "/uniqueItems"},
 		{`{"type":"strin"}`, ErrInvalidSchema, "type", "/type"},
@@ -338,5 +340,32 @@ func TestAcceptAtomic(t *testing.T) {
 	}
 	if err := s.Accept([]byte(`{"a":[1]}`)); err != nil || !s.Done() {
 		t.Fatalf("state changed by a rejected Accept: %v", err)
+	}
+}
+
+// Branches no finite document can finish are never entered.
+func TestUnfinishableBranchesPruned(t *testing.T) {
+	g, err := CompileSchema([]byte(`{
+		"$defs": {"loop": {"type": "object", "properties": {"next": {"$ref": "#/$defs/loop"}}, "required": ["next"]}},
+		"type": "object",
+		"properties": {
+			"a": {"anyOf": [{"$ref": "#/$defs/loop"}, {"type": "string"}]},
+			"b": {"$ref": "#/$defs/loop"},
+			"c": {"type": "array", "items": {"$ref": "#/$defs/loop"}},
+			"d": {"type": "object", "additionalProperties": {"$ref": "#/$defs/loop"}}
+		}
+	}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range []string{`{"a":{`, `{"b"`, `{"c":[{`, `{"d":{"`} {
+		if err := g.Start().Accept([]byte(doc)); !errors.Is(err, ErrRejected) {
+			t.Errorf("%s: got %v, want rejected", doc, err)
+		}
+	}
+	for _, doc := range []string{`{"a":"x","c":[],"d":{}}`, `{}`} {
+		if s := g.Start(); s.Accept([]byte(doc)) != nil || !s.Done() {
+			t.Errorf("%s rejected", doc)
+		}
 	}
 }
