@@ -9,12 +9,15 @@
 // byte prunes every token that shares the prefix), Accept advances it.
 //
 // The automaton is deliberately narrower than the schema where that keeps it
-// deterministic and small: properties are written in the schema's order,
-// enum and const values in their compact encoding, whitespace runs are at
-// most MaxWhitespace bytes and only between tokens of the document (never
-// before or after it), integer parts have at most 15 digits, and values nest
-// at most MaxDepth deep. Every document it accepts is valid JSON that
-// the schema accepts; not every such document is reachable.
+// deterministic and small: only declared properties are written, in the
+// schema's order (optional ones may be skipped); enum and const values in
+// their compact encoding; whitespace runs of at most MaxWhitespace bytes and
+// only between tokens of the document (never before or after it); strings
+// as valid UTF-8 without \u surrogate escapes; numbers with at most 15
+// integer digits and 2 exponent digits, and, where bounded, at most 12
+// integer and 6 fraction digits and no exponent; values nested at most
+// MaxDepth deep. Every document it accepts is valid JSON that the schema
+// accepts; not every such document is reachable.
 package grammar
 
 import (
