@@ -312,7 +312,7 @@ func (c *compiler) build(s *jv, ptr string) (node, error) {
 				}
 				alts = append(alts, t)
 			}
-			return c.union(alts), nil
+			return c.union(alts, k == "oneOf", p)
 		}
 	}
 
@@ -371,7 +371,7 @@ func (c *compiler) build(s *jv, ptr string) (node, error) {
 		}
 		alts = append(alts, c.add(n))
 	}
-	return c.union(alts), nil
+	return c.union(alts, false, ptr)
 }
 
 func kindType(v *jv) string {
@@ -429,7 +429,7 @@ func literal(lits []string, vals []int32) node {
 		idx[i] = i
 	}
 	slices.SortStableFunc(idx, func(a, b int) int { return strings.Compare(lits[a], lits[b]) })
-	n := node{kind: kLiteral}
+	n := node{kind: kLiteral, done: true}
 	for _, i := range idx {
 		if len(n.lits) > 0 && n.lits[len(n.lits)-1] == lits[i] {
 			continue
@@ -440,10 +440,12 @@ func literal(lits []string, vals []int32) node {
 	return n
 }
 
-// union merges literal alternatives into one set and drops integers where
-// an unbounded number is also allowed; alternatives still compiling
-// (through $ref) are kept as they are.
-func (c *compiler) union(alts []int32) node {
+// union merges literal alternatives into one set and, for anyOf, drops
+// integers where an unbounded number is also allowed; alternatives still
+// compiling (through $ref) are kept as they are. For oneOf (exclusive) a
+// value two alternatives share would fail validation, so overlaps are
+// refused instead of merged.
+func (c *compiler) union(alts []int32, exclusive bool, ptr string) (node, error) {
 	var flat []int32
 	for _, a := range alts {
 		n := &c.g.nodes[a]
@@ -458,9 +460,14 @@ func (c *compiler) union(alts []int32) node {
 	for _, a := range flat {
 		n := &c.g.nodes[a]
 		if n.done && n.kind == kLiteral {
+			for _, l := range n.lits {
+				if exclusive && slices.Contains(lits, l) {
+					return node{}, unsupported(ptr, "oneOf", fmt.Sprintf("alternatives that both accept %s", l))
+				}
+			}
 			lits = append(lits, n.lits...)
 		}
-		if n.done && n.kind == kNumber && !n.integer && !n.bounded {
+		if n.done && n.kind == kNumber && !n.integer && !n.bounded && !exclusive {
 			number = true
 		}
 	}
@@ -475,13 +482,15 @@ func (c *compiler) union(alts []int32) node {
 				merged = true
 			}
 		case n.done && n.kind == kNumber && n.integer && number:
-		default:
-			if !slices.Contains(out, a) {
-				out = append(out, a)
+		case slices.Contains(out, a):
+			if exclusive {
+				return node{}, unsupported(ptr, "oneOf", "the same alternative twice")
 			}
+		default:
+			out = append(out, a)
 		}
 	}
-	return node{kind: kUnion, alts: out}
+	return node{kind: kUnion, alts: out}, nil
 }
 
 func (c *compiler) anyValue() int32 {
@@ -893,7 +902,7 @@ func (c *compiler) firstSet(id int32) ([4]uint64, error) {
 					continue
 				}
 				if d[b] >= 0 {
-					return set, unsupported(n.ptr, "anyOf", fmt.Sprintf("alternatives %d and %d can both start with %q; alternatives must differ in their first byte", d[b], ai, rune(b)))
+					return set, unsupported(n.ptr, "anyOf/oneOf", fmt.Sprintf("alternatives %d and %d can both start with %q; alternatives must differ in their first byte", d[b], ai, rune(b)))
 				}
 				d[b] = int16(ai)
 				addB(byte(b))
