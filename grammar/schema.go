@@ -455,20 +455,26 @@ func (c *compiler) union(alts []int32, exclusive bool, ptr string) (node, error)
 			flat = append(flat, a)
 		}
 	}
-	var lits []string
 	number := false
+	for _, a := range flat {
+		n := &c.g.nodes[a]
+		if n.done && n.kind == kNumber && !n.integer && !n.bounded && !exclusive {
+			number = true
+		}
+	}
+	var lits []string
 	for _, a := range flat {
 		n := &c.g.nodes[a]
 		if n.done && n.kind == kLiteral {
 			for _, l := range n.lits {
+				if number && (l[0] == '-' || l[0] >= '0' && l[0] <= '9') {
+					continue // the number alternative writes it
+				}
 				if exclusive && slices.Contains(lits, l) {
 					return node{}, unsupported(ptr, "oneOf", fmt.Sprintf("alternatives that both accept %s", l))
 				}
+				lits = append(lits, l)
 			}
-			lits = append(lits, n.lits...)
-		}
-		if n.done && n.kind == kNumber && !n.integer && !n.bounded && !exclusive {
-			number = true
 		}
 	}
 	var out []int32
