@@ -42,6 +42,7 @@ type node struct {
 	mapKey  int32   // map mode: the key string node, or -1 for declared properties
 	mapVal  int32
 	isMap   bool
+	tagged  bool  // alts are objects told apart by their first property
 	item    int32 // kArray
 	minN    int32 // kArray minItems, kString minLength
 	maxN    int32 // kArray maxItems, kString maxLength; -1 = unbounded
@@ -144,7 +145,10 @@ func (m *machine) pop(p int32, val int32) int32 {
 			f.b = val
 			f.ph = 3
 		} else { // value read
-			if !m.g.nodes[f.node].isMap {
+			if nd := &m.g.nodes[f.node]; nd.tagged {
+				// The first property's value picked the alternative.
+				f.node, f.a = nd.alts[val], 1
+			} else if !nd.isMap {
 				f.a = f.b + 1
 			}
 			f.ph = 6

@@ -87,7 +87,7 @@ func TestMaskMatchesBruteForce(t *testing.T) {
 		t.Fatalf("Size %d, want %d", v.Size(), len(tokens))
 	}
 	states := 0
-	for _, name := range []string{"any", "person", "tree", "enum", "types", "map", "oneOf", "short", "negative"} {
+	for _, name := range []string{"any", "person", "tree", "enum", "types", "map", "oneOf", "tools", "short", "negative"} {
 		t.Run(name, func(t *testing.T) {
 			g, err := CompileSchema([]byte(testSchemas[name]))
 			if err != nil {

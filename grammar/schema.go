@@ -714,6 +714,81 @@ func (c *compiler) prune() error {
 			c.buildKeys(int32(i))
 		}
 	}
+	for i := range len(c.g.nodes) {
+		if c.g.nodes[i].kind == kUnion {
+			if err := c.tagObjects(int32(i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// through follows single-alternative unions ($ref, allOf) to the node
+// that reads bytes.
+func (c *compiler) through(id int32) int32 {
+	for range len(c.g.nodes) {
+		n := &c.g.nodes[id]
+		if n.kind != kUnion || len(n.alts) != 1 {
+			break
+		}
+		id = n.alts[0]
+	}
+	return id
+}
+
+// tagObjects replaces the declared-object alternatives of union id, which
+// all start with '{', by one object that reads their common first property
+// and then continues as the alternative its value names: the shape of
+// tool calls ({"name": "f", "arguments": {...}}) and of discriminated
+// unions.
+func (c *compiler) tagObjects(id int32) error {
+	var objs []int32
+	for _, a := range c.g.nodes[id].alts {
+		if t := c.through(a); c.g.nodes[t].kind == kObject && !c.g.nodes[t].isMap {
+			objs = append(objs, t)
+		}
+	}
+	if len(objs) < 2 {
+		return nil
+	}
+	ptr := c.g.nodes[id].ptr
+	refuse := func(detail string) error {
+		return unsupported(ptr, "anyOf/oneOf", "object alternatives must begin with the same required property, a const or enum whose values differ: "+detail)
+	}
+	var lits []string
+	var vals []int32
+	first := c.g.nodes[objs[0]]
+	for j, o := range objs {
+		n := &c.g.nodes[o]
+		if len(n.props) == 0 || !n.props[0].required || n.props[0].name != first.props[0].name {
+			return refuse(fmt.Sprintf("alternative at %s does not", n.ptr))
+		}
+		t := &c.g.nodes[c.through(n.props[0].node)]
+		if t.kind != kLiteral {
+			return refuse(fmt.Sprintf("%q at %s is not a const or enum", n.props[0].name, n.ptr))
+		}
+		for _, l := range t.lits {
+			if slices.Contains(lits, l) {
+				return refuse(fmt.Sprintf("%s is in two of them", l))
+			}
+			lits = append(lits, l)
+			vals = append(vals, int32(j))
+		}
+	}
+	tag := c.add(literal(lits, vals))
+	obj := c.add(node{kind: kObject, done: true, ptr: ptr, tagged: true, alts: objs,
+		props:  []prop{{name: first.props[0].name, node: tag, required: true}},
+		keys:   first.keys[:1],
+		canEnd: []bool{false, false}})
+	n := &c.g.nodes[id]
+	alts := []int32{obj}
+	for _, a := range n.alts {
+		if !slices.Contains(objs, c.through(a)) {
+			alts = append(alts, a)
+		}
+	}
+	n.alts = alts
 	return nil
 }
 

@@ -49,6 +49,18 @@ var testSchemas = map[string]string{
 		{"type": "array", "items": {"type": "number"}, "maxItems": 4},
 		{"const": "x"}, {"type": "boolean"}
 	]}`,
+	"tools": `{"oneOf": [
+		{"type": "object", "properties": {
+			"name": {"const": "get_weather"},
+			"arguments": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"], "additionalProperties": false}
+		}, "required": ["name", "arguments"], "additionalProperties": false},
+		{"type": "object", "properties": {"name": {"const": "add"}, "arguments": {"$ref": "#/$defs/nums"}}, "required": ["name", "arguments"]},
+		{"$ref": "#/$defs/noop"},
+		{"type": "string"}
+	], "$defs": {
+		"nums": {"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}, "required": ["a", "b"]},
+		"noop": {"type": "object", "properties": {"name": {"enum": ["noop", "nothing", 1]}, "why": {"type": "string"}}, "required": ["name"]}
+	}}`,
 	"short":    `{"type": "string", "minLength": 2, "maxLength": 4}`,
 	"int":      `{"type": "integer", "minimum": 10, "maximum": 250}`,
 	"negative": `{"type": "integer", "minimum": -1234, "maximum": -7}`,
@@ -241,6 +253,8 @@ func TestRejects(t *testing.T) {
 		{"enum", `2`}, {"enum", `1.0`}, {"enum", `[1,2,3]`},
 		{"oneOf", `{"k":"w"}`}, {"oneOf", `"y"`}, {"oneOf", `[1,2,3,4,5]`},
 		{"empty", `{"a":1}`}, {"map", `{"a":0}`}, {"map", `{"a":10.5}`}, {"map", `{"a":10.000001}`}, {"map", `{"a":1e1}`},
+		{"tools", `{"name":"add","arguments":{"city":"Seoul"}}`}, {"tools", `{"name":"get_weather","arguments":{"city":"Seoul"},"why":""}`},
+		{"tools", `{"name":"noop","arguments":{}}`}, {"tools", `{"arguments":{},"name":"add"}`},
 		{"types", `"abcd"`}, {"types", `100`}, {"types", `-6`}, {"types", `true`},
 	}
 	for _, c := range cases {
@@ -260,6 +274,8 @@ func TestRejects(t *testing.T) {
 		{"any", `[{"a":[true,false,null,-0.5e+10,"\u00e9\n"]}]`}, {"any", `1`}, {"any", `12.5E-3`},
 		{"enum", `1`}, {"enum", `12`}, {"enum", `"a\"b"`}, {"enum", `{"x":1}`},
 		{"map", `{"a":0.000001,"a":10}`}, {"types", `99`}, {"types", `"abc"`}, {"types", `null`},
+		{"tools", `{"name":"add","arguments":{"a":1,"b":2.5}}`}, {"tools", `{"name": 1}`}, {"tools", `"x"`},
+		{"tools", `{"name":"nothing","why":""}`}, {"tools", `{"name":"get_weather","arguments":{"city":"Seoul"}}`},
 		{"tree", `{"value":-19,"children":[{"value":1000000},{"value":0,"children":[]}]}`},
 	}
 	for _, c := range accepts {
@@ -292,6 +308,8 @@ func TestCompileErrors(t *testing.T) {
 		{`{"oneOf":[{"type":"number"},{"type":"integer"}]}`, ErrUnsupported, "anyOf/oneOf", ""},
 		{`{"oneOf":[{"enum":[1,2]},{"const":2}]}`, ErrUnsupported, "oneOf", "/oneOf"},
 		{`{"oneOf":[{"type":"boolean"},{"const":true}]}`, ErrUnsupported, "oneOf", "/oneOf"},
+		{`{"anyOf":[{"type":"object","properties":{"k":{"const":1}},"required":["k"]},{"type":"object","properties":{"k":{"enum":[2,1]}},"required":["k"]}]}`, ErrUnsupported, "anyOf/oneOf", ""},
+		{`{"anyOf":[{"type":"object","properties":{"k":{"const":1}},"required":["k"]},{"type":"object","properties":{"j":{"const":2}},"required":["j"]}]}`, ErrUnsupported, "anyOf/oneOf", ""},
 		{`{"type":"strin"}`, ErrInvalidSchema, "type", "/type"},
 		{`{"type":"string","maxLength":-1}`, ErrInvalidSchema, "maxLength", "/maxLength"},
 		{`{"type":"integer","minimum":5,"maximum":4}`, ErrInvalidSchema, "minimum", ""},
