@@ -36,13 +36,18 @@ type node struct {
 	child int32 // kRoot: the document's schema
 
 	// kObject
-	props   []prop
-	keys    []int32 // literal node of the keys allowed at position i
-	canEnd  []bool  // no required property at or after position i
-	mapKey  int32   // map mode: the key string node, or -1 for declared properties
-	mapVal  int32
-	isMap   bool
-	tagged  bool  // alts are objects told apart by their first property
+	props  []prop
+	keys   []int32 // literal node of the keys allowed at position i
+	canEnd []bool  // no required property at or after position i
+	mapKey int32   // map mode: the key string node, or -1 for declared properties
+	mapVal int32
+	isMap  bool
+	tagged bool // alts are objects told apart by their first property
+	// height is the fewest levels of nesting a value of this node needs,
+	// itself included.
+	height int32
+	// need, for an object's key set, is the height of each key's value.
+	need    []int32
 	item    int32 // kArray
 	minN    int32 // kArray minItems, kString minLength
 	maxN    int32 // kArray maxItems, kString maxLength; -1 = unbounded
@@ -121,12 +126,17 @@ func (m *machine) step(t int32, c byte) int32 {
 		case rPass:
 			t = m.pop(f.parent, val)
 		case rPush:
-			if f.depth >= MaxDepth {
+			// A value is begun only where it can be finished within
+			// MaxDepth, so no output can reach a state with no way out.
+			if int(f.depth)+int(m.g.nodes[child].height) > MaxDepth {
 				return -1
 			}
 			p := m.put(f)
 			t = m.put(m.initFrame(child, p, f.depth+1))
 		case rReplace:
+			if int(f.depth)+int(m.g.nodes[child].height)-1 > MaxDepth {
+				return -1
+			}
 			t = m.put(m.initFrame(child, f.parent, f.depth))
 		default:
 			return -1
@@ -213,6 +223,9 @@ func (m *machine) stepObject(f *frame, n *node, c byte) (int, int32, int32) {
 		if c == '"' {
 			f.ws = 0
 			if n.isMap {
+				if int(f.depth)+int(m.g.nodes[n.mapVal].height) > MaxDepth {
+					return rReject, 0, 0 // the value would not fit
+				}
 				f.ph = 2
 				return rPush, 0, n.mapKey
 			}
@@ -613,10 +626,14 @@ func stepLiteral(f *frame, n *node, c byte) (int, int32, int32) {
 		}
 	}
 	j = i
+	fits := n.need == nil
 	for j < end && lits[j][pos] == c {
+		// An object key is taken only if its value fits in MaxDepth
+		// (the value goes at this frame's depth).
+		fits = fits || int(f.depth)+int(n.need[j])-1 <= MaxDepth
 		j++
 	}
-	if i < j {
+	if i < j && fits {
 		f.a, f.b, f.c = int32(i), int32(j), int32(pos+1)
 		if j-i == 1 && len(lits[i]) == pos+1 {
 			return rDone, n.litVal[i], 0

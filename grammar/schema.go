@@ -721,6 +721,69 @@ func (c *compiler) prune() error {
 			}
 		}
 	}
+	return c.heights()
+}
+
+// heights computes each node's height (a fixpoint: they only fall) and
+// the value heights of object keys, and refuses a schema whose documents
+// all nest deeper than MaxDepth.
+func (c *compiler) heights() error {
+	const inf = MaxDepth + 2
+	nodes := c.g.nodes
+	for i := range nodes {
+		nodes[i].height = inf
+	}
+	for changed := true; changed; {
+		changed = false
+		for i := range nodes {
+			n := &nodes[i]
+			h := int32(1)
+			switch n.kind {
+			case kRoot:
+				h = nodes[n.child].height
+			case kArray:
+				if n.minN > 0 {
+					h = 1 + nodes[n.item].height
+				}
+			case kObject:
+				if n.tagged {
+					for _, a := range n.alts {
+						h = max(h, nodes[a].height)
+					}
+				} else if !n.isMap {
+					for _, p := range n.props {
+						if p.required {
+							h = max(h, 1+nodes[p.node].height)
+						}
+					}
+				}
+			case kUnion:
+				h = inf
+				for _, a := range n.alts {
+					h = min(h, nodes[a].height)
+				}
+			}
+			if h = min(h, inf); h < n.height {
+				n.height, changed = h, true
+			}
+		}
+	}
+	for i := range nodes {
+		n := &nodes[i]
+		if n.kind != kObject || n.isMap {
+			continue
+		}
+		for _, k := range n.keys {
+			key := &nodes[k]
+			key.need = make([]int32, len(key.litVal))
+			for j, v := range key.litVal {
+				key.need[j] = nodes[n.props[v].node].height
+			}
+		}
+	}
+	if nodes[c.g.root].height > MaxDepth {
+		return unsupported("", "schema", fmt.Sprintf("every document nests deeper than %d levels", MaxDepth))
+	}
 	return nil
 }
 

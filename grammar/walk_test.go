@@ -155,7 +155,7 @@ func walk(t testing.TB, g *Grammar, rng *rand.Rand, budget int) []byte {
 		if len(allowed) == 0 {
 			t.Fatalf("dead end after %q", doc)
 		}
-		if len(doc) > 20*budget+1000 {
+		if len(doc) > 50*budget+20000 {
 			t.Fatalf("walk does not finish: %q", doc)
 		}
 		c := pick(rng, allowed, len(doc) > budget)
@@ -389,5 +389,34 @@ func TestUnfinishableBranchesPruned(t *testing.T) {
 		if s := g.Start(); s.Accept([]byte(doc)) != nil || !s.Done() {
 			t.Errorf("%s rejected", doc)
 		}
+	}
+}
+
+// Near MaxDepth only values that can still be closed are begun.
+func TestDepthNeverDeadEnds(t *testing.T) {
+	g, err := CompileSchema([]byte(`{"$ref": "#/$defs/n", "$defs": {"n": {"type": "object",
+		"properties": {"next": {"$ref": "#/$defs/n"}, "v": {"type": "array", "items": {"type": "integer"}, "minItems": 1}},
+		"required": ["v"]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := g.Start()
+	depth := 0
+	for s.Accept([]byte(`{"next":`)) == nil {
+		depth++
+	}
+	// An object needs 3 levels (itself, "v", an integer), so one at depth
+	// MaxDepth-2 can be finished but may not take "next".
+	if want := MaxDepth - 3; depth != want {
+		t.Fatalf("%d objects opened, want %d", depth, want)
+	}
+	if err := s.Accept([]byte(`{"v":[1]`)); err != nil {
+		t.Fatalf("the deepest object cannot be finished: %v", err)
+	}
+	if _, err := CompileSchema([]byte(`{"$ref": "#/$defs/n", "$defs": {"n": {"type": "object",
+		"properties": {"next": {"$ref": "#/$defs/n"}, "x": {"$ref": "#/$defs/m"}}, "required": ["x"]},
+		"m": {"type": "array", "items": {"type": "array", "items": {"$ref": "#/$defs/m2"}, "minItems": 1}, "minItems": 1},
+		"m2": ` + strings.Repeat(`{"type": "array", "minItems": 1, "items": `, 70) + `{"type": "null"}` + strings.Repeat("}", 70) + `}}`)); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("a schema nesting every document 70 deep: got %v, want ErrUnsupported", err)
 	}
 }
