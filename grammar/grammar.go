@@ -23,6 +23,7 @@ package grammar
 import (
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // MaxDepth bounds the nesting of values (containers, keys and scalars
@@ -85,12 +86,19 @@ type Grammar struct {
 
 // JSON returns the grammar of any JSON value.
 func JSON() *Grammar {
-	g, err := CompileSchema([]byte("true"))
-	if err != nil {
-		panic("grammar: the any-value grammar does not compile: " + err.Error())
-	}
-	return g
+	jsonOnce.Do(func() {
+		var err error
+		if jsonGrammar, err = CompileSchema([]byte("true")); err != nil {
+			panic("grammar: the any-value grammar does not compile: " + err.Error())
+		}
+	})
+	return jsonGrammar
 }
+
+var (
+	jsonOnce    sync.Once
+	jsonGrammar *Grammar
+)
 
 // State is one generation's position in a Grammar. It is not safe for
 // concurrent use; Clone it to explore alternatives.

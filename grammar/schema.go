@@ -239,7 +239,9 @@ func (c *compiler) compile(s *jv, ptr string) (int32, error) {
 	if err != nil {
 		return 0, err
 	}
-	n.ptr = ptr
+	if n.ptr == "" { // anyOf and oneOf point at their keyword
+		n.ptr = ptr
+	}
 	n.done = true
 	c.g.nodes[id] = n
 	return id, nil
@@ -312,7 +314,9 @@ func (c *compiler) build(s *jv, ptr string) (node, error) {
 				}
 				alts = append(alts, t)
 			}
-			return c.union(alts, k == "oneOf", p)
+			n, err := c.union(alts, k == "oneOf", p)
+			n.ptr = p
+			return n, err
 		}
 	}
 
@@ -787,6 +791,16 @@ func (c *compiler) heights() error {
 	return nil
 }
 
+// unionWord names the keyword a union came from.
+func unionWord(ptr string) string {
+	for _, k := range []string{"anyOf", "oneOf"} {
+		if strings.HasSuffix(ptr, "/"+k) {
+			return k
+		}
+	}
+	return "type"
+}
+
 // through follows single-alternative unions ($ref, allOf) to the node
 // that reads bytes.
 func (c *compiler) through(id int32) int32 {
@@ -817,7 +831,7 @@ func (c *compiler) tagObjects(id int32) error {
 	}
 	ptr := c.g.nodes[id].ptr
 	refuse := func(detail string) error {
-		return unsupported(ptr, "anyOf/oneOf", "object alternatives must begin with the same required property, a const or enum whose values differ: "+detail)
+		return unsupported(ptr, unionWord(ptr), "object alternatives must begin with the same required property, a const or enum whose values differ: "+detail)
 	}
 	var lits []string
 	var vals []int32
@@ -1046,7 +1060,7 @@ func (c *compiler) firstSet(id int32) ([4]uint64, error) {
 					continue
 				}
 				if d[b] >= 0 {
-					return set, unsupported(n.ptr, "anyOf/oneOf", fmt.Sprintf("alternatives %d and %d can both start with %q; alternatives must differ in their first byte", d[b], ai, rune(b)))
+					return set, unsupported(n.ptr, unionWord(n.ptr), fmt.Sprintf("alternatives %d and %d can both start with %q; alternatives must differ in their first byte", d[b], ai, rune(b)))
 				}
 				d[b] = int16(ai)
 				addB(byte(b))
