@@ -16,9 +16,10 @@ import (
 
 // Limits that keep hostile schemas from costing unbounded time or memory.
 const (
-	maxSchemaDepth = 128
-	maxNodes       = 1 << 16
-	maxProperties  = 256
+	maxSchemaDepth  = 128
+	maxCompileDepth = 1000
+	maxNodes        = 1 << 16
+	maxProperties   = 256
 )
 
 // jv is a parsed JSON value that keeps object keys in document order (the
@@ -29,9 +30,16 @@ type jv struct {
 	vals []*jv
 	str  string // string, or a number's text
 	b    bool
+	idx  map[string]int // keys of large objects ($defs), for lookups
 }
 
 func (v *jv) get(k string) *jv {
+	if v.idx != nil {
+		if i, ok := v.idx[k]; ok {
+			return v.vals[i]
+		}
+		return nil
+	}
 	for i, key := range v.keys {
 		if key == k {
 			return v.vals[i]
@@ -74,6 +82,15 @@ func parseValue(dec *json.Decoder, depth int) (*jv, error) {
 				k, _ := kt.(string)
 				if v.get(k) != nil {
 					return nil, fmt.Errorf("duplicate key %q", k)
+				}
+				if len(v.keys) == 16 {
+					v.idx = make(map[string]int)
+					for i, k := range v.keys {
+						v.idx[k] = i
+					}
+				}
+				if v.idx != nil {
+					v.idx[k] = len(v.keys)
 				}
 				val, err := parseValue(dec, depth+1)
 				if err != nil {
@@ -163,10 +180,11 @@ var (
 )
 
 type compiler struct {
-	g    *Grammar
-	root *jv
-	memo map[*jv]int32
-	any  int32
+	g     *Grammar
+	root  *jv
+	memo  map[*jv]int32
+	any   int32
+	depth int // of compile calls, bounded so hostile $ref chains stay cheap
 }
 
 // CompileSchema compiles a JSON Schema (draft 2020-12 spelling; a subset)
@@ -232,6 +250,11 @@ func (c *compiler) compile(s *jv, ptr string) (int32, error) {
 	if id, ok := c.memo[s]; ok {
 		return id, nil
 	}
+	if c.depth >= maxCompileDepth {
+		return 0, unsupported(ptr, "$ref", fmt.Sprintf("subschemas nested or chained through $ref more than %d deep", maxCompileDepth))
+	}
+	c.depth++
+	defer func() { c.depth-- }()
 	// Reserve the node first so $ref cycles resolve to it.
 	id := c.add(node{kind: kUnion, ptr: ptr})
 	c.memo[s] = id
@@ -670,31 +693,27 @@ func (c *compiler) object(s *jv, ptr string) (node, error) {
 func (c *compiler) prune() error {
 	nodes := c.g.nodes
 	prod := make([]bool, len(nodes))
-	for changed := true; changed; {
-		changed = false
-		for i := range nodes {
-			if prod[i] {
-				continue
+	c.propagate(func(i int32) bool {
+		n := &nodes[i]
+		p := true
+		switch n.kind {
+		case kRoot:
+			p = prod[n.child]
+		case kArray:
+			p = n.minN == 0 || prod[n.item]
+		case kObject:
+			for _, pr := range n.props {
+				p = p && (!pr.required || prod[pr.node])
 			}
-			n := &nodes[i]
-			p := true
-			switch n.kind {
-			case kRoot:
-				p = prod[n.child]
-			case kArray:
-				p = n.minN == 0 || prod[n.item]
-			case kObject:
-				for _, pr := range n.props {
-					p = p && (!pr.required || prod[pr.node])
-				}
-			case kUnion:
-				p = slices.ContainsFunc(n.alts, func(a int32) bool { return prod[a] })
-			}
-			if p {
-				prod[i], changed = true, true
-			}
+		case kUnion:
+			p = slices.ContainsFunc(n.alts, func(a int32) bool { return prod[a] })
 		}
-	}
+		if p && !prod[i] {
+			prod[i] = true
+			return true
+		}
+		return false
+	})
 	if !prod[c.g.root] {
 		return invalid("", "schema", "no finite document satisfies it (required recursion)")
 	}
@@ -728,6 +747,56 @@ func (c *compiler) prune() error {
 	return c.heights()
 }
 
+// propagate runs eval on every node, and again on the nodes that depend on
+// one whenever eval reports that it changed, until nothing changes: a
+// fixpoint in time linear in the edges times the changes, where repeated
+// passes over all nodes would be quadratic on long $ref chains.
+func (c *compiler) propagate(eval func(i int32) bool) {
+	nodes := c.g.nodes
+	users := make([][]int32, len(nodes))
+	for i := range nodes {
+		n := &nodes[i]
+		var deps []int32
+		switch n.kind {
+		case kRoot:
+			deps = []int32{n.child}
+		case kArray:
+			deps = []int32{n.item}
+		case kObject:
+			deps = n.alts
+			if !n.isMap {
+				for _, p := range n.props {
+					deps = append(deps[:len(deps):len(deps)], p.node)
+				}
+			}
+		case kUnion:
+			deps = n.alts
+		}
+		for _, d := range deps {
+			users[d] = append(users[d], int32(i))
+		}
+	}
+	queue := make([]int32, len(nodes))
+	queued := make([]bool, len(nodes))
+	for i := range queue {
+		queue[i] = int32(i) // referenced nodes tend to come later: pop them first
+		queued[i] = true
+	}
+	for len(queue) > 0 {
+		i := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		queued[i] = false
+		if eval(i) {
+			for _, u := range users[i] {
+				if !queued[u] {
+					queued[u] = true
+					queue = append(queue, u)
+				}
+			}
+		}
+	}
+}
+
 // heights computes each node's height (a fixpoint: they only fall) and
 // the value heights of object keys, and refuses a schema whose documents
 // all nest deeper than MaxDepth.
@@ -737,41 +806,40 @@ func (c *compiler) heights() error {
 	for i := range nodes {
 		nodes[i].height = inf
 	}
-	for changed := true; changed; {
-		changed = false
-		for i := range nodes {
-			n := &nodes[i]
-			h := int32(1)
-			switch n.kind {
-			case kRoot:
-				h = nodes[n.child].height
-			case kArray:
-				if n.minN > 0 {
-					h = 1 + nodes[n.item].height
-				}
-			case kObject:
-				if n.tagged {
-					for _, a := range n.alts {
-						h = max(h, nodes[a].height)
-					}
-				} else if !n.isMap {
-					for _, p := range n.props {
-						if p.required {
-							h = max(h, 1+nodes[p.node].height)
-						}
-					}
-				}
-			case kUnion:
-				h = inf
+	c.propagate(func(i int32) bool {
+		n := &nodes[i]
+		h := int32(1)
+		switch n.kind {
+		case kRoot:
+			h = nodes[n.child].height
+		case kArray:
+			if n.minN > 0 {
+				h = 1 + nodes[n.item].height
+			}
+		case kObject:
+			if n.tagged {
 				for _, a := range n.alts {
-					h = min(h, nodes[a].height)
+					h = max(h, nodes[a].height)
+				}
+			} else if !n.isMap {
+				for _, p := range n.props {
+					if p.required {
+						h = max(h, 1+nodes[p.node].height)
+					}
 				}
 			}
-			if h = min(h, inf); h < n.height {
-				n.height, changed = h, true
+		case kUnion:
+			h = inf
+			for _, a := range n.alts {
+				h = min(h, nodes[a].height)
 			}
 		}
-	}
+		if h = min(h, inf); h < n.height {
+			n.height = h
+			return true
+		}
+		return false
+	})
 	for i := range nodes {
 		n := &nodes[i]
 		if n.kind != kObject || n.isMap {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -419,5 +420,28 @@ func TestDepthNeverDeadEnds(t *testing.T) {
 		"m": {"type": "array", "items": {"type": "array", "items": {"$ref": "#/$defs/m2"}, "minItems": 1}, "minItems": 1},
 		"m2": ` + strings.Repeat(`{"type": "array", "minItems": 1, "items": `, 70) + `{"type": "null"}` + strings.Repeat("}", 70) + `}}`)); !errors.Is(err, ErrUnsupported) {
 		t.Fatalf("a schema nesting every document 70 deep: got %v, want ErrUnsupported", err)
+	}
+}
+
+// Long $ref chains compile when short enough and are refused beyond the
+// compile depth bound (they would otherwise cost time quadratic in length).
+func TestRefChains(t *testing.T) {
+	chain := func(n, minItems int) []byte {
+		var b strings.Builder
+		b.WriteString(`{"$ref":"#/$defs/d0","$defs":{`)
+		for i := range n {
+			fmt.Fprintf(&b, `"d%d":{"type":"array","items":{"$ref":"#/$defs/d%d"},"minItems":%d},`, i, i+1, minItems)
+		}
+		fmt.Fprintf(&b, `"d%d":{"type":"null"}}}`, n)
+		return []byte(b.String())
+	}
+	if _, err := CompileSchema(chain(300, 0)); err != nil {
+		t.Fatalf("300 optional levels: %v", err)
+	}
+	if _, err := CompileSchema(chain(100, 1)); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("100 required levels: got %v, want ErrUnsupported (deeper than MaxDepth)", err)
+	}
+	if _, err := CompileSchema(chain(20000, 0)); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("20000 levels: got %v, want ErrUnsupported", err)
 	}
 }
