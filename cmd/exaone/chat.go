@@ -14,7 +14,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/exaone-go/exaone/asm"
-	"github.com/exaone-go/exaone/sampler"
 )
 
 // lineReader is where the interactive chat reads its input, one line at a
@@ -48,8 +47,6 @@ func unwrapFile(w io.Writer) (*os.File, bool) {
 		case *os.File:
 			return x, true
 		case *checkedWriter:
-			w = x.w
-		case *stopWatcher:
 			w = x.w
 		default:
 			return nil, false
@@ -349,6 +346,5 @@ func (r *runner) setParameter(name, value string) error {
 		return err
 	}
 	r.o.params = p
-	r.smp = sampler.New(p)
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/exaone-go/exaone/defaultmodel"
+	"github.com/exaone-go/exaone/generate"
 	"github.com/exaone-go/exaone/model"
 	"github.com/exaone-go/exaone/tokenizer"
 )
@@ -18,12 +19,13 @@ import (
 // loadedModel is a model file opened for evaluation with its tokenizer.
 type loadedModel struct {
 	path     string
+	gm       *generate.Model
 	m        *model.Model
 	tk       *tokenizer.Tokenizer
 	loadTime time.Duration
 }
 
-func (l *loadedModel) Close() { l.m.Close() }
+func (l *loadedModel) Close() { l.gm.Close() }
 
 // loadModel opens path, or the embedded default model when path is empty,
 // and checks up front what would otherwise fail deep inside the loader with
@@ -43,16 +45,11 @@ func loadModel(path string) (*loadedModel, error) {
 	if !isGGUF(path) {
 		return nil, fmt.Errorf("model %s is not a GGUF file", path)
 	}
-	m, err := model.Open(path)
+	gm, err := generate.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	tk, err := tokenizer.FromGGUF(m.File)
-	if err != nil {
-		m.Close()
-		return nil, err
-	}
-	return &loadedModel{path: path, m: m, tk: tk, loadTime: time.Since(start)}, nil
+	return &loadedModel{path: path, gm: gm, m: gm.Decoder(), tk: gm.Tokenizer(), loadTime: time.Since(start)}, nil
 }
 
 // oneLine keeps an error to a single line, as the command's whole report.

@@ -133,7 +133,10 @@ func perplexity(o *pplOptions) error {
 		tokens = base.tokens
 	} else {
 		t0 := time.Now()
-		tokens = withBOS(tk, tk.Encode(text, false))
+		tokens = tk.Encode(text, false)
+		if tk.AddBOS() && tk.BOS() >= 0 {
+			tokens = append([]int{tk.BOS()}, tokens...)
+		}
 		if len(tokens) < 2*nCtx {
 			return fmt.Errorf("perplexity: you need at least %d tokens to evaluate perplexity with a context of %d (the text has %d)", 2*nCtx, nCtx, len(tokens))
 		}

@@ -1,32 +1,27 @@
 package main
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/exaone-go/exaone/asm"
+	"github.com/exaone-go/exaone/generate"
 	"github.com/exaone-go/exaone/model"
 	"github.com/exaone-go/exaone/sampler"
-	"github.com/exaone-go/exaone/tokenizer"
 	"github.com/exaone-go/exaone/tokenizer/chat"
 )
-
-// defaultCtxCap bounds the default context (-c 0) as llama.cpp does, so
-// that a model trained on 64K or 128K tokens does not allocate a KV cache
-// for all of them by default.
-const defaultCtxCap = 4096
 
 func init() {
 	d := sampler.DefaultParams()
@@ -225,23 +220,14 @@ func runRun(c *cli.Context) error {
 		return err
 	}
 	defer lm.Close()
-	var watch *stopWatcher
-	if len(o.reverse) > 0 {
-		watch = &stopWatcher{w: stdout, stops: o.reverse}
-		stdout = watch
-	}
 	r, err := newRunner(lm, o, stdout, stderr)
 	if err != nil {
 		return err
 	}
 	defer r.close()
-	if watch != nil {
-		watch.hit = func() { r.intr.rev.Store(true) }
-		r.watch = watch
-	}
 	// Once standard output fails, nothing generated can arrive: stop.
 	if cw, ok := c.App.Writer.(*checkedWriter); ok {
-		cw.setOnErr(func() { r.intr.halt.Store(true) })
+		cw.setOnErr(r.intr.haltAll)
 	}
 	if o.interactive {
 		return r.interactive(newLineReader(stdin, c.App.Writer))
@@ -268,67 +254,23 @@ func isTerminalReader(r io.Reader) bool {
 	return ok && isTerminal(f)
 }
 
-// chatPrompt renders a conversation in the EXAONE 4 chat format, ready for
-// the assistant's reply, and tokenizes it (the control tokens the template
-// writes become their ids).
-func chatPrompt(tk *tokenizer.Tokenizer, msgs []chat.Message, tools []json.RawMessage, think bool) ([]int, error) {
-	text, err := chat.Render(msgs, tools, chat.Options{EnableThinking: think, AddGenerationPrompt: true})
-	if err != nil {
-		return nil, err
-	}
-	return withBOS(tk, tk.Encode(text, true)), nil
-}
-
-// rawPrompt tokenizes a completion prompt. Special-token texts are parsed,
-// so a hand-written chat prompt works as in llama-completion.
-func rawPrompt(tk *tokenizer.Tokenizer, text string) []int {
-	return withBOS(tk, tk.Encode(text, true))
-}
-
-func withBOS(tk *tokenizer.Tokenizer, ids []int) []int {
-	if tk.AddBOS() && tk.BOS() >= 0 && (len(ids) == 0 || ids[0] != tk.BOS()) {
-		ids = append([]int{tk.BOS()}, ids...)
-	}
-	return ids
-}
-
-// errContextFull is returned when a prompt does not fit the context.
-type errContextFull struct{ tokens, ctx int }
-
-func (e errContextFull) Error() string {
-	return fmt.Sprintf("the prompt is %d tokens, longer than the context size %d (raise -c)", e.tokens, e.ctx)
-}
-
-// runner holds a session and the tokens in its KV cache, so a chat turn
-// only evaluates what differs from the previous prompt.
+// runner holds a generation session; the session keeps the conversation's
+// tokens in its KV cache, so a chat turn only evaluates what is new.
 type runner struct {
 	lm       *loadedModel
 	o        *runOptions
-	s        *model.Session
-	smp      *sampler.Sampler
+	s        *generate.Session
 	out, log io.Writer
-	past     []int // tokens in the KV cache, in position order
 	intr     *interrupter
-	thinkEnd int          // id of </think>, or -1
-	watch    *stopWatcher // reverse prompts, or nil
+	turn     uint64 // replies so far, to vary the seed between turns
 }
 
 func newRunner(lm *loadedModel, o *runOptions, out, log io.Writer) (*runner, error) {
-	ctx := o.ctx
-	if ctx == 0 {
-		ctx = min(lm.m.CtxTrain, defaultCtxCap)
-		if ctx <= 0 {
-			ctx = defaultCtxCap
-		}
-	}
-	s, err := lm.m.NewSession(model.Options{Ctx: ctx, Batch: o.batch, Threads: o.threads})
+	s, err := lm.gm.NewSession(generate.Options{Ctx: o.ctx, Batch: o.batch, Threads: o.threads})
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{lm: lm, o: o, s: s, smp: sampler.New(o.params), out: out, log: log, thinkEnd: -1}
-	if id, ok := lm.tk.TokenID("</think>"); ok {
-		r.thinkEnd = id
-	}
+	r := &runner{lm: lm, o: o, s: s, out: out, log: log}
 	r.intr = newInterrupter(log)
 	if o.verbose {
 		threads := o.threads
@@ -348,189 +290,138 @@ func (r *runner) close() {
 	r.s.Close()
 }
 
-// feed brings the KV cache to ids and returns the logits after the last
-// one. The common prefix with what is cached is kept when the cache can be
-// rewound to it.
-func (r *runner) feed(ids []int) ([]float32, time.Duration, int, error) {
-	if len(ids) > r.s.Ctx() {
-		return nil, 0, 0, errContextFull{len(ids), r.s.Ctx()}
+// reply generates one reply to req, streaming it to out, and reports its
+// stats. It returns the result and whether the user interrupted it.
+func (r *runner) reply(req *generate.Request) (generate.Result, bool, error) {
+	params := r.o.params
+	// Each turn draws from its own stream: a sampler starts from its seed,
+	// and replaying the same draws every turn would repeat choices.
+	params.Seed += r.turn
+	r.turn++
+	req.Sampling, req.IgnoreEOS, req.Stop = &params, r.o.ignoreEOS, r.o.reverse
+	req.MaxTokens = max(r.o.n, 0)
+	w := &replyWriter{out: r.out, think: req.Think, hide: r.o.hideThinking}
+	ctx := r.intr.begin()
+	res, err := r.s.Generate(ctx, req, w.chunk)
+	r.intr.end()
+	interrupted := errors.Is(err, context.Canceled)
+	if interrupted || errors.Is(err, errOutputFailed) {
+		err = nil
 	}
-	k := 0
-	for k < len(ids) && k < len(r.past) && ids[k] == r.past[k] {
-		k++
+	if err == nil {
+		w.end(&res)
 	}
-	if k == len(ids) {
-		k-- // the last token is evaluated again for its logits
-	}
-	if k < r.s.Pos() {
-		if err := r.s.Truncate(k); err != nil {
-			r.s.Reset() // a sliding-window ring cannot go back that far
-			k = 0
-		}
-	}
-	r.past = r.past[:k]
-	// The penalties look at the whole conversation, as llama.cpp's
-	// sampler has seen every prompt token.
-	r.smp.Reset()
-	for _, t := range ids {
-		r.smp.Accept(t)
-	}
-	start := time.Now()
-	logits, err := r.s.Eval(ids[k:])
+	fmt.Fprintln(r.out)
 	if err != nil {
-		r.s.Reset()
-		r.past = r.past[:0]
-		return nil, 0, 0, err
+		return res, false, err
 	}
-	r.past = append(r.past, ids[k:]...)
-	return logits, time.Since(start), len(ids) - k, nil
+	r.report(&res, interrupted)
+	return res, interrupted, nil
 }
 
-// stats are one generation's counts and timings.
-type stats struct {
-	promptTokens, genTokens int
-	promptTime, genTime     time.Duration
-	interrupted, full, eos  bool
-	reverse                 bool // stopped by a reverse prompt (-r)
-}
+// errOutputFailed stops a generation whose text cannot be written: the
+// command then fails on the write error it remembered.
+var errOutputFailed = errors.New("standard output failed")
 
-// startReply prepares the reverse-prompt watch for a reply: only text
-// generated from now on counts.
-func (r *runner) startReply() {
-	if r.watch != nil {
-		r.watch.tail = r.watch.tail[:0]
-	}
-}
-
-// settle sorts out why a generation stopped: the interrupter's flag also
-// carries a reverse prompt's match and lost output.
-func (r *runner) settle(st *stats) {
-	switch {
-	case r.intr.rev.Load():
-		st.interrupted, st.reverse = false, true
-	case r.intr.halt.Load():
-		st.interrupted = false
-	}
-}
-
-// generate samples up to -n tokens after logits, streaming their text to
-// out, and returns the generated ids (without the end-of-turn token).
-func (r *runner) generate(logits []float32, st *stats, inThink bool) ([]int, error) {
-	eos := r.lm.tk.EOS()
-	var reply []int
-	w := newReplyWriter(r.lm.tk, r.out, r.thinkEnd, inThink, r.o.hideThinking)
-	defer w.flush()
-	r.intr.begin()
-	defer r.intr.end()
-	start := time.Now()
-	defer func() { st.genTime = time.Since(start) }()
-	for r.o.n < 0 || st.genTokens < r.o.n {
-		if r.intr.stopped() {
-			st.interrupted = true
-			break
-		}
-		if r.o.ignoreEOS && eos >= 0 && eos < len(logits) {
-			logits[eos] = float32(math.Inf(-1))
-		}
-		tok := r.smp.Sample(logits)
-		r.smp.Accept(tok)
-		st.genTokens++
-		if tok == eos && !r.o.ignoreEOS {
-			st.eos = true
-			break
-		}
-		reply = append(reply, tok)
-		w.add(tok)
-		if r.o.n >= 0 && st.genTokens >= r.o.n {
-			break // no need to evaluate a token nothing will follow
-		}
-		if r.s.Pos() >= r.s.Ctx() {
-			st.full = true
-			break
-		}
-		var err error
-		if logits, err = r.s.Eval([]int{tok}); err != nil {
-			return reply, err
-		}
-		r.past = append(r.past, tok)
-	}
-	return reply, nil
-}
-
-// replyWriter streams a reply's tokens as text, never splitting a UTF-8
-// character. Control tokens are not printed; with hide, the <think> block
-// is dropped together with the blank lines that follow it.
+// replyWriter prints a reply's chunks: the reasoning inside a <think>
+// block (or nothing, with hide), the answer, and tool calls in the
+// model's own notation.
 type replyWriter struct {
-	tk                      *tokenizer.Tokenizer
-	dec                     *tokenizer.StreamDecoder
-	out                     io.Writer
-	thinkEnd                int
-	inThink, hide, trimLead bool
+	out            io.Writer
+	think, hide    bool
+	opened, closed bool
+	wroteReasoning bool
 }
 
-// newReplyWriter starts a reply; inThink says the prompt opened a <think>
-// block (reasoning mode), which is then shown opened unless hidden.
-func newReplyWriter(tk *tokenizer.Tokenizer, out io.Writer, thinkEnd int, inThink, hide bool) *replyWriter {
-	w := &replyWriter{tk: tk, dec: tk.NewStreamDecoder(), out: out, thinkEnd: thinkEnd, inThink: inThink, hide: hide && inThink}
-	if inThink && !w.hide {
-		io.WriteString(out, "<think>\n")
+func (w *replyWriter) write(s string) error {
+	if _, err := io.WriteString(w.out, s); err != nil {
+		return errOutputFailed
 	}
-	return w
+	return nil
 }
 
-func (w *replyWriter) add(tok int) {
-	switch {
-	case tok == w.thinkEnd && w.inThink:
-		w.inThink = false
+// open starts the reasoning block once: a reasoning prompt opened it, so it
+// is shown even before the model writes into it.
+func (w *replyWriter) open() error {
+	if w.opened || w.hide {
+		return nil
+	}
+	w.opened = true
+	return w.write("<think>\n")
+}
+
+func (w *replyWriter) close() error {
+	if !w.opened || w.closed {
+		return nil
+	}
+	w.closed = true
+	return w.write("\n</think>\n\n")
+}
+
+func (w *replyWriter) chunk(c generate.Chunk) error {
+	if c.Reasoning != "" {
 		if w.hide {
-			w.hide, w.trimLead = false, true
-			return
+			return nil
 		}
-		io.WriteString(w.out, w.dec.Add(tok))
-	case w.hide || w.tk.IsControl(tok):
-	default:
-		text := w.dec.Add(tok)
-		if w.trimLead {
-			text = strings.TrimLeft(text, "\n")
-			w.trimLead = text == ""
+		if err := w.open(); err != nil {
+			return err
 		}
-		io.WriteString(w.out, text)
+		return w.write(c.Reasoning)
+	}
+	if w.think {
+		if err := w.open(); err != nil {
+			return err
+		}
+	}
+	if err := w.close(); err != nil {
+		return err
+	}
+	if c.ToolCall != nil {
+		return w.write("<tool_call>{\"name\": " + strconv.Quote(c.ToolCall.Name) + ", \"arguments\": " + string(c.ToolCall.Arguments) + "}</tool_call>")
+	}
+	return w.write(c.Text)
+}
+
+// end finishes the output: a reasoning block that was opened but got no
+// answer is left open, as the model left it; a reverse prompt is shown,
+// as llama.cpp shows it.
+func (w *replyWriter) end(res *generate.Result) {
+	if w.think && res.GeneratedTokens > 0 && res.Reasoning == "" {
+		w.open()
+	}
+	if res.Stop == generate.StopString {
+		w.write(res.StopString)
 	}
 }
 
-func (w *replyWriter) flush() {
-	if !w.hide {
-		io.WriteString(w.out, w.dec.Flush())
-	}
-}
-
-func (r *runner) report(st *stats) {
-	if st.full {
+func (r *runner) report(res *generate.Result, interrupted bool) {
+	if res.Stop == generate.StopContextFull {
 		fmt.Fprintf(r.log, "\n[context full: all %d tokens of the context are used; stopping (raise -c, or /clear in a chat)]\n", r.s.Ctx())
 	}
-	if st.interrupted {
+	if interrupted {
 		fmt.Fprintln(r.log, "\n[interrupted]")
 	}
+	evaluated := res.PromptTokens - res.CachedTokens
 	fmt.Fprintf(r.log, "[ Prompt: %.1f t/s | Generation: %.1f t/s ]\n",
-		rate(st.promptTokens, st.promptTime), rate(st.genTokens, st.genTime))
+		rate(evaluated, res.PromptTime), rate(res.GeneratedTokens, res.GenerateTime))
 	if r.o.verbose {
-		fmt.Fprintf(r.log, "prompt: %d tokens in %.1f ms (%.1f t/s)\n", st.promptTokens, ms(st.promptTime), rate(st.promptTokens, st.promptTime))
-		fmt.Fprintf(r.log, "generation: %d tokens in %.1f ms (%.1f t/s), stopped by %s\n", st.genTokens, ms(st.genTime), rate(st.genTokens, st.genTime), st.reason())
+		fmt.Fprintf(r.log, "prompt: %d tokens in %.1f ms (%.1f t/s)\n", evaluated, ms(res.PromptTime), rate(evaluated, res.PromptTime))
+		fmt.Fprintf(r.log, "generation: %d tokens in %.1f ms (%.1f t/s), stopped by %s\n", res.GeneratedTokens, ms(res.GenerateTime), rate(res.GeneratedTokens, res.GenerateTime), reason(res, interrupted))
 		if rss := peakRSS(); rss > 0 {
 			fmt.Fprintf(r.log, "peak memory: %.1f MiB resident\n", float64(rss)/(1<<20))
 		}
 	}
 }
 
-func (st *stats) reason() string {
+func reason(res *generate.Result, interrupted bool) string {
 	switch {
-	case st.reverse:
-		return "reverse prompt"
-	case st.eos:
-		return "end of turn"
-	case st.interrupted:
+	case interrupted:
 		return "interrupt"
-	case st.full:
+	case res.Stop == generate.StopString:
+		return "reverse prompt"
+	case res.Stop == generate.StopEndOfTurn, res.Stop == generate.StopToolCalls:
+		return "end of turn"
+	case res.Stop == generate.StopContextFull:
 		return "full context"
 	}
 	return "token limit (-n)"
@@ -546,38 +437,35 @@ func rate(n int, d time.Duration) float64 {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func (r *runner) oneShot() error {
-	var ids []int
-	var err error
+	req := &generate.Request{Think: r.o.chatMode && r.o.think}
 	if r.o.chatMode {
-		ids, err = chatPrompt(r.lm.tk, r.conversation(r.o.prompt), nil, r.o.think)
-		if err != nil {
-			return err
-		}
+		req.Messages = r.conversation(r.o.prompt)
 	} else {
-		ids = rawPrompt(r.lm.tk, r.o.prompt)
+		req.Prompt = r.o.prompt
+		if r.o.displayPrompt {
+			io.WriteString(r.out, r.o.prompt)
+		}
 	}
-	var st stats
-	logits, d, n, err := r.feed(ids)
+	if r.o.n == 0 {
+		fmt.Fprintln(r.out)
+		return nil
+	}
+	_, interrupted, err := r.reply(req)
 	if err != nil {
-		return err
+		return contextFull(err)
 	}
-	st.promptTime, st.promptTokens = d, n
-	if !r.o.chatMode && r.o.displayPrompt {
-		io.WriteString(r.out, r.o.prompt)
-	}
-	r.startReply()
-	_, err = r.generate(logits, &st, r.o.chatMode && r.o.think)
-	r.settle(&st)
-	fmt.Fprintln(r.out)
-	if err != nil {
-		return err
-	}
-	r.report(&st)
-	if st.interrupted {
+	if interrupted {
 		// As llama.cpp: the stats are printed, the status says Ctrl-C.
 		return exitError{code: 130}
 	}
 	return nil
+}
+
+func contextFull(err error) error {
+	if errors.Is(err, generate.ErrContextFull) {
+		return fmt.Errorf("%v (raise -c)", err)
+	}
+	return err
 }
 
 // conversation starts the messages: the system prompt, if any, then user.
@@ -595,7 +483,7 @@ func (r *runner) conversation(user ...string) []chat.Message {
 func (r *runner) interactive(in lineReader) error {
 	msgs := r.conversation()
 	base := len(msgs)
-	fmt.Fprintf(r.log, "chat with %s (/help for commands). Ctrl-C stops a reply.\n", r.lm.m.File.Path)
+	fmt.Fprintf(r.log, "chat with %s (/help for commands). Ctrl-C stops a reply.\n", r.lm.path)
 	first := r.o.prompt
 	for {
 		var text string
@@ -628,49 +516,38 @@ func (r *runner) interactive(in lineReader) error {
 			if cleared {
 				msgs = msgs[:base]
 				r.s.Reset()
-				r.past = r.past[:0]
-				r.smp.Reset()
 			}
 			continue
 		}
 		msgs = append(msgs, chat.Message{Role: "user", Content: text})
-		ids, err := chatPrompt(r.lm.tk, msgs, nil, r.o.think)
-		if err != nil {
-			return err
+		if r.o.n == 0 {
+			fmt.Fprintln(r.out)
+			continue
 		}
-		var st stats
-		logits, d, n, err := r.feed(ids)
-		var full errContextFull
-		if errors.As(err, &full) {
+		res, _, err := r.reply(&generate.Request{Messages: msgs, Think: r.o.think})
+		if errors.Is(err, generate.ErrContextFull) {
 			msgs = msgs[:len(msgs)-1]
-			fmt.Fprintf(r.out, "[context full: the conversation would be %d tokens, the context is %d; /clear to start over]\n", full.tokens, full.ctx)
+			fmt.Fprintf(r.out, "[%v; /clear to start over]\n", err)
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		st.promptTime, st.promptTokens = d, n
-		r.startReply()
-		reply, err := r.generate(logits, &st, r.o.think)
-		r.settle(&st)
-		fmt.Fprintln(r.out)
-		if err != nil {
-			return err
+		if r.intr.halted() {
+			return nil // the output failed: the command reports it
 		}
-		r.report(&st)
-		msgs = append(msgs, chat.Message{Role: "assistant", Content: r.lm.tk.Decode(reply)})
+		msgs = append(msgs, res.Message())
 	}
 }
 
-// interrupter turns the first Ctrl-C during a generation into a stop
-// request; a Ctrl-C at any other time, or a second one, exits.
+// interrupter turns the first Ctrl-C during a generation into cancelling
+// it; a Ctrl-C at any other time, or a second one, exits.
 type interrupter struct {
-	ch         chan os.Signal
-	generating atomic.Bool
-	stopReq    atomic.Bool
-	rev        atomic.Bool // the reply ended with a reverse prompt
-	halt       atomic.Bool // standard output failed: stop every reply
-	done       chan struct{}
+	ch     chan os.Signal
+	mu     sync.Mutex
+	cancel context.CancelFunc // of the generation running, or nil
+	halt   atomic.Bool        // standard output failed: stop every reply
+	done   chan struct{}
 }
 
 func newInterrupter(log io.Writer) *interrupter {
@@ -682,8 +559,12 @@ func newInterrupter(log io.Writer) *interrupter {
 			case <-it.done:
 				return
 			case <-it.ch:
-				if it.generating.Load() && !it.stopReq.Load() {
-					it.stopReq.Store(true)
+				it.mu.Lock()
+				cancel := it.cancel
+				it.cancel = nil
+				it.mu.Unlock()
+				if cancel != nil {
+					cancel()
 					continue
 				}
 				fmt.Fprintln(log, "\n[interrupted]")
@@ -694,47 +575,39 @@ func newInterrupter(log io.Writer) *interrupter {
 	return it
 }
 
-func (it *interrupter) begin() {
-	it.stopReq.Store(false)
-	it.rev.Store(false)
-	it.generating.Store(true)
-}
-func (it *interrupter) end() { it.generating.Store(false); it.stopReq.Store(false) }
-func (it *interrupter) stopped() bool {
-	return it.stopReq.Load() || it.rev.Load() || it.halt.Load()
+// begin starts a generation and returns its context, cancelled by Ctrl-C
+// or by a failure of standard output.
+func (it *interrupter) begin() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	if it.halt.Load() {
+		cancel()
+	}
+	it.mu.Lock()
+	it.cancel = cancel
+	it.mu.Unlock()
+	return ctx
 }
 
-// stopWatcher passes a reply's text through and calls hit when a reverse
-// prompt shows up in what was just written (as llama.cpp, which looks for
-// it in the recent output: a token may carry text after it).
-type stopWatcher struct {
-	w     io.Writer
-	stops []string
-	tail  []byte
-	hit   func()
+func (it *interrupter) end() {
+	it.mu.Lock()
+	if it.cancel != nil {
+		it.cancel()
+	}
+	it.cancel = nil
+	it.mu.Unlock()
 }
 
-func (s *stopWatcher) Write(p []byte) (int, error) {
-	n, err := s.w.Write(p)
-	longest := 0
-	for _, st := range s.stops {
-		longest = max(longest, len(st))
+// haltAll stops the running generation and every later one.
+func (it *interrupter) haltAll() {
+	it.halt.Store(true)
+	it.mu.Lock()
+	if it.cancel != nil {
+		it.cancel()
 	}
-	s.tail = append(s.tail, p...)
-	for _, st := range s.stops {
-		if strings.Contains(string(s.tail), st) {
-			if s.hit != nil {
-				s.hit()
-			}
-			break
-		}
-	}
-	// Keep what could begin a match completed by the next write.
-	if k := len(s.tail) - (longest - 1); k > 0 {
-		s.tail = append(s.tail[:0], s.tail[k:]...)
-	}
-	return n, err
+	it.mu.Unlock()
 }
+
+func (it *interrupter) halted() bool { return it.halt.Load() }
 
 func (it *interrupter) stop() {
 	signal.Stop(it.ch)
