@@ -300,7 +300,9 @@ func TestThreadsAgree(t *testing.T) {
 		var got [2][][]float32
 		for k, threads := range []int{1, 2} {
 			s := session(t, m, model.Options{Ctx: 256, Threads: threads})
-			s.EvalAll(r.IDs[:100], func(i int, l []float32) { got[k] = append(got[k], append([]float32(nil), l...)) })
+			if err := s.EvalAll(r.IDs[:100], func(i int, l []float32) { got[k] = append(got[k], append([]float32(nil), l...)) }); err != nil {
+				t.Fatal(err)
+			}
 			for _, id := range r.IDs[100:120] {
 				l, err := s.Eval([]int{id})
 				if err != nil {
@@ -309,9 +311,12 @@ func TestThreadsAgree(t *testing.T) {
 				got[k] = append(got[k], append([]float32(nil), l...))
 			}
 		}
+		if len(got[0]) != 120 || len(got[1]) != 120 {
+			t.Fatalf("%s: %d and %d positions, want 120", name, len(got[0]), len(got[1]))
+		}
 		for i := range got[0] {
 			for j := range got[0][i] {
-				if d := math.Abs(float64(got[0][i][j] - got[1][i][j])); d > 1e-6 {
+				if math.Float32bits(got[0][i][j]) != math.Float32bits(got[1][i][j]) {
 					t.Fatalf("%s: position %d logit %d: 1 thread %g, 2 threads %g", name, i, j, got[0][i][j], got[1][i][j])
 				}
 			}
