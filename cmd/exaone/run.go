@@ -103,6 +103,9 @@ func runRun(c *cli.Context) error {
 		RepeatLastN: c.Int("repeat-last-n"), PresencePenalty: float32(c.Float64("presence-penalty")),
 		FrequencyPenalty: float32(c.Float64("frequency-penalty")),
 	}
+	if err := o.params.Validate(); err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
 	if s := c.Int64("seed"); s >= 0 {
 		o.params.Seed = uint64(s)
 	} else {
