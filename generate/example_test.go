@@ -28,9 +28,10 @@ func Example() {
 	}
 	defer s.Close()
 
+	greedy := sampler.Greedy() // the most likely token each time
 	req := &generate.Request{
 		Messages: []chat.Message{{Role: "user", Content: "What is 23 plus 19?"}},
-		Sampling: &sampler.Params{Temperature: 0}, // greedy
+		Sampling: &greedy,
 	}
 	res, err := s.Generate(context.Background(), req, func(c generate.Chunk) error {
 		fmt.Print(c.Text)
@@ -59,7 +60,8 @@ func Example_chat() {
 	}
 	defer s.Close()
 
-	req := &generate.Request{Sampling: &sampler.Params{Temperature: 0}}
+	greedy := sampler.Greedy() // the most likely token each time
+	req := &generate.Request{Sampling: &greedy}
 	for _, question := range []string{"Reply with exactly: amen", "What is the capital of Japan?"} {
 		req.Messages = append(req.Messages, chat.Message{Role: "user", Content: question})
 		res, err := s.Generate(context.Background(), req, nil)
@@ -90,10 +92,11 @@ func Example_toolCall() {
 
 	tool := json.RawMessage(`{"type": "function", "function": {"name": "add_numbers", "description": "Add two integers",
 		"parameters": {"type": "object", "required": ["a", "b"], "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}}}}`)
+	greedy := sampler.Greedy() // the most likely token each time
 	req := &generate.Request{
 		Messages: []chat.Message{{Role: "user", Content: "Use the tool to add 421 and 377."}},
 		Tools:    []json.RawMessage{tool},
-		Sampling: &sampler.Params{Temperature: 0},
+		Sampling: &greedy,
 	}
 	res, err := s.Generate(context.Background(), req, nil)
 	if err != nil {
@@ -136,9 +139,10 @@ func Example_cancel() {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	greedy := sampler.Greedy() // the most likely token each time
 	req := &generate.Request{
 		Messages: []chat.Message{{Role: "user", Content: "What is 23 plus 19?"}},
-		Sampling: &sampler.Params{Temperature: 0},
+		Sampling: &greedy,
 	}
 	var seen strings.Builder
 	res, err := s.Generate(ctx, req, func(c generate.Chunk) error {

@@ -13,11 +13,12 @@ import (
 
 	"github.com/exaone-go/exaone/convert/fixture"
 	"github.com/exaone-go/exaone/generate"
+	"github.com/exaone-go/exaone/model"
 	"github.com/exaone-go/exaone/sampler"
 	"github.com/exaone-go/exaone/tokenizer/chat"
 )
 
-func greedy() *sampler.Params { return &sampler.Params{Temperature: 0} }
+func greedy() *sampler.Params { p := sampler.Greedy(); return &p }
 
 func request(c *chatCase) *generate.Request {
 	return &generate.Request{Messages: c.Messages, Tools: c.Tools, Think: c.Think, Sampling: greedy()}
@@ -245,10 +246,28 @@ func TestBadRequests(t *testing.T) {
 		"unknown role":   {Messages: []chat.Message{{Role: "wizard", Content: "hi"}}},
 		"bad tool json":  {Messages: user, Tools: []json.RawMessage{json.RawMessage(`{`)}},
 		"empty stop":     {Messages: user, Stop: []string{""}},
+		"top-p 2":        {Messages: user, Sampling: &sampler.Params{TopP: 2, RepeatPenalty: 1}},
+		"zero sampler":   {Messages: user, Sampling: &sampler.Params{}},
+		"bias id":        {Messages: user, Sampling: &sampler.Params{RepeatPenalty: 1, LogitBias: map[int]float32{1 << 20: 1}}},
 	} {
 		_, err := s.Generate(context.Background(), req, nil)
 		if !errors.Is(err, generate.ErrBadRequest) {
 			t.Errorf("%s: %v, want ErrBadRequest", name, err)
+		}
+	}
+}
+
+// TestBadOptions: options that cannot work are errors the model package
+// names, never a panic.
+func TestBadOptions(t *testing.T) {
+	m := chatModel(t)
+	for _, o := range []generate.Options{{Threads: -1}, {Ctx: -5}, {Batch: -1}, {Ctx: 1 << 30}} {
+		s, err := m.NewSession(o)
+		if !errors.Is(err, model.ErrBadOptions) {
+			t.Errorf("%+v: %v, want model.ErrBadOptions", o, err)
+		}
+		if s != nil {
+			s.Close()
 		}
 	}
 }

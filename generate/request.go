@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/exaone-go/exaone/model"
 	"github.com/exaone-go/exaone/sampler"
 	"github.com/exaone-go/exaone/tokenizer/chat"
 )
@@ -15,8 +16,9 @@ var (
 	// ErrBadRequest wraps every problem with a Request: the fields that
 	// conflict or are out of range, named as in Request.
 	ErrBadRequest = errors.New("bad request")
-	// ErrContextFull: the prompt does not fit the session's context.
-	ErrContextFull = errors.New("context full")
+	// ErrContextFull: the prompt does not fit the session's context. It
+	// is the model package's error, so either package's test matches.
+	ErrContextFull = model.ErrContextFull
 )
 
 // Request is one generation: a conversation or a raw prompt, and how to

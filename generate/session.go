@@ -16,7 +16,8 @@ import (
 // Options size a Session; the zero value is a sensible default.
 type Options struct {
 	// Ctx is the context in tokens: the prompt and the reply together. 0
-	// means the model's training context, capped at DefaultCtx.
+	// means the model's training context, capped at DefaultCtx; more than
+	// the training context is an error.
 	Ctx int
 	// Batch is the most prompt tokens evaluated in one forward pass (and
 	// so the granularity at which a long prompt can be cancelled); 0 = 512.
@@ -35,7 +36,7 @@ type Options struct {
 // 2 x layers x KV heads x head size x 2 bytes (f16): 64 KiB for the 1.2B,
 // 256 KiB for the 32B's global layers (its sliding layers keep only the
 // window), so a full 64K context would take 4 GiB for the 1.2B alone.
-const DefaultCtx = 4096
+const DefaultCtx = model.DefaultCtxCap
 
 // Session is one conversation: a decoder session (its KV cache, scratch
 // buffers and worker threads) and the tokens in its cache, so that a
@@ -52,12 +53,6 @@ type Session struct {
 // NewSession allocates a session: its KV cache (see DefaultCtx for the
 // cost) and its worker threads, which run until Close.
 func (m *Model) NewSession(o Options) (*Session, error) {
-	if o.Ctx == 0 {
-		o.Ctx = min(m.dec.CtxTrain, DefaultCtx)
-		if o.Ctx <= 0 {
-			o.Ctx = DefaultCtx
-		}
-	}
 	if o.Batch == 0 {
 		o.Batch = 512
 	}
@@ -111,8 +106,10 @@ func (s *Session) Generate(ctx context.Context, req *Request, fn func(Chunk) err
 	}
 	tk := s.m.tk
 	eos := tk.EOS()
-	params, err = shimParams(params, req.IgnoreEOS, eos, s.m.dec.Vocab)
-	if err != nil {
+	if req.IgnoreEOS && eos >= 0 {
+		params = params.Ban(eos)
+	}
+	if err := params.ValidateVocab(s.m.dec.Vocab); err != nil {
 		return res, fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
 	res.PromptTokens = len(ids)
@@ -157,7 +154,7 @@ func (s *Session) Generate(ctx context.Context, req *Request, fn func(Chunk) err
 			res.Stop = StopCancelled
 			return res, err
 		}
-		tok := shimSample(smp, logits, req.IgnoreEOS, eos)
+		tok := smp.Sample(logits)
 		smp.Accept(tok)
 		res.Tokens = append(res.Tokens, tok)
 		res.GeneratedTokens++

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/exaone-go/exaone/gguf"
 )
@@ -87,19 +88,36 @@ func readConfig(f *gguf.File) (Config, error) {
 		return c, err
 	}
 
+	bad := func(key, format string, args ...any) (Config, error) {
+		return c, fmt.Errorf("model: %s: %s.%s "+format, append([]any{f.Path, Arch, key}, args...)...)
+	}
+	// Each size bound keeps products of sizes far from overflow; the
+	// tensors' shapes are checked against these values at load.
 	switch {
 	case c.Layers <= 0 || c.Layers > 4096:
-		return c, fmt.Errorf("model: %s: %s.block_count %d out of range", f.Path, Arch, c.Layers)
-	case c.Embd <= 0 || c.FF <= 0 || c.HeadDim <= 0 || c.KVHeads <= 0:
-		return c, fmt.Errorf("model: %s: zero embedding, feed-forward, head or KV-head size", f.Path)
+		return bad("block_count", "%d out of range [1, 4096]", c.Layers)
+	case c.Embd <= 0 || c.Embd > 1<<20:
+		return bad("embedding_length", "%d out of range [1, %d]", c.Embd, 1<<20)
+	case c.FF <= 0 || c.FF > 1<<22:
+		return bad("feed_forward_length", "%d out of range [1, %d]", c.FF, 1<<22)
+	case c.KVHeads <= 0:
+		return bad("attention.head_count_kv", "is 0")
+	case c.Heads > c.Embd:
+		return bad("attention.head_count", "%d exceeds embedding_length %d", c.Heads, c.Embd)
+	case c.HeadDim <= 0 || c.HeadDim > 1<<16:
+		return bad("attention.key_length", "(head size) %d out of range [1, %d]", c.HeadDim, 1<<16)
 	case c.Heads*c.HeadDim != c.Embd:
-		return c, fmt.Errorf("model: %s: head_count %d x head_dim %d != embedding_length %d", f.Path, c.Heads, c.HeadDim, c.Embd)
+		return bad("attention.head_count", "%d x head size %d != embedding_length %d", c.Heads, c.HeadDim, c.Embd)
 	case c.Heads%c.KVHeads != 0:
-		return c, fmt.Errorf("model: %s: head_count %d is not a multiple of head_count_kv %d", f.Path, c.Heads, c.KVHeads)
+		return bad("attention.head_count_kv", "%d does not divide head_count %d", c.KVHeads, c.Heads)
 	case c.HeadDim%2 != 0:
-		return c, fmt.Errorf("model: %s: head_dim %d is odd (RoPE rotates pairs)", f.Path, c.HeadDim)
-	case !(c.Eps > 0):
-		return c, fmt.Errorf("model: %s: layer_norm_rms_epsilon %g must be positive", f.Path, c.Eps)
+		return bad("attention.key_length", "(head size) %d is odd (RoPE rotates pairs)", c.HeadDim)
+	case c.CtxTrain <= 0 || c.CtxTrain > maxCtx:
+		return bad("context_length", "%d out of range [1, %d]", c.CtxTrain, maxCtx)
+	case !(c.Eps > 0) || math.IsInf(float64(c.Eps), 0):
+		return bad("attention.layer_norm_rms_epsilon", "%g must be positive and finite", c.Eps)
+	case !(c.RopeTheta > 0) || math.IsInf(float64(c.RopeTheta), 0):
+		return bad("rope.freq_base", "%g must be positive and finite", c.RopeTheta)
 	}
 
 	// Sliding layers: per-layer flags for any layer count. llama.cpp assumes
@@ -122,7 +140,7 @@ func readConfig(f *gguf.File) (Config, error) {
 		}
 		copy(c.Sliding, pat)
 		if c.Window == 0 && anyTrue(pat) {
-			return c, fmt.Errorf("model: %s: sliding layers but no %s.attention.sliding_window", f.Path, Arch)
+			return bad("attention.sliding_window", "is 0 or missing, but sliding_window_pattern marks sliding layers")
 		}
 	} else if c.Layers == 64 {
 		if c.Window == 0 {

@@ -10,7 +10,8 @@ import (
 // [HeadDim] so that one head's keys are contiguous. Global layers have a
 // slot per position; sliding layers reuse Window+batch slots as a ring,
 // since a query never looks further back than Window positions and a batch
-// writes at most batch new ones before attending.
+// writes at most batch new ones before attending. The ring is never larger
+// than the context (a window of 2^32-1 must not size it).
 type kvLayer struct {
 	slots int
 	ring  bool
@@ -35,7 +36,7 @@ func newKVCache(c *Config, ctx, batch int, f16 bool) *kvCache {
 		l := &kv.layers[i]
 		l.slots = ctx
 		if c.Sliding[i] {
-			l.slots, l.ring = c.Window+batch, true
+			l.slots, l.ring = min(c.Window+batch, ctx), true
 		}
 		n := c.KVHeads * l.slots * c.HeadDim
 		if f16 {
@@ -80,13 +81,14 @@ func (kv *kvCache) store(layer, head, pos int, k, v []float32) {
 }
 
 // checkTruncate reports whether the cache can be cut back from pos to n: a
-// ring still holds the last Window positions before n only if no more than
-// batch positions were written after them.
+// ring holds positions [pos-slots, pos), and evaluation from n needs the
+// Window positions before n, so the rewind fails only once the ring has
+// wrapped over some of them.
 func (kv *kvCache) checkTruncate(c *Config, pos, n int) error {
 	for i := range kv.layers {
 		l := &kv.layers[i]
-		if l.ring && n > 0 && pos-n > l.slots-c.Window {
-			return fmt.Errorf("model: cannot rewind a sliding-window cache by %d tokens (at most %d); reset and re-evaluate instead", pos-n, l.slots-c.Window)
+		if l.ring && n > 0 && pos-l.slots > max(0, n-c.Window) {
+			return fmt.Errorf("model: %w by %d tokens (at most %d); reset and re-evaluate instead", ErrCannotRewind, pos-n, l.slots-c.Window)
 		}
 	}
 	return nil

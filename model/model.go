@@ -8,6 +8,7 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/exaone-go/exaone/asm"
 	"github.com/exaone-go/exaone/gguf"
 	"github.com/exaone-go/exaone/quant"
 )
@@ -65,8 +66,12 @@ func Open(path string) (*Model, error) {
 }
 
 // FromFile builds a model over an already opened file (which the model
-// then owns).
+// then owns). An invalid EXAONE_KERNELS setting is reported here, before
+// any kernel runs (each would panic with it).
 func FromFile(f *gguf.File) (*Model, error) {
+	if err := asm.Err(); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
 	cfg, err := readConfig(f)
 	if err != nil {
 		return nil, err

@@ -48,12 +48,18 @@ func TestPoolRunsEachUnitOnce(t *testing.T) {
 }
 
 // A loop started right after the pool is made, before its helpers' goroutines
-// first run, must still be joined by them (it hung once).
+// first run, must still be joined by them (it hung once), and run every unit
+// exactly once.
 func TestPoolFirstLoop(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		p := newPool(3)
 		c := &countTask{t: t, threads: 3, hits: make([]atomic.Int32, 64)}
 		p.parallel(64, 1, c)
 		p.close()
+		for u := range c.hits {
+			if h := c.hits[u].Load(); h != 1 {
+				t.Fatalf("round %d: unit %d ran %d times", i, u, h)
+			}
+		}
 	}
 }

@@ -1,20 +1,57 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"runtime"
 
 	"github.com/exaone-go/exaone/asm"
 	"github.com/exaone-go/exaone/quant"
 )
 
-// Options configure a Session.
+// Options configure a Session. Zero values pick the defaults; negative
+// values are refused.
 type Options struct {
-	Ctx     int  // context size in tokens; 0 = the model's training context
-	Batch   int  // most tokens evaluated in one forward pass; 0 = 512
-	Threads int  // worker threads; 0 = DefaultThreads()
-	KVF32   bool // keep the KV cache in f32 instead of f16
+	// Ctx is the context size in tokens; 0 = the model's training context,
+	// capped at DefaultCtxCap. It may not exceed the training context.
+	Ctx int
+	// Batch is the most tokens evaluated in one forward pass; 0 = 512.
+	Batch int
+	// Threads is the number of worker threads; 0 = DefaultThreads(). It is
+	// capped at runtime.NumCPU(): the workers poll between parallel loops,
+	// so more threads than CPUs only wait on each other. Session.Threads
+	// reports the count in use.
+	Threads int
+	// KVF32 keeps the KV cache in f32 instead of f16.
+	KVF32 bool
 }
+
+// DefaultCtxCap caps the default context (Options.Ctx 0), as the command
+// does. The cache of a global layer is reserved for the whole context up
+// front: 2 (keys, values) x KVHeads x HeadDim x 2 bytes (f16) per token per
+// layer, so EXAONE-4.0-1.2B (30 global layers, 8 KV heads of 64) takes
+// 60 KiB per token: 240 MiB at 4096 tokens, 3.75 GiB at its 65536-token
+// training context. Session.KVBytes reports a session's figure.
+const DefaultCtxCap = 4096
+
+// maxCtx bounds a model's context_length: larger values are not a real
+// model's, and the cache and score buffers are sized from it.
+const maxCtx = 1 << 24
+
+// Errors that callers tell apart with errors.Is; the returned errors wrap
+// them with the numbers involved.
+var (
+	// ErrBadOptions: a field of Options is out of range.
+	ErrBadOptions = errors.New("bad session options")
+	// ErrContextFull: Eval or EvalFrom would go past the context size.
+	ErrContextFull = errors.New("context full")
+	// ErrCannotRewind: Truncate asked for more tokens back than a
+	// sliding-window ring still holds; Reset and evaluate again instead.
+	ErrCannotRewind = errors.New("cannot rewind the sliding-window cache")
+	// ErrBadToken: a token id is outside the vocabulary.
+	ErrBadToken = errors.New("token id out of range")
+)
 
 // Session is one sequence being evaluated: its position, KV cache, worker
 // pool and every scratch buffer, allocated once so evaluating tokens
@@ -58,22 +95,32 @@ const tokenGrain = 8
 const logitRows = 16
 
 // NewSession allocates the cache and buffers for a context of opts.Ctx.
+// Invalid options are an error wrapping ErrBadOptions; an invalid
+// EXAONE_KERNELS setting is reported too.
 func (m *Model) NewSession(opts Options) (*Session, error) {
-	if opts.Ctx == 0 {
-		opts.Ctx = m.CtxTrain
+	if err := asm.Err(); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
 	}
-	if opts.Ctx <= 0 {
-		return nil, fmt.Errorf("model: context size %d must be positive", opts.Ctx)
+	switch {
+	case opts.Ctx < 0:
+		return nil, fmt.Errorf("model: %w: context size %d is negative", ErrBadOptions, opts.Ctx)
+	case opts.Batch < 0:
+		return nil, fmt.Errorf("model: %w: batch size %d is negative", ErrBadOptions, opts.Batch)
+	case opts.Threads < 0:
+		return nil, fmt.Errorf("model: %w: thread count %d is negative", ErrBadOptions, opts.Threads)
+	case opts.Ctx > m.CtxTrain:
+		return nil, fmt.Errorf("model: %w: context size %d exceeds the model's training context %d", ErrBadOptions, opts.Ctx, m.CtxTrain)
+	}
+	if opts.Ctx == 0 {
+		opts.Ctx = min(m.CtxTrain, DefaultCtxCap)
 	}
 	if opts.Batch == 0 {
 		opts.Batch = 512
 	}
-	if opts.Batch < 1 {
-		return nil, fmt.Errorf("model: batch size %d must be positive", opts.Batch)
-	}
 	if opts.Threads == 0 {
 		opts.Threads = DefaultThreads()
 	}
+	opts.Threads = min(opts.Threads, runtime.NumCPU())
 	b := min(opts.Batch, opts.Ctx)
 	c := &m.Config
 	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
@@ -101,6 +148,10 @@ func (m *Model) NewSession(opts Options) (*Session, error) {
 
 // Close stops the session's worker threads.
 func (s *Session) Close() { s.pool.close() }
+
+// Threads is the number of worker threads in use (Options.Threads after
+// defaulting and capping).
+func (s *Session) Threads() int { return s.pool.threads }
 
 // Pos is the number of tokens evaluated so far (the next token's position).
 func (s *Session) Pos() int { return s.pos }
@@ -138,19 +189,19 @@ func (s *Session) check(tokens []int) error {
 		return fmt.Errorf("model: no tokens to evaluate")
 	}
 	if s.pos+len(tokens) > s.ctx {
-		return fmt.Errorf("model: context overflow: %d tokens evaluated + %d new > context size %d", s.pos, len(tokens), s.ctx)
+		return fmt.Errorf("model: %w: %d tokens evaluated + %d new > context size %d", ErrContextFull, s.pos, len(tokens), s.ctx)
 	}
 	for _, t := range tokens {
 		if t < 0 || t >= s.m.Vocab {
-			return fmt.Errorf("model: token id %d out of range (vocabulary %d)", t, s.m.Vocab)
+			return fmt.Errorf("model: %w: %d (vocabulary %d)", ErrBadToken, t, s.m.Vocab)
 		}
 	}
 	return nil
 }
 
 // Eval evaluates tokens at the next positions and returns the logits
-// predicting the token after the last one. The slice is reused by the next
-// call.
+// predicting the token after the last one: exactly Vocab values. The slice
+// is reused by the next call.
 func (s *Session) Eval(tokens []int) ([]float32, error) {
 	if err := s.check(tokens); err != nil {
 		return nil, err
@@ -161,11 +212,11 @@ func (s *Session) Eval(tokens []int) ([]float32, error) {
 		s.forward(tokens[:n], last, 0, nil)
 		tokens = tokens[n:]
 	}
-	return s.logits, nil
+	return s.logits[:s.m.Vocab:s.m.Vocab], nil
 }
 
 // EvalAll evaluates tokens and calls fn with the logits after each of them,
-// in order (fn must not keep the slice).
+// in order, Vocab values each (fn must not keep the slice).
 func (s *Session) EvalAll(tokens []int, fn func(i int, logits []float32)) error {
 	return s.EvalFrom(tokens, 0, fn)
 }
@@ -252,7 +303,7 @@ func (s *Session) forward(tokens []int, want bool, wantFrom int, each func(int, 
 		s.matmul(s.logits, m.Output, hi-lo)
 		if each != nil {
 			for i := lo; i < hi; i++ {
-				each(i, s.logits[(i-lo)*m.Vocab:(i-lo+1)*m.Vocab])
+				each(i, s.logits[(i-lo)*m.Vocab:(i-lo+1)*m.Vocab:(i-lo+1)*m.Vocab])
 			}
 		}
 	}

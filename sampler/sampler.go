@@ -2,17 +2,23 @@
 // sampler chain of llama.cpp's command-line tools, so that settings carried
 // over from llama.cpp or ollama behave the same:
 //
-//	penalties -> top-k -> top-p -> min-p -> temperature -> softmax -> draw
+//	logit bias -> penalties -> top-k -> top-p -> min-p -> temperature ->
+//	softmax -> draw
 //
 // Top-p and min-p look at the distribution before temperature, as in
 // llama.cpp; temperature only reshapes what survives the truncations.
 // A temperature <= 0 is greedy decoding (argmax after penalties).
+//
+// Whatever the logits hold (NaN, +-Inf) and whatever the Params, Sample
+// returns an id in [0, len(logits)): NaN logits are never chosen, and
+// invalid Params (see Validate) degrade rather than fail.
 //
 // A Sampler owns its scratch buffers and random stream: use one per
 // generation stream, from one goroutine at a time.
 package sampler
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -21,7 +27,8 @@ import (
 // Params are the sampling settings, named and defaulted as llama.cpp's flags.
 type Params struct {
 	// Temperature divides the logits of the surviving candidates.
-	// <= 0 means greedy: argmax of the penalised logits, ties to the lowest id.
+	// <= 0 (or NaN) means greedy: argmax of the penalised logits, ties to
+	// the lowest id.
 	Temperature float32
 	// TopK keeps the K most likely tokens; <= 0 (or >= vocabulary) disables.
 	TopK int
@@ -43,6 +50,89 @@ type Params struct {
 	// Seed seeds the PCG stream of the final draw. DefaultParams leaves it 0:
 	// a command that wants llama.cpp's "random by default" must pick one.
 	Seed uint64
+	// LogitBias is added to the logits of its token ids before any other
+	// stage, as llama.cpp's --logit-bias. A bias of -Inf bans a token:
+	// ignoring end-of-sequence (llama.cpp's --ignore-eos) is a bias of -Inf
+	// on the EOS id (see Ban). Ids outside the logits given to Sample are
+	// skipped; ValidateVocab reports them. New copies the map.
+	LogitBias map[int]float32
+}
+
+// Ban returns a copy of p whose LogitBias (a new map) also holds -Inf for
+// each id, so they are never sampled while any other token can be: p.Ban(eos)
+// is --ignore-eos.
+func (p Params) Ban(ids ...int) Params {
+	b := make(map[int]float32, len(p.LogitBias)+len(ids))
+	for id, v := range p.LogitBias {
+		b[id] = v
+	}
+	for _, id := range ids {
+		b[id] = float32(math.Inf(-1))
+	}
+	p.LogitBias = b
+	return p
+}
+
+// Validate reports the first setting out of range, in one line naming it as
+// the command-line flag does. Temperature 0 (and below, for New) is greedy,
+// as in llama.cpp, but Validate refuses a negative one as a likely mistake.
+func (p Params) Validate() error {
+	bad := func(v float32) bool { return math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) }
+	switch {
+	case bad(p.Temperature) || p.Temperature < 0:
+		return fmt.Errorf("sampler: --temp %g must be a finite number >= 0 (0 is greedy)", p.Temperature)
+	case p.TopK < 0:
+		return fmt.Errorf("sampler: --top-k %d must be >= 0 (0 disables it)", p.TopK)
+	case !(p.TopP >= 0 && p.TopP <= 1):
+		return fmt.Errorf("sampler: --top-p %g must be in [0, 1] (1 disables it)", p.TopP)
+	case !(p.MinP >= 0 && p.MinP <= 1):
+		return fmt.Errorf("sampler: --min-p %g must be in [0, 1] (0 disables it)", p.MinP)
+	case bad(p.RepeatPenalty) || p.RepeatPenalty <= 0:
+		return fmt.Errorf("sampler: --repeat-penalty %g must be a finite number > 0 (1 disables it)", p.RepeatPenalty)
+	case p.RepeatLastN < -1:
+		return fmt.Errorf("sampler: --repeat-last-n %d must be >= -1 (-1: every token, 0: off)", p.RepeatLastN)
+	case bad(p.PresencePenalty):
+		return fmt.Errorf("sampler: --presence-penalty %g must be a finite number", p.PresencePenalty)
+	case bad(p.FrequencyPenalty):
+		return fmt.Errorf("sampler: --frequency-penalty %g must be a finite number", p.FrequencyPenalty)
+	}
+	for _, b := range sortedBias(p.LogitBias) {
+		if math.IsNaN(float64(b.v)) {
+			return fmt.Errorf("sampler: --logit-bias %d: bias is NaN", b.id)
+		}
+	}
+	return nil
+}
+
+// ValidateVocab is Validate plus a check that every LogitBias id is a token
+// of a vocabulary of n tokens.
+func (p Params) ValidateVocab(n int) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	for _, b := range sortedBias(p.LogitBias) {
+		if b.id < 0 || b.id >= n {
+			return fmt.Errorf("sampler: --logit-bias %d: token id out of range (vocabulary %d)", b.id, n)
+		}
+	}
+	return nil
+}
+
+// bias is one LogitBias entry.
+type bias struct {
+	id int
+	v  float32
+}
+
+// sortedBias lists m by id, so that Validate's first error and the order
+// biases are applied in do not follow map iteration.
+func sortedBias(m map[int]float32) []bias {
+	b := make([]bias, 0, len(m))
+	for id, v := range m {
+		b = append(b, bias{id, v})
+	}
+	slices.SortFunc(b, func(x, y bias) int { return x.id - y.id })
+	return b
 }
 
 // DefaultParams returns llama.cpp's defaults (temp 0.8, top-k 40, top-p 0.95,
@@ -59,6 +149,13 @@ func DefaultParams() Params {
 	}
 }
 
+// Greedy returns settings that always pick the most likely token: no
+// penalties, temperature 0. (The zero Params is not valid: a repeat
+// penalty of 0 means nothing.)
+func Greedy() Params {
+	return Params{RepeatPenalty: 1}
+}
+
 // candidate is a token still in the running, with its (penalised) logit.
 type candidate struct {
 	id    int32
@@ -69,8 +166,9 @@ type candidate struct {
 // Sampler applies the chain of Params to logits. The zero value is not usable;
 // call New.
 type Sampler struct {
-	p   Params
-	rng *rand.Rand
+	p    Params
+	rng  *rand.Rand
+	bias []bias // p.LogitBias by id
 
 	// hist holds accepted tokens, oldest first. With a positive window it is
 	// trimmed back to the window once it reaches twice the window, so Accept
@@ -91,14 +189,21 @@ const seedStream = 0x9e3779b97f4a7c15
 // New returns a Sampler for p with an empty history and the RNG seeded from
 // p.Seed.
 func New(p Params) *Sampler {
-	s := &Sampler{p: p, rng: rand.New(rand.NewPCG(p.Seed, seedStream))}
+	s := &Sampler{p: p, rng: rand.New(rand.NewPCG(p.Seed, seedStream)), bias: sortedBias(p.LogitBias)}
+	if p.LogitBias != nil {
+		s.p.LogitBias = make(map[int]float32, len(p.LogitBias))
+		for _, b := range s.bias {
+			s.p.LogitBias[b.id] = b.v
+		}
+	}
 	if p.RepeatLastN > 0 {
 		s.hist = make([]int32, 0, 2*p.RepeatLastN)
 	}
 	return s
 }
 
-// Params returns the settings the Sampler was built with.
+// Params returns the settings the Sampler was built with (LogitBias is the
+// Sampler's own copy: do not modify it).
 func (s *Sampler) Params() Params { return s.p }
 
 // Accept records a token (of the prompt or generated) for the penalties.
@@ -118,14 +223,17 @@ func (s *Sampler) Accept(token int) {
 // to replay a seed from the start, make a new Sampler.
 func (s *Sampler) Reset() { s.hist = s.hist[:0] }
 
-// Sample returns the id of the next token. It reads but never modifies logits,
-// which must not be empty.
+// Sample returns the id of the next token, in [0, len(logits)); it reads but
+// never modifies logits. NaN logits count as -Inf and are never chosen;
+// +Inf logits share the draw evenly. When no logit is above -Inf the result
+// is the lowest id (greedy) or drawn evenly among the -Inf ones, and when
+// every logit is NaN it is 0. With no logits at all it returns -1.
 func (s *Sampler) Sample(logits []float32) int {
 	if len(logits) == 0 {
-		panic("sampler: Sample called with no logits")
+		return -1
 	}
 	logits = s.penalize(logits)
-	if s.p.Temperature <= 0 {
+	if !(s.p.Temperature > 0) {
 		return argmax(logits)
 	}
 	c, w := s.distribution(logits)
@@ -148,13 +256,23 @@ func (s *Sampler) window() []int32 {
 	return s.hist[len(s.hist)-n:]
 }
 
-// penalize returns logits with the penalties applied: the caller's slice when
-// there is nothing to do, otherwise a scratch copy.
+// penalize returns logits with the logit biases and then the penalties
+// applied: the caller's slice when there is nothing to do, otherwise a
+// scratch copy.
 func (s *Sampler) penalize(logits []float32) []float32 {
-	if !s.penaltiesOn() || len(s.window()) == 0 {
+	pen := s.penaltiesOn() && len(s.window()) != 0
+	if !pen && len(s.bias) == 0 {
 		return logits
 	}
 	s.pen = append(s.pen[:0], logits...)
+	for _, b := range s.bias {
+		if b.id >= 0 && b.id < len(s.pen) {
+			s.pen[b.id] += b.v
+		}
+	}
+	if !pen {
+		return s.pen
+	}
 	// Counting by sorting the window needs no vocabulary-sized table.
 	s.win = append(s.win[:0], s.window()...)
 	slices.Sort(s.win)
@@ -438,7 +556,11 @@ func weight(l, mx float32, invT float64) float64 {
 	if l != l {
 		return 0
 	}
-	return math.Exp((float64(l) - float64(mx)) * invT)
+	w := math.Exp((float64(l) - float64(mx)) * invT)
+	if w != w {
+		return 0 // -Inf x 0 with an infinite or NaN temperature
+	}
+	return w
 }
 
 // topPCut keeps the shortest prefix of the best-first candidates whose
@@ -497,7 +619,7 @@ func (s *Sampler) draw(w []float64) int {
 	}
 	u := s.rng.Float64() * total
 	var cum float64
-	last := 0
+	last := 0 // also the answer when no weight is positive
 	for i, x := range w {
 		if x == 0 {
 			continue

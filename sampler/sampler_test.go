@@ -3,6 +3,7 @@ package sampler
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"sort"
 	"testing"
 )
@@ -59,7 +60,7 @@ func checkDist(t *testing.T, name string, got, want map[int]float64) {
 
 func TestDefaultParams(t *testing.T) {
 	want := Params{Temperature: 0.8, TopK: 40, TopP: 0.95, MinP: 0.05, RepeatPenalty: 1, RepeatLastN: 64}
-	if got := DefaultParams(); got != want {
+	if got := DefaultParams(); !reflect.DeepEqual(got, want) { // LogitBias makes Params incomparable
 		t.Fatalf("DefaultParams() = %+v, want %+v", got, want)
 	}
 }
@@ -560,7 +561,7 @@ func benchParams() []namedParams {
 	pure := d
 	pure.TopK, pure.TopP, pure.MinP = 0, 1, 0
 	return []namedParams{{"default", d}, {"greedy", greedy}, {"penalties", pen},
-		{"topk0", noK}, {"topk0-minp0", sorted}, {"temperature-only", pure}}
+		{"topk0", noK}, {"topk0-minp0", sorted}, {"temperature-only", pure}, {"ban", d.Ban(2)}}
 }
 
 func BenchmarkSample(b *testing.B) {

@@ -18,7 +18,6 @@ import (
 
 	"github.com/exaone-go/exaone/asm"
 	"github.com/exaone-go/exaone/generate"
-	"github.com/exaone-go/exaone/model"
 	"github.com/exaone-go/exaone/sampler"
 	"github.com/exaone-go/exaone/tokenizer/chat"
 )
@@ -106,6 +105,9 @@ func runRun(c *cli.Context) error {
 		MinP: float32(c.Float64("min-p")), RepeatPenalty: float32(c.Float64("repeat-penalty")),
 		RepeatLastN: c.Int("repeat-last-n"), PresencePenalty: float32(c.Float64("presence-penalty")),
 		FrequencyPenalty: float32(c.Float64("frequency-penalty")),
+	}
+	if err := o.params.Validate(); err != nil {
+		return fmt.Errorf("run: %w", err)
 	}
 	var err error
 	if o.threads, err = checkThreads(o.threads, c.App.ErrWriter); err != nil {
@@ -273,10 +275,7 @@ func newRunner(lm *loadedModel, o *runOptions, out, log io.Writer) (*runner, err
 	r := &runner{lm: lm, o: o, s: s, out: out, log: log}
 	r.intr = newInterrupter(log)
 	if o.verbose {
-		threads := o.threads
-		if threads == 0 {
-			threads = model.DefaultThreads()
-		}
+		threads := s.Decoder().Threads()
 		fmt.Fprintf(log, "model: %s (%d layers, %d hidden, vocab %d)\n", lm.path, lm.m.Config.Layers, lm.m.Embd, lm.m.Vocab)
 		fmt.Fprintf(log, "kernels: %s, threads: %d, context: %d, batch: %d\n", asm.Path(), threads, s.Ctx(), o.batch)
 		fmt.Fprintf(log, "load time: %.1f ms\n", ms(lm.loadTime))
