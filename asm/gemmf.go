@@ -31,24 +31,21 @@ func (w *floatRows) dot(r int, v []float32) float32 {
 	n := w.n
 	switch w.kind {
 	case kindBF16:
-		return cur.dotBF16(w.h[r*n:(r+1)*n], v)
+		return table().dotBF16(w.h[r*n:(r+1)*n], v)
 	case kindF16:
-		return cur.dotF16(w.h[r*n:(r+1)*n], v)
+		return table().dotF16(w.h[r*n:(r+1)*n], v)
 	}
-	return cur.dotF32(w.f[r*n:(r+1)*n], v)
+	return table().dotF32(w.f[r*n:(r+1)*n], v)
 }
 
 // tile runs the 4x4 tile kernel over the first k values of rows r..r+3
 // and activation rows j..j+3 of x, if this path has one.
 func (w *floatRows) tile(r int, x []float32, j, k int, t *[16]float32) bool {
-	n := w.n
-	switch w.kind {
-	case kindBF16:
-		return tileBF16(w.h[r*n:], n, x[j*n:], n, k, t)
-	case kindF16:
-		return tileF16(w.h[r*n:], n, x[j*n:], n, k, t)
+	if !table().floatTiles {
+		return false
 	}
-	return tileF32(w.f[r*n:], n, x[j*n:], n, k, t)
+	tileFloat(w, r, x, j, k, t)
+	return true
 }
 
 // at is element k of row r, widened.

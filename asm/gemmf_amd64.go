@@ -2,8 +2,6 @@
 
 package asm
 
-import "github.com/klauspost/cpuid/v2"
-
 // tileF32AVX512 computes a 4x4 tile of dot products of length n (a positive
 // multiple of 16): for r, j < 4,
 //
@@ -27,32 +25,16 @@ func tileBF16AVX512(w *uint16, ldw int, x *float32, ldx int, n int, out *[16]flo
 //go:noescape
 func tileF16AVX512(w *uint16, ldw int, x *float32, ldx int, n int, out *[16]float32)
 
-// hasTileAVX512 tells whether the CPU runs the tile kernels (AVX-512 F and VL).
-var hasTileAVX512 = cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VL)
-
-func tileF32(w []float32, ldw int, x []float32, ldx, n int, out *[16]float32) bool {
-	if !hasTileAVX512 || !tilesOn() {
-		return false
+// tileFloat runs the tile kernel of w's kind over the first k values of
+// rows r..r+3 and activation rows j..j+3 of x.
+func tileFloat(w *floatRows, r int, x []float32, j, k int, t *[16]float32) {
+	n := w.n
+	switch w.kind {
+	case kindBF16:
+		tileBF16AVX512(&w.h[r*n], n, &x[j*n], n, k, t)
+	case kindF16:
+		tileF16AVX512(&w.h[r*n], n, &x[j*n], n, k, t)
+	default:
+		tileF32AVX512(&w.f[r*n], n, &x[j*n], n, k, t)
 	}
-	tileF32AVX512(&w[0], ldw, &x[0], ldx, n, out)
-	return true
 }
-
-func tileBF16(w []uint16, ldw int, x []float32, ldx, n int, out *[16]float32) bool {
-	if !hasTileAVX512 || !tilesOn() {
-		return false
-	}
-	tileBF16AVX512(&w[0], ldw, &x[0], ldx, n, out)
-	return true
-}
-
-func tileF16(w []uint16, ldw int, x []float32, ldx, n int, out *[16]float32) bool {
-	if !hasTileAVX512 || !tilesOn() {
-		return false
-	}
-	tileF16AVX512(&w[0], ldw, &x[0], ldx, n, out)
-	return true
-}
-
-// tilesOn follows the forced path: the tiles belong to the avx512 set.
-func tilesOn() bool { return len(cur.name) >= 6 && cur.name[:6] == "avx512" }

@@ -26,14 +26,9 @@ const prepBytes = 72
 
 var prepPool = sync.Pool{New: func() any { return new([]byte) }}
 
-// prepAsm, when set, is an assembly version of prepX's loop (the Go loop is
-// ~18 ns per block, which a caller splitting a GEMM into chunks of a few
-// dozen rows would notice).
-var prepAsm func(dst, x *byte, nb int, shift uint64)
-
-// prepX prepares the nb blocks of x into a pooled buffer; put it back with
-// prepPool.Put when done.
-func prepX(x []byte, nb int, shift uint) *[]byte {
+// prepX prepares the nb blocks of x into a pooled buffer, with prepAsm if
+// it is not nil; put the buffer back with prepPool.Put when done.
+func prepX(prepAsm prepFunc, x []byte, nb int, shift uint) *[]byte {
 	bp := prepPool.Get().(*[]byte)
 	if cap(*bp) < nb*prepBytes {
 		*bp = make([]byte, nb*prepBytes)
@@ -75,7 +70,7 @@ const maxWork = 1 << 15
 
 // gemvP computes out with a multi-row kernel fP on prepared activations for
 // the rows in multiples of 4, and with the 1-row kernel f1 for the rest.
-func gemvP(fP, fP8 gemvPFunc,
+func gemvP(prep prepFunc, fP, fP8 gemvPFunc,
 	f1 func(w, x *byte, n int) float32, ref func(w, x []byte) float32,
 	out []float32, w, x []byte, wb int, shift uint) {
 	nb := len(x) / q8Bytes
@@ -86,7 +81,7 @@ func gemvP(fP, fP8 gemvPFunc,
 	rowBytes := nb * wb
 	rows4 := len(out) &^ 3
 	if rows4 > 0 {
-		bp := prepX(x, nb, shift)
+		bp := prepX(prep, x, nb, shift)
 		runP(fP, fP8, out[:rows4], w, rowBytes, *bp, nb, wb)
 		prepPool.Put(bp)
 		for r := range rows4 {
@@ -142,7 +137,7 @@ func runP(fP, fP8 gemvPFunc, out []float32, w []byte, rowBytes int, xp []byte, n
 // gemmP is GemmQ with a multi-row kernel: all activation rows are prepared
 // once, then weight rows are taken in groups that fit in L2 and each group
 // is multiplied with every activation row while it is cached.
-func gemmP(fP, fP8 gemvPFunc, fT gemmTFunc,
+func gemmP(prep prepFunc, fP, fP8 gemvPFunc, fT gemmTFunc,
 	f1 func(w, x *byte, n int) float32, ref func(w, x []byte) float32,
 	out []float32, ldo int, w []byte, nrows int, x []byte, nx int, wb int, shift uint) {
 	if nx == 0 || nrows == 0 {
@@ -159,7 +154,7 @@ func gemmP(fP, fP8 gemvPFunc, fT gemmTFunc,
 	rowBytes := nb * wb
 	rows4 := nrows &^ 3
 	if rows4 > 0 {
-		bp := prepX(x, nb*nx, shift)
+		bp := prepX(prep, x, nb*nx, shift)
 		xp := *bp
 		group := max(8, (256<<10)/rowBytes&^7)
 		var tmp []float32

@@ -10,6 +10,7 @@ import (
 // TestPrepAsm checks the assembly activation preparation against the Go
 // loop, extremes included.
 func TestPrepAsm(t *testing.T) {
+	prepAsm := table().prepQ8
 	if prepAsm == nil {
 		t.Skip("no assembly prep on this CPU")
 	}
@@ -19,10 +20,7 @@ func TestPrepAsm(t *testing.T) {
 		ext := q8Blocks(nb, func(int) uint16 { return 0x7bff }, func() int8 { return -128 })
 		for _, in := range [][]byte{x, ext} {
 			for _, shift := range []uint{3, 7} {
-				saved := prepAsm
-				prepAsm = nil
-				want := slices.Clone(*prepX(in, nb, shift))
-				prepAsm = saved
+				want := slices.Clone(*prepX(nil, in, nb, shift))
 				got := make([]byte, nb*prepBytes+3)
 				prepAsm(&got[1], &in[0], nb, uint64(shift))
 				if !slices.Equal(got[1:1+nb*prepBytes], want) || got[0] != 0 || got[len(got)-2] != 0 {

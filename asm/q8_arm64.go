@@ -2,37 +2,6 @@
 
 package asm
 
-import "github.com/klauspost/cpuid/v2"
-
-// archKernels lists the arm64 sets this CPU can run, best first.
-func archKernels() []*kernels {
-	var ks []*kernels
-	f32 := func(lk lowKernels) lowKernels {
-		lk.dotF32, lk.axpyF32, lk.dotBF16, lk.dotF16 = dotF32NEON, axpyF32NEON, dotBF16NEON, dotF16NEON
-		lk.scaleF32, lk.axpyF16, lk.axpyBF16 = scaleF32NEON, axpyF16NEON, axpyBF16NEON
-		return lk
-	}
-	if cpuid.CPU.Supports(cpuid.ASIMD, cpuid.ASIMDDP) {
-		ks = append(ks, simdKernels(f32(lowKernels{
-			name:    "neon-dotprod",
-			dotQ8:   dotQ8SDOT,
-			dotQ4:   dotQ4SDOT,
-			gemv4Q8: gemv4Q8SDOT,
-			gemv4Q4: gemv4Q4SDOT,
-		})))
-	}
-	if cpuid.CPU.Supports(cpuid.ASIMD) {
-		ks = append(ks, simdKernels(f32(lowKernels{
-			name:    "neon",
-			dotQ8:   dotQ8NEON,
-			dotQ4:   dotQ4NEON,
-			gemv4Q8: gemv4Q8NEON,
-			gemv4Q4: gemv4Q4NEON,
-		})))
-	}
-	return ks
-}
-
 // In the doc comments below, blk(p, b) is block b of the blocks at p (34
 // bytes for Q8_0, 18 for Q4_0), d its f16 scale as float32, q its 32 values
 // (Q4_0: nibble-8), and dot(w, x, n) is
@@ -93,6 +62,3 @@ func gemv4Q8NEON(out *[4]float32, w *byte, stride int, x *byte, n int)
 //
 //go:noescape
 func gemv4Q4NEON(out *[4]float32, w *byte, stride int, x *byte, n int)
-
-// archVariants lists no extra kernel variants on arm64 (see amd64).
-func archVariants() []*kernels { return nil }

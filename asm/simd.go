@@ -28,6 +28,8 @@ type lowKernels struct {
 	gemvQ8P8, gemvQ4P8 gemvPFunc
 	// Optional GEMM tiles (4 rows x 2 activations; see gemmTFunc).
 	gemmQ8T, gemmQ4T gemmTFunc
+	// Prepares activations for gemvQ8P etc. (nil: the Go loop).
+	prep prepFunc
 	// Quantizes nb blocks, 0 < nb <= maxBlocks.
 	quantQ8 func(dst *byte, x *float32, nb int)
 	// n is a positive multiple of f32Step and at most maxF32.
@@ -51,38 +53,30 @@ const (
 
 func isFinite(f float32) bool { return !math.IsInf(float64(f), 0) && !math.IsNaN(float64(f)) }
 
-// simdKernels builds a complete kernel set from the assembly entry points.
+// simdKernels builds a kernel set from the assembly entry points; its
+// K-quant, tile and attention entries are generic or nil until the
+// architecture's table sets them.
 func simdKernels(lk lowKernels) *kernels {
-	g := genericKernels()
-	k := &kernels{
-		name:    lk.name,
-		quantQ8: g.quantQ8,
-		dotQ8: func(w, x []byte) float32 {
-			return dotQ(lk.dotQ8, quant.DotQ8_0, w, x, q8Bytes)
-		},
-		dotQ4: func(w, x []byte) float32 {
-			return dotQ(lk.dotQ4, quant.DotQ4_0, w, x, q4Bytes)
-		},
-		gemvQ8: func(out []float32, w, x []byte) {
-			gemvQ(lk.gemv4Q8, lk.dotQ8, quant.DotQ8_0, out, w, x, q8Bytes)
-		},
-		gemvQ4: func(out []float32, w, x []byte) {
-			gemvQ(lk.gemv4Q4, lk.dotQ4, quant.DotQ4_0, out, w, x, q4Bytes)
-		},
-		gemmQ8: func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-			gemmQ(lk.gemv4Q8, lk.dotQ8, quant.DotQ8_0, out, ldo, w, nrows, x, nx, q8Bytes)
-		},
-		gemmQ4: func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-			gemmQ(lk.gemv4Q4, lk.dotQ4, quant.DotQ4_0, out, ldo, w, nrows, x, nx, q4Bytes)
-		},
-		dotF32:   g.dotF32,
-		axpyF32:  g.axpyF32,
-		dotBF16:  g.dotBF16,
-		dotF16:   g.dotF16,
-		scaleF32: g.scaleF32,
-		axpyF16:  g.axpyF16,
-		axpyBF16: g.axpyBF16,
-		toF16:    g.toF16,
+	k := genericKernels()
+	k.name = lk.name
+	k.prepQ8 = lk.prep
+	k.dotQ8 = func(w, x []byte) float32 {
+		return dotQ(lk.dotQ8, quant.DotQ8_0, w, x, q8Bytes)
+	}
+	k.dotQ4 = func(w, x []byte) float32 {
+		return dotQ(lk.dotQ4, quant.DotQ4_0, w, x, q4Bytes)
+	}
+	k.gemvQ8 = func(out []float32, w, x []byte) {
+		gemvQ(lk.gemv4Q8, lk.dotQ8, quant.DotQ8_0, out, w, x, q8Bytes)
+	}
+	k.gemvQ4 = func(out []float32, w, x []byte) {
+		gemvQ(lk.gemv4Q4, lk.dotQ4, quant.DotQ4_0, out, w, x, q4Bytes)
+	}
+	k.gemmQ8 = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+		gemmQ(lk.gemv4Q8, lk.dotQ8, quant.DotQ8_0, out, ldo, w, nrows, x, nx, q8Bytes)
+	}
+	k.gemmQ4 = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+		gemmQ(lk.gemv4Q4, lk.dotQ4, quant.DotQ4_0, out, ldo, w, nrows, x, nx, q4Bytes)
 	}
 	if lk.quantQ8 != nil {
 		k.quantQ8 = func(dst []byte, x []float32) {
@@ -94,18 +88,18 @@ func simdKernels(lk lowKernels) *kernels {
 	}
 	if lk.gemvQ8P != nil {
 		k.gemvQ8 = func(out []float32, w, x []byte) {
-			gemvP(lk.gemvQ8P, lk.gemvQ8P8, lk.dotQ8, quant.DotQ8_0, out, w, x, q8Bytes, 7)
+			gemvP(lk.prep, lk.gemvQ8P, lk.gemvQ8P8, lk.dotQ8, quant.DotQ8_0, out, w, x, q8Bytes, 7)
 		}
 		k.gemmQ8 = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-			gemmP(lk.gemvQ8P, lk.gemvQ8P8, lk.gemmQ8T, lk.dotQ8, quant.DotQ8_0, out, ldo, w, nrows, x, nx, q8Bytes, 7)
+			gemmP(lk.prep, lk.gemvQ8P, lk.gemvQ8P8, lk.gemmQ8T, lk.dotQ8, quant.DotQ8_0, out, ldo, w, nrows, x, nx, q8Bytes, 7)
 		}
 	}
 	if lk.gemvQ4P != nil {
 		k.gemvQ4 = func(out []float32, w, x []byte) {
-			gemvP(lk.gemvQ4P, lk.gemvQ4P8, lk.dotQ4, quant.DotQ4_0, out, w, x, q4Bytes, 3)
+			gemvP(lk.prep, lk.gemvQ4P, lk.gemvQ4P8, lk.dotQ4, quant.DotQ4_0, out, w, x, q4Bytes, 3)
 		}
 		k.gemmQ4 = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-			gemmP(lk.gemvQ4P, lk.gemvQ4P8, lk.gemmQ4T, lk.dotQ4, quant.DotQ4_0, out, ldo, w, nrows, x, nx, q4Bytes, 3)
+			gemmP(lk.prep, lk.gemvQ4P, lk.gemvQ4P8, lk.gemmQ4T, lk.dotQ4, quant.DotQ4_0, out, ldo, w, nrows, x, nx, q4Bytes, 3)
 		}
 	}
 	if lk.dotF32 != nil {

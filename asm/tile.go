@@ -85,7 +85,7 @@ func tileKernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) (b
 
 // HasTiles reports whether the current kernel path has the tiled GEMM;
 // if not, GemmQ8_0Tiles and GemmQ4_0Tiles are GemmQ8_0 and GemmQ4_0.
-func HasTiles() bool { return tileKernel() != nil }
+func HasTiles() bool { return table().tile != nil }
 
 // TilesBytes is the size of the prepared form of nx activation rows of
 // cols values.
@@ -131,28 +131,24 @@ func PrepTiles(dst, x []byte, nx int) {
 // (xt, from PrepTiles(xt, x, nx)).
 func GemmQ8_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 	checkGemm("GemmQ8_0Tiles", out, ldo, len(w), nrows, len(x), nx, q8Bytes)
-	f := tileKernel()
-	if f == nil {
-		cur.gemmQ8(out, ldo, w, nrows, x, nx)
+	k := table()
+	if k.tile == nil {
+		k.gemmQ8(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmTiles(f, repackQ8, quant.DotQ8_0, q8Bytes, out, ldo, w, nrows, x, xt, nx)
+	gemmTiles(k.tile, k.prefetch, k.repackQ8, quant.DotQ8_0, q8Bytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // GemmQ4_0Tiles is GemmQ8_0Tiles for Q4_0 weights.
 func GemmQ4_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 	checkGemm("GemmQ4_0Tiles", out, ldo, len(w), nrows, len(x), nx, q4Bytes)
-	f := tileKernel()
-	if f == nil {
-		cur.gemmQ4(out, ldo, w, nrows, x, nx)
+	k := table()
+	if k.tile == nil {
+		k.gemmQ4(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmTiles(f, repackQ4, quant.DotQ4_0, q4Bytes, out, ldo, w, nrows, x, xt, nx)
+	gemmTiles(k.tile, k.prefetch, k.repackQ4, quant.DotQ4_0, q4Bytes, out, ldo, w, nrows, x, xt, nx)
 }
-
-// repackQ8 and repackQ4 unpack a group for the tile kernels: the Go
-// functions below, or faster versions set by an architecture's init.
-var repackQ8, repackQ4 = repackQ8Tile, repackQ4Tile
 
 // padTile zeroes the scales of the rows past rows of a group.
 func padTile(dst []byte, rows, nb int) {
@@ -167,7 +163,7 @@ var tilePool = sync.Pool{New: func() any { return new([]byte) }}
 
 // gemmTiles walks the weight rows in groups of 16: each group is unpacked
 // once, then multiplied with every activation tile.
-func gemmTiles(f tileFunc, repack func(dst, w []byte, rowBytes, rows, nb int), ref func(w, x []byte) float32,
+func gemmTiles(f tileFunc, prefetch func([]byte), repack repackFunc, ref func(w, x []byte) float32,
 	wb int, out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 	if nx == 0 || nrows == 0 {
 		return
@@ -196,7 +192,7 @@ func gemmTiles(f tileFunc, repack func(dst, w []byte, rowBytes, rows, nb int), r
 		// multiplied: unpacking waited on them (the hardware prefetcher
 		// barely ramps up over one group's 18-36 KB), and the unpacking
 		// was 13% of a Q4_0 prompt's CPU time.
-		if next := r + tileRows; next < nrows {
+		if next := r + tileRows; next < nrows && prefetch != nil {
 			prefetch(w[next*rowBytes : min(next+tileRows, nrows)*rowBytes])
 		}
 		repack(buf, w[r*rowBytes:], rowBytes, m, nb)

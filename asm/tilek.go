@@ -135,24 +135,20 @@ func PrepKTiles(dst, x []byte, nx int) {
 // is GemmQ4_K.
 func GemmQ4_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 	checkGemmK("GemmQ4_KTiles", out, ldo, len(w), nrows, len(x), nx, q4KBytes)
-	f := tileKKernel()
-	if f == nil {
-		kq().gemmQ4(out, ldo, w, nrows, x, nx)
+	k := table()
+	if k.tileK == nil {
+		k.gemmQ4K(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmKTiles(f, repackQ4K, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmKTiles(k.tileK, k.prefetch, k.repackQ4K, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
 }
-
-// repackQ4K unpacks a group for the Q4_K tile kernel: the Go function
-// below, or a faster version set by an architecture's init.
-var repackQ4K = repackQ4KTile
 
 var tileKPool = sync.Pool{New: func() any { return new([]byte) }}
 
 // gemmKTiles walks the weight rows (super-blocks of wBlock bytes) in groups
 // of 16: each group is unpacked once (gBytes per super-block), then
 // multiplied with every activation tile.
-func gemmKTiles(f tileKFunc, repack func(dst, w []byte, rowBytes, rows, nb int), wBlock, gBytes int,
+func gemmKTiles(f tileKFunc, prefetch func([]byte), repack repackFunc, wBlock, gBytes int,
 	out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 	if nx == 0 || nrows == 0 {
 		return
@@ -176,7 +172,7 @@ func gemmKTiles(f tileKFunc, repack func(dst, w []byte, rowBytes, rows, nb int),
 	var tmp [tileCols * tileRows]float32
 	for r := 0; r < nrows; r += tileRows {
 		m := min(tileRows, nrows-r)
-		if next := r + tileRows; next < nrows { // as in gemmTiles
+		if next := r + tileRows; next < nrows && prefetch != nil { // as in gemmTiles
 			prefetch(w[next*rowBytes : min(next+tileRows, nrows)*rowBytes])
 		}
 		repack(buf, w[r*rowBytes:], rowBytes, m, nb)

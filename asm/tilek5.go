@@ -16,17 +16,13 @@ import "encoding/binary"
 // GemmQ5_K.
 func GemmQ5_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 	checkGemmK("GemmQ5_KTiles", out, ldo, len(w), nrows, len(x), nx, q5KBytes)
-	f := tileKKernel()
-	if f == nil {
-		kq().gemmQ5(out, ldo, w, nrows, x, nx)
+	k := table()
+	if k.tileK == nil {
+		k.gemmQ5K(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmKTiles(f, repackQ5K, q5KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmKTiles(k.tileK, k.prefetch, k.repackQ5K, q5KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
 }
-
-// repackQ5K unpacks a group for GemmQ5_KTiles: the Go function below, or
-// a faster version set by an architecture's init.
-var repackQ5K = repackQ5KTile
 
 // repackQ5KTile unpacks rows (<= 16) Q5_K rows of nb super-blocks into a
 // Q4_K group; d and dmin of missing rows are zeroed.

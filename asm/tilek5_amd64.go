@@ -27,8 +27,3 @@ func repackQ5KAsm(dst, w []byte, rowBytes, rows, nb int) {
 		repackQ5KTileAsm(&dst[b*kWBytes], &w[b*q5KBytes], &idx, rows, min(tileKMaxBlocks, nb-b))
 	}
 }
-
-func init() {
-	// (only used with the tile kernel, which needs AVX-512)
-	repackQ5K = repackQ5KAsm
-}

@@ -55,7 +55,7 @@ func TestGemmQ5_KTiles(t *testing.T) {
 	})
 	t.Run("ref", func(t *testing.T) {
 		checkGemmKTiles(t, 43, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-			gemmKTiles(tileKKernelRef, repackQ5KTile, q5KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
+			gemmKTiles(tileKKernelRef, nil, repackQ5KTile, q5KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
 		}, quant.DotQ5_K, q5KBytes, q5KRows, hostile, nbs[:4])
 	})
 }
@@ -113,5 +113,5 @@ func TestRepackQ5K(t *testing.T) {
 	if tileKKernel() == nil {
 		t.Skip("no tile kernel (the unpacking may need its instructions)")
 	}
-	checkRepackK(t, 61, []int{1, 3, 8, tileKMaxBlocks + 3}, q5KBytes, kWBytes, q5KRows, hostileDMin(q5KBytes), repackQ5K, repackQ5KTile)
+	checkRepackK(t, 61, []int{1, 3, 8, tileKMaxBlocks + 3}, q5KBytes, kWBytes, q5KRows, hostileDMin(q5KBytes), table().repackQ5K, repackQ5KTile)
 }

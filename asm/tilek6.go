@@ -76,17 +76,13 @@ func tileK6KernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) 
 // GemmQ6_K.
 func GemmQ6_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 	checkGemmK("GemmQ6_KTiles", out, ldo, len(w), nrows, len(x), nx, q6KBytes)
-	f := tileK6Kernel()
-	if f == nil {
-		kq().gemmQ6(out, ldo, w, nrows, x, nx)
+	k := table()
+	if k.tileK6 == nil {
+		k.gemmQ6K(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmKTiles(f, repackQ6K, q6KBytes, k6WBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmKTiles(k.tileK6, k.prefetch, k.repackQ6K, q6KBytes, k6WBytes, out, ldo, w, nrows, x, xt, nx)
 }
-
-// repackQ6K unpacks a group for the Q6_K tile kernel: the Go function
-// below, or a faster version set by an architecture's init.
-var repackQ6K = repackQ6KTile
 
 // repackQ6KTile unpacks rows (<= 16) Q6_K rows of nb super-blocks into a
 // group; the scales and d of missing rows are zeroed.

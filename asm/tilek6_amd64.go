@@ -10,15 +10,6 @@ import "math"
 //go:noescape
 func tileK6x16x8VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
 
-// tileK6Kernel returns the Q6_K tile kernel of the current path, or nil if
-// it has none; it needs what the Q4_K tile kernel needs.
-func tileK6Kernel() tileKFunc {
-	if tileKKernel() != nil {
-		return tileK6x16x8VNNI
-	}
-	return nil
-}
-
 // repackQ6KTileAsm is repackQ6KTile (rows 1..16) with AVX-512 (see
 // repackQ4KTileAsm); the values of missing rows are zeroed too.
 //
@@ -41,9 +32,4 @@ func repackQ6KAsm(dst, w []byte, rowBytes, rows, nb int) {
 	for b := 0; b < nb; b += tileKMaxBlocks {
 		repackQ6KTileAsm(&dst[b*k6WBytes], &w[b*q6KBytes], &idx, rows, min(tileKMaxBlocks, nb-b))
 	}
-}
-
-func init() {
-	// (only used with the tile kernel, which needs AVX-512)
-	repackQ6K = repackQ6KAsm
 }

@@ -156,7 +156,7 @@ func TestGemmQ6_KTiles(t *testing.T) {
 	})
 	t.Run("ref", func(t *testing.T) {
 		checkGemmKTiles(t, 43, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-			gemmKTiles(tileK6KernelRef, repackQ6KTile, q6KBytes, k6WBytes, out, ldo, w, nrows, x, xt, nx)
+			gemmKTiles(tileK6KernelRef, nil, repackQ6KTile, q6KBytes, k6WBytes, out, ldo, w, nrows, x, xt, nx)
 		}, quant.DotQ6_K, q6KBytes, q6KRows, hostile, nbs[:4])
 	})
 }
@@ -240,7 +240,7 @@ func TestRepackQ6K(t *testing.T) {
 	if tileK6Kernel() == nil {
 		t.Skip("no tile kernel (the unpacking may need its instructions)")
 	}
-	checkRepackK(t, 59, []int{1, 3, 8, tileKMaxBlocks + 3}, q6KBytes, k6WBytes, q6KRows, hostileQ6KD, repackQ6K, repackQ6KTile)
+	checkRepackK(t, 59, []int{1, 3, 8, tileKMaxBlocks + 3}, q6KBytes, k6WBytes, q6KRows, hostileQ6KD, table().repackQ6K, repackQ6KTile)
 }
 
 // hostileQ6KD is the hostile-scale writer of checkGemmKTiles and

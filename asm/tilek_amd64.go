@@ -9,15 +9,6 @@ import "math"
 //go:noescape
 func tileK16x8VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
 
-// tileKKernel returns the Q4_K tile kernel of the current path, or nil if
-// it has none; it needs what the Q8_0/Q4_0 tile kernel needs.
-func tileKKernel() tileKFunc {
-	if tileKernel() != nil {
-		return tileK16x8VNNI
-	}
-	return nil
-}
-
 // repackQ4KTileAsm is repackQ4KTile (rows 1..16) with AVX-512: the values
 // by a transpose in registers, the scales by gathers; row i starts idx[i]
 // bytes after w. The scales of missing rows are zeroed like their values.
@@ -43,9 +34,4 @@ func repackQ4KAsm(dst, w []byte, rowBytes, rows, nb int) {
 	for b := 0; b < nb; b += tileKMaxBlocks {
 		repackQ4KTileAsm(&dst[b*kWBytes], &w[b*q4KBytes], &idx, rows, min(tileKMaxBlocks, nb-b))
 	}
-}
-
-func init() {
-	// (only used with the tile kernel, which needs AVX-512)
-	repackQ4K = repackQ4KAsm
 }

@@ -102,7 +102,7 @@ func TestGemmQ4_KTiles(t *testing.T) {
 	})
 	t.Run("ref", func(t *testing.T) {
 		checkGemmKTiles(t, 23, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-			gemmKTiles(tileKKernelRef, repackQ4KTile, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
+			gemmKTiles(tileKKernelRef, nil, repackQ4KTile, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
 		}, quant.DotQ4_K, q4KBytes, q4KRows, hostile, nbs[:4])
 	})
 }
@@ -158,7 +158,7 @@ func TestRepackQ4K(t *testing.T) {
 	if tileKKernel() == nil {
 		t.Skip("no tile kernel (the unpacking may need its instructions)")
 	}
-	checkRepackK(t, 27, []int{1, 3, 8}, q4KBytes, kWBytes, q4KRows, hostileDMin(q4KBytes), repackQ4K, repackQ4KTile)
+	checkRepackK(t, 27, []int{1, 3, 8}, q4KBytes, kWBytes, q4KRows, hostileDMin(q4KBytes), table().repackQ4K, repackQ4KTile)
 }
 
 // checkRepackK checks the group unpacking repack against its reference ref
