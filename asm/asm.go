@@ -58,7 +58,7 @@ type kernels struct {
 	axpyBF16 func(alpha float32, x []uint16, y []float32)
 	toF16    func(dst []uint16, x []float32)
 
-	// Int8 16x8 tiles for prompt batches (tile.go, tilek*.go); nil: the
+	// Int8 16x8 tiles for prompt batches (tile_q8q4.go, tile_q?k.go); nil: the
 	// *Tiles functions run the row GEMMs above. The repackers unpack a
 	// group of weight rows for them; prefetch (optional) hints the next.
 	tile                            tileFunc
@@ -67,7 +67,7 @@ type kernels struct {
 	repackQ4K, repackQ5K, repackQ6K repackFunc
 	prefetch                        func(b []byte)
 
-	// Float 4x4 tiles (gemmf.go): whether tileFloat runs on this path,
+	// Float 4x4 tiles (float_tile.go): whether tileFloat runs on this path,
 	// else one dot per output. tileFloat calls the kernels directly: their
 	// output is on the caller's stack, which a call through a func value
 	// would move to the heap (as kOne does for the K-quant dots).

@@ -2,9 +2,9 @@
 // Q4_0 and K-quant dot products, matrix-vector and small matrix-matrix
 // products against Q8_0/Q8_K activations, activation quantization, f32/
 // bf16/f16 dot, axpy, scale and conversion helpers, and for prompt batches
-// on avx512 the int8 16x8 tile GEMMs (tile.go for Q8_0/Q4_0, tilek*.go for
+// on avx512 the int8 16x8 tile GEMMs (tile_q8q4.go for Q8_0/Q4_0, tile_q?k.go for
 // Q4_K/Q5_K/Q6_K, bit-exact to the K-quant references), the float tile
-// GEMMs (gemmf.go) and the attention helpers (attn.go).
+// GEMMs (float_tile.go) and the attention helpers (attn.go).
 //
 // # Paths
 //

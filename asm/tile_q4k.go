@@ -11,7 +11,7 @@ import (
 
 // Tiled int8 GEMM for batches (prompt processing) of Q4_K weights with
 // Q8_K activations, the K-quant counterpart of the Q8_0/Q4_0 tiles in
-// tile.go, with the same 16 weight rows x 8 activation rows per step.
+// tile_q8q4.go, with the same 16 weight rows x 8 activation rows per step.
 //
 // The activations are prepared once per matmul input (PrepKTiles) in tiles
 // of 8 rows; per tile, super-block b is kXBytes bytes:

@@ -4,7 +4,7 @@ package asm
 
 import "math"
 
-// tileK16x8VNNI is tileKKernelRef (see tilek.go) with AVX-512 VNNI; nb > 0.
+// tileK16x8VNNI is tileKKernelRef (see tile_q4k.go) with AVX-512 VNNI; nb > 0.
 //
 //go:noescape
 func tileK16x8VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)

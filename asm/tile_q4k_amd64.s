@@ -4,7 +4,7 @@
 #include "tile_amd64.h"
 
 // Q4_K tile kernel, 16 weight rows x 8 activation rows per call, AVX-512
-// VNNI. See tileKKernelRef in tilek.go for the layouts and what it
+// VNNI. See tileKKernelRef in tile_q4k.go for the layouts and what it
 // computes.
 //
 // Z0..Z7   isum of activation j (16 rows each), per super-block

@@ -3,7 +3,7 @@ package asm
 import "encoding/binary"
 
 // Tiled int8 GEMM of Q5_K weights with Q8_K activations. A Q5_K group is
-// unpacked into the Q4_K group layout of tilek.go (values as bytes, scales,
+// unpacked into the Q4_K group layout of tile_q4k.go (values as bytes, scales,
 // mins, d, dmin), with values 0..31 instead of 0..15, and multiplied by
 // the Q4_K tile kernel: the values are still unsigned bytes for VPDPBUSD,
 // a sub-block's sum stays below 32*31*128 < 2^17 and isum below

@@ -4,7 +4,7 @@
 #include "tile_amd64.h"
 
 // Q6_K tile kernel, 16 weight rows x 8 activation rows per call, AVX-512
-// VNNI. See tileK6KernelRef in tilek6.go for the layouts and what it
+// VNNI. See tileK6KernelRef in tile_q6k.go for the layouts and what it
 // computes.
 //
 // Z0..Z7   isum of activation j (16 rows each), per super-block

@@ -2,7 +2,7 @@
 
 package asm
 
-// tile16x8VNNI is tileKernelRef (see tile.go) with AVX-512 VNNI; nb > 0.
+// tile16x8VNNI is tileKernelRef (see tile_q8q4.go) with AVX-512 VNNI; nb > 0.
 //
 //go:noescape
 func tile16x8VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) (bad bool)

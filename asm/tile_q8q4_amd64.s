@@ -4,7 +4,7 @@
 #include "tile_amd64.h"
 
 // Tiled int8 GEMM, 16 weight rows x 8 activation rows per call, AVX-512
-// VNNI. See tileKernelRef in tile.go for the layouts and what it computes.
+// VNNI. See tileKernelRef in tile_q8q4.go for the layouts and what it computes.
 //
 // Z0..Z7   float sums of activation j (16 rows each)
 // Z8..Z15  int32 sums of the current block, activation j

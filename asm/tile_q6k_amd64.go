@@ -4,7 +4,7 @@ package asm
 
 import "math"
 
-// tileK6x16x8VNNI is tileK6KernelRef (see tilek6.go) with AVX-512 VNNI;
+// tileK6x16x8VNNI is tileK6KernelRef (see tile_q6k.go) with AVX-512 VNNI;
 // nb > 0.
 //
 //go:noescape

@@ -3,7 +3,7 @@
 #include "textflag.h"
 #include "tile_amd64.h"
 
-// repackQ5KTileAsm: a Q5_K group into the Q4_K group layout (tilek.go),
+// repackQ5KTileAsm: a Q5_K group into the Q4_K group layout (tile_q4k.go),
 // transposing as repackQ4KTileAsm does. The 64 bytes at 16 of each row
 // (qh, then the first 32 bytes of qs) are transposed first and qh's 8
 // dwords kept in the scales' place of dst (dword c at 4096+64c) until the

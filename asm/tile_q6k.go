@@ -8,7 +8,7 @@ import (
 )
 
 // Tiled int8 GEMM of Q6_K weights with Q8_K activations: the Q4_K tile of
-// tilek.go (same driver, same prepared activations) with another unpacked
+// tile_q4k.go (same driver, same prepared activations) with another unpacked
 // weight group. Per group, super-block b is k6WBytes bytes:
 //
 //	[64g+4i, +4)      values 4g..4g+3 (0..63, without the -32) of row i
