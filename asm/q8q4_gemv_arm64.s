@@ -88,210 +88,87 @@
 	FMOVS F22, 8(R6); \
 	FMOVS F23, 12(R6)
 
+// NONE is an empty macro argument (Q8_0 needs no constants).
+#define NONE
+
+// DOT1 is the body of the 1-row kernels and GEMV4 of the 4-row ones:
+// CONST loads the format's constants, ROW(DOT, Rp, FS) adds one block of
+// the row at Rp to FS with the DOT macro of the path.
+#define DOT1(CONST, ROW, DOT) \
+	MOVD  w+0(FP), R0; \
+	MOVD  x+8(FP), R4; \
+	MOVD  n+16(FP), R5; \
+	CONST; \
+	ADD   $2, R0; \
+	ADD   $2, R4; \
+	FMOVS ZR, F20; \
+	CBZ   R5, done; \
+loop: \
+	XQ8; \
+	ROW(DOT, R0, F20); \
+	SUB  $1, R5; \
+	CBNZ R5, loop; \
+done: \
+	FMOVS F20, ret+24(FP); \
+	RET
+
+#define GEMV4(CONST, ROW, DOT) \
+	MOVD  out+0(FP), R6; \
+	MOVD  w+8(FP), R0; \
+	MOVD  stride+16(FP), R7; \
+	MOVD  x+24(FP), R4; \
+	MOVD  n+32(FP), R5; \
+	CONST; \
+	ADD   $2, R0; \
+	ADD   R7, R0, R1; \
+	ADD   R7, R1, R2; \
+	ADD   R7, R2, R3; \
+	ADD   $2, R4; \
+	FMOVS ZR, F20; \
+	FMOVS ZR, F21; \
+	FMOVS ZR, F22; \
+	FMOVS ZR, F23; \
+	CBZ   R5, done; \
+loop: \
+	XQ8; \
+	ROW(DOT, R0, F20); \
+	ROW(DOT, R1, F21); \
+	ROW(DOT, R2, F22); \
+	ROW(DOT, R3, F23); \
+	SUB  $1, R5; \
+	CBNZ R5, loop; \
+done: \
+	STORE4; \
+	RET
+
 // func dotQ8SDOT(w, x *byte, n int) float32
 TEXT ·dotQ8SDOT(SB), NOSPLIT, $0-28
-	MOVD  w+0(FP), R0
-	MOVD  x+8(FP), R4
-	MOVD  n+16(FP), R5
-	ADD   $2, R0
-	ADD   $2, R4
-	FMOVS ZR, F20
-	CBZ   R5, done
-
-loop:
-	XQ8
-	Q8ROW(DOT_SDOT, R0, F20)
-	SUB  $1, R5
-	CBNZ R5, loop
-
-done:
-	FMOVS F20, ret+24(FP)
-	RET
+	DOT1(NONE, Q8ROW, DOT_SDOT)
 
 // func gemv4Q8SDOT(out *[4]float32, w *byte, stride int, x *byte, n int)
 TEXT ·gemv4Q8SDOT(SB), NOSPLIT, $0-40
-	MOVD  out+0(FP), R6
-	MOVD  w+8(FP), R0
-	MOVD  stride+16(FP), R7
-	MOVD  x+24(FP), R4
-	MOVD  n+32(FP), R5
-	ADD   $2, R0
-	ADD   R7, R0, R1
-	ADD   R7, R1, R2
-	ADD   R7, R2, R3
-	ADD   $2, R4
-	FMOVS ZR, F20
-	FMOVS ZR, F21
-	FMOVS ZR, F22
-	FMOVS ZR, F23
-	CBZ   R5, done
-
-loop:
-	XQ8
-	Q8ROW(DOT_SDOT, R0, F20)
-	Q8ROW(DOT_SDOT, R1, F21)
-	Q8ROW(DOT_SDOT, R2, F22)
-	Q8ROW(DOT_SDOT, R3, F23)
-	SUB  $1, R5
-	CBNZ R5, loop
-
-done:
-	STORE4
-	RET
+	GEMV4(NONE, Q8ROW, DOT_SDOT)
 
 // func dotQ8NEON(w, x *byte, n int) float32
 TEXT ·dotQ8NEON(SB), NOSPLIT, $0-28
-	MOVD  w+0(FP), R0
-	MOVD  x+8(FP), R4
-	MOVD  n+16(FP), R5
-	ADD   $2, R0
-	ADD   $2, R4
-	FMOVS ZR, F20
-	CBZ   R5, done
-
-loop:
-	XQ8
-	Q8ROW(DOT_NEON, R0, F20)
-	SUB  $1, R5
-	CBNZ R5, loop
-
-done:
-	FMOVS F20, ret+24(FP)
-	RET
+	DOT1(NONE, Q8ROW, DOT_NEON)
 
 // func gemv4Q8NEON(out *[4]float32, w *byte, stride int, x *byte, n int)
 TEXT ·gemv4Q8NEON(SB), NOSPLIT, $0-40
-	MOVD  out+0(FP), R6
-	MOVD  w+8(FP), R0
-	MOVD  stride+16(FP), R7
-	MOVD  x+24(FP), R4
-	MOVD  n+32(FP), R5
-	ADD   $2, R0
-	ADD   R7, R0, R1
-	ADD   R7, R1, R2
-	ADD   R7, R2, R3
-	ADD   $2, R4
-	FMOVS ZR, F20
-	FMOVS ZR, F21
-	FMOVS ZR, F22
-	FMOVS ZR, F23
-	CBZ   R5, done
-
-loop:
-	XQ8
-	Q8ROW(DOT_NEON, R0, F20)
-	Q8ROW(DOT_NEON, R1, F21)
-	Q8ROW(DOT_NEON, R2, F22)
-	Q8ROW(DOT_NEON, R3, F23)
-	SUB  $1, R5
-	CBNZ R5, loop
-
-done:
-	STORE4
-	RET
+	GEMV4(NONE, Q8ROW, DOT_NEON)
 
 // func dotQ4SDOT(w, x *byte, n int) float32
 TEXT ·dotQ4SDOT(SB), NOSPLIT, $0-28
-	MOVD  w+0(FP), R0
-	MOVD  x+8(FP), R4
-	MOVD  n+16(FP), R5
-	Q4CONST
-	ADD   $2, R0
-	ADD   $2, R4
-	FMOVS ZR, F20
-	CBZ   R5, done
-
-loop:
-	XQ8
-	Q4ROW(DOT_SDOT, R0, F20)
-	SUB  $1, R5
-	CBNZ R5, loop
-
-done:
-	FMOVS F20, ret+24(FP)
-	RET
+	DOT1(Q4CONST, Q4ROW, DOT_SDOT)
 
 // func gemv4Q4SDOT(out *[4]float32, w *byte, stride int, x *byte, n int)
 TEXT ·gemv4Q4SDOT(SB), NOSPLIT, $0-40
-	MOVD  out+0(FP), R6
-	MOVD  w+8(FP), R0
-	MOVD  stride+16(FP), R7
-	MOVD  x+24(FP), R4
-	MOVD  n+32(FP), R5
-	Q4CONST
-	ADD   $2, R0
-	ADD   R7, R0, R1
-	ADD   R7, R1, R2
-	ADD   R7, R2, R3
-	ADD   $2, R4
-	FMOVS ZR, F20
-	FMOVS ZR, F21
-	FMOVS ZR, F22
-	FMOVS ZR, F23
-	CBZ   R5, done
-
-loop:
-	XQ8
-	Q4ROW(DOT_SDOT, R0, F20)
-	Q4ROW(DOT_SDOT, R1, F21)
-	Q4ROW(DOT_SDOT, R2, F22)
-	Q4ROW(DOT_SDOT, R3, F23)
-	SUB  $1, R5
-	CBNZ R5, loop
-
-done:
-	STORE4
-	RET
+	GEMV4(Q4CONST, Q4ROW, DOT_SDOT)
 
 // func dotQ4NEON(w, x *byte, n int) float32
 TEXT ·dotQ4NEON(SB), NOSPLIT, $0-28
-	MOVD  w+0(FP), R0
-	MOVD  x+8(FP), R4
-	MOVD  n+16(FP), R5
-	Q4CONST
-	ADD   $2, R0
-	ADD   $2, R4
-	FMOVS ZR, F20
-	CBZ   R5, done
-
-loop:
-	XQ8
-	Q4ROW(DOT_NEON, R0, F20)
-	SUB  $1, R5
-	CBNZ R5, loop
-
-done:
-	FMOVS F20, ret+24(FP)
-	RET
+	DOT1(Q4CONST, Q4ROW, DOT_NEON)
 
 // func gemv4Q4NEON(out *[4]float32, w *byte, stride int, x *byte, n int)
 TEXT ·gemv4Q4NEON(SB), NOSPLIT, $0-40
-	MOVD  out+0(FP), R6
-	MOVD  w+8(FP), R0
-	MOVD  stride+16(FP), R7
-	MOVD  x+24(FP), R4
-	MOVD  n+32(FP), R5
-	Q4CONST
-	ADD   $2, R0
-	ADD   R7, R0, R1
-	ADD   R7, R1, R2
-	ADD   R7, R2, R3
-	ADD   $2, R4
-	FMOVS ZR, F20
-	FMOVS ZR, F21
-	FMOVS ZR, F22
-	FMOVS ZR, F23
-	CBZ   R5, done
-
-loop:
-	XQ8
-	Q4ROW(DOT_NEON, R0, F20)
-	Q4ROW(DOT_NEON, R1, F21)
-	Q4ROW(DOT_NEON, R2, F22)
-	Q4ROW(DOT_NEON, R3, F23)
-	SUB  $1, R5
-	CBNZ R5, loop
-
-done:
-	STORE4
-	RET
+	GEMV4(Q4CONST, Q4ROW, DOT_NEON)
