@@ -2,10 +2,12 @@ package model_test
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/exaone-go/exaone/convert/fixture"
+	"github.com/exaone-go/exaone/gguf"
 	"github.com/exaone-go/exaone/model"
 )
 
@@ -40,7 +42,9 @@ func llamaPerplexity(t *testing.T, m *model.Model, ids []int, nctx int) float64 
 // perplexity within 0.1%. llama.cpp runs the hybrid model wrongly (it
 // ignores the sliding window of an 8-layer model), so the hybrid files are
 // held to our own bf16 result within 1%. Our K-quant conversions must be no
-// more than 0.2% worse than llama.cpp's file of the same preset.
+// more than 0.2% worse than llama.cpp's file of the same preset; our q6_k,
+// whose tensors are llama.cpp's bytes, exactly as good given llama.cpp's
+// rope_freqs.
 func TestLlamaCppFiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("perplexity runs take a while")
@@ -73,6 +77,23 @@ func TestLlamaCppFiles(t *testing.T) {
 				if mine > ppl*1.002 {
 					t.Errorf("our %s is more than 0.2%% worse than llama.cpp's", p)
 				}
+				// Every tensor of our q6_k file is llama.cpp's bytes but
+				// rope_freqs, one ulp apart in one element (proven in
+				// package convert): with llama.cpp's rope_freqs our file
+				// must give exactly its perplexity.
+				if p == "q6_k" {
+					pf := withTensorOf(t, fixture.GGUF(t, "tiny-global-kjv", p), filepath.Join(dir, "tiny-global-kjv-"+preset+".gguf"), "rope_freqs.weight")
+					pm, err := model.Open(pf)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer pm.Close()
+					same := llamaPerplexity(t, pm, evalTokens(t), 256)
+					t.Logf("our %s with llama.cpp's rope_freqs: perplexity %.6f, llama.cpp's file %.6f", p, same, ppl)
+					if same != ppl {
+						t.Errorf("our %s with llama.cpp's rope_freqs: perplexity %.6f, llama.cpp's file %.6f", p, same, ppl)
+					}
+				}
 			}
 		})
 	}
@@ -93,4 +114,43 @@ func TestLlamaCppFiles(t *testing.T) {
 			}
 		}
 	})
+}
+
+// withTensorOf copies the GGUF file at path into a temporary file whose
+// tensor name holds the data of the same tensor in the file at from.
+func withTensorOf(t *testing.T, path, from, name string) string {
+	t.Helper()
+	src, err := gguf.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	data, err := src.TensorData(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := gguf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := dst.TensorData(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ti, _ := dst.Tensor(name)
+	off := dst.DataOffset + ti.Offset
+	dst.Close()
+	if len(old) != len(data) {
+		t.Fatalf("%s: %d bytes in %s, %d in %s", name, len(old), path, len(data), from)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(raw[off:], data)
+	out := filepath.Join(t.TempDir(), filepath.Base(path))
+	if err := os.WriteFile(out, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -4,11 +4,11 @@
 //
 // These functions are the specification the SIMD kernels in package asm are
 // tested against, and what the converter uses to write GGUF files. Q4_0,
-// Q4_1, Q5_0, Q5_1, Q8_0, Q8_1 and Q8_K quantize exactly like ggml's
+// Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q6_K and Q8_K quantize exactly like ggml's
 // reference (non-imatrix) quantizers, so files we write from the same f32
-// values are byte-identical to llama-quantize's. The K-quant weight
-// quantizers (Q4_K, Q5_K, Q6_K) use a search of their own; they aim at
-// llama.cpp's quality, not its bytes.
+// values are byte-identical to llama-quantize's. The Q4_K and Q5_K weight
+// quantizers use a search of their own; they aim at llama.cpp's quality,
+// not its bytes.
 //
 // Floating-point expressions that the Go compiler could fuse into FMA
 // instructions on some architectures are written with explicit float32

@@ -85,10 +85,13 @@ func mse(x, y []float32) float64 {
 	return e / float64(len(x))
 }
 
-// Our K-quant search against the naive quantizer on Gaussian and
+// Our Q4_K/Q5_K search against the naive quantizer on Gaussian and
 // heavy-tailed rows of several lengths: the MSE must be clearly lower, per
 // row and over all rows of a kind (measured: 0.67-0.90 per row, 0.75-0.83
-// in total).
+// in total). Q6_K is ggml's reference quantizer, whose bytes the llama.cpp
+// tests pin; here it must still beat the naive one over all rows of a kind
+// (measured: 0.876 Gaussian, 0.934 heavy-tailed), though not on every row:
+// on a heavy-tailed row of 256 its MSE is 3.5% above the naive one's.
 func TestKQuantBeatsNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(19, 20))
 	for _, typ := range []Type{Q4_K, Q5_K, Q6_K} {
@@ -103,12 +106,16 @@ func TestKQuantBeatsNaive(t *testing.T) {
 				ours, naive := mse(x, y), mse(x, naiveK(typ, x))
 				sumOurs += ours * float64(n)
 				sumNaive += naive * float64(n)
-				if !(ours <= 0.95*naive) {
+				if typ != Q6_K && !(ours <= 0.95*naive) {
 					t.Errorf("%s %s n=%d: MSE %.4g, naive %.4g", typ, kind, n, ours, naive)
 				}
 			}
 			t.Logf("%s %s: MSE ratio ours/naive %.3f", typ, kind, sumOurs/sumNaive)
-			if !(sumOurs <= 0.88*sumNaive) {
+			bound := 0.88
+			if typ == Q6_K {
+				bound = 0.95
+			}
+			if !(sumOurs <= bound*sumNaive) {
 				t.Errorf("%s %s: total MSE ratio ours/naive %.3f", typ, kind, sumOurs/sumNaive)
 			}
 		}

@@ -5,29 +5,29 @@ import (
 	"math"
 )
 
-// K-quant weight quantizers. They are our own search, in the spirit of
-// ggml's make_qkx2_quants / make_qx_quants, but minimizing the plain squared
-// error (what the per-tensor RMSE measures) instead of ggml's weighted one:
+// Q4_K/Q5_K weight quantizers. They are our own search, in the spirit of
+// ggml's make_qkx2_quants, but minimizing the plain squared error (what the
+// per-tensor RMSE measures) instead of ggml's weighted one:
 //
 //  1. per sub-block, sweep candidate scales around range/nmax, fit scale
-//     (and offset) by least squares to the rounded levels of each candidate,
+//     and offset by least squares to the rounded levels of each candidate,
 //     keep the best, then alternate re-rounding and re-fitting;
-//  2. quantize the sub-block scales against the super-block scale (6-bit for
-//     Q4_K/Q5_K, 8-bit for Q6_K), trying the neighbours of the rounded
-//     integer scale and re-rounding the values with each, since that last
-//     rounding is where most of the error of small sub-blocks comes from;
-//  3. (Q4_K/Q5_K) refit the super-block d and dmin by least squares to the
-//     chosen integers and redo step 2 while the error drops.
+//  2. quantize the 6-bit sub-block scales and mins against the super-block
+//     scales, trying the neighbours of the rounded integers and re-rounding
+//     the values with each, since that last rounding is where most of the
+//     error of small sub-blocks comes from;
+//  3. refit the super-block d and dmin by least squares to the chosen
+//     integers and redo step 2 while the error drops.
 //
 // The results do not depend on GOARCH: products that could be fused into an
-// FMA are either exact or explicitly rounded.
+// FMA are either exact or explicitly rounded. Q6_K is ggml's own reference
+// quantizer (q6_k.go), so that its tensors equal llama-quantize's.
 
-// Candidate scales of the sweeps: range/(nmax + lo + delta*i), i = 0..steps
-// (fitMin) and max/(nmax + lo + delta*i) (fitSym). Ranges were tuned on
-// tiny-global-kjv against llama-quantize's per-tensor error.
+// Candidate scales of the sweep: range/(nmax + lo + delta*i), i = 0..steps.
+// The range was tuned on tiny-global-kjv against llama-quantize's per-tensor
+// error.
 const (
 	minSteps, minLo, minDelta = 16, -2.0, 0.25
-	symSteps, symLo, symDelta = 24, -6.0, 0.5
 	refineIter                = 3 // re-round/re-fit rounds on the best candidate
 )
 
@@ -262,130 +262,5 @@ func QuantizeQ5_K(dst []byte, src []float32) {
 				qh[l] |= (a>>4)<<(2*k) | (c>>4)<<(2*k+1)
 			}
 		}
-	}
-}
-
-// fitSym finds a signed scale so that x ~ scale*L with L in [-nmax, nmax-1],
-// minimizing the squared error; L receives the levels.
-func fitSym(x []float32, nmax int32, L []int8) float32 {
-	amax, max := absMax(x)
-	if !(amax >= 1e-15) { // all (nearly) zero, or NaN
-		clear(L)
-		return 0
-	}
-	// For a given rounding the best scale is sxl/sl2 with error
-	// sx2 - sxl^2/sl2, so maximize sxl^2/sl2.
-	best, bestS := -1.0, float64(max)/float64(-nmax)
-	fn := float32(nmax)
-	try := func(is64 float64) (float64, float64) {
-		is := float32(is64)
-		var sxl float64
-		var isl2 int32
-		for _, v := range x {
-			l := level(float32(v*is)+fn, 2*nmax-1) - nmax
-			sxl += float64(l) * float64(v) // exact, so FMA or not is the same
-			isl2 += l * l
-		}
-		if isl2 == 0 {
-			return -1, 0
-		}
-		sl2 := float64(isl2)
-		return sxl * sxl / sl2, sxl / sl2
-	}
-	for i := 0; i <= symSteps; i++ {
-		is := -(float64(nmax) + symLo + float64(symDelta*float64(i))) / float64(max)
-		if g, s := try(is); g > best {
-			best, bestS = g, s
-		}
-	}
-	for range refineIter {
-		g, s := try(1 / bestS)
-		if !(g > best) {
-			break
-		}
-		best, bestS = g, s
-	}
-	is := float32(1 / bestS)
-	for i, v := range x {
-		L[i] = int8(level(float32(v*is)+fn, 2*nmax-1) - nmax)
-	}
-	return float32(bestS)
-}
-
-// requantSym rounds x with scale ds into L (range [-32, 31]) and returns the
-// squared error.
-func requantSym(x []float32, ds float32, L []int8) float64 {
-	var e float64
-	var is float32
-	if ds != 0 {
-		is = 1 / ds
-	}
-	for i, v := range x {
-		l := level(float32(v*is)+32, 63) - 32
-		L[i] = int8(l)
-		r := float64(ds*float32(l)) - float64(v)
-		e += float64(r * r)
-	}
-	return e
-}
-
-// QuantizeQ6_K quantizes weights into Q6_K blocks with the search above.
-// Preconditions: len(src)%256 == 0 and len(dst) == len(src)/256*210.
-func QuantizeQ6_K(dst []byte, src []float32) {
-	var L [QK_K]int8
-	var tmp [16]int8
-	for b := 0; b+QK_K <= len(src); b += QK_K {
-		x := src[b : b+QK_K]
-		blk := dst[b/QK_K*BlockBytesQ6_K:][:BlockBytesQ6_K]
-		var scales [16]float32
-		for j := range 16 {
-			scales[j] = fitSym(x[16*j:16*j+16], 32, L[16*j:16*j+16])
-		}
-		// The scale of largest magnitude maps to -128, using the full int8
-		// range.
-		_, maxS := absMax(scales[:])
-		var d uint16
-		var df, idf float32
-		if maxS != 0 {
-			d = F32ToF16(maxS / -128)
-			df = F16ToF32(d)
-		}
-		if df != 0 {
-			idf = 1 / df
-		}
-		var sc [16]int8
-		for j := range 16 {
-			xs := x[16*j : 16*j+16]
-			r := roundClamp(float32(scales[j]*idf)+128, 0, 255) - 128
-			best := math.Inf(1)
-			for c := max(r-1, -128); c <= min(r+1, 127); c++ {
-				e := requantSym(xs, df*float32(c), tmp[:])
-				if e < best {
-					best, sc[j] = e, int8(c)
-					copy(L[16*j:], tmp[:])
-				}
-			}
-			if !(best < math.Inf(1)) {
-				sc[j] = int8(max(r, -127))
-				requantSym(xs, df*float32(sc[j]), L[16*j:16*j+16])
-			}
-		}
-		ql, qh := blk[0:128], blk[128:192]
-		for h := range 2 {
-			o := L[128*h:]
-			for l := range 32 {
-				a := uint8(o[l] + 32)
-				c := uint8(o[32+l] + 32)
-				e := uint8(o[64+l] + 32)
-				f := uint8(o[96+l] + 32)
-				ql[64*h+l] = a&15 | (e&15)<<4
-				ql[64*h+32+l] = c&15 | (f&15)<<4
-				qh[32*h+l] = a>>4 | (c>>4)<<2 | (e>>4)<<4 | (f>>4)<<6
-			}
-		}
-		for j := range 16 {
-			blk[192+j] = byte(sc[j])
-		}
-		binary.LittleEndian.PutUint16(blk[208:], d)
 	}
 }

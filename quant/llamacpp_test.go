@@ -30,8 +30,9 @@ func openFixture(t *testing.T, name string) *gguf.File {
 	return f
 }
 
-// Quantizing llama.cpp's own bf16 values: the legacy types must give its
-// bytes exactly, the K-quants a per-tensor RMSE at most 2% above its.
+// Quantizing llama.cpp's own bf16 values: the legacy types and Q6_K must
+// give its bytes exactly, Q4_K/Q5_K (our own search) a per-tensor RMSE at
+// most 2% above its.
 func TestAgainstLlamaQuantize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("quantizes whole model files")
@@ -62,7 +63,7 @@ func TestAgainstLlamaQuantize(t *testing.T) {
 			}
 			checked++
 			switch ti.Type {
-			case quant.Q4_K, quant.Q5_K, quant.Q6_K:
+			case quant.Q4_K, quant.Q5_K:
 				theirs, mine := rmse(t, ti.Type, x, ref), rmse(t, ti.Type, x, ours)
 				if mine > 1.02*theirs {
 					t.Errorf("%s %s (%s): RMSE %.4g, llama.cpp %.4g", name, ti.Name, ti.Type, mine, theirs)
