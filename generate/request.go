@@ -53,6 +53,10 @@ type Request struct {
 	// IgnoreEOS keeps generating past the end-of-turn token (which is then
 	// never sampled), up to MaxTokens or a full context.
 	IgnoreEOS bool
+	// LogitBias is added to the logits of the token ids it keys before
+	// sampling (OpenAI's logit_bias); ids outside the vocabulary are an
+	// ErrBadRequest.
+	LogitBias map[int]float32
 }
 
 func (r *Request) check() error {

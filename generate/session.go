@@ -116,6 +116,11 @@ func (s *Session) Generate(ctx context.Context, req *Request, fn func(Chunk) err
 	if err != nil {
 		return res, fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
+	for id := range req.LogitBias {
+		if id < 0 || id >= s.m.dec.Vocab {
+			return res, fmt.Errorf("%w: logit bias for token %d, outside the vocabulary of %d", ErrBadRequest, id, s.m.dec.Vocab)
+		}
+	}
 	res.PromptTokens = len(ids)
 	if len(ids) > s.Ctx() {
 		return res, fmt.Errorf("%w: the prompt is %d tokens, the context %d", ErrContextFull, len(ids), s.Ctx())
@@ -157,6 +162,9 @@ func (s *Session) Generate(ctx context.Context, req *Request, fn func(Chunk) err
 			g.finish()
 			res.Stop = StopCancelled
 			return res, err
+		}
+		for id, b := range req.LogitBias {
+			logits[id] += b
 		}
 		tok := shimSample(smp, logits, req.IgnoreEOS, eos)
 		smp.Accept(tok)
