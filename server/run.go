@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"net/http"
 	"sync"
@@ -96,6 +97,9 @@ func (s *Server) run(r *http.Request, j *job) (res generate.Result, started bool
 		return nil
 	}
 	res, err = sl.sess.Generate(ctx, j.req, fn)
+	if err != nil && ctx.Err() != nil {
+		err = context.Cause(ctx) // say why: shutdown or the client
+	}
 	sl.tokens = append(sl.tokens[:0], j.ids...)
 	sl.tokens = append(sl.tokens, res.Tokens...)
 	sl.tokens = sl.tokens[:min(len(sl.tokens), sl.sess.Cached())]
