@@ -341,3 +341,12 @@ func TestLogitBias(t *testing.T) {
 		t.Errorf("bias outside the vocabulary: %v, want ErrBadRequest", err)
 	}
 }
+
+// TestTimings: a result says how long its prompt and its reply took.
+func TestTimings(t *testing.T) {
+	s := newSession(t, generate.Options{Ctx: 256, Threads: 1})
+	res, err := s.Generate(context.Background(), request(refCases(t)["plain"]), nil)
+	if err != nil || res.PromptTime <= 0 || res.GenerateTime <= 0 {
+		t.Errorf("prompt time %v, generate time %v (%v)", res.PromptTime, res.GenerateTime, err)
+	}
+}

@@ -98,8 +98,7 @@ func (s *Session) Reset() {
 // holds what was generated and the error is ctx's or fn's. A prompt longer
 // than the context is an ErrContextFull error; a bad request an
 // ErrBadRequest one.
-func (s *Session) Generate(ctx context.Context, req *Request, fn func(Chunk) error) (Result, error) {
-	var res Result
+func (s *Session) Generate(ctx context.Context, req *Request, fn func(Chunk) error) (res Result, err error) {
 	ids, err := s.m.Tokens(req)
 	if err != nil {
 		return res, err
