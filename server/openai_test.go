@@ -143,7 +143,7 @@ func TestChatReferences(t *testing.T) {
 			var tm struct {
 				Timings map[string]float64 `json:"timings"`
 			}
-			if err := json.Unmarshal([]byte(resp.RawJSON()), &tm); err != nil || tm.Timings["predicted_n"] != float64(len(c.Generated)) || tm.Timings["prompt_n"] != float64(len(c.PromptIDs)) {
+			if err := json.Unmarshal([]byte(resp.RawJSON()), &tm); err != nil || tm.Timings["predicted_n"] != float64(len(c.Generated)) || tm.Timings["prompt_n"] != float64(len(c.PromptIDs)) || tm.Timings["predicted_ms"] <= 0 || tm.Timings["prompt_ms"] <= 0 {
 				t.Errorf("timings %v (%v)", tm.Timings, err)
 			}
 
