@@ -200,7 +200,7 @@ func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	var cr struct {
 		ollamaCommon
-		Messages []ollamaMessage  `json:"messages"`
+		Messages []ollamaMessage   `json:"messages"`
 		Tools    []json.RawMessage `json:"tools"`
 	}
 	if err := readBody(w, r, s.opts.MaxBody, &cr); err != nil {
@@ -375,9 +375,9 @@ func (s *Server) ollamaShow(w http.ResponseWriter, r *http.Request) {
 		"modelfile": "", "parameters": "", "template": s.m.Tokenizer().ChatTemplate(),
 		"details": s.ollamaDetails(),
 		"model_info": map[string]any{
-			"general.architecture":    "exaone4",
-			"exaone4.context_length":  dec.CtxTrain,
-			"exaone4.vocab_size":      dec.Vocab,
+			"general.architecture":   "exaone4",
+			"exaone4.context_length": dec.CtxTrain,
+			"exaone4.vocab_size":     dec.Vocab,
 		},
 		"capabilities": caps,
 		"modified_at":  s.started.UTC(),
