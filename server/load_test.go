@@ -260,3 +260,58 @@ func TestShutdownDuringStreams(t *testing.T) {
 		t.Errorf("%d goroutines before, %d after shutdown:\n%s", before, n, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// TestSlotAffinity: two conversations on two slots each keep their own
+// cache: the second turn of each reuses its first turn's prompt, whatever
+// ran in between.
+func TestSlotAffinity(t *testing.T) {
+	_, ts := newServer(t, server.Options{Slots: 2})
+	cl := client(ts.URL)
+	convs := []string{"You are Alice. ", "You are Bob, a scribe. "}
+	var params []openai.ChatCompletionNewParams
+	var firstPrompt []int64
+	for _, sys := range convs {
+		p := openai.ChatCompletionNewParams{Model: "m", Temperature: openai.Float(0), MaxTokens: openai.Int(8), Messages: []openai.ChatCompletionMessageParamUnion{
+			openai.SystemMessage(strings.Repeat(sys, 10)), openai.UserMessage("What is 23 plus 19?")}}
+		resp, err := cl.Chat.Completions.New(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Usage.PromptTokensDetails.CachedTokens != 0 {
+			t.Errorf("first turn: %d cached tokens", resp.Usage.PromptTokensDetails.CachedTokens)
+		}
+		p.Messages = append(p.Messages, openai.AssistantMessage(resp.Choices[0].Message.Content), openai.UserMessage("And the capital of Japan?"))
+		params = append(params, p)
+		firstPrompt = append(firstPrompt, resp.Usage.PromptTokens)
+	}
+	for i, p := range params {
+		resp, err := cl.Chat.Completions.New(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := resp.Usage.PromptTokensDetails.CachedTokens; got < firstPrompt[i]-1 {
+			t.Errorf("conversation %d, second turn: %d cached tokens, want at least its first prompt's %d", i, got, firstPrompt[i]-1)
+		}
+	}
+}
+
+// TestKeepAlive: a stream waiting in the queue gets SSE comments.
+func TestKeepAlive(t *testing.T) {
+	_, ts := newServer(t, server.Options{Slots: 1, KeepAlive: time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	busy := openStream(t, ctx, ts.URL+"/v1/chat/completions", long(900))
+	defer busy.resp.Body.Close()
+	busy.next()
+	queued := openStream(t, ctx, ts.URL+"/v1/chat/completions", long(2))
+	defer queued.resp.Body.Close()
+	for {
+		line, err := queued.r.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(line, ": ") {
+			break
+		}
+	}
+}

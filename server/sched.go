@@ -119,7 +119,9 @@ func (s *scheduler) wait(ctx context.Context, t *ticket) (*slot, error) {
 
 // best is the idle slot whose cached tokens share the longest prefix with
 // ids, the least recently used among equals; nil if every slot is busy.
-// The caller holds mu.
+// A prefix under a tenth of the prompt (the chat header, say) counts as
+// none, as llama-server's similarity threshold: reusing it would save
+// little and evict another conversation's cache. The caller holds mu.
 func (s *scheduler) best(ids []int) *slot {
 	var pick *slot
 	bestN := -1
@@ -128,6 +130,9 @@ func (s *scheduler) best(ids []int) *slot {
 			continue
 		}
 		n := commonPrefix(sl.tokens, ids)
+		if n*10 < len(ids) {
+			n = 0
+		}
 		if n > bestN || (n == bestN && sl.lastUsed.Before(pick.lastUsed)) {
 			pick, bestN = sl, n
 		}
