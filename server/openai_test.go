@@ -227,3 +227,42 @@ func TestApplyTemplate(t *testing.T) {
 		t.Errorf("string arguments: %d %s", code, b)
 	}
 }
+
+// TestRequestMapping: developer messages render as system ones, text parts
+// are joined, tool_choice "none" keeps the tools out of the prompt, and
+// reasoning_effort "none" wins over nothing but is overridden by
+// enable_thinking.
+func TestRequestMapping(t *testing.T) {
+	_, ts := newServer(t, server.Options{})
+	render := func(body string) string {
+		t.Helper()
+		code, b := post(t, ts.URL+"/apply-template", body)
+		var v struct{ Prompt string }
+		if code != 200 || json.Unmarshal(b, &v) != nil {
+			t.Fatalf("%s: %d %s", body, code, b)
+		}
+		return v.Prompt
+	}
+	want := render(`{"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"a\nb"}]}`)
+	if got := render(`{"messages":[{"role":"developer","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}]}`); got != want {
+		t.Errorf("developer and parts: %q, want %q", got, want)
+	}
+	tools := `"tools":[{"type":"function","function":{"name":"f","parameters":{}}}]`
+	if got := render(`{"messages":[{"role":"user","content":"hi"}],` + tools + `}`); !strings.Contains(got, "<tool>") {
+		t.Errorf("tools missing: %q", got)
+	}
+	if got := render(`{"messages":[{"role":"user","content":"hi"}],"tool_choice":"none",` + tools + `}`); strings.Contains(got, "<tool>") {
+		t.Errorf("tool_choice none: tools rendered: %q", got)
+	}
+	for body, think := range map[string]bool{
+		`{"messages":[{"role":"user","content":"hi"}]}`:                                                                            false,
+		`{"messages":[{"role":"user","content":"hi"}],"reasoning_effort":"low"}`:                                                   true,
+		`{"messages":[{"role":"user","content":"hi"}],"reasoning_effort":"none"}`:                                                  false,
+		`{"messages":[{"role":"user","content":"hi"}],"reasoning_effort":"high","chat_template_kwargs":{"enable_thinking":false}}`: false,
+		`{"messages":[{"role":"user","content":"hi"}],"chat_template_kwargs":{"enable_thinking":true}}`:                            true,
+	} {
+		if got := strings.HasSuffix(render(body), "[|assistant|]\n<think>\n"); got != think {
+			t.Errorf("%s: thinking %v, want %v", body, got, think)
+		}
+	}
+}
