@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -60,6 +61,13 @@ func TestCompletions(t *testing.T) {
 	params.Stop = openai.CompletionNewParamsStopUnion{OfString: openai.String(" 19")}
 	if resp, err = cl.Completions.New(context.Background(), params); err != nil || resp.Choices[0].Text != "23 plus" || resp.Choices[0].FinishReason != "stop" {
 		t.Errorf("stop: %v %s", err, resp.RawJSON())
+	}
+	// logit_bias keyed by token id strings: banning the reference's first
+	// token changes the reply.
+	params.Stop = openai.CompletionNewParamsStopUnion{}
+	params.LogitBias = map[string]int64{strconv.Itoa(c.Generated[0]): -100}
+	if resp, err = cl.Completions.New(context.Background(), params); err != nil || strings.HasPrefix(want, resp.Choices[0].Text) {
+		t.Errorf("logit_bias: %v %s", err, resp.RawJSON())
 	}
 }
 
