@@ -60,9 +60,11 @@ func (s *Server) run(r *http.Request, j *job) (res generate.Result, started bool
 	var mu sync.Mutex
 	first := false
 	if j.keepAlive != nil {
-		stop := make(chan struct{})
-		defer close(stop)
+		stop, stopped := make(chan struct{}), make(chan struct{})
+		// Joined before run returns: the caller then writes alone.
+		defer func() { close(stop); <-stopped }()
 		go func() {
+			defer close(stopped)
 			tick := time.NewTicker(s.opts.KeepAlive)
 			defer tick.Stop()
 			for {
