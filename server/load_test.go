@@ -212,17 +212,19 @@ func TestShutdownDuringStreams(t *testing.T) {
 		streams = append(streams, st)
 	}
 	streams[0].next() // a running one has produced a token
-	whole := make(chan int)
-	go func() {
-		resp, err := http.Post(ts.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"messages":[{"role":"user","content":"hi"}]}`))
-		if err != nil {
-			whole <- 0
-			return
-		}
-		resp.Body.Close()
-		whole <- resp.StatusCode
-	}()
-	for metric(t, ts.URL, "requests_deferred") < 3 {
+	whole := make(chan int, 2)
+	for _, path := range []string{"/v1/chat/completions", "/api/chat"} {
+		go func() {
+			resp, err := http.Post(ts.URL+path, "application/json", strings.NewReader(`{"messages":[{"role":"user","content":"hi"}],"stream":false}`))
+			if err != nil {
+				whole <- 0
+				return
+			}
+			resp.Body.Close()
+			whole <- resp.StatusCode
+		}()
+	}
+	for metric(t, ts.URL, "requests_deferred") < 4 {
 		time.Sleep(time.Millisecond)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -244,8 +246,10 @@ func TestShutdownDuringStreams(t *testing.T) {
 			t.Errorf("stream %d ended with %q, want an error event", i, last)
 		}
 	}
-	if code := <-whole; code != http.StatusServiceUnavailable {
-		t.Errorf("queued whole request: %d, want 503", code)
+	for range 2 {
+		if code := <-whole; code != http.StatusServiceUnavailable {
+			t.Errorf("queued whole request: %d, want 503", code)
+		}
 	}
 	code, b := post(t, ts.URL+"/v1/chat/completions", `{"messages":[{"role":"user","content":"hi"}]}`)
 	checkError(t, "after shutdown", code, b, http.StatusServiceUnavailable)

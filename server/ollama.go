@@ -182,7 +182,7 @@ func (s *Server) ollamaRun(w http.ResponseWriter, r *http.Request, stream bool, 
 	}
 	res, started, err := s.run(r, j)
 	switch {
-	case err != nil && !started:
+	case err != nil && (!started || nd == nil):
 		e := asAPIError(err)
 		writeOllamaError(w, e.status, e.msg)
 	case err != nil:
