@@ -52,8 +52,15 @@ func (c *config) has(m map[string]json.RawMessage, field string) bool {
 }
 
 // maxCount bounds sizes that the converter allocates per unit before the
-// checkpoint can confirm them (layers, head_dim): far above real models.
+// checkpoint can confirm them (head_dim, heads): far above real models.
 const maxCount = 1 << 16
+
+// Bounds the loader (package model) puts on a GGUF file: a config beyond
+// them would convert into a file that cannot be run.
+const (
+	maxLayers  = 4096
+	maxContext = 1 << 24
+)
 
 func (c *config) posInt(field string) (int, error) {
 	return c.posIntMax(field, 1<<31)
@@ -69,7 +76,7 @@ func (c *config) posIntMax(field string, limit int64) (int, error) {
 	}
 	// The bound keeps products of sizes far from overflow on 64-bit ints.
 	if v <= 0 || v > limit {
-		return 0, c.errf(field, "%d is out of range", v)
+		return 0, c.errf(field, "%d is out of range (1 to %d)", v, limit)
 	}
 	return int(v), nil
 }
@@ -121,9 +128,9 @@ func (c *config) hparams() (*HParams, error) {
 		dst   *int
 		limit int64
 	}{
-		{"hidden_size", &h.Hidden, 1 << 31}, {"num_hidden_layers", &h.Layers, maxCount},
+		{"hidden_size", &h.Hidden, 1 << 31}, {"num_hidden_layers", &h.Layers, maxLayers},
 		{"num_attention_heads", &h.Heads, maxCount}, {"intermediate_size", &h.FFN, 1 << 31},
-		{"vocab_size", &h.Vocab, 1 << 31}, {"max_position_embeddings", &h.ContextLength, 1<<32 - 1},
+		{"vocab_size", &h.Vocab, 1 << 31}, {"max_position_embeddings", &h.ContextLength, maxContext},
 	} {
 		if *f.dst, err = c.posIntMax(f.name, f.limit); err != nil {
 			return nil, err
@@ -143,6 +150,11 @@ func (c *config) hparams() (*HParams, error) {
 			return nil, err
 		}
 		h.HasHeadDim = true
+		// The runtime, like transformers' EXAONE 4, projects attention back
+		// to hidden_size through heads*head_dim.
+		if h.Heads*h.HeadDim != h.Hidden {
+			return nil, c.errf("head_dim", "%d x %d heads is not hidden_size %d", h.HeadDim, h.Heads, h.Hidden)
+		}
 	} else {
 		if h.Hidden%h.Heads != 0 {
 			return nil, c.errf("num_attention_heads", "%d does not divide hidden_size %d and head_dim is absent", h.Heads, h.Hidden)
@@ -157,6 +169,10 @@ func (c *config) hparams() (*HParams, error) {
 	}
 	if h.RMSEps, err = c.float(c.m, "", "rms_norm_eps"); err != nil {
 		return nil, err
+	}
+	// The file stores eps as float32: it must stay positive and finite there.
+	if e := float32(h.RMSEps); !(e > 0) || math.IsInf(float64(e), 0) {
+		return nil, c.errf("rms_norm_eps", "%v must be positive and within float32 range", h.RMSEps)
 	}
 	if c.has(c.m, "tie_word_embeddings") {
 		if err := json.Unmarshal(c.m["tie_word_embeddings"], &h.Tied); err != nil {
@@ -187,17 +203,20 @@ func (c *config) rope(h *HParams) error {
 		}
 	}
 	var err error
+	theta := "rope_theta"
 	switch {
 	case c.has(params, "rope_theta"):
 		h.RopeTheta, err = c.float(params, prefix, "rope_theta")
+		theta = prefix + theta
 	default:
 		h.RopeTheta, err = c.float(c.m, "", "rope_theta")
 	}
 	if err != nil {
 		return err
 	}
-	if h.RopeTheta <= 1 {
-		return c.errf("rope_theta", "%v must be above 1", h.RopeTheta)
+	// Stored as float32, so it must also stay finite there.
+	if h.RopeTheta <= 1 || math.IsInf(float64(float32(h.RopeTheta)), 0) {
+		return c.errf(theta, "%v must be above 1 and within float32 range", h.RopeTheta)
 	}
 	if params == nil {
 		return nil
@@ -229,8 +248,9 @@ func (c *config) rope(h *HParams) error {
 		if *f.dst, err = c.float(params, prefix, f.name); err != nil {
 			return err
 		}
-		if *f.dst <= 0 {
-			return c.errf(prefix+f.name, "%v must be positive", *f.dst)
+		// rope_freqs holds factor itself, as float32.
+		if v := float32(*f.dst); !(v > 0) || math.IsInf(float64(v), 0) {
+			return c.errf(prefix+f.name, "%v must be positive and within float32 range", *f.dst)
 		}
 	}
 	if h.RopeHighFreq <= h.RopeLowFreq {
@@ -241,9 +261,31 @@ func (c *config) rope(h *HParams) error {
 
 // sliding decides which layers use the sliding window: layer_types wins,
 // else sliding_window_pattern (string like "LLLG" repeated, or int N: layer
-// i slides iff (i+1)%N != 0). A null sliding_window means none slide.
+// i slides iff (i+1)%N != 0). A null sliding_window means none slide, as in
+// transformers, but layer_types is checked either way: a list of the wrong
+// length or with unknown kinds is a broken config, window or not.
 func (c *config) sliding(h *HParams) error {
 	h.Sliding = make([]bool, h.Layers)
+	var types []bool
+	if c.has(c.m, "layer_types") {
+		var lt []string
+		if err := json.Unmarshal(c.m["layer_types"], &lt); err != nil {
+			return c.errf("layer_types", "want a list of strings, got %s", clip(c.m["layer_types"]))
+		}
+		if len(lt) != h.Layers {
+			return c.errf("layer_types", "has %d entries for %d layers", len(lt), h.Layers)
+		}
+		types = make([]bool, len(lt))
+		for i, t := range lt {
+			switch t {
+			case "sliding_attention":
+				types[i] = true
+			case "full_attention":
+			default:
+				return c.errf("layer_types", "entry %d is %q (want sliding_attention or full_attention)", i, t)
+			}
+		}
+	}
 	if !c.has(c.m, "sliding_window") {
 		return nil
 	}
@@ -252,23 +294,8 @@ func (c *config) sliding(h *HParams) error {
 		return err
 	}
 	switch {
-	case c.has(c.m, "layer_types"):
-		var lt []string
-		if err := json.Unmarshal(c.m["layer_types"], &lt); err != nil {
-			return c.errf("layer_types", "want a list of strings, got %s", clip(c.m["layer_types"]))
-		}
-		if len(lt) != h.Layers {
-			return c.errf("layer_types", "has %d entries for %d layers", len(lt), h.Layers)
-		}
-		for i, t := range lt {
-			switch t {
-			case "sliding_attention":
-				h.Sliding[i] = true
-			case "full_attention":
-			default:
-				return c.errf("layer_types", "entry %d is %q (want sliding_attention or full_attention)", i, t)
-			}
-		}
+	case types != nil:
+		copy(h.Sliding, types)
 	case c.has(c.m, "sliding_window_pattern"):
 		raw := c.m["sliding_window_pattern"]
 		var s string
@@ -310,20 +337,24 @@ func (c *config) sliding(h *HParams) error {
 	return nil
 }
 
-// RopeFreqs returns the llama3 per-pair frequency divisors (rope_freqs.weight),
-// computed in float64 and rounded once to float32.
+// RopeFreqs returns the llama3 per-pair factors (rope_freqs.weight) with
+// the roundings of the script that wrote llama.cpp's reference files:
+// inv_freq is a float32 array (base and 2i/d as float32, the power and its
+// reciprocal rounded to float32), and each element then leaves float32:
+// wavelength, smoothing and factor are float64, rounded once at the end.
 func (h *HParams) RopeFreqs() []float32 {
 	d := h.HeadDim
 	out := make([]float32, d/2)
+	base := float64(float32(h.RopeTheta))
 	lowWavelen := h.RopeOrigCtx / h.RopeLowFreq
 	highWavelen := h.RopeOrigCtx / h.RopeHighFreq
 	for i := range out {
-		invFreq := math.Pow(h.RopeTheta, -float64(2*i)/float64(d))
+		e := float32(2*i) / float32(d)
+		invFreq := float64(1 / float32(math.Pow(base, float64(e))))
 		wavelen := 2 * math.Pi / invFreq
 		f := 1.0
 		switch {
 		case wavelen < highWavelen:
-			f = 1
 		case wavelen > lowWavelen:
 			f = h.RopeFactor
 		default:

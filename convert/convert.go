@@ -4,6 +4,7 @@
 package convert
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -30,6 +31,9 @@ type Options struct {
 	// Progress, if set, is called after each piece of tensor data is
 	// written.
 	Progress func(Progress)
+	// Context, if set, cancels the conversion: it is checked between
+	// pieces of tensor data, and the unfinished output is removed.
+	Context context.Context
 }
 
 // Progress reports how far a conversion is. Bytes count source data read.
@@ -347,6 +351,9 @@ func write(w *gguf.Writer, h *HParams, v *tokenizer.HFVocab, plan []planned, p P
 			cnt := (r1 - r0) * rowLen
 			if int64(cap(f32)) < cnt {
 				f32 = make([]float32, cnt)
+			}
+			if opts.Context != nil && opts.Context.Err() != nil {
+				return fmt.Errorf("convert: %w", context.Cause(opts.Context))
 			}
 			buf := f32[:cnt]
 			if t.data != nil {

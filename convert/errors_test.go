@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -18,7 +19,9 @@ import (
 
 	"github.com/exaone-go/exaone/convert"
 	"github.com/exaone-go/exaone/convert/fixture"
+	"github.com/exaone-go/exaone/convert/safetensors"
 	"github.com/exaone-go/exaone/gguf"
+	"github.com/exaone-go/exaone/model"
 	"github.com/exaone-go/exaone/quant"
 )
 
@@ -592,19 +595,11 @@ func TestPadVocab(t *testing.T) {
 	}
 }
 
-// TestHeadDim: a config with head_dim (not hidden/heads, as some models
-// have) gets key_length/value_length and projections of heads*head_dim.
+// TestHeadDim: a config that names head_dim gets key_length/value_length;
+// one whose heads x head_dim is not hidden_size (the runtime projects back
+// through hidden_size) is refused.
 func TestHeadDim(t *testing.T) {
-	m := synthModel(t, 64, "BF16", func(ts map[string]*synthTensor, c map[string]any) {
-		c["head_dim"] = 64 // hidden 64, 2 heads: q is 128 wide
-		p := "model.layers.0.self_attn."
-		ts[p+"q_proj.weight"] = &synthTensor{"F32", []int{128, 64}, make([]byte, 4*128*64)}
-		ts[p+"o_proj.weight"] = &synthTensor{"F32", []int{64, 128}, make([]byte, 4*128*64)}
-		ts[p+"k_proj.weight"] = &synthTensor{"F32", []int{64, 64}, make([]byte, 4*64*64)}
-		ts[p+"v_proj.weight"] = &synthTensor{"F32", []int{64, 64}, make([]byte, 4*64*64)}
-		ts[p+"q_norm.weight"] = &synthTensor{"F32", []int{64}, make([]byte, 4*64)}
-		ts[p+"k_norm.weight"] = &synthTensor{"F32", []int{64}, make([]byte, 4*64)}
-	})
+	m := synthModel(t, 64, "BF16", func(ts map[string]*synthTensor, c map[string]any) { c["head_dim"] = 32 })
 	dst := filepath.Join(t.TempDir(), "x.gguf")
 	if err := convert.Convert(m, dst, convert.Options{Type: "bf16"}); err != nil {
 		t.Fatal(err)
@@ -615,11 +610,156 @@ func TestHeadDim(t *testing.T) {
 	}
 	defer f.Close()
 	for _, k := range []string{"exaone4.attention.key_length", "exaone4.attention.value_length"} {
-		if v, err := f.Uint32(k); err != nil || v != 64 {
+		if v, err := f.Uint32(k); err != nil || v != 32 {
 			t.Errorf("%s = %d (%v)", k, v, err)
 		}
 	}
-	if ti, ok := f.Tensor("blk.0.attn_q.weight"); !ok || fmt.Sprint(ti.Dims) != "[64 128]" {
+	if ti, ok := f.Tensor("blk.0.attn_q.weight"); !ok || fmt.Sprint(ti.Dims) != "[64 64]" {
 		t.Errorf("attn_q %v", ti)
+	}
+	m = synthModel(t, 64, "BF16", func(ts map[string]*synthTensor, c map[string]any) { c["head_dim"] = 64 })
+	err = convert.Convert(m, filepath.Join(t.TempDir(), "x.gguf"), convert.Options{Type: "bf16"})
+	if want := "config.json: field head_dim: 64 x 2 heads is not hidden_size 64"; err == nil || err.Error() != want {
+		t.Errorf("head_dim 64 of hidden 64: %v, want %q", err, want)
+	}
+}
+
+// TestHostileConfig: every config.json that would convert into a file the
+// loader (package model) refuses is refused at conversion, with one line
+// naming the file and the field, and no output file.
+func TestHostileConfig(t *testing.T) {
+	global := func(c map[string]any) {}
+	hybrid := func(c map[string]any) {
+		c["sliding_window"] = 16
+		c["num_hidden_layers"] = 1
+		c["layer_types"] = []string{"sliding_attention"}
+	}
+	cases := []struct {
+		name  string
+		base  func(map[string]any)
+		edit  func(map[string]any)
+		field string // the error is "config.json: field <field>: ..."
+	}{
+		{"negative eps", global, func(c map[string]any) { c["rms_norm_eps"] = -1 }, "rms_norm_eps"},
+		{"zero eps", global, func(c map[string]any) { c["rms_norm_eps"] = 0 }, "rms_norm_eps"},
+		{"eps zero in float32", global, func(c map[string]any) { c["rms_norm_eps"] = 1e-50 }, "rms_norm_eps"},
+		{"eps infinite in float32", global, func(c map[string]any) { c["rms_norm_eps"] = 1e39 }, "rms_norm_eps"},
+		{"eps string", global, func(c map[string]any) { c["rms_norm_eps"] = "NaN" }, "rms_norm_eps"},
+		{"zero theta", global, func(c map[string]any) { c["rope_theta"] = 0 }, "rope_theta"},
+		{"negative theta", global, func(c map[string]any) { c["rope_theta"] = -10000 }, "rope_theta"},
+		{"theta infinite in float32", global, func(c map[string]any) { c["rope_theta"] = 1e39 }, "rope_theta"},
+		{"theta NaN in rope_parameters", global, func(c map[string]any) {
+			c["rope_parameters"] = map[string]any{"rope_type": "default", "rope_theta": "NaN"}
+		}, "rope_parameters.rope_theta"},
+		{"theta zero in rope_parameters", global, func(c map[string]any) {
+			c["rope_parameters"] = map[string]any{"rope_type": "default", "rope_theta": 0}
+		}, "rope_parameters.rope_theta"},
+		{"llama3 factor infinite in float32", global, func(c map[string]any) {
+			c["rope_scaling"] = map[string]any{"rope_type": "llama3", "factor": 1e39, "low_freq_factor": 1, "high_freq_factor": 4, "original_max_position_embeddings": 512}
+		}, "rope_scaling.factor"},
+		{"llama3 factor zero in float32", global, func(c map[string]any) {
+			c["rope_scaling"] = map[string]any{"rope_type": "llama3", "factor": 1e-50, "low_freq_factor": 1, "high_freq_factor": 4, "original_max_position_embeddings": 512}
+		}, "rope_scaling.factor"},
+		{"zero context", global, func(c map[string]any) { c["max_position_embeddings"] = 0 }, "max_position_embeddings"},
+		{"context above 1<<24", global, func(c map[string]any) { c["max_position_embeddings"] = 1<<24 + 1 }, "max_position_embeddings"},
+		{"too many layers", global, func(c map[string]any) { c["num_hidden_layers"] = 4097 }, "num_hidden_layers"},
+		{"kv heads not dividing", global, func(c map[string]any) { c["num_key_value_heads"] = 3 }, "num_key_value_heads"},
+		{"heads not dividing hidden", global, func(c map[string]any) { c["num_attention_heads"] = 3 }, "num_attention_heads"},
+		{"head_dim times heads", global, func(c map[string]any) { c["head_dim"] = 16 }, "head_dim"},
+		{"global: layer_types too short", global, func(c map[string]any) { c["layer_types"] = []string{} }, "layer_types"},
+		{"global: layer_types too long", global, func(c map[string]any) {
+			c["layer_types"] = []string{"full_attention", "full_attention"}
+		}, "layer_types"},
+		{"global: bogus layer type", global, func(c map[string]any) { c["layer_types"] = []string{"bogus"} }, "layer_types"},
+		{"global: layer_types not strings", global, func(c map[string]any) { c["layer_types"] = []int{1} }, "layer_types"},
+		{"hybrid: bogus layer type", hybrid, func(c map[string]any) { c["layer_types"] = []string{"chunked_attention"} }, "layer_types"},
+		{"hybrid: layer_types too long", hybrid, func(c map[string]any) {
+			c["layer_types"] = []string{"sliding_attention", "full_attention"}
+		}, "layer_types"},
+		{"hybrid: zero window", hybrid, func(c map[string]any) { c["sliding_window"] = 0 }, "sliding_window"},
+		{"hybrid: negative window", hybrid, func(c map[string]any) { c["sliding_window"] = -4 }, "sliding_window"},
+		{"hybrid: window as string", hybrid, func(c map[string]any) { c["sliding_window"] = "16" }, "sliding_window"},
+	}
+	for _, c := range cases {
+		m := synthModel(t, 64, "BF16", func(_ map[string]*synthTensor, cfg map[string]any) { c.base(cfg); c.edit(cfg) })
+		dir := t.TempDir()
+		err := convert.Convert(m, filepath.Join(dir, "x.gguf"), convert.Options{Type: "q8_0"})
+		prefix := "config.json: field " + c.field + ": "
+		if err == nil || !strings.HasPrefix(err.Error(), prefix) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error %v, want one line starting %q", c.name, err, prefix)
+		}
+		if n := dirEntries(t, dir); len(n) != 0 {
+			t.Errorf("%s: left %v", c.name, n)
+		}
+	}
+	// The bases themselves convert: the refusals above come from the edits.
+	for name, base := range map[string]func(map[string]any){"global": global, "hybrid": hybrid} {
+		m := synthModel(t, 64, "BF16", func(_ map[string]*synthTensor, cfg map[string]any) { base(cfg) })
+		if err := convert.Convert(m, filepath.Join(t.TempDir(), "x.gguf"), convert.Options{Type: "q8_0"}); err != nil {
+			t.Errorf("%s base: %v", name, err)
+		}
+	}
+}
+
+// TestNonFiniteWeights: a NaN or an infinity anywhere in a checkpoint, in
+// any source dtype, stops the conversion with an error naming the tensor,
+// and leaves no file; a quantizer would have made it finite silently.
+func TestNonFiniteWeights(t *testing.T) {
+	bad := map[string]map[string][]byte{
+		"BF16": {"NaN": {0xc0, 0x7f}, "+Inf": {0x80, 0x7f}, "-Inf": {0x80, 0xff}},
+		"F16":  {"NaN": {0x00, 0x7e}, "+Inf": {0x00, 0x7c}, "-Inf": {0x00, 0xfc}},
+		"F32":  {"NaN": {0x00, 0x00, 0xc0, 0x7f}, "+Inf": {0x00, 0x00, 0x80, 0x7f}, "-Inf": {0x00, 0x00, 0x80, 0xff}},
+	}
+	for dt, vals := range bad {
+		for what, bits := range vals {
+			for _, tensor := range []string{"model.layers.0.mlp.down_proj.weight", "model.norm.weight"} {
+				m := synthModel(t, 64, dt, func(ts map[string]*synthTensor, _ map[string]any) {
+					d := ts[tensor].data
+					copy(d[len(d)-2*len(bits):], bits) // the second-to-last element
+				})
+				dir := t.TempDir()
+				err := convert.Convert(m, filepath.Join(dir, "x.gguf"), convert.Options{Type: "q4_0"})
+				if err == nil || !errors.Is(err, safetensors.ErrNonFinite) ||
+					!strings.Contains(err.Error(), fmt.Sprintf("model.safetensors: tensor %q: element", tensor)) ||
+					strings.Contains(err.Error(), "\n") {
+					t.Errorf("%s %s in %s: %v", dt, what, tensor, err)
+				}
+				if n := dirEntries(t, dir); len(n) != 0 {
+					t.Errorf("%s %s: left %v", dt, what, n)
+				}
+			}
+		}
+	}
+}
+
+// TestEdgeConfigsLoad: configs at the edges of what conversion accepts
+// give files the loader accepts too.
+func TestEdgeConfigsLoad(t *testing.T) {
+	edits := map[string]func(map[string]any){
+		"tiny eps":           func(c map[string]any) { c["rms_norm_eps"] = 1e-37 },
+		"theta just above 1": func(c map[string]any) { c["rope_theta"] = 1.0001 },
+		"longest context":    func(c map[string]any) { c["max_position_embeddings"] = 1 << 24 },
+		"hybrid": func(c map[string]any) {
+			c["sliding_window"] = 1
+			c["layer_types"] = []string{"sliding_attention"}
+		},
+		"sliding entries, no window": func(c map[string]any) { c["layer_types"] = []string{"sliding_attention"} },
+		"llama3": func(c map[string]any) {
+			c["rope_scaling"] = map[string]any{"rope_type": "llama3", "factor": 8, "low_freq_factor": 1, "high_freq_factor": 4, "original_max_position_embeddings": 64}
+		},
+	}
+	for name, edit := range edits {
+		m := synthModel(t, 64, "BF16", func(_ map[string]*synthTensor, c map[string]any) { edit(c) })
+		dst := filepath.Join(t.TempDir(), "x.gguf")
+		if err := convert.Convert(m, dst, convert.Options{Type: "q8_0"}); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		md, err := model.Open(dst)
+		if err != nil {
+			t.Errorf("%s: converted, but the loader refuses it: %v", name, err)
+			continue
+		}
+		md.Close()
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"math/big"
 	"os"
 	"path/filepath"
 	"sort"
@@ -31,8 +32,8 @@ type llamaFile struct {
 	Preset  string                 `json:"preset"`
 	KV      map[string]string      `json:"kv"` // key -> canonical value (arrays: count and SHA-256)
 	Tensors map[string]llamaTensor `json:"tensors"`
-	// RopeFreqs holds rope_freqs.weight's values, which llama.cpp computes
-	// in float32 (we differ by an ulp), so they are compared with a bound.
+	// RopeFreqs holds rope_freqs.weight's values, compared element by
+	// element (see checkRopeFreqs).
 	RopeFreqs []float32 `json:"rope_freqs"`
 	// Order lists metadata keys, then tensor names, in file order.
 	KVOrder     []string `json:"kv_order"`
@@ -236,11 +237,7 @@ func TestLlamaSums(t *testing.T) {
 				typed++
 				switch {
 				case n == "rope_freqs.weight":
-					for i, v := range want.RopeFreqs {
-						if d := math.Abs(float64(got.RopeFreqs[i] - v)); d > 2*float64(ulp(v)) {
-							t.Errorf("rope_freqs[%d] = %v, llama.cpp has %v", i, got.RopeFreqs[i], v)
-						}
-					}
+					exact += checkRopeFreqs(t, lf.model, got.RopeFreqs, want.RopeFreqs)
 				case strings.HasSuffix(w.Type, "_K"):
 					// Our own K-quant search: no more than 2% above
 					// llama.cpp's error on any tensor (issue 6).
@@ -261,8 +258,77 @@ func TestLlamaSums(t *testing.T) {
 	}
 }
 
-func ulp(v float32) float32 {
-	return math.Float32frombits(math.Float32bits(v)+1) - v
+// checkRopeFreqs demands rope_freqs bit for bit: each element must be what
+// the reference script's arithmetic gives (float32 inv_freq from a correctly
+// rounded float32 power, then float64 to one final rounding), and equal to
+// llama.cpp's file unless that file's float32 power was not correctly
+// rounded there (a vectorized power is allowed an ulp), which is proven
+// element by element: the power next to the correctly rounded one
+// reproduces the file's value. It returns 1 if every element is equal.
+func checkRopeFreqs(t *testing.T, model string, got, want []float32) int {
+	t.Helper()
+	h, err := convert.ReadConfig(os.DirFS(fixture.ModelDir(model)), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != h.HeadDim/2 || len(want) != len(got) {
+		t.Fatalf("rope_freqs has %d values, llama.cpp %d, head_dim %d", len(got), len(want), h.HeadDim)
+	}
+	chain := func(p float32) float32 {
+		wavelen := 2 * math.Pi / float64(1/p)
+		switch {
+		case wavelen < h.RopeOrigCtx/h.RopeHighFreq:
+			return 1
+		case wavelen > h.RopeOrigCtx/h.RopeLowFreq:
+			return float32(h.RopeFactor)
+		}
+		s := (h.RopeOrigCtx/wavelen - h.RopeLowFreq) / (h.RopeHighFreq - h.RopeLowFreq)
+		return float32(1 / ((1-s)/h.RopeFactor + s))
+	}
+	base := float32(h.RopeTheta)
+	same := 1
+	for i := range got {
+		p := roundedPow(t, base, 2*i, h.HeadDim)
+		if w := chain(p); got[i] != w {
+			t.Errorf("rope_freqs[%d] = %v, want %v", i, got[i], w)
+			continue
+		}
+		if got[i] == want[i] {
+			continue
+		}
+		same = 0
+		up, down := math.Nextafter32(p, 2*p), math.Nextafter32(p, 0)
+		if chain(up) != want[i] && chain(down) != want[i] {
+			t.Errorf("rope_freqs[%d] = %v, llama.cpp has %v, which no neighbouring float32 power explains", i, got[i], want[i])
+			continue
+		}
+		t.Logf("rope_freqs[%d] = %v, llama.cpp has %v: its float32 power of %v to %d/%d was not the correctly rounded %v", i, got[i], want[i], base, 2*i, h.HeadDim, p)
+	}
+	return same
+}
+
+// roundedPow returns base^(num/den) correctly rounded to float32, checked
+// exactly: the power lies between the midpoints to its float32 neighbours,
+// compared through their den-th powers against base^num in big floats.
+func roundedPow(t *testing.T, base float32, num, den int) float32 {
+	t.Helper()
+	p := float32(math.Pow(float64(base), float64(float32(num)/float32(den))))
+	const prec = 1 << 14
+	pow := func(x float64, n int) *big.Float {
+		r := new(big.Float).SetPrec(prec).SetFloat64(1)
+		b := new(big.Float).SetPrec(prec).SetFloat64(x)
+		for range n {
+			r.Mul(r, b)
+		}
+		return r
+	}
+	target := pow(float64(base), num)
+	lo := (float64(p) + float64(math.Nextafter32(p, 0))) / 2 // exact in float64
+	hi := (float64(p) + float64(math.Nextafter32(p, 2*p))) / 2
+	if pow(lo, den).Cmp(target) > 0 || pow(hi, den).Cmp(target) < 0 {
+		t.Fatalf("%v^(%d/%d) = %v is not correctly rounded", base, num, den, p)
+	}
+	return p
 }
 
 // TestPresetTypes checks the per-tensor type rules without converting,

@@ -12,11 +12,14 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/exaone-go/exaone/convert"
@@ -86,13 +89,18 @@ func CacheDir() (string, error) {
 // cache directory on first use. Concurrent first uses are safe: each
 // converts to its own temporary file and renames it into place, and the
 // results are identical.
+//
+// A stamp file beside the model records its size and checksum after a
+// successful conversion; a cached file that does not match its stamp (cut
+// short by a full disk, damaged, or from a version without stamps) is
+// converted again.
 func Path() (string, error) {
 	dir, err := CacheDir()
 	if err != nil {
 		return "", err
 	}
 	dst := filepath.Join(dir, Name+"-bf16-"+Hash()+".gguf")
-	if st, err := os.Stat(dst); err == nil && st.Mode().IsRegular() {
+	if intact(dst) {
 		return dst, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -103,5 +111,67 @@ func Path() (string, error) {
 	if err := convert.Convert(FS(), dst, convert.Options{Type: "bf16", Name: Name, Force: true}); err != nil {
 		return "", fmt.Errorf("default model: %w", err)
 	}
+	if err := writeStamp(dst); err != nil {
+		return "", fmt.Errorf("default model: %w", err)
+	}
 	return dst, nil
+}
+
+// stampPath is the file holding the size and checksum of the converted
+// model at path.
+func stampPath(path string) string { return path + ".ok" }
+
+// fileSum returns the size and CRC-32C of the file at path: cheap enough
+// to check on every start (a few ms for the bundled model), and enough to
+// catch a file cut short or overwritten.
+func fileSum(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d %08x\n", n, h.Sum32()), nil
+}
+
+// intact reports whether path is a regular file matching its stamp.
+func intact(path string) bool {
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	want, err := os.ReadFile(stampPath(path))
+	if err != nil || !strings.HasPrefix(string(want), strconv.FormatInt(st.Size(), 10)+" ") {
+		return false
+	}
+	got, err := fileSum(path)
+	return err == nil && got == string(want)
+}
+
+// writeStamp records the converted file's size and checksum, through a
+// temp file and a rename so that a reader never sees half a stamp.
+func writeStamp(path string) error {
+	sum, err := fileSum(path)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(stampPath(path))+".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.WriteString(sum)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), stampPath(path))
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }

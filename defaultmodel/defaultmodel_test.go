@@ -3,6 +3,7 @@ package defaultmodel
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -39,12 +40,12 @@ func TestPathConcurrentFirstUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ents) != 1 {
-		var names []string
-		for _, e := range ents {
-			names = append(names, e.Name())
-		}
-		t.Errorf("cache holds %v, want only the model", names)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if want := []string{filepath.Base(paths[0]), filepath.Base(paths[0]) + ".ok"}; !slices.Equal(names, want) {
+		t.Errorf("cache holds %v, want only the model and its stamp %v", names, want)
 	}
 	m, err := model.Open(paths[0])
 	if err != nil {
@@ -62,5 +63,41 @@ func TestPathConcurrentFirstUse(t *testing.T) {
 	}
 	if st2, _ := os.Stat(again); !os.SameFile(st, st2) {
 		t.Error("the cached file was converted again")
+	}
+}
+
+// A cached model cut short (a full disk, a killed copy) or overwritten in
+// place is converted again, not handed to the loader; so is one without a
+// stamp (a cache from before stamps).
+func TestPathRebuildsDamaged(t *testing.T) {
+	t.Setenv("EXAONE_CACHE", filepath.Join(t.TempDir(), "cache"))
+	p, err := Path()
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damage := map[string]func(){
+		"truncated":     func() { os.Truncate(p, int64(len(good)/2)) },
+		"overwritten":   func() { b := slices.Clone(good); b[len(b)/2] ^= 0xff; os.WriteFile(p, b, 0o644) },
+		"without stamp": func() { os.Remove(stampPath(p)) },
+	}
+	for name, f := range damage {
+		t.Run(name, func(t *testing.T) {
+			f()
+			again, err := Path()
+			if err != nil || again != p {
+				t.Fatalf("Path: %s, %v", again, err)
+			}
+			got, err := os.ReadFile(p)
+			if err != nil || !slices.Equal(got, good) {
+				t.Fatalf("the cached file was not rebuilt (%d bytes, want %d)", len(got), len(good))
+			}
+			if !intact(p) {
+				t.Error("no valid stamp after the rebuild")
+			}
+		})
 	}
 }

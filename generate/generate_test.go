@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/exaone-go/exaone/convert/fixture"
 	"github.com/exaone-go/exaone/generate"
 	"github.com/exaone-go/exaone/sampler"
 	"github.com/exaone-go/exaone/tokenizer/chat"
@@ -109,6 +112,9 @@ func TestReferences(t *testing.T) {
 			}
 			if res.Stop != want {
 				t.Errorf("stop %v, want %v", res.Stop, want)
+			}
+			if res.PromptTime <= 0 || res.GenerateTime <= 0 {
+				t.Errorf("timings: prompt %v, generation %v", res.PromptTime, res.GenerateTime)
 			}
 			if res.PromptTokens != len(c.PromptIDs) || res.CachedTokens != 0 || res.GeneratedTokens != len(c.Generated) {
 				t.Errorf("counts prompt %d cached %d generated %d, want %d 0 %d", res.PromptTokens, res.CachedTokens, res.GeneratedTokens, len(c.PromptIDs), len(c.Generated))
@@ -348,5 +354,43 @@ func TestTimings(t *testing.T) {
 	res, err := s.Generate(context.Background(), request(refCases(t)["plain"]), nil)
 	if err != nil || res.PromptTime <= 0 || res.GenerateTime <= 0 {
 		t.Errorf("prompt time %v, generate time %v (%v)", res.PromptTime, res.GenerateTime, err)
+	}
+}
+
+// TestTemplateRenderings: a request's prompt tokenizes to the ids of the
+// official chat template's rendering, for the nine reference conversations
+// (tools, tool calls and results, system prompts, thinking on and off).
+func TestTemplateRenderings(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(fixture.Root(), "testdata", "tokenizer", "tokenizer_refs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Chat []struct {
+			Name           string            `json:"name"`
+			Messages       []chat.Message    `json:"messages"`
+			Tools          []json.RawMessage `json:"tools"`
+			EnableThinking *bool             `json:"enable_thinking"`
+			Text           string            `json:"text"`
+			IDs            []int             `json:"ids"`
+		} `json:"chat"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Chat) != 9 {
+		t.Fatalf("%d chat cases, want 9", len(doc.Chat))
+	}
+	m := chatModel(t) // tiny-chat has the reference tokenizer
+	for _, c := range doc.Chat {
+		req := &generate.Request{Messages: c.Messages, Tools: c.Tools, Think: c.EnableThinking != nil && *c.EnableThinking}
+		ids, err := m.Tokens(req)
+		if err != nil {
+			t.Errorf("%s: %v", c.Name, err)
+			continue
+		}
+		if !slices.Equal(ids, c.IDs) {
+			t.Errorf("%s:\n got %v\nwant %v", c.Name, ids, c.IDs)
+		}
 	}
 }

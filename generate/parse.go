@@ -160,6 +160,15 @@ func (p *parser) step() bool {
 		}
 		return true
 	}
+	// A stray </think> outside reasoning is the control token leaking:
+	// drop it.
+	if i := strings.Index(p.buf, tagThinkClose); i >= 0 {
+		if !strings.Contains(p.buf[:i], tagCallOpen) && (p.sawAnswer || !strings.Contains(p.buf[:i], tagThinkOpen)) {
+			p.answer(p.buf[:i])
+			p.buf = p.buf[i+len(tagThinkClose):]
+			return true
+		}
+	}
 	call := strings.Index(p.buf, tagCallOpen)
 	think := -1
 	if !p.sawAnswer {
@@ -179,7 +188,7 @@ func (p *parser) step() bool {
 	}
 	// Hold back a partial tag and trailing whitespace: whitespace before a
 	// call, between calls or at the end is not part of the answer.
-	keep := overlap(p.buf, tagCallOpen)
+	keep := max(overlap(p.buf, tagCallOpen), overlap(p.buf, tagThinkClose))
 	if !p.sawAnswer {
 		keep = max(keep, overlap(p.buf, tagThinkOpen))
 	}

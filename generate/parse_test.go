@@ -92,6 +92,8 @@ var parseCases = []struct {
 		parsed{Reasoning: "hmm", Text: "ok", Order: "rt"}},
 	{"<think> after the answer began is text", false, "ok <think> x",
 		parsed{Text: "ok <think> x", Order: "t"}},
+	{"a stray </think> in the answer is dropped", false, "Moses led Israel. ¿Qué?</think>\n\nHe was a prophet — «el profeta».",
+		parsed{Text: "Moses led Israel. ¿Qué?\n\nHe was a prophet — «el profeta».", Order: "t"}},
 }
 
 // TestParserSplits parses each case whole, split at every point into two

@@ -122,7 +122,7 @@ func (s *Session) Generate(ctx context.Context, req *Request, fn func(Chunk) err
 	}
 	res.PromptTokens = len(ids)
 	if len(ids) > s.Ctx() {
-		return res, fmt.Errorf("%w: the prompt is %d tokens, the context %d", ErrContextFull, len(ids), s.Ctx())
+		return res, fmt.Errorf("%w: the prompt is %d tokens, longer than the context size %d", ErrContextFull, len(ids), s.Ctx())
 	}
 
 	start := time.Now()

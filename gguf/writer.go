@@ -30,9 +30,19 @@ type Writer struct {
 	err       error
 }
 
+// ErrNotRegular is wrapped by Create's error when path exists and is not a
+// regular file (a device, FIFO, socket or directory).
+var ErrNotRegular = errors.New("not a regular file")
+
 // Create starts a GGUF file that will be renamed to path on Close. The
-// temporary file lives in path's directory so the rename is atomic.
+// temporary file lives in path's directory so the rename is atomic. An
+// existing path is replaced only if it is a regular file (or a link to
+// one): the rename would otherwise turn a device node or a FIFO into a
+// regular file. Callers decide whether replacing a file is wanted.
 func Create(path string) (*Writer, error) {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("gguf: create %s: %w (%s); only a regular file is replaced", path, ErrNotRegular, kindOf(st.Mode()))
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -173,6 +183,21 @@ func (w *Writer) Abort() {
 	if w.err == nil {
 		w.err = errors.New("gguf: writer aborted")
 	}
+}
+
+// kindOf names what a non-regular file is, for messages.
+func kindOf(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
 }
 
 func (w *Writer) setErr(err error) error {

@@ -47,6 +47,7 @@ type Tokenizer struct {
 
 	merges map[uint64]merge
 	byteID [256]int32 // token of each single byte, -1 if none
+	long   longInfo   // for words longer than longWindow
 
 	// Added tokens, by first byte, longest first.
 	added [256][]addedToken
@@ -163,6 +164,7 @@ func New(v *HFVocab, source string) (*Tokenizer, error) {
 		// A repeated pair takes its last rank, as in `tokenizers`.
 		t.merges[k] = merge{rank: int32(rank), id: int32(mi)}
 	}
+	t.initLong()
 	return t, nil
 }
 
@@ -211,6 +213,9 @@ func (t *Tokenizer) encodeWord(w string, sc *bpeScratch, out []int) []int {
 			out = append(out, int(id))
 		}
 		return out
+	}
+	if len(w) > longWindow && t.long.ok {
+		return t.bpeLong(w, longWindow, sc, out)
 	}
 	if len(w) > maxCachedWord {
 		return t.bpe(w, sc, out)

@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,8 +16,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/exaone-go/exaone/asm"
-	"github.com/exaone-go/exaone/defaultmodel"
 	"github.com/exaone-go/exaone/convert"
+	"github.com/exaone-go/exaone/defaultmodel"
 	"github.com/exaone-go/exaone/model"
 	"github.com/exaone-go/exaone/tokenizer"
 )
@@ -120,6 +119,11 @@ func runBench(c *cli.Context) error {
 	threads, err := intList("t", c.String("threads"))
 	if err != nil {
 		return err
+	}
+	for i := range threads {
+		if threads[i], err = checkThreads(threads[i], c.App.ErrWriter); err != nil {
+			return err
+		}
 	}
 	reps := c.Int("repetitions")
 	if reps < 1 {
@@ -336,7 +340,12 @@ func writeSynthetic(c *cli.Context, name string) error {
 	}
 	out := c.String("out")
 	if out == "" {
-		out = filepath.Join(".", fmt.Sprintf("exaone4-%s-synthetic-%s.gguf", name, c.String("type")))
+		// A 1.2b file is hundreds of MB: never drop it where the command
+		// happens to run.
+		return fmt.Errorf("--write-synthetic: give the output file with --out (e.g. --out exaone4-%s-synthetic-%s.gguf)", name, c.String("type"))
+	}
+	if err := checkOutputFile(out, c.Bool("force"), "--force"); err != nil {
+		return fmt.Errorf("--out: %w", err)
 	}
 	vocab, err := tokenizer.ReadHFFS(defaultmodel.FS())
 	if err != nil {
@@ -344,8 +353,11 @@ func writeSynthetic(c *cli.Context, name string) error {
 	}
 	fmt.Fprintf(c.App.ErrWriter, "writing %s (%s, %s)\n", out, shape.Name, c.String("type"))
 	start := time.Now()
-	if err := convert.WriteSynthetic(out, shape, vocab, convert.Options{Type: c.String("type"), Force: c.Bool("force")}); err != nil {
-		return err
+	sc := catchSignals()
+	defer sc.stop()
+	opts := convert.Options{Type: c.String("type"), Force: c.Bool("force"), Context: sc.ctx, Progress: func(convert.Progress) { step() }}
+	if err := convert.WriteSynthetic(out, shape, vocab, opts); err != nil {
+		return sc.result("bench", err)
 	}
 	st, _ := os.Stat(out)
 	fmt.Fprintf(c.App.ErrWriter, "wrote %s: %s in %.1f s\n", out, humanBytes(st.Size()), time.Since(start).Seconds())

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/exaone-go/exaone/convert"
 )
@@ -65,7 +66,7 @@ func parseConvertArgs(args []string) (*convertArgs, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, fmt.Errorf("convert: %w", err)
+			return nil, fmt.Errorf("convert: %w (see 'exaone convert --help')", err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -97,11 +98,21 @@ func runConvert(c *cli.Context) error {
 	if a.help {
 		return cli.ShowSubcommandHelp(c)
 	}
-	opts := convert.Options{Type: a.typ, Name: a.name, Force: a.force}
+	if err := checkOutputFile(a.out, a.force, "--force"); err != nil {
+		return fmt.Errorf("convert: %w", err)
+	}
+	sc := catchSignals()
+	defer sc.stop()
+	opts := convert.Options{Type: a.typ, Name: a.name, Force: a.force, Context: sc.ctx}
 	var bar *progressBar
 	if !a.quiet && isTerminal(os.Stderr) {
 		bar = &progressBar{w: os.Stderr, start: time.Now()}
-		opts.Progress = bar.update
+	}
+	opts.Progress = func(p convert.Progress) {
+		if bar != nil {
+			bar.update(p)
+		}
+		step()
 	}
 	start := time.Now()
 	err = convert.ConvertDir(a.dir, a.out, opts)
@@ -109,7 +120,7 @@ func runConvert(c *cli.Context) error {
 		bar.finish()
 	}
 	if err != nil {
-		return err
+		return sc.result("convert", err)
 	}
 	if !a.quiet {
 		st, err := os.Stat(a.out)
@@ -120,11 +131,10 @@ func runConvert(c *cli.Context) error {
 	return nil
 }
 
-// isTerminal reports whether f is a character device (a terminal), without
-// a dependency on x/term.
+// isTerminal reports whether f is a terminal. (Not just a character
+// device: /dev/zero on standard input is not someone typing.)
 func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // progressBar draws one self-overwriting line: bar, percentage, bytes,

@@ -3,11 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
@@ -32,12 +33,16 @@ func runInfo(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return fmt.Errorf("info: want one GGUF file, got %d arguments", c.NArg())
 	}
-	f, err := gguf.Open(c.Args().First())
+	path := c.Args().First()
+	if err := checkInputFile(path, "info:", false); err != nil {
+		return err
+	}
+	f, err := gguf.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	return writeInfo(os.Stdout, f, c.Int("array-items"), !c.Bool("no-tensors"))
+	return writeInfo(c.App.Writer, f, c.Int("array-items"), !c.Bool("no-tensors"))
 }
 
 func writeInfo(out io.Writer, f *gguf.File, items int, tensors bool) error {
@@ -46,7 +51,7 @@ func writeInfo(out io.Writer, f *gguf.File, items int, tensors bool) error {
 		total += t.Size
 	}
 	fmt.Fprintf(out, "%s: GGUF v%d, %d metadata entries, %d tensors (%s of data), alignment %d\n\n",
-		f.Path, f.Version, len(f.KVs), len(f.Tensors), formatBytes(int64(total)), f.Alignment)
+		safeName(f.Path), f.Version, len(f.KVs), len(f.Tensors), formatBytes(int64(total)), f.Alignment)
 	fmt.Fprintf(out, "kernels: %s (the CPU code path this machine uses)\n\n", asm.Path())
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "KEY\tTYPE\tVALUE")
@@ -55,7 +60,7 @@ func writeInfo(out io.Writer, f *gguf.File, items int, tensors bool) error {
 		if kv.Type == gguf.TypeArray {
 			typ = fmt.Sprintf("[%d]%s", reflect.ValueOf(kv.Value).Len(), kv.ElemType)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", kv.Key, typ, formatValue(kv.Value, items))
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", safeName(kv.Key), typ, formatValue(kv.Value, items))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -71,7 +76,7 @@ func writeInfo(out io.Writer, f *gguf.File, items int, tensors bool) error {
 		for j, d := range t.Dims {
 			dims[j] = strconv.FormatUint(d, 10)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\n", i, t.Name, t.Type, strings.Join(dims, " x "), t.Size, t.Offset)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\n", i, safeName(t.Name), t.Type, strings.Join(dims, " x "), t.Size, t.Offset)
 	}
 	return tw.Flush()
 }
@@ -113,6 +118,22 @@ func quoteCut(s string, n int) string {
 		cut--
 	}
 	return strconv.Quote(s[:cut]) + fmt.Sprintf("... (%d bytes)", len(s))
+}
+
+// safeName shows a key or tensor name as it is when it is plain text, and
+// quoted (Go syntax) when it holds anything a terminal would interpret or
+// that would break the table: control bytes, escape sequences, spaces,
+// invalid UTF-8.
+func safeName(s string) string {
+	if s == "" || !utf8.ValidString(s) {
+		return strconv.Quote(s)
+	}
+	for _, r := range s {
+		if !unicode.IsGraphic(r) || unicode.IsSpace(r) || r == '"' {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 func isRuneStart(b byte) bool { return b&0xc0 != 0x80 }

@@ -109,6 +109,9 @@ type kldReader struct {
 }
 
 func openKLD(path string) (*kldReader, error) {
+	if err := checkInputFile(path, "kl-divergence-base", false); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("kl-divergence-base: %w", err)

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/exaone-go/exaone/defaultmodel"
+	"github.com/exaone-go/exaone/generate"
 	"github.com/exaone-go/exaone/model"
 	"github.com/exaone-go/exaone/tokenizer"
 )
@@ -18,12 +19,13 @@ import (
 // loadedModel is a model file opened for evaluation with its tokenizer.
 type loadedModel struct {
 	path     string
+	gm       *generate.Model
 	m        *model.Model
 	tk       *tokenizer.Tokenizer
 	loadTime time.Duration
 }
 
-func (l *loadedModel) Close() { l.m.Close() }
+func (l *loadedModel) Close() { l.gm.Close() }
 
 // loadModel opens path, or the embedded default model when path is empty,
 // and checks up front what would otherwise fail deep inside the loader with
@@ -37,28 +39,17 @@ func loadModel(path string) (*loadedModel, error) {
 		}
 		path = p
 	}
-	st, err := os.Stat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("model %s: no such file", path)
-	case err != nil:
-		return nil, fmt.Errorf("model: %w", err)
-	case st.IsDir():
-		return nil, fmt.Errorf("model %s is a directory (convert a Hugging Face checkpoint first: exaone convert %s -o model.gguf)", path, path)
+	if err := checkInputFile(path, "model", false); err != nil {
+		return nil, err
 	}
 	if !isGGUF(path) {
 		return nil, fmt.Errorf("model %s is not a GGUF file", path)
 	}
-	m, err := model.Open(path)
+	gm, err := generate.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	tk, err := tokenizer.FromGGUF(m.File)
-	if err != nil {
-		m.Close()
-		return nil, err
-	}
-	return &loadedModel{path: path, m: m, tk: tk, loadTime: time.Since(start)}, nil
+	return &loadedModel{path: path, gm: gm, m: gm.Decoder(), tk: gm.Tokenizer(), loadTime: time.Since(start)}, nil
 }
 
 // oneLine keeps an error to a single line, as the command's whole report.
@@ -77,9 +68,9 @@ func oneLine(err error) error {
 // text: a model that reads NUL bytes or broken UTF-8 produces garbage
 // silently, so say so instead.
 func readText(r io.Reader, name string) (string, error) {
-	b, err := io.ReadAll(r)
+	b, err := readLimited(r, name)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", name, err)
+		return "", err
 	}
 	if err := checkText(b, name); err != nil {
 		return "", err

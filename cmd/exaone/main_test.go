@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/exaone-go/exaone/convert/fixture"
 )
@@ -19,10 +20,18 @@ import (
 // without building a second binary.
 const mainEnv = "EXAONE_TEST_MAIN"
 
+// stepDelayEnv, in the child, sleeps this long (a time.Duration) after
+// each step of a conversion or a perplexity chunk.
+const stepDelayEnv = "EXAONE_TEST_STEP_DELAY"
+
 var cacheDir string
 
 func TestMain(m *testing.M) {
 	if os.Getenv(mainEnv) == "1" {
+		// Slows long work down so that a test can signal it midway.
+		if d, err := time.ParseDuration(os.Getenv(stepDelayEnv)); err == nil {
+			stepHook = func() { time.Sleep(d) }
+		}
 		main()
 		os.Exit(0)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +35,7 @@ func init() {
 			&cli.IntFlag{Name: "batch-size", Aliases: []string{"b"}, Value: 2048, Usage: "tokens per forward pass (at most -c)"},
 			&cli.StringFlag{Name: "kl-divergence-base", Usage: "`FILE` of reference log-probabilities to write (or read with --kl-divergence)"},
 			&cli.BoolFlag{Name: "kl-divergence", Usage: "compare against --kl-divergence-base instead of writing it"},
+			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing --kl-divergence-base file"},
 		},
 		Action: func(c *cli.Context) error { return oneLine(runPerplexity(c)) },
 	})
@@ -44,7 +46,8 @@ type pplOptions struct {
 	ctx, chunks    int
 	threads, batch int
 	klBase         string
-	kl             bool
+	kl, force      bool
+	ctx0           context.Context // cancels the work (signals); nil: never
 	stdout, stderr io.Writer
 	progress       bool // a self-overwriting progress line on stderr
 }
@@ -56,8 +59,12 @@ func runPerplexity(c *cli.Context) error {
 	o := &pplOptions{
 		model: c.String("model"), file: c.String("file"),
 		ctx: c.Int("ctx-size"), chunks: c.Int("chunks"), threads: c.Int("threads"), batch: c.Int("batch-size"),
-		klBase: c.String("kl-divergence-base"), kl: c.Bool("kl-divergence"),
+		klBase: c.String("kl-divergence-base"), kl: c.Bool("kl-divergence"), force: c.Bool("force"),
 		stdout: c.App.Writer, stderr: c.App.ErrWriter,
+	}
+	var err error
+	if o.threads, err = checkThreads(o.threads, o.stderr); err != nil {
+		return fmt.Errorf("perplexity: %w", err)
 	}
 	// The running values on stdout already show progress on a terminal;
 	// a separate line is for when stdout goes to a file.
@@ -66,7 +73,10 @@ func runPerplexity(c *cli.Context) error {
 			o.progress = true
 		}
 	}
-	return perplexity(o)
+	sc := catchSignals()
+	defer sc.stop()
+	o.ctx0 = sc.ctx
+	return sc.result("perplexity", perplexity(o))
 }
 
 func perplexity(o *pplOptions) error {
@@ -75,6 +85,16 @@ func perplexity(o *pplOptions) error {
 	}
 	if o.batch < 1 {
 		return fmt.Errorf("perplexity: batch size %d must be positive", o.batch)
+	}
+	if o.klBase != "" && !o.kl {
+		// Forgetting --kl-divergence would silently replace the reference
+		// the comparison needs.
+		if st, err := os.Stat(o.klBase); err == nil && st.Mode().IsRegular() && !o.force {
+			return fmt.Errorf("perplexity: --kl-divergence-base %s exists: add --kl-divergence to compare against it, or --force to overwrite it", o.klBase)
+		}
+		if err := checkOutputFile(o.klBase, true, "--force"); err != nil {
+			return fmt.Errorf("perplexity: --kl-divergence-base: %w", err)
+		}
 	}
 	var base *kldReader
 	var text string
@@ -113,7 +133,10 @@ func perplexity(o *pplOptions) error {
 		tokens = base.tokens
 	} else {
 		t0 := time.Now()
-		tokens = withBOS(tk, tk.Encode(text, false))
+		tokens = tk.Encode(text, false)
+		if tk.AddBOS() && tk.BOS() >= 0 {
+			tokens = append([]int{tk.BOS()}, tokens...)
+		}
 		if len(tokens) < 2*nCtx {
 			return fmt.Errorf("perplexity: you need at least %d tokens to evaluate perplexity with a context of %d (the text has %d)", 2*nCtx, nCtx, len(tokens))
 		}
@@ -163,6 +186,9 @@ func perplexity(o *pplOptions) error {
 	start := time.Now()
 	var evalErr error
 	for ci := range nChunk {
+		if o.ctx0 != nil && o.ctx0.Err() != nil {
+			return context.Cause(o.ctx0)
+		}
 		copy(chunk, tokens[ci*nCtx:(ci+1)*nCtx])
 		if tk.AddBOS() && tk.BOS() >= 0 {
 			chunk[0] = tk.BOS()
@@ -170,6 +196,9 @@ func perplexity(o *pplOptions) error {
 		s.Reset()
 		t0 := time.Now()
 		err := s.EvalFrom(chunk, first, func(i int, logits []float32) {
+			if evalErr == nil && o.ctx0 != nil {
+				evalErr = context.Cause(o.ctx0)
+			}
 			if i >= nCtx-1 || evalErr != nil {
 				return // the last position predicts nothing in the chunk
 			}
@@ -192,6 +221,7 @@ func perplexity(o *pplOptions) error {
 		if err != nil {
 			return err
 		}
+		step()
 		if ci == 0 {
 			pass := time.Since(t0).Seconds()
 			fmt.Fprintf(o.stderr, "perplexity: %.2f seconds per pass - ETA %.2f minutes\n", pass, pass*float64(nChunk)/60)

@@ -1,33 +1,27 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/exaone-go/exaone/asm"
+	"github.com/exaone-go/exaone/generate"
 	"github.com/exaone-go/exaone/model"
 	"github.com/exaone-go/exaone/sampler"
-	"github.com/exaone-go/exaone/tokenizer"
 	"github.com/exaone-go/exaone/tokenizer/chat"
 )
-
-// defaultCtxCap bounds the default context (-c 0) as llama.cpp does, so
-// that a model trained on 64K or 128K tokens does not allocate a KV cache
-// for all of them by default.
-const defaultCtxCap = 4096
 
 func init() {
 	d := sampler.DefaultParams()
@@ -41,20 +35,28 @@ func init() {
 			"as raw text by default (llama-completion style; the prompt is echoed): base models and the\n" +
 			"bundled model are most useful that way. --chat (implied by -sys and --think) sends the prompt\n" +
 			"as one user turn in the model's chat format instead and prints only the reply.\n\n" +
-			"With no prompt and a terminal on standard input, or with -i, run is an interactive chat:\n" +
-			"/clear forgets the conversation, /exit (or Ctrl-D) quits, a line ending in \\ continues on the\n" +
-			"next line. Ctrl-C stops a reply (and prints the stats); a second Ctrl-C exits.",
+			"With no prompt and a terminal on standard input, or with -i, run is an interactive chat with\n" +
+			"line editing and history: /clear forgets the conversation, /exit or /bye (or Ctrl-D) quits,\n" +
+			"/set parameter NAME VALUE changes a sampling setting (ollama's names), /set think|nothink,\n" +
+			"/show prints the model and the settings, /help lists the commands; \"\"\" starts a multi-line\n" +
+			"message and a line ending in \\ continues on the next line. Ctrl-C stops a reply (and prints\n" +
+			"the stats), clears the line at the prompt; a second Ctrl-C during a reply exits.\n\n" +
+			"Text inputs (-f, -sysf, standard input) are limited to 64 MiB; -t is capped at the CPUs of\n" +
+			"the machine. A one-shot run stopped by Ctrl-C exits with status 130.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "GGUF `FILE` (default: the bundled tiny-hybrid-kjv)"},
 			&cli.StringFlag{Name: "prompt", Aliases: []string{"p"}, Usage: "prompt `TEXT`"},
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "read the prompt from `FILE`"},
 			&cli.StringFlag{Name: "system-prompt", Aliases: []string{"sys"}, Usage: "system message `TEXT` (implies --chat)"},
-			&cli.IntFlag{Name: "predict", Aliases: []string{"n"}, Value: -1, Usage: "generate at most `N` tokens (-1: until end of turn or full context)"},
+			&cli.StringFlag{Name: "system-prompt-file", Aliases: []string{"sysf"}, Usage: "read the system message from `FILE` (implies --chat)"},
+			&cli.BoolFlag{Name: "escape", Aliases: []string{"e"}, Usage: "process escapes (\\n, \\t, \\\\, \\\", \\xHH ...) in the prompt, system prompt and reverse prompts"},
+			&cli.StringSliceFlag{Name: "reverse-prompt", Aliases: []string{"r"}, Usage: "stop generating when the text ends with `TEXT` (repeatable)"},
+			&cli.IntFlag{Name: "predict", Aliases: []string{"n", "n-predict"}, Value: -1, Usage: "generate at most `N` tokens (-1: until end of turn or full context)"},
 			&cli.IntFlag{Name: "ctx-size", Aliases: []string{"c"}, Usage: "context size in tokens (0: the model's, at most 4096)"},
 			&cli.IntFlag{Name: "threads", Aliases: []string{"t"}, Usage: "worker threads (0: physical cores)"},
 			&cli.IntFlag{Name: "batch-size", Aliases: []string{"b"}, Value: 512, Usage: "prompt tokens per forward pass"},
 			&cli.Int64Flag{Name: "seed", Aliases: []string{"s"}, Value: -1, Usage: "random seed (-1: random)"},
-			&cli.Float64Flag{Name: "temp", Value: f64(d.Temperature), Usage: "temperature (0: greedy)"},
+			&cli.Float64Flag{Name: "temp", Aliases: []string{"temperature"}, Value: f64(d.Temperature), Usage: "temperature (0: greedy)"},
 			&cli.IntFlag{Name: "top-k", Value: d.TopK, Usage: "keep the K most likely tokens (0: off)"},
 			&cli.Float64Flag{Name: "top-p", Value: f64(d.TopP), Usage: "nucleus sampling mass (1: off)"},
 			&cli.Float64Flag{Name: "min-p", Value: f64(d.MinP), Usage: "drop tokens below this fraction of the best one's probability (0: off)"},
@@ -67,9 +69,10 @@ func init() {
 			&cli.BoolFlag{Name: "raw", Aliases: []string{"no-cnv"}, Usage: "complete the prompt as plain text (the default for a prompt)"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i", "cnv"}, Usage: "interactive chat (after the prompt, if one is given)"},
 			&cli.BoolFlag{Name: "think", Usage: "reasoning mode: the model thinks in a <think> block before answering"},
+			&cli.StringFlag{Name: "reasoning", Aliases: []string{"rea"}, Usage: "`on` or off: --think by another name (llama.cpp's spelling)"},
 			&cli.BoolFlag{Name: "hide-thinking", Aliases: []string{"hidethinking"}, Usage: "do not print the <think> block"},
 			&cli.BoolFlag{Name: "no-display-prompt", Usage: "do not echo the prompt of a raw completion"},
-			&cli.BoolFlag{Name: "verbose", Usage: "print kernels, load time, timings and the seed"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print kernels, load time, timings and the seed"},
 		},
 		Action: func(c *cli.Context) error { return oneLine(runRun(c)) },
 	})
@@ -87,6 +90,7 @@ type runOptions struct {
 	think, hideThinking bool
 	displayPrompt       bool
 	verbose             bool
+	reverse             []string
 }
 
 func runRun(c *cli.Context) error {
@@ -103,15 +107,56 @@ func runRun(c *cli.Context) error {
 		RepeatLastN: c.Int("repeat-last-n"), PresencePenalty: float32(c.Float64("presence-penalty")),
 		FrequencyPenalty: float32(c.Float64("frequency-penalty")),
 	}
+	var err error
+	if o.threads, err = checkThreads(o.threads, c.App.ErrWriter); err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	if o.n < -1 {
+		return fmt.Errorf("run: -n %d: the token count must not be negative (-1: no limit)", o.n)
+	}
+	if c.IsSet("reasoning") {
+		switch v := strings.ToLower(c.String("reasoning")); {
+		case v == "on" && (!c.IsSet("think") || o.think):
+			o.think = true
+		case v == "off" && !o.think:
+		case v == "on" || v == "off":
+			return errors.New("run: --reasoning and --think disagree")
+		default:
+			return fmt.Errorf("run: --reasoning %q: want on or off", c.String("reasoning"))
+		}
+	}
+	if c.IsSet("system-prompt-file") {
+		if c.IsSet("system-prompt") {
+			return errors.New("run: give either -sys or -sysf, not both")
+		}
+		text, err := readTextFile(c.String("system-prompt-file"))
+		if err != nil {
+			return err
+		}
+		o.system = trimNewline(text)
+	}
+	o.reverse = c.StringSlice("reverse-prompt")
+	if c.Bool("escape") {
+		o.system = processEscapes(o.system)
+		for i := range o.reverse {
+			o.reverse[i] = processEscapes(o.reverse[i])
+		}
+	}
+	for _, rp := range o.reverse {
+		if rp == "" {
+			return errors.New("run: -r: the reverse prompt is empty")
+		}
+	}
 	if s := c.Int64("seed"); s >= 0 {
 		o.params.Seed = uint64(s)
 	} else {
 		o.params.Seed = rand.Uint64() >> 1 // positive, so it can be given back to -s
 	}
-	if c.Bool("raw") && (c.Bool("chat") || c.IsSet("system-prompt") || o.think) {
+	hasSystem := c.IsSet("system-prompt") || c.IsSet("system-prompt-file")
+	if c.Bool("raw") && (c.Bool("chat") || hasSystem || o.think) {
 		return errors.New("run: --raw cannot be combined with --chat, -sys or --think")
 	}
-	o.chatMode = c.Bool("chat") || c.IsSet("system-prompt") || o.think
+	o.chatMode = c.Bool("chat") || hasSystem || o.think
 	if o.batch < 1 {
 		return fmt.Errorf("run: batch size %d must be positive", o.batch)
 	}
@@ -166,6 +211,9 @@ func runRun(c *cli.Context) error {
 	default:
 		o.interactive = true
 	}
+	if c.Bool("escape") {
+		o.prompt = processEscapes(o.prompt)
+	}
 
 	lm, err := loadModel(o.model)
 	if err != nil {
@@ -177,8 +225,12 @@ func runRun(c *cli.Context) error {
 		return err
 	}
 	defer r.close()
+	// Once standard output fails, nothing generated can arrive: stop.
+	if cw, ok := c.App.Writer.(*checkedWriter); ok {
+		cw.setOnErr(r.intr.haltAll)
+	}
 	if o.interactive {
-		return r.interactive(bufio.NewReader(stdin))
+		return r.interactive(newLineReader(stdin, c.App.Writer))
 	}
 	return r.oneShot()
 }
@@ -202,66 +254,23 @@ func isTerminalReader(r io.Reader) bool {
 	return ok && isTerminal(f)
 }
 
-// chatPrompt renders a conversation in the EXAONE 4 chat format, ready for
-// the assistant's reply, and tokenizes it (the control tokens the template
-// writes become their ids).
-func chatPrompt(tk *tokenizer.Tokenizer, msgs []chat.Message, tools []json.RawMessage, think bool) ([]int, error) {
-	text, err := chat.Render(msgs, tools, chat.Options{EnableThinking: think, AddGenerationPrompt: true})
-	if err != nil {
-		return nil, err
-	}
-	return withBOS(tk, tk.Encode(text, true)), nil
-}
-
-// rawPrompt tokenizes a completion prompt. Special-token texts are parsed,
-// so a hand-written chat prompt works as in llama-completion.
-func rawPrompt(tk *tokenizer.Tokenizer, text string) []int {
-	return withBOS(tk, tk.Encode(text, true))
-}
-
-func withBOS(tk *tokenizer.Tokenizer, ids []int) []int {
-	if tk.AddBOS() && tk.BOS() >= 0 && (len(ids) == 0 || ids[0] != tk.BOS()) {
-		ids = append([]int{tk.BOS()}, ids...)
-	}
-	return ids
-}
-
-// errContextFull is returned when a prompt does not fit the context.
-type errContextFull struct{ tokens, ctx int }
-
-func (e errContextFull) Error() string {
-	return fmt.Sprintf("the prompt is %d tokens, longer than the context size %d (raise -c)", e.tokens, e.ctx)
-}
-
-// runner holds a session and the tokens in its KV cache, so a chat turn
-// only evaluates what differs from the previous prompt.
+// runner holds a generation session; the session keeps the conversation's
+// tokens in its KV cache, so a chat turn only evaluates what is new.
 type runner struct {
 	lm       *loadedModel
 	o        *runOptions
-	s        *model.Session
-	smp      *sampler.Sampler
+	s        *generate.Session
 	out, log io.Writer
-	past     []int // tokens in the KV cache, in position order
 	intr     *interrupter
-	thinkEnd int // id of </think>, or -1
+	turn     uint64 // replies so far, to vary the seed between turns
 }
 
 func newRunner(lm *loadedModel, o *runOptions, out, log io.Writer) (*runner, error) {
-	ctx := o.ctx
-	if ctx == 0 {
-		ctx = min(lm.m.CtxTrain, defaultCtxCap)
-		if ctx <= 0 {
-			ctx = defaultCtxCap
-		}
-	}
-	s, err := lm.m.NewSession(model.Options{Ctx: ctx, Batch: o.batch, Threads: o.threads})
+	s, err := lm.gm.NewSession(generate.Options{Ctx: o.ctx, Batch: o.batch, Threads: o.threads})
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{lm: lm, o: o, s: s, smp: sampler.New(o.params), out: out, log: log, thinkEnd: -1}
-	if id, ok := lm.tk.TokenID("</think>"); ok {
-		r.thinkEnd = id
-	}
+	r := &runner{lm: lm, o: o, s: s, out: out, log: log}
 	r.intr = newInterrupter(log)
 	if o.verbose {
 		threads := o.threads
@@ -281,167 +290,138 @@ func (r *runner) close() {
 	r.s.Close()
 }
 
-// feed brings the KV cache to ids and returns the logits after the last
-// one. The common prefix with what is cached is kept when the cache can be
-// rewound to it.
-func (r *runner) feed(ids []int) ([]float32, time.Duration, int, error) {
-	if len(ids) > r.s.Ctx() {
-		return nil, 0, 0, errContextFull{len(ids), r.s.Ctx()}
+// reply generates one reply to req, streaming it to out, and reports its
+// stats. It returns the result and whether the user interrupted it.
+func (r *runner) reply(req *generate.Request) (generate.Result, bool, error) {
+	params := r.o.params
+	// Each turn draws from its own stream: a sampler starts from its seed,
+	// and replaying the same draws every turn would repeat choices.
+	params.Seed += r.turn
+	r.turn++
+	req.Sampling, req.IgnoreEOS, req.Stop = &params, r.o.ignoreEOS, r.o.reverse
+	req.MaxTokens = max(r.o.n, 0)
+	w := &replyWriter{out: r.out, think: req.Think, hide: r.o.hideThinking}
+	ctx := r.intr.begin()
+	res, err := r.s.Generate(ctx, req, w.chunk)
+	r.intr.end()
+	interrupted := errors.Is(err, context.Canceled)
+	if interrupted || errors.Is(err, errOutputFailed) {
+		err = nil
 	}
-	k := 0
-	for k < len(ids) && k < len(r.past) && ids[k] == r.past[k] {
-		k++
+	if err == nil {
+		w.end(&res)
 	}
-	if k == len(ids) {
-		k-- // the last token is evaluated again for its logits
-	}
-	if k < r.s.Pos() {
-		if err := r.s.Truncate(k); err != nil {
-			r.s.Reset() // a sliding-window ring cannot go back that far
-			k = 0
-		}
-	}
-	r.past = r.past[:k]
-	// The penalties look at the whole conversation, as llama.cpp's
-	// sampler has seen every prompt token.
-	r.smp.Reset()
-	for _, t := range ids {
-		r.smp.Accept(t)
-	}
-	start := time.Now()
-	logits, err := r.s.Eval(ids[k:])
+	fmt.Fprintln(r.out)
 	if err != nil {
-		r.s.Reset()
-		r.past = r.past[:0]
-		return nil, 0, 0, err
+		return res, false, err
 	}
-	r.past = append(r.past, ids[k:]...)
-	return logits, time.Since(start), len(ids) - k, nil
+	r.report(&res, interrupted)
+	return res, interrupted, nil
 }
 
-// stats are one generation's counts and timings.
-type stats struct {
-	promptTokens, genTokens int
-	promptTime, genTime     time.Duration
-	interrupted, full, eos  bool
-}
+// errOutputFailed stops a generation whose text cannot be written: the
+// command then fails on the write error it remembered.
+var errOutputFailed = errors.New("standard output failed")
 
-// generate samples up to -n tokens after logits, streaming their text to
-// out, and returns the generated ids (without the end-of-turn token).
-func (r *runner) generate(logits []float32, st *stats, inThink bool) ([]int, error) {
-	eos := r.lm.tk.EOS()
-	var reply []int
-	w := newReplyWriter(r.lm.tk, r.out, r.thinkEnd, inThink, r.o.hideThinking)
-	defer w.flush()
-	r.intr.begin()
-	defer r.intr.end()
-	start := time.Now()
-	defer func() { st.genTime = time.Since(start) }()
-	for r.o.n < 0 || st.genTokens < r.o.n {
-		if r.intr.stopped() {
-			st.interrupted = true
-			break
-		}
-		if r.o.ignoreEOS && eos >= 0 && eos < len(logits) {
-			logits[eos] = float32(math.Inf(-1))
-		}
-		tok := r.smp.Sample(logits)
-		r.smp.Accept(tok)
-		st.genTokens++
-		if tok == eos && !r.o.ignoreEOS {
-			st.eos = true
-			break
-		}
-		reply = append(reply, tok)
-		w.add(tok)
-		if r.o.n >= 0 && st.genTokens >= r.o.n {
-			break // no need to evaluate a token nothing will follow
-		}
-		if r.s.Pos() >= r.s.Ctx() {
-			st.full = true
-			break
-		}
-		var err error
-		if logits, err = r.s.Eval([]int{tok}); err != nil {
-			return reply, err
-		}
-		r.past = append(r.past, tok)
-	}
-	return reply, nil
-}
-
-// replyWriter streams a reply's tokens as text, never splitting a UTF-8
-// character. Control tokens are not printed; with hide, the <think> block
-// is dropped together with the blank lines that follow it.
+// replyWriter prints a reply's chunks: the reasoning inside a <think>
+// block (or nothing, with hide), the answer, and tool calls in the
+// model's own notation.
 type replyWriter struct {
-	tk                      *tokenizer.Tokenizer
-	dec                     *tokenizer.StreamDecoder
-	out                     io.Writer
-	thinkEnd                int
-	inThink, hide, trimLead bool
+	out            io.Writer
+	think, hide    bool
+	opened, closed bool
+	wroteReasoning bool
 }
 
-// newReplyWriter starts a reply; inThink says the prompt opened a <think>
-// block (reasoning mode), which is then shown opened unless hidden.
-func newReplyWriter(tk *tokenizer.Tokenizer, out io.Writer, thinkEnd int, inThink, hide bool) *replyWriter {
-	w := &replyWriter{tk: tk, dec: tk.NewStreamDecoder(), out: out, thinkEnd: thinkEnd, inThink: inThink, hide: hide && inThink}
-	if inThink && !w.hide {
-		io.WriteString(out, "<think>\n")
+func (w *replyWriter) write(s string) error {
+	if _, err := io.WriteString(w.out, s); err != nil {
+		return errOutputFailed
 	}
-	return w
+	return nil
 }
 
-func (w *replyWriter) add(tok int) {
-	switch {
-	case tok == w.thinkEnd && w.inThink:
-		w.inThink = false
+// open starts the reasoning block once: a reasoning prompt opened it, so it
+// is shown even before the model writes into it.
+func (w *replyWriter) open() error {
+	if w.opened || w.hide {
+		return nil
+	}
+	w.opened = true
+	return w.write("<think>\n")
+}
+
+func (w *replyWriter) close() error {
+	if !w.opened || w.closed {
+		return nil
+	}
+	w.closed = true
+	return w.write("\n</think>\n\n")
+}
+
+func (w *replyWriter) chunk(c generate.Chunk) error {
+	if c.Reasoning != "" {
 		if w.hide {
-			w.hide, w.trimLead = false, true
-			return
+			return nil
 		}
-		io.WriteString(w.out, w.dec.Add(tok))
-	case w.hide || w.tk.IsControl(tok):
-	default:
-		text := w.dec.Add(tok)
-		if w.trimLead {
-			text = strings.TrimLeft(text, "\n")
-			w.trimLead = text == ""
+		if err := w.open(); err != nil {
+			return err
 		}
-		io.WriteString(w.out, text)
+		return w.write(c.Reasoning)
+	}
+	if w.think {
+		if err := w.open(); err != nil {
+			return err
+		}
+	}
+	if err := w.close(); err != nil {
+		return err
+	}
+	if c.ToolCall != nil {
+		return w.write("<tool_call>{\"name\": " + strconv.Quote(c.ToolCall.Name) + ", \"arguments\": " + string(c.ToolCall.Arguments) + "}</tool_call>")
+	}
+	return w.write(c.Text)
+}
+
+// end finishes the output: a reasoning block that was opened but got no
+// answer is left open, as the model left it; a reverse prompt is shown,
+// as llama.cpp shows it.
+func (w *replyWriter) end(res *generate.Result) {
+	if w.think && res.GeneratedTokens > 0 && res.Reasoning == "" {
+		w.open()
+	}
+	if res.Stop == generate.StopString {
+		w.write(res.StopString)
 	}
 }
 
-func (w *replyWriter) flush() {
-	if !w.hide {
-		io.WriteString(w.out, w.dec.Flush())
-	}
-}
-
-func (r *runner) report(st *stats) {
-	if st.full {
+func (r *runner) report(res *generate.Result, interrupted bool) {
+	if res.Stop == generate.StopContextFull {
 		fmt.Fprintf(r.log, "\n[context full: all %d tokens of the context are used; stopping (raise -c, or /clear in a chat)]\n", r.s.Ctx())
 	}
-	if st.interrupted {
+	if interrupted {
 		fmt.Fprintln(r.log, "\n[interrupted]")
 	}
+	evaluated := res.PromptTokens - res.CachedTokens
 	fmt.Fprintf(r.log, "[ Prompt: %.1f t/s | Generation: %.1f t/s ]\n",
-		rate(st.promptTokens, st.promptTime), rate(st.genTokens, st.genTime))
+		rate(evaluated, res.PromptTime), rate(res.GeneratedTokens, res.GenerateTime))
 	if r.o.verbose {
-		fmt.Fprintf(r.log, "prompt: %d tokens in %.1f ms (%.1f t/s)\n", st.promptTokens, ms(st.promptTime), rate(st.promptTokens, st.promptTime))
-		fmt.Fprintf(r.log, "generation: %d tokens in %.1f ms (%.1f t/s), stopped by %s\n", st.genTokens, ms(st.genTime), rate(st.genTokens, st.genTime), st.reason())
+		fmt.Fprintf(r.log, "prompt: %d tokens in %.1f ms (%.1f t/s)\n", evaluated, ms(res.PromptTime), rate(evaluated, res.PromptTime))
+		fmt.Fprintf(r.log, "generation: %d tokens in %.1f ms (%.1f t/s), stopped by %s\n", res.GeneratedTokens, ms(res.GenerateTime), rate(res.GeneratedTokens, res.GenerateTime), reason(res, interrupted))
 		if rss := peakRSS(); rss > 0 {
 			fmt.Fprintf(r.log, "peak memory: %.1f MiB resident\n", float64(rss)/(1<<20))
 		}
 	}
 }
 
-func (st *stats) reason() string {
+func reason(res *generate.Result, interrupted bool) string {
 	switch {
-	case st.eos:
-		return "end of turn"
-	case st.interrupted:
+	case interrupted:
 		return "interrupt"
-	case st.full:
+	case res.Stop == generate.StopString:
+		return "reverse prompt"
+	case res.Stop == generate.StopEndOfTurn, res.Stop == generate.StopToolCalls:
+		return "end of turn"
+	case res.Stop == generate.StopContextFull:
 		return "full context"
 	}
 	return "token limit (-n)"
@@ -457,32 +437,35 @@ func rate(n int, d time.Duration) float64 {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func (r *runner) oneShot() error {
-	var ids []int
-	var err error
+	req := &generate.Request{Think: r.o.chatMode && r.o.think}
 	if r.o.chatMode {
-		ids, err = chatPrompt(r.lm.tk, r.conversation(r.o.prompt), nil, r.o.think)
-		if err != nil {
-			return err
-		}
+		req.Messages = r.conversation(r.o.prompt)
 	} else {
-		ids = rawPrompt(r.lm.tk, r.o.prompt)
+		req.Prompt = r.o.prompt
+		if r.o.displayPrompt {
+			io.WriteString(r.out, r.o.prompt)
+		}
 	}
-	var st stats
-	logits, d, n, err := r.feed(ids)
+	if r.o.n == 0 {
+		fmt.Fprintln(r.out)
+		return nil
+	}
+	_, interrupted, err := r.reply(req)
 	if err != nil {
-		return err
+		return contextFull(err)
 	}
-	st.promptTime, st.promptTokens = d, n
-	if !r.o.chatMode && r.o.displayPrompt {
-		io.WriteString(r.out, r.o.prompt)
+	if interrupted {
+		// As llama.cpp: the stats are printed, the status says Ctrl-C.
+		return exitError{code: 130}
 	}
-	_, err = r.generate(logits, &st, r.o.chatMode && r.o.think)
-	fmt.Fprintln(r.out)
-	if err != nil {
-		return err
-	}
-	r.report(&st)
 	return nil
+}
+
+func contextFull(err error) error {
+	if errors.Is(err, generate.ErrContextFull) {
+		return fmt.Errorf("%v (raise -c)", err)
+	}
+	return err
 }
 
 // conversation starts the messages: the system prompt, if any, then user.
@@ -497,101 +480,74 @@ func (r *runner) conversation(user ...string) []chat.Message {
 	return msgs
 }
 
-const chatHelp = "/clear: forget the conversation; /exit: quit; end a line with \\ to continue on the next one"
-
-func (r *runner) interactive(in *bufio.Reader) error {
+func (r *runner) interactive(in lineReader) error {
 	msgs := r.conversation()
 	base := len(msgs)
-	fmt.Fprintf(r.log, "chat with %s (%s). Ctrl-C stops a reply.\n", r.lm.m.File.Path, chatHelp)
+	fmt.Fprintf(r.log, "chat with %s (/help for commands). Ctrl-C stops a reply.\n", r.lm.path)
 	first := r.o.prompt
 	for {
 		var text string
 		if r.o.havePrompt && first != "" {
 			text, first = first, ""
 		} else {
-			io.WriteString(r.out, "> ")
-			var ok bool
-			if text, ok = readInput(in, r.out); !ok {
+			var err error
+			text, err = readMessage(in)
+			switch {
+			case errors.Is(err, errLineCleared):
+				fmt.Fprintln(r.out, "[Ctrl-D or /bye to exit]")
+				continue
+			case err == io.EOF:
 				io.WriteString(r.out, "\n")
 				return nil
+			case err != nil:
+				return err
 			}
 		}
-		switch cmd := strings.TrimSpace(text); {
-		case cmd == "":
+		if strings.TrimSpace(text) == "" {
 			continue
-		case cmd == "/exit" || cmd == "/quit" || cmd == "/bye":
-			return nil
-		case cmd == "/clear":
-			msgs = msgs[:base]
-			r.s.Reset()
-			r.past = r.past[:0]
-			r.smp.Reset()
-			fmt.Fprintln(r.out, "[conversation cleared]")
-			continue
-		case cmd == "/help" || cmd == "/?":
-			fmt.Fprintln(r.out, chatHelp)
-			continue
-		case strings.HasPrefix(cmd, "/") && !strings.ContainsAny(cmd, " \n"):
-			fmt.Fprintf(r.out, "unknown command %s (%s)\n", cmd, chatHelp)
+		}
+		// Any line starting with / is a command: a mistyped one is
+		// refused rather than sent to the model as a message.
+		if strings.HasPrefix(text, "/") {
+			done, cleared := r.chatCommand(text)
+			if done {
+				return nil
+			}
+			if cleared {
+				msgs = msgs[:base]
+				r.s.Reset()
+			}
 			continue
 		}
 		msgs = append(msgs, chat.Message{Role: "user", Content: text})
-		ids, err := chatPrompt(r.lm.tk, msgs, nil, r.o.think)
-		if err != nil {
-			return err
+		if r.o.n == 0 {
+			fmt.Fprintln(r.out)
+			continue
 		}
-		var st stats
-		logits, d, n, err := r.feed(ids)
-		var full errContextFull
-		if errors.As(err, &full) {
+		res, _, err := r.reply(&generate.Request{Messages: msgs, Think: r.o.think})
+		if errors.Is(err, generate.ErrContextFull) {
 			msgs = msgs[:len(msgs)-1]
-			fmt.Fprintf(r.out, "[context full: the conversation would be %d tokens, the context is %d; /clear to start over]\n", full.tokens, full.ctx)
+			fmt.Fprintf(r.out, "[%v; /clear to start over]\n", err)
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		st.promptTime, st.promptTokens = d, n
-		reply, err := r.generate(logits, &st, r.o.think)
-		fmt.Fprintln(r.out)
-		if err != nil {
-			return err
+		if r.intr.halted() {
+			return nil // the output failed: the command reports it
 		}
-		r.report(&st)
-		msgs = append(msgs, chat.Message{Role: "assistant", Content: r.lm.tk.Decode(reply)})
+		msgs = append(msgs, res.Message())
 	}
 }
 
-// readInput reads one message: lines ending in a backslash continue on the
-// next line (as in llama-cli). ok is false at end of input with nothing read.
-func readInput(in *bufio.Reader, out io.Writer) (string, bool) {
-	var b strings.Builder
-	for {
-		line, err := in.ReadString('\n')
-		if err != nil && line == "" {
-			return b.String(), b.Len() > 0
-		}
-		line = strings.TrimRight(line, "\r\n")
-		if strings.HasSuffix(line, "\\") {
-			b.WriteString(strings.TrimSuffix(line, "\\"))
-			b.WriteByte('\n')
-			if err == nil {
-				continue
-			}
-		} else {
-			b.WriteString(line)
-		}
-		return b.String(), true
-	}
-}
-
-// interrupter turns the first Ctrl-C during a generation into a stop
-// request; a Ctrl-C at any other time, or a second one, exits.
+// interrupter turns the first Ctrl-C during a generation into cancelling
+// it; a Ctrl-C at any other time, or a second one, exits.
 type interrupter struct {
-	ch         chan os.Signal
-	generating atomic.Bool
-	stopReq    atomic.Bool
-	done       chan struct{}
+	ch     chan os.Signal
+	mu     sync.Mutex
+	cancel context.CancelFunc // of the generation running, or nil
+	halt   atomic.Bool        // standard output failed: stop every reply
+	done   chan struct{}
 }
 
 func newInterrupter(log io.Writer) *interrupter {
@@ -603,8 +559,12 @@ func newInterrupter(log io.Writer) *interrupter {
 			case <-it.done:
 				return
 			case <-it.ch:
-				if it.generating.Load() && !it.stopReq.Load() {
-					it.stopReq.Store(true)
+				it.mu.Lock()
+				cancel := it.cancel
+				it.cancel = nil
+				it.mu.Unlock()
+				if cancel != nil {
+					cancel()
 					continue
 				}
 				fmt.Fprintln(log, "\n[interrupted]")
@@ -615,9 +575,39 @@ func newInterrupter(log io.Writer) *interrupter {
 	return it
 }
 
-func (it *interrupter) begin()        { it.stopReq.Store(false); it.generating.Store(true) }
-func (it *interrupter) end()          { it.generating.Store(false); it.stopReq.Store(false) }
-func (it *interrupter) stopped() bool { return it.stopReq.Load() }
+// begin starts a generation and returns its context, cancelled by Ctrl-C
+// or by a failure of standard output.
+func (it *interrupter) begin() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	if it.halt.Load() {
+		cancel()
+	}
+	it.mu.Lock()
+	it.cancel = cancel
+	it.mu.Unlock()
+	return ctx
+}
+
+func (it *interrupter) end() {
+	it.mu.Lock()
+	if it.cancel != nil {
+		it.cancel()
+	}
+	it.cancel = nil
+	it.mu.Unlock()
+}
+
+// haltAll stops the running generation and every later one.
+func (it *interrupter) haltAll() {
+	it.halt.Store(true)
+	it.mu.Lock()
+	if it.cancel != nil {
+		it.cancel()
+	}
+	it.mu.Unlock()
+}
+
+func (it *interrupter) halted() bool { return it.halt.Load() }
 
 func (it *interrupter) stop() {
 	signal.Stop(it.ch)

@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/exaone-go/exaone/convert/fixture"
+	"github.com/exaone-go/exaone/generate"
 	"github.com/exaone-go/exaone/tokenizer"
 	"github.com/exaone-go/exaone/tokenizer/chat"
 )
@@ -53,44 +53,6 @@ func TestRunGreedyMatchesTransformers(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "generation: 160 tokens") || !strings.Contains(r.stderr, "[ Prompt: ") {
 		t.Errorf("stats missing or wrong:\n%s", r.stderr)
-	}
-}
-
-type chatCase struct {
-	Name           string            `json:"name"`
-	Messages       []chat.Message    `json:"messages"`
-	Tools          []json.RawMessage `json:"tools"`
-	EnableThinking *bool             `json:"enable_thinking"`
-	IDs            []int             `json:"ids"`
-}
-
-// The prompt run builds for a conversation tokenizes to the ids of the
-// official template's rendering.
-func TestChatPromptMatchesTemplate(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(fixture.Root(), "testdata", "tokenizer", "tokenizer_refs.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Chat []chatCase `json:"chat"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	if len(doc.Chat) == 0 {
-		t.Fatal("no chat cases")
-	}
-	tk := defaultTokenizer(t)
-	for _, c := range doc.Chat {
-		think := c.EnableThinking != nil && *c.EnableThinking
-		ids, err := chatPrompt(tk, c.Messages, c.Tools, think)
-		if err != nil {
-			t.Errorf("%s: %v", c.Name, err)
-			continue
-		}
-		if !slices.Equal(ids, c.IDs) {
-			t.Errorf("%s:\n got %v\nwant %v", c.Name, ids, c.IDs)
-		}
 	}
 }
 
@@ -236,37 +198,31 @@ func TestRunStdinFullContext(t *testing.T) {
 	}
 }
 
-// The reply writer shows or hides the reasoning block and never prints
-// control tokens; multi-byte characters split across tokens come out whole.
+// The reply writer shows the reasoning in a <think> block or hides it, and
+// writes tool calls in the model's notation.
 func TestReplyWriter(t *testing.T) {
-	tk := defaultTokenizer(t)
-	end, ok := tk.TokenID("</think>")
-	if !ok {
-		t.Fatal("no </think> token")
-	}
-	user, _ := tk.TokenID("[|user|]")
-	reply := tk.Encode("Moses led Israel. ¿Qué?</think>\n\nHe was a prophet — «el profeta».", true)
+	call := &chat.ToolCall{Name: "add", Arguments: json.RawMessage(`{"a":1}`)}
+	chunks := []generate.Chunk{{Reasoning: "Moses led Israel."}, {Reasoning: " ¿Qué?"}, {Text: "He was a prophet."}, {ToolCall: call}}
 	for _, c := range []struct {
-		inThink, hide bool
-		want          string
+		think, hide bool
+		chunks      []generate.Chunk
+		want        string
 	}{
-		{true, false, "<think>\nMoses led Israel. ¿Qué?</think>\n\nHe was a prophet — «el profeta»."},
-		{true, true, "He was a prophet — «el profeta»."},
-		// Outside a reasoning block </think> is just a control token.
-		{false, true, "Moses led Israel. ¿Qué?\n\nHe was a prophet — «el profeta»."},
+		{true, false, chunks, "<think>\nMoses led Israel. ¿Qué?\n</think>\n\nHe was a prophet.<tool_call>{\"name\": \"add\", \"arguments\": {\"a\":1}}</tool_call>"},
+		{true, true, chunks, "He was a prophet.<tool_call>{\"name\": \"add\", \"arguments\": {\"a\":1}}</tool_call>"},
+		// Reasoning mode with an answer but no reasoning still shows the block.
+		{true, false, chunks[2:3], "<think>\n\n</think>\n\nHe was a prophet."},
+		{false, false, chunks[2:3], "He was a prophet."},
 	} {
 		var out strings.Builder
-		w := newReplyWriter(tk, &out, end, c.inThink, c.hide)
-		for _, id := range append(slices.Clone(reply), user) {
-			n := out.Len()
-			w.add(id)
-			if s := out.String()[n:]; !utf8.ValidString(s) {
-				t.Errorf("token %d wrote a broken character: %q", id, s)
+		w := &replyWriter{out: &out, think: c.think, hide: c.hide}
+		for _, ch := range c.chunks {
+			if err := w.chunk(ch); err != nil {
+				t.Fatal(err)
 			}
 		}
-		w.flush()
 		if out.String() != c.want {
-			t.Errorf("think %v hide %v:\n got %q\nwant %q", c.inThink, c.hide, out.String(), c.want)
+			t.Errorf("think %v hide %v:\n got %q\nwant %q", c.think, c.hide, out.String(), c.want)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/exaone-go/exaone/defaultmodel"
 	"github.com/exaone-go/exaone/gguf"
 	"github.com/exaone-go/exaone/tokenizer"
 )
@@ -21,11 +22,12 @@ func init() {
 		Name:      "tokenize",
 		Usage:     "print the token ids of a text, like llama-tokenize",
 		ArgsUsage: " ",
-		Description: "The model is a GGUF file, a tokenizer.json or a Hugging Face model directory.\n" +
+		Description: "The model is a GGUF file, a tokenizer.json or a Hugging Face model directory\n" +
+			"(default: the bundled tiny-hybrid-kjv, as for run).\n" +
 			"Special tokens written in the text (e.g. [|endofturn|]) are matched unless --no-parse-special.\n" +
 			"No BOS is added.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Required: true, Usage: "`FILE` (.gguf or tokenizer.json) or HF model directory"},
+			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "`FILE` (.gguf or tokenizer.json) or HF model directory (default: the bundled tiny-hybrid-kjv)"},
 			&cli.StringFlag{Name: "prompt", Aliases: []string{"p"}, Usage: "`TEXT` to tokenize"},
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "read the text from `FILE` (- for standard input)"},
 			&cli.BoolFlag{Name: "ids", Usage: "print only the ids, as a JSON list"},
@@ -43,7 +45,13 @@ func runTokenize(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	tk, err := loadTokenizer(c.String("model"))
+	path := c.String("model")
+	if path == "" {
+		if path, err = defaultmodel.Path(); err != nil {
+			return err
+		}
+	}
+	tk, err := loadTokenizer(path)
 	if err != nil {
 		return err
 	}
@@ -76,17 +84,18 @@ func tokenizeInput(c *cli.Context) (string, error) {
 	case p:
 		return c.String("prompt"), nil
 	case f:
-		var b []byte
-		var err error
-		if name := c.String("file"); name == "-" {
-			b, err = io.ReadAll(os.Stdin)
-		} else {
-			b, err = os.ReadFile(name)
+		name := c.String("file")
+		if name == "-" {
+			b, err := readLimited(c.App.Reader, "standard input")
+			return string(b), err
 		}
+		f, err := os.Open(name)
 		if err != nil {
 			return "", fmt.Errorf("tokenize: %w", err)
 		}
-		return string(b), nil
+		defer f.Close()
+		b, err := readLimited(f, name)
+		return string(b), err
 	}
 	return "", errors.New("tokenize: no text: give -p TEXT or -f FILE")
 }
@@ -94,6 +103,9 @@ func tokenizeInput(c *cli.Context) (string, error) {
 // loadTokenizer opens a GGUF (recognised by its magic, whatever its name) or
 // a Hugging Face tokenizer.json / model directory.
 func loadTokenizer(path string) (*tokenizer.Tokenizer, error) {
+	if err := checkInputFile(path, "model", true); err != nil {
+		return nil, err
+	}
 	if isGGUF(path) {
 		f, err := gguf.Open(path)
 		if err != nil {

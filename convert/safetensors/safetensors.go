@@ -348,7 +348,8 @@ func (f *File) ReadRaw(t *TensorInfo, dst []byte) error {
 }
 
 // ReadFloat32 reads t (BF16, F16 or F32) into dst, converting to float32
-// exactly; len(dst) must equal the element count. buf is scratch space
+// exactly, and fails with ErrNonFinite if a value is NaN or infinite;
+// len(dst) must equal the element count. buf is scratch space
 // reused between calls (may be nil); the possibly grown buffer is returned.
 func (f *File) ReadFloat32(t *TensorInfo, dst []float32, buf []byte) ([]byte, error) {
 	if int64(len(dst)) != t.NumElements() {
@@ -380,22 +381,47 @@ func (f *File) ReadFloat32At(t *TensorInfo, first int64, dst []float32, buf []by
 		}
 		return buf, fmt.Errorf("safetensors %s: tensor %q: reading %d bytes at offset %d: %w", f.Name, t.Name, nb, off, err)
 	}
+	// Adding one to the exponent field carries into the bit above it only
+	// for an all-ones exponent (NaN, Inf): OR-ing those sums checks every
+	// value without a branch in the loop.
+	var carry uint32
 	switch t.DType {
 	case BF16:
 		for i := range dst {
-			dst[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(buf[2*i:])) << 16)
+			u := uint32(binary.LittleEndian.Uint16(buf[2*i:]))
+			carry |= u&0x7f80 + 0x80
+			dst[i] = math.Float32frombits(u << 16)
 		}
+		carry &= 0x8000
 	case F16:
 		for i := range dst {
-			dst[i] = f16ToF32(binary.LittleEndian.Uint16(buf[2*i:]))
+			u := binary.LittleEndian.Uint16(buf[2*i:])
+			carry |= uint32(u&0x7c00) + 0x400
+			dst[i] = f16ToF32(u)
 		}
+		carry &= 0x8000
 	case F32:
 		for i := range dst {
-			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:]))
+			u := binary.LittleEndian.Uint32(buf[4*i:])
+			carry |= u&0x7f800000>>1 + 0x400000
+			dst[i] = math.Float32frombits(u)
+		}
+		carry &= 0x40000000
+	}
+	if carry != 0 {
+		for i, v := range dst {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return buf, fmt.Errorf("safetensors %s: tensor %q: element %d is %v: %w", f.Name, t.Name, first+int64(i), v, ErrNonFinite)
+			}
 		}
 	}
 	return buf, nil
 }
+
+// ErrNonFinite reports a NaN or infinite value in a tensor: no trained
+// weight holds one, and quantizers would silently turn it into a finite
+// number. ReadFloat32At still fills dst when it returns it.
+var ErrNonFinite = errors.New("value is not finite")
 
 // f16ToF32 widens an IEEE half exactly (every half is a float32).
 func f16ToF32(h uint16) float32 {
