@@ -18,13 +18,15 @@ import (
 
 	"github.com/exaone-go/exaone/generate"
 	"github.com/exaone-go/exaone/server"
+	"github.com/exaone-go/exaone/webui"
 )
 
 func init() {
 	commands = append(commands, &cli.Command{
 		Name:  "serve",
 		Usage: "serve the model over HTTP: the OpenAI API, llama-server's endpoints and ollama's (like llama-server)",
-		Description: "Without -m the bundled tiny-hybrid-kjv model is served. /health answers 503 while the model\n" +
+		Description: "Without -m the bundled tiny-hybrid-kjv model is served, with a chat page at / (--no-webui: none).\n" +
+			"/health answers 503 while the model\n" +
 			"loads. Ctrl-C (SIGINT) or SIGTERM shuts down: streams in flight end with an error event.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "GGUF `FILE` (default: the bundled tiny-hybrid-kjv)"},
@@ -40,6 +42,7 @@ func init() {
 			&cli.StringFlag{Name: "reasoning-format", Value: "deepseek", Usage: "deepseek: reasoning in reasoning_content; none: left inline in content"},
 			&cli.StringFlag{Name: "alias", Aliases: []string{"a"}, Usage: "model `NAME` in responses (default: the file's name)"},
 			&cli.IntFlag{Name: "timeout", Aliases: []string{"to"}, Value: 600, Usage: "seconds to read a request (headers and body)"},
+			&cli.BoolFlag{Name: "no-webui", Usage: "do not serve the chat page at /"},
 		},
 		Action: serve,
 	})
@@ -133,6 +136,18 @@ func serve(c *cli.Context) error {
 	}
 	defer l.m.Close()
 	var h http.Handler = l.srv
+	if !c.Bool("no-webui") {
+		// The page's own paths go to it; everything else, unknown paths'
+		// JSON 404 included, stays the server's.
+		page := webui.Handler()
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if webui.Serves(r) {
+				page.ServeHTTP(w, r)
+				return
+			}
+			l.srv.ServeHTTP(w, r)
+		})
+	}
 	handler.Store(&h)
 	fmt.Fprintf(c.App.ErrWriter, "exaone serve: model %s loaded in %v, %d slot(s); Ctrl-C to stop\n", l.m.Path(), l.m.LoadTime().Round(time.Millisecond), opts.Slots)
 

@@ -41,6 +41,16 @@ func TestServe(t *testing.T) {
 		t.Fatalf("/health: %v %v", resp, err)
 	}
 	resp.Body.Close()
+	resp, err = http.Get(url + "/")
+	if err != nil || resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("chat page at /: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get(url + "/nope")
+	if err != nil || resp.StatusCode != 404 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("unknown path: %v %v", resp, err)
+	}
+	resp.Body.Close()
 	resp, err = http.Post(url+"/v1/completions", "application/json", strings.NewReader(`{"prompt":"And God said","max_tokens":4,"temperature":0}`))
 	if err != nil {
 		t.Fatal(err)
