@@ -344,6 +344,38 @@ func TestCancel(t *testing.T) {
 	}
 }
 
+// TestLogitBias: the sampler's bias of +100 forces a token, -100 bans the
+// reference's first one, and an id outside the vocabulary is a bad request.
+func TestLogitBias(t *testing.T) {
+	c := refCases(t)["plain"]
+	s := newSession(t, generate.Options{Ctx: 256, Threads: 1})
+	req := request(c)
+	req.MaxTokens = 1
+	req.Sampling.LogitBias = map[int]float32{c.Generated[0]: -100}
+	res, err := s.Generate(context.Background(), req, nil)
+	if err != nil || res.Tokens[0] == c.Generated[0] {
+		t.Errorf("banned token %d sampled anyway: %v %v", c.Generated[0], res.Tokens, err)
+	}
+	forced := c.Generated[0] + 7
+	req.Sampling.LogitBias = map[int]float32{forced: 100}
+	if res, err = s.Generate(context.Background(), req, nil); err != nil || res.Tokens[0] != forced {
+		t.Errorf("forced token %d: got %v %v", forced, res.Tokens, err)
+	}
+	req.Sampling.LogitBias = map[int]float32{1 << 30: 1}
+	if _, err := s.Generate(context.Background(), req, nil); !errors.Is(err, generate.ErrBadRequest) {
+		t.Errorf("bias outside the vocabulary: %v, want ErrBadRequest", err)
+	}
+}
+
+// TestTimings: a result says how long its prompt and its reply took.
+func TestTimings(t *testing.T) {
+	s := newSession(t, generate.Options{Ctx: 256, Threads: 1})
+	res, err := s.Generate(context.Background(), request(refCases(t)["plain"]), nil)
+	if err != nil || res.PromptTime <= 0 || res.GenerateTime <= 0 {
+		t.Errorf("prompt time %v, generate time %v (%v)", res.PromptTime, res.GenerateTime, err)
+	}
+}
+
 // TestTemplateRenderings: a request's prompt tokenizes to the ids of the
 // official chat template's rendering, for the nine reference conversations
 // (tools, tool calls and results, system prompts, thinking on and off).
