@@ -18,6 +18,11 @@ const (
 	tagCallClose  = "</tool_call>"
 )
 
+// space is the whitespace trimmed around reasoning, answers and calls: the
+// model's separators (one set, so that every way of splitting the text
+// trims alike).
+const space = " \t\r\n"
+
 // event is one piece of parsed output; exactly one field is set.
 type event struct {
 	text, reasoning string
@@ -122,7 +127,7 @@ func (p *parser) push(s string) []event {
 // step consumes what it can of buf and reports whether to go on.
 func (p *parser) step() bool {
 	if p.trimLead && p.state != stCall {
-		p.buf = strings.TrimLeft(p.buf, " \t\r\n")
+		p.buf = strings.TrimLeft(p.buf, space)
 		if p.buf == "" {
 			return false
 		}
@@ -131,7 +136,7 @@ func (p *parser) step() bool {
 	switch p.state {
 	case stReasoning:
 		if i := strings.Index(p.buf, tagThinkClose); i >= 0 {
-			p.reason(strings.TrimRight(p.buf[:i], " \t\r\n"))
+			p.reason(strings.TrimRight(p.buf[:i], space))
 			p.buf = p.buf[i+len(tagThinkClose):]
 			p.state, p.trimLead = stAnswer, true
 			return true
@@ -140,7 +145,7 @@ func (p *parser) step() bool {
 		// right before </think> is not part of the reasoning.
 		keep := overlap(p.buf, tagThinkClose)
 		body := p.buf[:len(p.buf)-keep]
-		trimmed := strings.TrimRight(body, " \t\r\n")
+		trimmed := strings.TrimRight(body, space)
 		p.reason(trimmed)
 		p.buf = p.buf[len(trimmed):]
 		return false
@@ -160,28 +165,24 @@ func (p *parser) step() bool {
 		}
 		return true
 	}
-	// A stray </think> outside reasoning is the control token leaking:
-	// drop it.
-	if i := strings.Index(p.buf, tagThinkClose); i >= 0 {
-		if !strings.Contains(p.buf[:i], tagCallOpen) && (p.sawAnswer || !strings.Contains(p.buf[:i], tagThinkOpen)) {
-			p.answer(p.buf[:i])
-			p.buf = p.buf[i+len(tagThinkClose):]
+	call := strings.Index(p.buf, tagCallOpen)
+	if !p.sawAnswer {
+		if think := strings.Index(p.buf, tagThinkOpen); think >= 0 && (call < 0 || think < call) && strings.Trim(p.buf[:think], space) == "" {
+			// The model opened a reasoning block itself, before any answer.
+			p.buf = p.buf[think+len(tagThinkOpen):]
+			p.state, p.trimLead = stReasoning, true
 			return true
 		}
 	}
-	call := strings.Index(p.buf, tagCallOpen)
-	think := -1
-	if !p.sawAnswer {
-		think = strings.Index(p.buf, tagThinkOpen)
-	}
-	switch {
-	case think >= 0 && (call < 0 || think < call) && strings.TrimSpace(p.buf[:think]) == "":
-		// The model opened a reasoning block itself, before any answer.
-		p.buf = p.buf[think+len(tagThinkOpen):]
-		p.state, p.trimLead = stReasoning, true
+	// A stray </think> outside reasoning is the control token leaking:
+	// drop it.
+	if i := strings.Index(p.buf, tagThinkClose); i >= 0 && (call < 0 || i < call) {
+		p.answer(p.buf[:i])
+		p.buf = p.buf[i+len(tagThinkClose):]
 		return true
-	case call >= 0:
-		p.answer(strings.TrimRight(p.buf[:call], " \t\r\n"))
+	}
+	if call >= 0 {
+		p.answer(strings.TrimRight(p.buf[:call], space))
 		p.buf = p.buf[call+len(tagCallOpen):]
 		p.state = stCall
 		return true
@@ -192,7 +193,7 @@ func (p *parser) step() bool {
 	if !p.sawAnswer {
 		keep = max(keep, overlap(p.buf, tagThinkOpen))
 	}
-	body := strings.TrimRight(p.buf[:len(p.buf)-keep], " \t\r\n")
+	body := strings.TrimRight(p.buf[:len(p.buf)-keep], space)
 	p.answer(body)
 	p.buf = p.buf[len(body):]
 	return false
@@ -208,7 +209,7 @@ func (p *parser) answer(s string) {
 	if s == "" {
 		return
 	}
-	if strings.TrimSpace(s) != "" {
+	if strings.Trim(s, space) != "" {
 		p.sawAnswer = true
 	}
 	p.out = append(p.out, event{text: s})
@@ -220,11 +221,11 @@ func (p *parser) flush() []event {
 	p.out = p.out[:0]
 	switch p.state {
 	case stReasoning:
-		p.reason(strings.TrimRight(p.buf, " \t\r\n"))
+		p.reason(strings.TrimRight(p.buf, space))
 	case stCall:
-		p.answer(strings.TrimRight(tagCallOpen+p.buf, " \t\r\n"))
+		p.answer(strings.TrimRight(tagCallOpen+p.buf, space))
 	default:
-		p.answer(strings.TrimRight(p.buf, " \t\r\n"))
+		p.answer(strings.TrimRight(p.buf, space))
 	}
 	p.buf = ""
 	p.state = stAnswer

@@ -267,3 +267,37 @@ func TestParseCall(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParser: any text, split anywhere, parses without panicking to the
+// same output as the whole text, and nothing but tags, whitespace and the
+// call bodies turned into tool calls is lost.
+func FuzzParser(f *testing.F) {
+	for _, c := range parseCases {
+		f.Add(c.in, c.think, uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, in string, think bool, step uint8) {
+		n := 1 + int(step%16)
+		var pieces []string
+		for s := in; s != ""; {
+			k := min(len(s), n)
+			pieces, s = append(pieces, s[:k]), s[k:]
+		}
+		whole, split := parseAll([]string{in}, think), parseAll(pieces, think)
+		if fmt.Sprintf("%#v", whole) != fmt.Sprintf("%#v", split) {
+			t.Fatalf("split into %d-byte pieces:\n got %#v\nwant %#v", n, split, whole)
+		}
+		if len(whole.Calls) == 0 {
+			// Every non-space byte of the output came from the input, in order.
+			strip := func(s string) string {
+				for _, tag := range []string{tagThinkOpen, tagThinkClose} {
+					s = strings.ReplaceAll(s, tag, "")
+				}
+				return strings.Join(strings.Fields(s), "")
+			}
+			got, src := strip(whole.Reasoning+whole.Text), strip(in)
+			if len(got) > len(src) {
+				t.Fatalf("output %q longer than its input %q", got, src)
+			}
+		}
+	})
+}
