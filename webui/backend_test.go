@@ -172,9 +172,9 @@ type chatRequest struct {
 	} `json:"chat_template_kwargs"`
 }
 
-// apiLog records the API calls that reach the backend, whatever the
-// backend is, and whether each one's context was cancelled (the client
-// went away) by the time the backend returned.
+// apiLog records the requests that reach a site, fake backend or real
+// server, with each response and whether its context was cancelled (the
+// client went away) by the time the site returned.
 type apiLog struct {
 	mu    sync.Mutex
 	calls []*apiCall
