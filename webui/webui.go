@@ -4,11 +4,11 @@
 // (GET /v1/models, POST /v1/chat/completions with stream: true) and makes
 // no other request: no fonts, icons or scripts from anywhere else.
 //
-// Mount it last, under the API routes:
+// Put it in front of the API server, as `exaone serve` does:
 //
-//	mux.Handle("/", webui.Handler())
+//	http.Serve(ln, webui.With(srv))
 //
-// or, where "/" already answers unknown paths, send it what Serves picks.
+// or mount it last, under the API routes, with mux.Handle("/", Handler()).
 package webui
 
 import (
@@ -72,6 +72,21 @@ func Handler() http.Handler {
 func Serves(r *http.Request) bool {
 	_, ok := assets[r.URL.Path]
 	return ok && (r.Method == http.MethodGet || r.Method == http.MethodHead)
+}
+
+// With serves the page's paths (those Serves picks) and hands every other
+// request to api, whose own catch-all (a JSON 404) thus stays in charge of
+// unknown paths. It is how `exaone serve` composes the page and the server,
+// and how the browser test composes them too.
+func With(api http.Handler) http.Handler {
+	page := Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if Serves(r) {
+			page.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
 }
 
 func serve(w http.ResponseWriter, r *http.Request) {

@@ -133,3 +133,22 @@ func TestServes(t *testing.T) {
 		}
 	}
 }
+
+func TestWithHandsTheRestToTheAPI(t *testing.T) {
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusTeapot) // the API's answer, whatever it is
+	})
+	h := With(api)
+	for _, c := range []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/", 200}, {"HEAD", "/app.js", 200}, {"GET", "/style.css", 200},
+		{"POST", "/", http.StatusTeapot}, {"GET", "/v1/models", http.StatusTeapot},
+		{"GET", "/nope", http.StatusTeapot}, {"POST", "/v1/chat/completions", http.StatusTeapot},
+	} {
+		if res := do(t, h, c.method, c.path); res.StatusCode != c.status {
+			t.Errorf("%s %s: %d, want %d", c.method, c.path, res.StatusCode, c.status)
+		}
+	}
+}

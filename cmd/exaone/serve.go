@@ -137,16 +137,7 @@ func serve(c *cli.Context) error {
 	defer l.m.Close()
 	var h http.Handler = l.srv
 	if !c.Bool("no-webui") {
-		// The page's own paths go to it; everything else, unknown paths'
-		// JSON 404 included, stays the server's.
-		page := webui.Handler()
-		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if webui.Serves(r) {
-				page.ServeHTTP(w, r)
-				return
-			}
-			l.srv.ServeHTTP(w, r)
-		})
+		h = webui.With(l.srv) // the page's paths; the rest, 404s included, the server's
 	}
 	handler.Store(&h)
 	fmt.Fprintf(c.App.ErrWriter, "exaone serve: model %s loaded in %v, %d slot(s); Ctrl-C to stop\n", l.m.Path(), l.m.LoadTime().Round(time.Millisecond), opts.Slots)
