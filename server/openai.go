@@ -104,20 +104,21 @@ func toolCall(c generate.Chunk, index int) wireToolCall {
 // --reasoning-format none.
 type inline struct{ open, closed bool }
 
-func (in *inline) chunk(c generate.Chunk) generate.Chunk {
+func (in *inline) chunk(c generate.Chunk) []generate.Chunk {
 	switch {
 	case c.Reasoning != "" && !in.open:
 		in.open = true
-		return generate.Chunk{Text: "<think>\n" + c.Reasoning}
+		return []generate.Chunk{{Text: "<think>\n" + c.Reasoning}}
 	case c.Reasoning != "":
-		return generate.Chunk{Text: c.Reasoning}
+		return []generate.Chunk{{Text: c.Reasoning}}
 	case in.open && !in.closed && c.Text != "":
 		in.closed = true
-		return generate.Chunk{Text: "\n</think>\n\n" + c.Text}
+		return []generate.Chunk{{Text: "\n</think>\n\n" + c.Text}}
 	case in.open && !in.closed && c.ToolCall != nil:
 		in.closed = true
+		return []generate.Chunk{{Text: "\n</think>\n\n"}, c}
 	}
-	return c
+	return []generate.Chunk{c}
 }
 
 func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
@@ -177,10 +178,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		st.data(resp([]chatChoice{{Delta: &chatOut{Role: "assistant", Content: nil}}}))
 	}
 	j.keepAlive = func() error { return st.comment() }
-	j.chunk = func(c generate.Chunk) error {
-		if inlineReasoning {
-			c = inl.chunk(c)
-		}
+	send := func(c generate.Chunk) error {
 		d := &chatOut{}
 		switch {
 		case c.ToolCall != nil:
@@ -192,6 +190,17 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 			d.Content = &c.Text
 		}
 		return st.data(resp([]chatChoice{{Delta: d}}))
+	}
+	j.chunk = func(c generate.Chunk) error {
+		if !inlineReasoning {
+			return send(c)
+		}
+		for _, c := range inl.chunk(c) {
+			if err := send(c); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	res, started, err := s.run(r, j)
 	if !started {
