@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/exaone-go/exaone/quant"
 )
@@ -19,92 +21,173 @@ const (
 	maxBlocks = 4096
 )
 
-// kernels is one complete kernel set. Arguments have been validated by the
-// exported functions before any of these run.
+// kernels is one kernel path: every entry point the exported functions
+// dispatch to. Each architecture builds its sets once (archKernels); one of
+// them is in use, through cur. Arguments have been validated by the
+// exported functions before any of these run. The optional entries (tiles,
+// attention) are nil where a path has no such kernel, and the exported
+// functions then run the portable fallback named at each.
 type kernels struct {
-	name    string
+	name string
+
+	// Q8_0 and Q4_0 weights against Q8_0 activations (this file).
 	quantQ8 func(dst []byte, x []float32)
 	dotQ8   func(w, x []byte) float32
 	dotQ4   func(w, x []byte) float32
 	gemvQ8  func(out []float32, w, x []byte)
 	gemvQ4  func(out []float32, w, x []byte)
-	gemmQ8  func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)
-	gemmQ4  func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)
-	dotF32  func(a, b []float32) float32
-	axpyF32 func(alpha float32, x, y []float32)
-	dotBF16 func(w []uint16, x []float32) float32
-	dotF16  func(w []uint16, x []float32) float32
-	// Attention and normalization helpers.
+	gemmQ8  gemmFunc
+	gemmQ4  gemmFunc
+	prepQ8  prepFunc // (inside gemvQ8 etc.; here for its test)
+
+	// K-quant weights against Q8_K activations (kquant.go).
+	quantQ8K               func(dst []byte, x []float32)
+	dotQ4K, dotQ5K, dotQ6K func(w, x []byte) float32
+	gemvQ4K, gemvQ5K       func(out []float32, w, x []byte)
+	gemvQ6K                func(out []float32, w, x []byte)
+	gemmQ4K, gemmQ5K       gemmFunc
+	gemmQ6K                gemmFunc
+
+	// Float vector helpers (f32, bf16 and f16 rows).
+	dotF32   func(a, b []float32) float32
+	axpyF32  func(alpha float32, x, y []float32)
+	dotBF16  func(w []uint16, x []float32) float32
+	dotF16   func(w []uint16, x []float32) float32
 	scaleF32 func(alpha float32, x []float32)
 	axpyF16  func(alpha float32, x []uint16, y []float32)
 	axpyBF16 func(alpha float32, x []uint16, y []float32)
 	toF16    func(dst []uint16, x []float32)
+
+	// Int8 16x8 tiles for prompt batches (tile_q8q4.go, tile_q?k.go); nil: the
+	// *Tiles functions run the row GEMMs above. The repackers unpack a
+	// group of weight rows for them; prefetch (optional) hints the next.
+	tile                            tileFunc
+	tileK, tileK6                   tileKFunc
+	repackQ8, repackQ4              repackFunc
+	repackQ4K, repackQ5K, repackQ6K repackFunc
+	prefetch                        func(b []byte)
+
+	// Float 4x4 tiles (float_tile.go): whether tileFloat runs on this path,
+	// else one dot per output. tileFloat calls the kernels directly: their
+	// output is on the caller's stack, which a call through a func value
+	// would move to the heap (as kOne does for the K-quant dots).
+	floatTiles bool
+
+	// Attention and MLP helpers (attn.go); nil: the Go loops.
+	attn *attnKernels
+}
+
+// gemmFunc is the shape of the row GEMMs (see GemmQ8_0).
+type gemmFunc = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)
+
+// prepFunc is an assembly version of prepX's loop (the Go loop is ~18 ns
+// per block, which a caller splitting a GEMM into chunks of a few dozen
+// rows would notice).
+type prepFunc = func(dst, x *byte, nb int, shift uint64)
+
+// repackFunc unpacks rows (<= 16) weight rows of nb blocks, rowBytes apart,
+// into a tile kernel's group layout in dst.
+type repackFunc = func(dst, w []byte, rowBytes, rows, nb int)
+
+// attnKernels are the assembly helpers of attention and the MLP, all or
+// none (see attn.go for what each does).
+type attnKernels struct {
+	maxF32  func(x *float32, n int) float32
+	expSum  func(x *float32, n int, max, scale float32) float32
+	pv4x64  func(out *float32, ldo int, p *float32, ldp int, v *uint16, ldv int, nk int)
+	siluMul func(gate, up *float32, n int)
 }
 
 // EnvVar names the environment variable that forces a kernel path.
 const EnvVar = "EXAONE_KERNELS"
 
+// cur is the set in use; nil until Init (or the first kernel call) runs.
+var cur atomic.Pointer[kernels]
+
 var (
-	cur     *kernels
-	initErr error
+	initOnce sync.Once
+	initErr  error
 )
 
-func init() { cur, initErr = initialPath(os.Getenv(EnvVar)) }
+// table returns the kernel set in use, choosing it on first use.
+func table() *kernels {
+	if k := cur.Load(); k != nil {
+		return k
+	}
+	Init()
+	return cur.Load()
+}
 
-// initialPath picks the best set, or the one env names. An env naming a set
-// this CPU cannot run never falls back silently: the returned set panics
-// with the error in every kernel, and Err reports it for a friendly message
-// at start.
+// Init chooses the kernel path once: the best this CPU runs, or the one
+// EXAONE_KERNELS names. It returns an error (the same on every call) if
+// the variable names a path that is unknown or that this CPU or build
+// cannot run; the best path is then used, so nothing panics, and callers
+// that must not run on another path than asked (model.Open) refuse with
+// the error. Kernel calls run Init themselves if nothing has; a SetPath
+// before Init is kept.
+func Init() error {
+	initOnce.Do(func() {
+		k, err := initialPath(os.Getenv(EnvVar))
+		cur.CompareAndSwap(nil, k)
+		initErr = err
+	})
+	return initErr
+}
+
+// initialPath picks the best set, or the one env names; an env naming a
+// set this CPU cannot run gives the best set and an error.
 func initialPath(env string) (*kernels, error) {
+	best := sets()[0]
 	if env == "" {
-		return available()[0], nil
+		return best, nil
 	}
 	k, err := find(env)
 	if err != nil {
-		err = fmt.Errorf("asm: %s=%s: %w", EnvVar, env, err)
-		return failing(err), err
+		return best, fmt.Errorf("asm: %s=%s: %w", EnvVar, env, err)
 	}
 	return k, nil
 }
 
-// available lists the kernel sets this CPU can run, best first; the generic
-// set is always last.
-func available() []*kernels {
+// sets lists the kernel sets this CPU can run, best first, built once; the
+// generic set is always last.
+var sets = sync.OnceValue(func() []*kernels {
 	return append(archKernels(), genericKernels())
-}
+})
 
 // Path returns the name of the kernel set in use: "generic", "avx2",
 // "avx512", "neon" or "neon-dotprod".
-func Path() string { return cur.name }
+func Path() string { return table().name }
 
 // Paths returns the kernel sets this CPU can run, best first; it always ends
 // with "generic".
 func Paths() []string {
 	var names []string
-	for _, k := range available() {
+	for _, k := range sets() {
 		names = append(names, k.name)
 	}
 	return names
 }
 
-// Err reports an invalid EXAONE_KERNELS setting found at start (nil if none).
-// While it is non-nil every kernel panics with it, unless SetPath succeeds.
-func Err() error { return initErr }
+// Err reports an invalid EXAONE_KERNELS setting (nil if none): what Init
+// returns, until SetPath succeeds.
+func Err() error { return Init() }
 
 // SetPath forces the kernel set name. It is an error to ask for a set this
 // CPU (or this build) cannot run. Not safe to call while kernels run in
 // other goroutines.
 func SetPath(name string) error {
+	Init()
 	k, err := find(name)
 	if err != nil {
 		return err
 	}
-	cur, initErr = k, nil
+	cur.Store(k)
+	initErr = nil
 	return nil
 }
 
 func find(name string) (*kernels, error) {
-	for _, k := range available() {
+	for _, k := range sets() {
 		if k.name == name {
 			return k, nil
 		}
@@ -116,28 +199,6 @@ func find(name string) (*kernels, error) {
 	return nil, fmt.Errorf("kernel path %q is not supported by this CPU or build (available: %v)", name, Paths())
 }
 
-func failing(err error) *kernels {
-	p := func() { panic(err) }
-	return &kernels{
-		name:     "invalid",
-		quantQ8:  func([]byte, []float32) { p() },
-		dotQ8:    func(_, _ []byte) float32 { p(); return 0 },
-		dotQ4:    func(_, _ []byte) float32 { p(); return 0 },
-		gemvQ8:   func([]float32, []byte, []byte) { p() },
-		gemvQ4:   func([]float32, []byte, []byte) { p() },
-		gemmQ8:   func([]float32, int, []byte, int, []byte, int) { p() },
-		gemmQ4:   func([]float32, int, []byte, int, []byte, int) { p() },
-		dotF32:   func(_, _ []float32) float32 { p(); return 0 },
-		axpyF32:  func(float32, []float32, []float32) { p() },
-		dotBF16:  func([]uint16, []float32) float32 { p(); return 0 },
-		dotF16:   func([]uint16, []float32) float32 { p(); return 0 },
-		scaleF32: func(float32, []float32) { p() },
-		axpyF16:  func(float32, []uint16, []float32) { p() },
-		axpyBF16: func(float32, []uint16, []float32) { p() },
-		toF16:    func([]uint16, []float32) { p() },
-	}
-}
-
 // QuantizeQ8_0 quantizes x into Q8_0 blocks in dst, byte-identical to
 // quant.QuantizeQ8_0. len(x) must be a multiple of 32 and len(dst) ==
 // len(x)/32*34.
@@ -145,7 +206,7 @@ func QuantizeQ8_0(dst []byte, x []float32) {
 	if len(x)%qk != 0 || len(dst) != len(x)/qk*q8Bytes {
 		panic(fmt.Sprintf("asm.QuantizeQ8_0: len(x)=%d len(dst)=%d", len(x), len(dst)))
 	}
-	cur.quantQ8(dst, x)
+	table().quantQ8(dst, x)
 }
 
 // DotQ8_0 returns the dot product of one Q8_0 weight row w with Q8_0
@@ -154,7 +215,7 @@ func DotQ8_0(w, x []byte) float32 {
 	if len(w) != len(x) || len(x)%q8Bytes != 0 {
 		panic(fmt.Sprintf("asm.DotQ8_0: len(w)=%d len(x)=%d", len(w), len(x)))
 	}
-	return cur.dotQ8(w, x)
+	return table().dotQ8(w, x)
 }
 
 // DotQ4_0 returns the dot product of one Q4_0 weight row w (len(w)/18
@@ -163,7 +224,7 @@ func DotQ4_0(w, x []byte) float32 {
 	if len(x)%q8Bytes != 0 || len(w) != len(x)/q8Bytes*q4Bytes {
 		panic(fmt.Sprintf("asm.DotQ4_0: len(w)=%d len(x)=%d", len(w), len(x)))
 	}
-	return cur.dotQ4(w, x)
+	return table().dotQ4(w, x)
 }
 
 // GemvQ8_0 sets out[r] = DotQ8_0(row r of w, x) for r < len(out); rows are
@@ -172,7 +233,7 @@ func GemvQ8_0(out []float32, w []byte, x []byte) {
 	if len(x)%q8Bytes != 0 || len(w) != len(out)*len(x) {
 		panic(fmt.Sprintf("asm.GemvQ8_0: len(out)=%d len(w)=%d len(x)=%d", len(out), len(w), len(x)))
 	}
-	cur.gemvQ8(out, w, x)
+	table().gemvQ8(out, w, x)
 }
 
 // GemvQ4_0 sets out[r] = DotQ4_0(row r of w, x) for r < len(out); rows are
@@ -181,7 +242,7 @@ func GemvQ4_0(out []float32, w []byte, x []byte) {
 	if len(x)%q8Bytes != 0 || len(w) != len(out)*(len(x)/q8Bytes*q4Bytes) {
 		panic(fmt.Sprintf("asm.GemvQ4_0: len(out)=%d len(w)=%d len(x)=%d", len(out), len(w), len(x)))
 	}
-	cur.gemvQ4(out, w, x)
+	table().gemvQ4(out, w, x)
 }
 
 // GemmQ8_0 sets out[j*ldo+r] = DotQ8_0(row r of w, activation row j of x)
@@ -189,14 +250,14 @@ func GemvQ4_0(out []float32, w []byte, x []byte) {
 // each; w holds nrows rows of the same length.
 func GemmQ8_0(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
 	checkGemm("GemmQ8_0", out, ldo, len(w), nrows, len(x), nx, q8Bytes)
-	cur.gemmQ8(out, ldo, w, nrows, x, nx)
+	table().gemmQ8(out, ldo, w, nrows, x, nx)
 }
 
 // GemmQ4_0 is GemmQ8_0 for Q4_0 weights: nrows rows of len(x)/nx/34*18
 // bytes.
 func GemmQ4_0(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
 	checkGemm("GemmQ4_0", out, ldo, len(w), nrows, len(x), nx, q4Bytes)
-	cur.gemmQ4(out, ldo, w, nrows, x, nx)
+	table().gemmQ4(out, ldo, w, nrows, x, nx)
 }
 
 func checkGemm(fn string, out []float32, ldo, lw, nrows, lx, nx, wb int) {
@@ -219,7 +280,7 @@ func DotF32(a, b []float32) float32 {
 	if len(a) != len(b) {
 		panic(fmt.Sprintf("asm.DotF32: len(a)=%d len(b)=%d", len(a), len(b)))
 	}
-	return cur.dotF32(a, b)
+	return table().dotF32(a, b)
 }
 
 // AxpyF32 sets y += alpha*x (len(x) == len(y)).
@@ -227,7 +288,7 @@ func AxpyF32(alpha float32, x, y []float32) {
 	if len(x) != len(y) {
 		panic(fmt.Sprintf("asm.AxpyF32: len(x)=%d len(y)=%d", len(x), len(y)))
 	}
-	cur.axpyF32(alpha, x, y)
+	table().axpyF32(alpha, x, y)
 }
 
 // DotBF16 returns the dot product of bf16 weights w (widened exactly) with
@@ -236,7 +297,7 @@ func DotBF16(w []uint16, x []float32) float32 {
 	if len(w) != len(x) {
 		panic(fmt.Sprintf("asm.DotBF16: len(w)=%d len(x)=%d", len(w), len(x)))
 	}
-	return cur.dotBF16(w, x)
+	return table().dotBF16(w, x)
 }
 
 // DotF16 returns the dot product of f16 weights w (widened exactly) with x
@@ -245,11 +306,11 @@ func DotF16(w []uint16, x []float32) float32 {
 	if len(w) != len(x) {
 		panic(fmt.Sprintf("asm.DotF16: len(w)=%d len(x)=%d", len(w), len(x)))
 	}
-	return cur.dotF16(w, x)
+	return table().dotF16(w, x)
 }
 
 // ScaleF32 sets x *= alpha.
-func ScaleF32(alpha float32, x []float32) { cur.scaleF32(alpha, x) }
+func ScaleF32(alpha float32, x []float32) { table().scaleF32(alpha, x) }
 
 // AxpyF16 sets y += alpha*x for f16 x widened exactly (len(x) == len(y)),
 // e.g. the value rows of an f16 KV cache.
@@ -257,7 +318,7 @@ func AxpyF16(alpha float32, x []uint16, y []float32) {
 	if len(x) != len(y) {
 		panic(fmt.Sprintf("asm.AxpyF16: len(x)=%d len(y)=%d", len(x), len(y)))
 	}
-	cur.axpyF16(alpha, x, y)
+	table().axpyF16(alpha, x, y)
 }
 
 // ToF16 sets dst[i] = quant.F32ToF16(x[i]) (len(dst) == len(x)): round to
@@ -266,7 +327,7 @@ func ToF16(dst []uint16, x []float32) {
 	if len(dst) != len(x) {
 		panic(fmt.Sprintf("asm.ToF16: len(dst)=%d len(x)=%d", len(dst), len(x)))
 	}
-	cur.toF16(dst, x)
+	table().toF16(dst, x)
 }
 
 // AxpyBF16 sets y += alpha*x for bf16 x widened exactly (len(x) == len(y)).
@@ -274,5 +335,5 @@ func AxpyBF16(alpha float32, x []uint16, y []float32) {
 	if len(x) != len(y) {
 		panic(fmt.Sprintf("asm.AxpyBF16: len(x)=%d len(y)=%d", len(x), len(y)))
 	}
-	cur.axpyBF16(alpha, x, y)
+	table().axpyBF16(alpha, x, y)
 }

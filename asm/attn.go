@@ -16,24 +16,26 @@ func SoftmaxScaled(x []float32, scale float32) {
 		return
 	}
 	n := len(x) &^ 15
-	if !attnAVX512() || n == 0 {
+	k := table()
+	a := k.attn
+	if a == nil || n == 0 {
 		refSoftmax(x, scale)
 		return
 	}
-	m := maxF32AVX512(&x[0], n)
+	m := a.maxF32(&x[0], n)
 	for _, v := range x[n:] {
 		m = max(m, v)
 	}
 	var sum float32
 	for i := 0; i < n; i += attnChunk {
-		sum += expSumAVX512(&x[i], min(attnChunk, n-i), m, scale)
+		sum += a.expSum(&x[i], min(attnChunk, n-i), m, scale)
 	}
 	for i, v := range x[n:] {
 		e := float32(math.Exp(float64((v - m) * scale)))
 		x[n+i] = e
 		sum += e
 	}
-	cur.scaleF32(1/sum, x)
+	k.scaleF32(1/sum, x)
 }
 
 func refSoftmax(x []float32, scale float32) {
@@ -74,12 +76,13 @@ func PVF16(out []float32, ldo int, p []float32, ldp int, v []uint16, ldv int, he
 			len(out), ldo, len(p), ldp, len(v), ldv, heads, nk, dim))
 	}
 	h, d0 := 0, 0
-	if attnAVX512() {
+	k := table()
+	if a := k.attn; a != nil {
 		d0 = dim &^ 63
 		for ; h+4 <= heads; h += 4 {
 			for d := 0; d < d0; d += 64 {
 				for j := 0; j < nk; j += pvKeys {
-					pv4x64F16AVX512(&out[h*ldo+d], ldo, &p[h*ldp+j], ldp, &v[j*ldv+d], ldv, min(pvKeys, nk-j))
+					a.pv4x64(&out[h*ldo+d], ldo, &p[h*ldp+j], ldp, &v[j*ldv+d], ldv, min(pvKeys, nk-j))
 				}
 			}
 		}
@@ -96,7 +99,7 @@ func PVF16(out []float32, ldo int, p []float32, ldp int, v []uint16, ldv int, he
 		}
 		o := out[hh*ldo+lo : hh*ldo+dim]
 		for j := 0; j < nk; j++ {
-			cur.axpyF16(p[hh*ldp+j], v[j*ldv+lo:j*ldv+dim], o)
+			k.axpyF16(p[hh*ldp+j], v[j*ldv+lo:j*ldv+dim], o)
 		}
 	}
 }
@@ -121,10 +124,10 @@ func SiLUMul(g, up []float32) {
 		panic(fmt.Sprintf("asm.SiLUMul: len(g)=%d len(up)=%d", len(g), len(up)))
 	}
 	n := 0
-	if attnAVX512() {
+	if a := table().attn; a != nil {
 		n = len(g) &^ 15
 		for i := 0; i < n; i += attnChunk {
-			siluMulAVX512(&g[i], &up[i], min(attnChunk, n-i))
+			a.siluMul(&g[i], &up[i], min(attnChunk, n-i))
 		}
 	}
 	refSiLUMul(g[n:], up[n:])

@@ -11,9 +11,5 @@ func expSumAVX512(x *float32, n int, max, scale float32) float32
 //go:noescape
 func pv4x64F16AVX512(out *float32, ldo int, p *float32, ldp int, v *uint16, ldv int, nk int)
 
-// attnAVX512 tells whether the attention kernels run: AVX-512 F and an
-// avx512 path in use.
-func attnAVX512() bool { return hasTileAVX512 && tilesOn() }
-
 //go:noescape
 func siluMulAVX512(gate, up *float32, n int)

@@ -50,8 +50,8 @@ func bigData() {
 }
 
 func benchPaths(b *testing.B, f func(b *testing.B)) {
-	saved := cur
-	defer func() { cur = saved }()
+	saved := table()
+	defer func() { cur.Store(saved) }()
 	for _, name := range Paths() {
 		if err := SetPath(name); err != nil {
 			b.Fatal(err)

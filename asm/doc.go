@@ -2,9 +2,9 @@
 // Q4_0 and K-quant dot products, matrix-vector and small matrix-matrix
 // products against Q8_0/Q8_K activations, activation quantization, f32/
 // bf16/f16 dot, axpy, scale and conversion helpers, and for prompt batches
-// on avx512 the int8 16x8 tile GEMMs (tile.go for Q8_0/Q4_0, tilek*.go for
+// on avx512 the int8 16x8 tile GEMMs (tile_q8q4.go for Q8_0/Q4_0, tile_q?k.go for
 // Q4_K/Q5_K/Q6_K, bit-exact to the K-quant references), the float tile
-// GEMMs (gemmf.go) and the attention helpers (attn.go).
+// GEMMs (float_tile.go) and the attention helpers (attn.go).
 //
 // # Paths
 //
@@ -17,11 +17,17 @@
 //     where present, unpacks Q4_0 nibbles);
 //   - "neon-dotprod" (SDOT) and "neon" (SMULL/SADALP).
 //
-// The best path is chosen once at start from klauspost/cpuid; the
-// environment variable EXAONE_KERNELS forces one, as does SetPath. Asking
-// for a path the CPU cannot run is an error, never a silent fallback: Err
-// reports it and every kernel panics with it. The build tag noasm leaves
-// only the generic path.
+// A path is one kernels struct (asm.go): every entry point the exported
+// functions dispatch to. Each architecture builds its sets once, in its
+// table file (paths_amd64.go, paths_arm64.go; paths_generic.go for other
+// targets and the noasm build), from klauspost/cpuid; the one in use sits
+// behind one atomic pointer. Init chooses it, the first time a kernel runs
+// if nobody called it: the best path, or the one the environment variable
+// EXAONE_KERNELS names; SetPath forces one later. Asking for a path the CPU
+// cannot run is an error, never a silent choice: Init and Err return it
+// (model.Open refuses to load), and the best path runs meanwhile, so no
+// kernel panics over it. The build tag noasm leaves only the generic path.
+// There is no init function in the package.
 //
 // # Results
 //
@@ -39,13 +45,39 @@
 //
 // # Layout and conventions
 //
-// One .s file per architecture and kernel family, each with a Go file of
-// //go:noescape stubs whose doc comments give the Go loop they replace.
+// Files are named <family>_<op>[_<arch>]: families q8q4 (Q8_0 and Q4_0
+// weights), kquant (Q4_K/Q5_K/Q6_K), float (f32/bf16/f16 vectors and 4x4
+// tiles), tile (the int8 16x8 GEMMs, one file per weight format), attn and
+// sweep; ops gemv, gemm, quant, prep, vec. A .s file comes with a Go file of
+// //go:noescape stubs whose doc comments give the Go loop they replace; a
+// _generic.go file holds what a build without the assembly needs instead.
+// Kernels that differ only in an unpack step, a block size or a row count
+// are one macro with those as parameters (GEMV4K, GEMM4K, DOT1, ...), and
+// each TEXT symbol is one line.
 // Go assembly is not asynchronously preemptible, so the Go wrappers split
 // the work into calls of bounded length (at most 4096 blocks per row and
 // about 32K block-rows per call). The multi-row kernels read activations
 // prepared once per call (values, per-lane correction sums, f32 scale),
 // walk 4 or 8 rows at a time and prefetch the rows 16 ahead.
+//
+// # Adding a path
+//
+// Write its kernels (.s and stubs), add a constructor to the
+// architecture's table file and list it in archKernels in preference
+// order, add its name to find's list in asm.go, and add it to the
+// expectations of TestTable if it has optional entries (tiles,
+// attention). Entries left nil or generic fall back as the kernels struct
+// says. The tests then run every kernel of the new path against the
+// reference (forEachPath); a set that differs from a path only by a finer
+// CPU feature goes in archVariants so that it is tested too.
+//
+// # Adding a weight type
+//
+// Add its entries to the kernels struct, the reference ones to
+// genericKernels (ref.go; for K-quants setGenericK), an exported function
+// that checks lengths and calls table().entry, and the SIMD entries to
+// each table file; the model's kernel table (model/kernels.go) maps the
+// GGUF type to the new functions.
 //
 // # Testing
 //

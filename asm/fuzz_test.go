@@ -29,10 +29,10 @@ func fuzzDot(t *testing.T, data []byte, wb int) {
 			binary.LittleEndian.PutUint16(wr[len(wr)-len(w):], binary.LittleEndian.Uint16(w)^0x0400)
 		}
 	}
-	saved := cur
-	defer func() { cur = saved }()
+	saved := table()
+	defer func() { cur.Store(saved) }()
 	for _, k := range allSets() {
-		cur = k
+		cur.Store(k)
 		name := k.name
 		if got := dotCur(w, x, wb); !same(got, want, bound, fuzzTol(nb)) {
 			t.Fatalf("%s: nb=%d got %v want %v", name, nb, got, want)
@@ -101,10 +101,10 @@ func FuzzQuantizeQ8_0(f *testing.F) {
 		}
 		want := make([]byte, n/qk*q8Bytes)
 		quant.QuantizeQ8_0(want, x)
-		saved := cur
-		defer func() { cur = saved }()
+		saved := table()
+		defer func() { cur.Store(saved) }()
 		for _, k := range allSets() {
-			cur = k
+			cur.Store(k)
 			name := k.name
 			got := make([]byte, len(want))
 			QuantizeQ8_0(got, x)

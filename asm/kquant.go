@@ -2,8 +2,6 @@ package asm
 
 import (
 	"fmt"
-	"strings"
-	"sync/atomic"
 
 	"github.com/exaone-go/exaone/quant"
 )
@@ -42,47 +40,27 @@ const (
 	kMaxWork   = 8192
 )
 
-// kqKernels is the K-quant part of one kernel path. Arguments have been
-// validated by the exported functions.
-type kqKernels struct {
-	name    string
-	quantQ8 func(dst []byte, x []float32)
-	dotQ4   func(w, x []byte) float32
-	dotQ5   func(w, x []byte) float32
-	dotQ6   func(w, x []byte) float32
-	gemvQ4  func(out []float32, w, x []byte)
-	gemvQ5  func(out []float32, w, x []byte)
-	gemvQ6  func(out []float32, w, x []byte)
-	gemmQ4  func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)
-	gemmQ5  func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)
-	gemmQ6  func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)
-}
-
-func genericKQ() *kqKernels {
-	return &kqKernels{
-		name:    "generic",
-		quantQ8: quant.QuantizeQ8_K,
-		dotQ4:   quant.DotQ4_K,
-		dotQ5:   quant.DotQ5_K,
-		dotQ6:   quant.DotQ6_K,
-		gemvQ4: func(out []float32, w, x []byte) {
-			refGemv(quant.DotQ4_K, out, w, x, len(x)/q8KBytes*q4KBytes)
-		},
-		gemvQ5: func(out []float32, w, x []byte) {
-			refGemv(quant.DotQ5_K, out, w, x, len(x)/q8KBytes*q5KBytes)
-		},
-		gemvQ6: func(out []float32, w, x []byte) {
-			refGemv(quant.DotQ6_K, out, w, x, len(x)/q8KBytes*q6KBytes)
-		},
-		gemmQ4: func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-			refGemmK(quant.DotQ4_K, q4KBytes, out, ldo, w, nrows, x, nx)
-		},
-		gemmQ5: func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-			refGemmK(quant.DotQ5_K, q5KBytes, out, ldo, w, nrows, x, nx)
-		},
-		gemmQ6: func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-			refGemmK(quant.DotQ6_K, q6KBytes, out, ldo, w, nrows, x, nx)
-		},
+// setGenericK fills k's K-quant entries with the references.
+func setGenericK(k *kernels) {
+	k.quantQ8K = quant.QuantizeQ8_K
+	k.dotQ4K, k.dotQ5K, k.dotQ6K = quant.DotQ4_K, quant.DotQ5_K, quant.DotQ6_K
+	k.gemvQ4K = func(out []float32, w, x []byte) {
+		refGemv(quant.DotQ4_K, out, w, x, len(x)/q8KBytes*q4KBytes)
+	}
+	k.gemvQ5K = func(out []float32, w, x []byte) {
+		refGemv(quant.DotQ5_K, out, w, x, len(x)/q8KBytes*q5KBytes)
+	}
+	k.gemvQ6K = func(out []float32, w, x []byte) {
+		refGemv(quant.DotQ6_K, out, w, x, len(x)/q8KBytes*q6KBytes)
+	}
+	k.gemmQ4K = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+		refGemmK(quant.DotQ4_K, q4KBytes, out, ldo, w, nrows, x, nx)
+	}
+	k.gemmQ5K = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+		refGemmK(quant.DotQ5_K, q5KBytes, out, ldo, w, nrows, x, nx)
+	}
+	k.gemmQ6K = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+		refGemmK(quant.DotQ6_K, q6KBytes, out, ldo, w, nrows, x, nx)
 	}
 }
 
@@ -100,49 +78,6 @@ func refGemmK(dot func(w, x []byte) float32, wb int, out []float32, ldo int, w [
 	}
 }
 
-// The K-quant set follows the package's path (cur) without a hook in
-// SetPath: it is looked up by the path's name whenever cur has changed.
-type kqChoice struct {
-	k   *kernels
-	set *kqKernels
-}
-
-var kqLast atomic.Pointer[kqChoice]
-
-func kq() *kqKernels {
-	c := cur
-	if p := kqLast.Load(); p != nil && p.k == c {
-		return p.set
-	}
-	set := kqFind(c.name)
-	kqLast.Store(&kqChoice{c, set})
-	return set
-}
-
-// kqFind returns the K-quant set of path name. A test-only variant of a
-// path ("avx512-nogfni") uses its own set if there is one, else the
-// path's; an invalid path panics like the other kernels do.
-func kqFind(name string) *kqKernels {
-	sets := kqArch()
-	for _, s := range sets {
-		if s.name == name {
-			return s
-		}
-	}
-	if i := strings.Index(name, "-no"); i > 0 {
-		name = name[:i]
-	}
-	for _, s := range sets {
-		if s.name == name {
-			return s
-		}
-	}
-	if name != "generic" && initErr != nil {
-		panic(initErr)
-	}
-	return genericKQ()
-}
-
 // QuantizeQ8_K quantizes x into Q8_K blocks in dst, byte-identical to
 // quant.QuantizeQ8_K. len(x) must be a multiple of 256 and len(dst) ==
 // len(x)/256*292.
@@ -150,7 +85,7 @@ func QuantizeQ8_K(dst []byte, x []float32) {
 	if len(x)%qkK != 0 || len(dst) != len(x)/qkK*q8KBytes {
 		panic(fmt.Sprintf("asm.QuantizeQ8_K: len(x)=%d len(dst)=%d", len(x), len(dst)))
 	}
-	kq().quantQ8(dst, x)
+	table().quantQ8K(dst, x)
 }
 
 func checkDotK(fn string, lw, lx, wb int) {
@@ -163,21 +98,21 @@ func checkDotK(fn string, lw, lx, wb int) {
 // super-blocks) with Q8_K activations x (len(x)/292, the same number).
 func DotQ4_K(w, x []byte) float32 {
 	checkDotK("DotQ4_K", len(w), len(x), q4KBytes)
-	return kq().dotQ4(w, x)
+	return table().dotQ4K(w, x)
 }
 
 // DotQ5_K returns the dot product of one Q5_K weight row w (len(w)/176
 // super-blocks) with Q8_K activations x.
 func DotQ5_K(w, x []byte) float32 {
 	checkDotK("DotQ5_K", len(w), len(x), q5KBytes)
-	return kq().dotQ5(w, x)
+	return table().dotQ5K(w, x)
 }
 
 // DotQ6_K returns the dot product of one Q6_K weight row w (len(w)/210
 // super-blocks) with Q8_K activations x.
 func DotQ6_K(w, x []byte) float32 {
 	checkDotK("DotQ6_K", len(w), len(x), q6KBytes)
-	return kq().dotQ6(w, x)
+	return table().dotQ6K(w, x)
 }
 
 func checkGemvK(fn string, out []float32, lw, lx, wb int) {
@@ -190,21 +125,21 @@ func checkGemvK(fn string, out []float32, lw, lx, wb int) {
 // len(x)/292*144 bytes.
 func GemvQ4_K(out []float32, w []byte, x []byte) {
 	checkGemvK("GemvQ4_K", out, len(w), len(x), q4KBytes)
-	kq().gemvQ4(out, w, x)
+	table().gemvQ4K(out, w, x)
 }
 
 // GemvQ5_K sets out[r] = DotQ5_K(row r of w, x) for r < len(out); rows are
 // len(x)/292*176 bytes.
 func GemvQ5_K(out []float32, w []byte, x []byte) {
 	checkGemvK("GemvQ5_K", out, len(w), len(x), q5KBytes)
-	kq().gemvQ5(out, w, x)
+	table().gemvQ5K(out, w, x)
 }
 
 // GemvQ6_K sets out[r] = DotQ6_K(row r of w, x) for r < len(out); rows are
 // len(x)/292*210 bytes.
 func GemvQ6_K(out []float32, w []byte, x []byte) {
 	checkGemvK("GemvQ6_K", out, len(w), len(x), q6KBytes)
-	kq().gemvQ6(out, w, x)
+	table().gemvQ6K(out, w, x)
 }
 
 func checkGemmK(fn string, out []float32, ldo, lw, nrows, lx, nx, wb int) {
@@ -226,17 +161,17 @@ func checkGemmK(fn string, out []float32, ldo, lw, nrows, lx, nx, wb int) {
 // for r < nrows and j < nx; x holds nx Q8_K rows of len(x)/nx bytes.
 func GemmQ4_K(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
 	checkGemmK("GemmQ4_K", out, ldo, len(w), nrows, len(x), nx, q4KBytes)
-	kq().gemmQ4(out, ldo, w, nrows, x, nx)
+	table().gemmQ4K(out, ldo, w, nrows, x, nx)
 }
 
 // GemmQ5_K is GemmQ4_K for Q5_K weights.
 func GemmQ5_K(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
 	checkGemmK("GemmQ5_K", out, ldo, len(w), nrows, len(x), nx, q5KBytes)
-	kq().gemmQ5(out, ldo, w, nrows, x, nx)
+	table().gemmQ5K(out, ldo, w, nrows, x, nx)
 }
 
 // GemmQ6_K is GemmQ4_K for Q6_K weights.
 func GemmQ6_K(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
 	checkGemmK("GemmQ6_K", out, ldo, len(w), nrows, len(x), nx, q6KBytes)
-	kq().gemmQ6(out, ldo, w, nrows, x, nx)
+	table().gemmQ6K(out, ldo, w, nrows, x, nx)
 }

@@ -2,44 +2,6 @@
 
 package asm
 
-import "github.com/klauspost/cpuid/v2"
-
-// kqArch lists the amd64 K-quant sets this CPU can run, named like the
-// paths they belong to.
-func kqArch() []*kqKernels {
-	var ks []*kqKernels
-	if avx512() {
-		q4, q5 := gemv4Q4KVNNI, gemv4Q5KVNNI
-		if cpuid.CPU.Supports(cpuid.GFNI) {
-			q4, q5 = gemv4Q4KGFNI, gemv4Q5KGFNI
-			// The tests run the variant "avx512-nogfni"; give it the
-			// kernels without GFNI.
-			ks = append(ks, avx512KQ("avx512-nogfni", gemv4Q4KVNNI, gemv4Q5KVNNI, false))
-		}
-		ks = append(ks, avx512KQ("avx512", q4, q5, cpuid.CPU.Supports(cpuid.GFNI)))
-	}
-	if cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.F16C) {
-		ks = append(ks, simdKQ("avx2", quantQ8KAVX2,
-			kpair{gemvQ4KAVX2, nil, gemm4Q4KAVX2, nil, false, kidQ4AVX2},
-			kpair{gemvQ5KAVX2, nil, gemm4Q5KAVX2, nil, false, kidQ5AVX2},
-			kpair{gemvQ6KAVX2, nil, gemm4Q6KAVX2, nil, false, kidQ6AVX2}))
-	}
-	return ks
-}
-
-// avx512KQ builds the avx512 set; perm selects the Q4_K/Q5_K GEMM on
-// permuted activations (GFNI).
-func avx512KQ(name string, q4, q5 kgemvFunc, perm bool) *kqKernels {
-	g4 := kpair{gemvQ4KVNNI, q4, gemm4Q4KVNNI, nil, false, kidQ4VNNI}
-	g5 := kpair{gemvQ5KAVX2, q5, gemm4Q5KVNNI, nil, false, kidQ5AVX2}
-	if perm {
-		g4.gemm4, g4.gemm8, g4.permX = gemm4Q4KPERM, gemm8Q4KPERM, true
-		g5.gemm4, g5.gemm8, g5.permX = gemm4Q5KPERM, gemm8Q5KPERM, true
-	}
-	return simdKQ(name, quantQ8KAVX2, g4, g5,
-		kpair{gemvQ6KVNNI, gemv4Q6KVNNI, gemm4Q6KVNNI, gemm8Q6KVNNI, false, kidQ6VNNI})
-}
-
 // Ids of the 1-row kernels for kOne.
 const (
 	kidQ4AVX2 = iota + 1

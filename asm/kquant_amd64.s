@@ -506,99 +506,6 @@ GLOBL kq3f<>(SB), RODATA|NOPTR, $4
 	VPADDD        Y12, YA, YA; \
 	VPHADDD       MS, YA, YA
 
-// func gemm4Q4KVNNI(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
-TEXT ·gemm4Q4KVNNI(SB), NOSPLIT, $0-64
-	MOVQ out+0(FP), AX
-	MOVQ w+16(FP), SI
-	MOVQ stride+24(FP), DX
-	MOVQ rows+32(FP), R13
-	MOVQ x+40(FP), DI
-	MOVQ xstride+48(FP), R12
-	MOVQ nb+56(FP), R14
-	VPBROADCASTQ kqnib<>(SB), Z16
-	VMOVDQU64    kqsrlv<>(SB), Z17
-	VMOVDQU64    kqperm<>+0(SB), Z18
-	VMOVDQU64    kqperm<>+64(SB), Z19
-	VMOVDQU64    kqperm<>+128(SB), Z20
-	VMOVDQU64    kqperm<>+192(SB), Z21
-	VMOVDQU64    kqperm<>+256(SB), Y22
-	VPBROADCASTD kq3f<>(SB), X23
-	VPBROADCASTQ kqhi2<>(SB), X24
-	VMOVDQU64    kqsrlvd<>(SB), X25
-
-grow:
-	// Running sums of the 4 activations into the even lanes of Y15.
-	MOVQ      ldo+8(FP), R9
-	SHLQ      $2, R9
-	LEAQ      (AX)(R9*2), R10
-	VMOVD     (AX), X15
-	VPINSRD   $1, (AX)(R9*1), X15, X15
-	VPINSRD   $2, (R10), X15, X15
-	VPINSRD   $3, (R10)(R9*1), X15, X15
-	VPMOVZXDQ X15, Y15
-	MOVQ      SI, R8
-	MOVQ      DI, BX
-	LEAQ      (DI)(R12*1), R9
-	LEAQ      (DI)(R12*2), R10
-	LEAQ      (R9)(R12*2), R11
-	MOVQ      R14, CX
-
-gblock:
-	PREFETCHT0   (R8)(DX*4)
-	PREFETCHT0   64(R8)(DX*4)
-	PREFETCHT0   128(R8)(DX*4)
-	WQ4K
-	XQ4K(BX, Z0, Y4)
-	XQ4K(R9, Z1, Y5)
-	XQ4K(R10, Z2, Y6)
-	XQ4K(R11, Z3, Y7)
-	FOLD_ACT(Z0, Y0, Y4)
-	FOLD_ACT(Z1, Y1, Y5)
-	FOLD_ACT(Z2, Y2, Y6)
-	FOLD_ACT(Z3, Y3, Y7)
-	VPHADDD      Y1, Y0, Y0
-	VPHADDD      Y3, Y2, Y2
-	VPERM2I128   $0x20, Y2, Y0, Y13
-	VPERM2I128   $0x31, Y2, Y0, Y14
-	VPADDD       Y14, Y13, Y13
-	VCVTDQ2PS    Y13, Y13
-	VPBROADCASTD (R8), X12
-	VCVTPH2PS    X12, Y12
-	VMOVD        (BX), X14
-	VPINSRD      $1, (R9), X14, X14
-	VPINSRD      $2, (R10), X14, X14
-	VPINSRD      $3, (R11), X14, X14
-	VPMOVZXDQ    X14, Y14
-	VMOVSLDUP    Y14, Y14
-	VMULPS       Y14, Y12, Y12
-	VMULPS       Y12, Y13, Y13
-	VADDPS       Y13, Y15, Y15
-	VMOVSHDUP    Y13, Y13
-	VSUBPS       Y13, Y15, Y15
-	ADDQ         $144, R8
-	ADDQ         $292, BX
-	ADDQ         $292, R9
-	ADDQ         $292, R10
-	ADDQ         $292, R11
-	DECQ         CX
-	JNZ          gblock
-
-	VEXTRACTF128 $1, Y15, X13
-	VSHUFPS      $0x88, X13, X15, X15
-	MOVQ         ldo+8(FP), R9
-	SHLQ         $2, R9
-	LEAQ         (AX)(R9*2), R10
-	VMOVSS       X15, (AX)
-	VEXTRACTPS   $1, X15, (AX)(R9*1)
-	VEXTRACTPS   $2, X15, (R10)
-	VEXTRACTPS   $3, X15, (R10)(R9*1)
-	ADDQ         $4, AX
-	ADDQ         DX, SI
-	DECQ         R13
-	JNZ          grow
-	VZEROUPPER
-	RET
-
 // ---------------------------------------------------------------- AVX-512 Q6_K
 
 // On zmm, ql[64h:64h+64] holds quarters 0 and 1 of half h in its low
@@ -814,7 +721,8 @@ block6:
 	VPMADDUBSW 196(XP), Z11, Z14; \
 	VPDPWSSD   Z29, Z14, ACC
 
-// func gemm4Q6KVNNI(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+// func gemm4Q6KVNNI(out *float32, ldo int, w *byte, stride, rows int, x
+// *byte, xstride, nb int)
 TEXT ·gemm4Q6KVNNI(SB), NOSPLIT, $0-64
 	MOVQ out+0(FP), AX
 	MOVQ w+16(FP), SI
@@ -995,7 +903,7 @@ GLOBL kq5sh<>(SB), RODATA|NOPTR, $256
 	SHIFT           kq5sh<>+(64*k)(SB), QH, T; \
 	VPTERNLOGD      $0xf8, Z31, T, N
 
-#define Q4KCONST512 \
+#define Q4KCONST \
 	VPBROADCASTQ kqnib<>(SB), Z16; \
 	VMOVDQU64    kqsrlv<>(SB), Z17; \
 	VMOVDQU64    kqperm<>+0(SB), Z18; \
@@ -1005,7 +913,10 @@ GLOBL kq5sh<>(SB), RODATA|NOPTR, $256
 	VMOVDQU64    kqperm<>+256(SB), Y22; \
 	VPBROADCASTD kq3f<>(SB), X23; \
 	VPBROADCASTQ kqhi2<>(SB), X24; \
-	VMOVDQU64    kqsrlvd<>(SB), X25; \
+	VMOVDQU64    kqsrlvd<>(SB), X25
+
+#define Q4KCONST512 \
+	Q4KCONST; \
 	VPBROADCASTQ kq10<>(SB), Z31
 
 // WQ5K is WQ4K for the Q5_K block at R8.
@@ -1031,88 +942,68 @@ GLOBL kq5sh<>(SB), RODATA|NOPTR, $256
 	Q5K_NIB(R8, 2, Z10, Z13, VPSRLVW, Z14); \
 	Q5K_NIB(R8, 3, Z11, Z13, VPSRLVW, Z14)
 
-// func gemm4Q5KVNNI(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
-TEXT ·gemm4Q5KVNNI(SB), NOSPLIT, $0-64
-	MOVQ out+0(FP), AX
-	MOVQ w+16(FP), SI
-	MOVQ stride+24(FP), DX
-	MOVQ rows+32(FP), R13
-	MOVQ x+40(FP), DI
-	MOVQ xstride+48(FP), R12
-	MOVQ nb+56(FP), R14
-	Q4KCONST512
-
-g5row:
-	MOVQ      ldo+8(FP), R9
-	SHLQ      $2, R9
-	LEAQ      (AX)(R9*2), R10
-	VMOVD     (AX), X15
-	VPINSRD   $1, (AX)(R9*1), X15, X15
-	VPINSRD   $2, (R10), X15, X15
-	VPINSRD   $3, (R10)(R9*1), X15, X15
-	VPMOVZXDQ X15, Y15
-	MOVQ      SI, R8
-	MOVQ      DI, BX
-	LEAQ      (DI)(R12*1), R9
-	LEAQ      (DI)(R12*2), R10
-	LEAQ      (R9)(R12*2), R11
-	MOVQ      R14, CX
-
-g5block:
-	PREFETCHT0   (R8)(DX*4)
-	PREFETCHT0   64(R8)(DX*4)
-	PREFETCHT0   128(R8)(DX*4)
-	WQ5K
-	XQ4K(BX, Z0, Y4)
-	XQ4K(R9, Z1, Y5)
-	XQ4K(R10, Z2, Y6)
-	XQ4K(R11, Z3, Y7)
-	FOLD_ACT(Z0, Y0, Y4)
-	FOLD_ACT(Z1, Y1, Y5)
-	FOLD_ACT(Z2, Y2, Y6)
-	FOLD_ACT(Z3, Y3, Y7)
-	VPHADDD      Y1, Y0, Y0
-	VPHADDD      Y3, Y2, Y2
-	VPERM2I128   $0x20, Y2, Y0, Y13
-	VPERM2I128   $0x31, Y2, Y0, Y14
-	VPADDD       Y14, Y13, Y13
-	VCVTDQ2PS    Y13, Y13
-	VPBROADCASTD (R8), X12
-	VCVTPH2PS    X12, Y12
-	VMOVD        (BX), X14
-	VPINSRD      $1, (R9), X14, X14
-	VPINSRD      $2, (R10), X14, X14
-	VPINSRD      $3, (R11), X14, X14
-	VPMOVZXDQ    X14, Y14
-	VMOVSLDUP    Y14, Y14
-	VMULPS       Y14, Y12, Y12
-	VMULPS       Y12, Y13, Y13
-	VADDPS       Y13, Y15, Y15
-	VMOVSHDUP    Y13, Y13
-	VSUBPS       Y13, Y15, Y15
-	ADDQ         $176, R8
-	ADDQ         $292, BX
-	ADDQ         $292, R9
-	ADDQ         $292, R10
-	ADDQ         $292, R11
-	DECQ         CX
-	JNZ          g5block
-
-	VEXTRACTF128 $1, Y15, X13
-	VSHUFPS      $0x88, X13, X15, X15
-	MOVQ         ldo+8(FP), R9
-	SHLQ         $2, R9
-	LEAQ         (AX)(R9*2), R10
-	VMOVSS       X15, (AX)
-	VEXTRACTPS   $1, X15, (AX)(R9*1)
-	VEXTRACTPS   $2, X15, (R10)
-	VEXTRACTPS   $3, X15, (R10)(R9*1)
-	ADDQ         $4, AX
-	ADDQ         DX, SI
-	DECQ         R13
-	JNZ          g5row
-	VZEROUPPER
+// GEMM4K is the body of the 4-activation GEMMs on zmm (gemm4Q4KVNNI,
+// gemm4Q5KVNNI, gemm4Q4KPERM, gemm4Q5KPERM): CONST loads the constants, W
+// unpacks the weight block at R8 (WB bytes) and X multiplies it with one
+// activation; the 4 running sums are kept in the even lanes of Y15.
+#define GEMM4K(CONST, W, X, WB) \
+	G4ARGS; \
+	CONST; \
+gprow: \
+	G4ROW_START(Y15, X15); \
+gpblock: \
+	PREFETCHT0   (R8)(DX*4); \
+	PREFETCHT0   64(R8)(DX*4); \
+	PREFETCHT0   128(R8)(DX*4); \
+	W; \
+	X(BX, Z0, Y4); \
+	X(R9, Z1, Y5); \
+	X(R10, Z2, Y6); \
+	X(R11, Z3, Y7); \
+	FOLD_ACT(Z0, Y0, Y4); \
+	FOLD_ACT(Z1, Y1, Y5); \
+	FOLD_ACT(Z2, Y2, Y6); \
+	FOLD_ACT(Z3, Y3, Y7); \
+	VPHADDD      Y1, Y0, Y0; \
+	VPHADDD      Y3, Y2, Y2; \
+	VPERM2I128   $0x20, Y2, Y0, Y13; \
+	VPERM2I128   $0x31, Y2, Y0, Y14; \
+	VPADDD       Y14, Y13, Y13; \
+	VCVTDQ2PS    Y13, Y13; \
+	VPBROADCASTD (R8), X12; \
+	VCVTPH2PS    X12, Y12; \
+	VMOVD        (BX), X14; \
+	VPINSRD      $1, (R9), X14, X14; \
+	VPINSRD      $2, (R10), X14, X14; \
+	VPINSRD      $3, (R11), X14, X14; \
+	VPMOVZXDQ    X14, Y14; \
+	VMOVSLDUP    Y14, Y14; \
+	VMULPS       Y14, Y12, Y12; \
+	VMULPS       Y12, Y13, Y13; \
+	VADDPS       Y13, Y15, Y15; \
+	VMOVSHDUP    Y13, Y13; \
+	VSUBPS       Y13, Y15, Y15; \
+	ADDQ         WB, R8; \
+	ADDQ         $292, BX; \
+	ADDQ         $292, R9; \
+	ADDQ         $292, R10; \
+	ADDQ         $292, R11; \
+	DECQ         CX; \
+	JNZ          gpblock; \
+	G4ROW_END(Y15, X15); \
+	JNZ gprow; \
+	VZEROUPPER; \
 	RET
+
+// func gemm4Q4KVNNI(out *float32, ldo int, w *byte, stride, rows int, x
+// *byte, xstride, nb int)
+TEXT ·gemm4Q4KVNNI(SB), NOSPLIT, $0-64
+	GEMM4K(Q4KCONST, WQ4K, XQ4K, $144)
+
+// func gemm4Q5KVNNI(out *float32, ldo int, w *byte, stride, rows int, x
+// *byte, xstride, nb int)
+TEXT ·gemm4Q5KVNNI(SB), NOSPLIT, $0-64
+	GEMM4K(Q4KCONST512, WQ5K, XQ4K, $176)
 
 // ---------------------------------------------------------------- AVX-512 GEMV, 4 rows
 
@@ -1492,11 +1383,13 @@ block: \
 	VZEROUPPER; \
 	RET
 
-// func gemm4Q4KAVX2(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+// func gemm4Q4KAVX2(out *float32, ldo int, w *byte, stride, rows int, x
+// *byte, xstride, nb int)
 TEXT ·gemm4Q4KAVX2(SB), NOSPLIT, $0-64
 	G4K_BODY(16, NOP, NOP, NOP, NOP, 144)
 
-// func gemm4Q5KAVX2(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+// func gemm4Q5KAVX2(out *float32, ldo int, w *byte, stride, rows int, x
+// *byte, xstride, nb int)
 TEXT ·gemm4Q5KAVX2(SB), NOSPLIT, $0-64
 	G4K_BODY(48, Q5G_M0, Q5G_M1, Q5G_M2, Q5G_M3, 176)
 
@@ -1544,7 +1437,8 @@ TEXT ·gemm4Q5KAVX2(SB), NOSPLIT, $0-64
 	VPSLLD    $5, Y12, Y12; \
 	VPSUBD    Y12, ACC, ACC
 
-// func gemm4Q6KAVX2(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+// func gemm4Q6KAVX2(out *float32, ldo int, w *byte, stride, rows int, x
+// *byte, xstride, nb int)
 TEXT ·gemm4Q6KAVX2(SB), NOSPLIT, $0-64
 	G4ARGS
 	VPBROADCASTQ kqnib<>(SB), Y15
@@ -1684,69 +1578,6 @@ GLOBL kqpq<>(SB), RODATA|NOPTR, $256
 	VPMADDWD Z12, Z14, ACC; \
 	VPMADDWD 260(XP), Y30, MS
 
-// func gemm4Q4KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
-TEXT ·gemm4Q4KPERM(SB), NOSPLIT, $0-64
-	G4ARGS
-	VPBROADCASTQ kqnib<>(SB), Z16
-	VMOVDQU64    kqgf<>(SB), Z17
-	VMOVDQU64    kqpw<>(SB), Z18
-	VMOVDQU64    kqperm<>+256(SB), Y22
-	VPBROADCASTD kq3f<>(SB), X23
-	VPBROADCASTQ kqhi2<>(SB), X24
-	VMOVDQU64    kqsrlvd<>(SB), X25
-	VMOVDQU64    kqpq<>+0(SB), Z26
-	VMOVDQU64    kqpq<>+64(SB), Z27
-	VMOVDQU64    kqpq<>+128(SB), Z28
-	VMOVDQU64    kqpq<>+192(SB), Z29
-
-gprow:
-	G4ROW_START(Y15, X15)
-
-gpblock:
-	PREFETCHT0   (R8)(DX*4)
-	PREFETCHT0   64(R8)(DX*4)
-	PREFETCHT0   128(R8)(DX*4)
-	WQ4KP
-	XQ4KP(BX, Z0, Y4)
-	XQ4KP(R9, Z1, Y5)
-	XQ4KP(R10, Z2, Y6)
-	XQ4KP(R11, Z3, Y7)
-	FOLD_ACT(Z0, Y0, Y4)
-	FOLD_ACT(Z1, Y1, Y5)
-	FOLD_ACT(Z2, Y2, Y6)
-	FOLD_ACT(Z3, Y3, Y7)
-	VPHADDD      Y1, Y0, Y0
-	VPHADDD      Y3, Y2, Y2
-	VPERM2I128   $0x20, Y2, Y0, Y13
-	VPERM2I128   $0x31, Y2, Y0, Y14
-	VPADDD       Y14, Y13, Y13
-	VCVTDQ2PS    Y13, Y13
-	VPBROADCASTD (R8), X12
-	VCVTPH2PS    X12, Y12
-	VMOVD        (BX), X14
-	VPINSRD      $1, (R9), X14, X14
-	VPINSRD      $2, (R10), X14, X14
-	VPINSRD      $3, (R11), X14, X14
-	VPMOVZXDQ    X14, Y14
-	VMOVSLDUP    Y14, Y14
-	VMULPS       Y14, Y12, Y12
-	VMULPS       Y12, Y13, Y13
-	VADDPS       Y13, Y15, Y15
-	VMOVSHDUP    Y13, Y13
-	VSUBPS       Y13, Y15, Y15
-	ADDQ         $144, R8
-	ADDQ         $292, BX
-	ADDQ         $292, R9
-	ADDQ         $292, R10
-	ADDQ         $292, R11
-	DECQ         CX
-	JNZ          gpblock
-
-	G4ROW_END(Y15, X15)
-	JNZ gprow
-	VZEROUPPER
-	RET
-
 // gemm4Q5KPERM is gemm4Q4KPERM for Q5_K. The fifth bits of round r are
 // qh's qword r (bytes 8r..8r+7) in every qword lane, rotated (VPROLVQ) so
 // that bit j of each byte lands on bit 4 for the lane's sub-block j (bits
@@ -1810,70 +1641,41 @@ GLOBL kq5rot<>(SB), RODATA|NOPTR, $64
 	VPDPWSSD Z12, Z14, ACC; \
 	VPMADDWD 260(XP), Y30, MS
 
-// func gemm4Q5KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+// NONE is an empty macro argument.
+#define NONE
+
+#define KQ5ROT VMOVDQU64    kq5rot<>(SB), Z19
+#define KQ10 VPBROADCASTQ kq10<>(SB), Z31
+
+// KPCONST loads the constants of the kernels on permuted activations;
+// ROT and TEN load Q5_K's extra ones.
+#define KPCONST(ROT, TEN) \
+	VPBROADCASTQ kqnib<>(SB), Z16; \
+	VMOVDQU64    kqgf<>(SB), Z17; \
+	VMOVDQU64    kqpw<>(SB), Z18; \
+	ROT; \
+	VMOVDQU64    kqperm<>+256(SB), Y22; \
+	VPBROADCASTD kq3f<>(SB), X23; \
+	VPBROADCASTQ kqhi2<>(SB), X24; \
+	VMOVDQU64    kqsrlvd<>(SB), X25; \
+	VMOVDQU64    kqpq<>+0(SB), Z26; \
+	VMOVDQU64    kqpq<>+64(SB), Z27; \
+	VMOVDQU64    kqpq<>+128(SB), Z28; \
+	VMOVDQU64    kqpq<>+192(SB), Z29; \
+	TEN
+
+#define KPCONST4 KPCONST(NONE, NONE)
+#define KPCONST5 KPCONST(KQ5ROT, KQ10)
+
+// func gemm4Q4KPERM(out *float32, ldo int, w *byte, stride, rows int, x
+// *byte, xstride, nb int)
+TEXT ·gemm4Q4KPERM(SB), NOSPLIT, $0-64
+	GEMM4K(KPCONST4, WQ4KP, XQ4KP, $144)
+
+// func gemm4Q5KPERM(out *float32, ldo int, w *byte, stride, rows int, x
+// *byte, xstride, nb int)
 TEXT ·gemm4Q5KPERM(SB), NOSPLIT, $0-64
-	G4ARGS
-	VPBROADCASTQ kqnib<>(SB), Z16
-	VMOVDQU64    kqgf<>(SB), Z17
-	VMOVDQU64    kqpw<>(SB), Z18
-	VMOVDQU64    kq5rot<>(SB), Z19
-	VMOVDQU64    kqperm<>+256(SB), Y22
-	VPBROADCASTD kq3f<>(SB), X23
-	VPBROADCASTQ kqhi2<>(SB), X24
-	VMOVDQU64    kqsrlvd<>(SB), X25
-	VMOVDQU64    kqpq<>+0(SB), Z26
-	VMOVDQU64    kqpq<>+64(SB), Z27
-	VMOVDQU64    kqpq<>+128(SB), Z28
-	VMOVDQU64    kqpq<>+192(SB), Z29
-	VPBROADCASTQ kq10<>(SB), Z31
-
-gp5row:
-	G4ROW_START(Y15, X15)
-
-gp5block:
-	PREFETCHT0   (R8)(DX*4)
-	PREFETCHT0   64(R8)(DX*4)
-	PREFETCHT0   128(R8)(DX*4)
-	WQ5KP
-	XQ5KP(BX, Z0, Y4)
-	XQ5KP(R9, Z1, Y5)
-	XQ5KP(R10, Z2, Y6)
-	XQ5KP(R11, Z3, Y7)
-	FOLD_ACT(Z0, Y0, Y4)
-	FOLD_ACT(Z1, Y1, Y5)
-	FOLD_ACT(Z2, Y2, Y6)
-	FOLD_ACT(Z3, Y3, Y7)
-	VPHADDD      Y1, Y0, Y0
-	VPHADDD      Y3, Y2, Y2
-	VPERM2I128   $0x20, Y2, Y0, Y13
-	VPERM2I128   $0x31, Y2, Y0, Y14
-	VPADDD       Y14, Y13, Y13
-	VCVTDQ2PS    Y13, Y13
-	VPBROADCASTD (R8), X12
-	VCVTPH2PS    X12, Y12
-	VMOVD        (BX), X14
-	VPINSRD      $1, (R9), X14, X14
-	VPINSRD      $2, (R10), X14, X14
-	VPINSRD      $3, (R11), X14, X14
-	VPMOVZXDQ    X14, Y14
-	VMOVSLDUP    Y14, Y14
-	VMULPS       Y14, Y12, Y12
-	VMULPS       Y12, Y13, Y13
-	VADDPS       Y13, Y15, Y15
-	VMOVSHDUP    Y13, Y13
-	VSUBPS       Y13, Y15, Y15
-	ADDQ         $176, R8
-	ADDQ         $292, BX
-	ADDQ         $292, R9
-	ADDQ         $292, R10
-	ADDQ         $292, R11
-	DECQ         CX
-	JNZ          gp5block
-
-	G4ROW_END(Y15, X15)
-	JNZ gp5row
-	VZEROUPPER
-	RET
+	GEMM4K(KPCONST5, WQ5KP, XQ5KP, $176)
 
 // ---------------------------------------------------------------- AVX-512 GEMM, 1 row x 8 activations
 
@@ -1999,62 +1801,6 @@ GLOBL kqx0f<>(SB), RODATA|NOPTR, $16
 	VEXTRACTPS   $2, X8, (R10); \
 	VEXTRACTPS   $3, X8, (R10)(R9*1)
 
-// func gemm8Q4KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
-TEXT ·gemm8Q4KPERM(SB), NOSPLIT, $0-64
-	G4ARGS
-	VMOVDQU64 kqpw<>(SB), Z22
-	VMOVDQU64 kqperm<>+256(SB), Y23
-
-g8row:
-	G8LOAD
-	MOVQ SI, R8
-	MOVQ DI, BX
-	LEAQ (DI)(R12*1), R9
-	LEAQ (DI)(R12*2), R10
-	LEAQ (R9)(R12*2), R11
-	MOVQ R14, CX
-
-g8block:
-	PREFETCHT0   (R8)(DX*4)
-	PREFETCHT0   64(R8)(DX*4)
-	PREFETCHT0   128(R8)(DX*4)
-	WQ8
-	XQ8A(BX, Z0, Y8)
-	XQ8A(R9, Z1, Y9)
-	XQ8A(R10, Z2, Y10)
-	XQ8A(R11, Z3, Y11)
-	XQ8B(BX, Z4, Y12)
-	XQ8B(R9, Z5, Y13)
-	XQ8B(R10, Z6, Y14)
-	XQ8B(R11, Z7, Y15)
-	FOLD8(Z0, Y0, Y8)
-	FOLD8(Z1, Y1, Y9)
-	FOLD8(Z2, Y2, Y10)
-	FOLD8(Z3, Y3, Y11)
-	FOLD8(Z4, Y4, Y12)
-	FOLD8(Z5, Y5, Y13)
-	FOLD8(Z6, Y6, Y14)
-	FOLD8(Z7, Y7, Y15)
-	VPBROADCASTD (R8), X10
-	VCVTPH2PS    X10, Y10
-	QUAD8(Y0, Y1, Y2, Y3, Y8, Y9, X11, Y11, (BX), (R9), (R10), (R11), Y26)
-	QUAD8(Y4, Y5, Y6, Y7, Y12, Y13, X14, Y14, (BX)(R12*4), (R9)(R12*4), (R10)(R12*4), (R11)(R12*4), Y27)
-	ADDQ         $144, R8
-	ADDQ         $292, BX
-	ADDQ         $292, R9
-	ADDQ         $292, R10
-	ADDQ         $292, R11
-	DECQ         CX
-	JNZ          g8block
-
-	G8STORE
-	ADDQ $4, AX
-	ADDQ DX, SI
-	DECQ R13
-	JNZ  g8row
-	VZEROUPPER
-	RET
-
 // gemm8Q5KPERM is gemm8Q4KPERM for Q5_K (fifth bits as in gemm4Q5KPERM,
 // rounds 0-1 and 2-3 scaled separately).
 #define WQ8ROUND5(r, W) \
@@ -2107,61 +1853,70 @@ g8block:
 	VPDPWSSD Z20, Z25, ACC; \
 	VPMADDWD 260(XP)(R12*4), Y21, MS
 
-// func gemm8Q5KPERM(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
-TEXT ·gemm8Q5KPERM(SB), NOSPLIT, $0-64
-	G4ARGS
-	VMOVDQU64 kqpw<>(SB), Z22
-	VMOVDQU64 kqperm<>+256(SB), Y23
-
-g85row:
-	G8LOAD
-	MOVQ SI, R8
-	MOVQ DI, BX
-	LEAQ (DI)(R12*1), R9
-	LEAQ (DI)(R12*2), R10
-	LEAQ (R9)(R12*2), R11
-	MOVQ R14, CX
-
-g85block:
-	PREFETCHT0   (R8)(DX*4)
-	PREFETCHT0   64(R8)(DX*4)
-	PREFETCHT0   128(R8)(DX*4)
-	WQ8_5
-	XQ8A5(BX, Z0, Y8)
-	XQ8A5(R9, Z1, Y9)
-	XQ8A5(R10, Z2, Y10)
-	XQ8A5(R11, Z3, Y11)
-	XQ8B5(BX, Z4, Y12)
-	XQ8B5(R9, Z5, Y13)
-	XQ8B5(R10, Z6, Y14)
-	XQ8B5(R11, Z7, Y15)
-	FOLD8(Z0, Y0, Y8)
-	FOLD8(Z1, Y1, Y9)
-	FOLD8(Z2, Y2, Y10)
-	FOLD8(Z3, Y3, Y11)
-	FOLD8(Z4, Y4, Y12)
-	FOLD8(Z5, Y5, Y13)
-	FOLD8(Z6, Y6, Y14)
-	FOLD8(Z7, Y7, Y15)
-	VPBROADCASTD (R8), X10
-	VCVTPH2PS    X10, Y10
-	QUAD8(Y0, Y1, Y2, Y3, Y8, Y9, X11, Y11, (BX), (R9), (R10), (R11), Y26)
-	QUAD8(Y4, Y5, Y6, Y7, Y12, Y13, X14, Y14, (BX)(R12*4), (R9)(R12*4), (R10)(R12*4), (R11)(R12*4), Y27)
-	ADDQ         $176, R8
-	ADDQ         $292, BX
-	ADDQ         $292, R9
-	ADDQ         $292, R10
-	ADDQ         $292, R11
-	DECQ         CX
-	JNZ          g85block
-
-	G8STORE
-	ADDQ $4, AX
-	ADDQ DX, SI
-	DECQ R13
-	JNZ  g85row
-	VZEROUPPER
+// GEMM8KPERM is the body of gemm8Q4KPERM and gemm8Q5KPERM: W unpacks the
+// weight block (WB bytes), XA and XB multiply it with activations 0-3 and
+// 4-7.
+#define GEMM8KPERM(W, XA, XB, WB) \
+	G4ARGS; \
+	VMOVDQU64 kqpw<>(SB), Z22; \
+	VMOVDQU64 kqperm<>+256(SB), Y23; \
+g8row: \
+	G8LOAD; \
+	MOVQ SI, R8; \
+	MOVQ DI, BX; \
+	LEAQ (DI)(R12*1), R9; \
+	LEAQ (DI)(R12*2), R10; \
+	LEAQ (R9)(R12*2), R11; \
+	MOVQ R14, CX; \
+g8block: \
+	PREFETCHT0   (R8)(DX*4); \
+	PREFETCHT0   64(R8)(DX*4); \
+	PREFETCHT0   128(R8)(DX*4); \
+	W; \
+	XA(BX, Z0, Y8); \
+	XA(R9, Z1, Y9); \
+	XA(R10, Z2, Y10); \
+	XA(R11, Z3, Y11); \
+	XB(BX, Z4, Y12); \
+	XB(R9, Z5, Y13); \
+	XB(R10, Z6, Y14); \
+	XB(R11, Z7, Y15); \
+	FOLD8(Z0, Y0, Y8); \
+	FOLD8(Z1, Y1, Y9); \
+	FOLD8(Z2, Y2, Y10); \
+	FOLD8(Z3, Y3, Y11); \
+	FOLD8(Z4, Y4, Y12); \
+	FOLD8(Z5, Y5, Y13); \
+	FOLD8(Z6, Y6, Y14); \
+	FOLD8(Z7, Y7, Y15); \
+	VPBROADCASTD (R8), X10; \
+	VCVTPH2PS    X10, Y10; \
+	QUAD8(Y0, Y1, Y2, Y3, Y8, Y9, X11, Y11, (BX), (R9), (R10), (R11), Y26); \
+	QUAD8(Y4, Y5, Y6, Y7, Y12, Y13, X14, Y14, (BX)(R12*4), (R9)(R12*4), (R10)(R12*4), (R11)(R12*4), Y27); \
+	ADDQ         WB, R8; \
+	ADDQ         $292, BX; \
+	ADDQ         $292, R9; \
+	ADDQ         $292, R10; \
+	ADDQ         $292, R11; \
+	DECQ         CX; \
+	JNZ          g8block; \
+	G8STORE; \
+	ADDQ $4, AX; \
+	ADDQ DX, SI; \
+	DECQ R13; \
+	JNZ  g8row; \
+	VZEROUPPER; \
 	RET
+
+// func gemm8Q4KPERM(out *float32, ldo int, w *byte, stride, rows int, x
+// *byte, xstride, nb int)
+TEXT ·gemm8Q4KPERM(SB), NOSPLIT, $0-64
+	GEMM8KPERM(WQ8, XQ8A, XQ8B, $144)
+
+// func gemm8Q5KPERM(out *float32, ldo int, w *byte, stride, rows int, x
+// *byte, xstride, nb int)
+TEXT ·gemm8Q5KPERM(SB), NOSPLIT, $0-64
+	GEMM8KPERM(WQ8_5, XQ8A5, XQ8B5, $176)
 
 // gemm8Q6KVNNI is gemm4Q6KVNNI for 8 activation rows per weight block.
 // Registers: Z0..Z7 isum lanes and Y8..Y15 the 32 * sc . bsums lanes of
@@ -2274,7 +2029,8 @@ g85block:
 	VEXTRACTPS $2, X8, (R10); \
 	VEXTRACTPS $3, X8, (R10)(R9*1)
 
-// func gemm8Q6KVNNI(out *float32, ldo int, w *byte, stride, rows int, x *byte, xstride, nb int)
+// func gemm8Q6KVNNI(out *float32, ldo int, w *byte, stride, rows int, x
+// *byte, xstride, nb int)
 TEXT ·gemm8Q6KVNNI(SB), NOSPLIT, $0-64
 	G4ARGS
 	VPBROADCASTQ kqnib<>(SB), Z26

@@ -2,21 +2,6 @@
 
 package asm
 
-import "github.com/klauspost/cpuid/v2"
-
-// kqArch lists the arm64 K-quant sets this CPU can run, named like the
-// paths they belong to.
-func kqArch() []*kqKernels {
-	var ks []*kqKernels
-	if cpuid.CPU.Supports(cpuid.ASIMD, cpuid.ASIMDDP) {
-		ks = append(ks, simdKQ("neon-dotprod", nil, kpair{gemvQ4KSDOT, nil, gemm4Q4KSDOT, nil, false, kidQ4SDOT}, kpair{gemvQ5KSDOT, nil, gemm4Q5KSDOT, nil, false, kidQ5SDOT}, kpair{gemvQ6KSDOT, nil, gemm4Q6KSDOT, nil, false, kidQ6SDOT}))
-	}
-	if cpuid.CPU.Supports(cpuid.ASIMD) {
-		ks = append(ks, simdKQ("neon", nil, kpair{gemvQ4KNEON, nil, gemm4Q4KNEON, nil, false, kidQ4NEON}, kpair{gemvQ5KNEON, nil, gemm4Q5KNEON, nil, false, kidQ5NEON}, kpair{gemvQ6KNEON, nil, gemm4Q6KNEON, nil, false, kidQ6NEON}))
-	}
-	return ks
-}
-
 // Ids of the 1-row kernels for kOne.
 const (
 	kidQ4SDOT = iota + 1

@@ -44,25 +44,23 @@ type kpair struct {
 	id int
 }
 
-// simdKQ builds a K-quant set from its assembly kernels; nil kernels
+// setSimdK fills k's K-quant entries from assembly kernels; nil kernels
 // (quant8, q5.one) leave the generic ones in place.
-func simdKQ(name string, quant8 func(dst *byte, x *float32, nb int), q4, q5, q6 kpair) *kqKernels {
-	k := genericKQ()
-	k.name = name
+func setSimdK(k *kernels, quant8 func(dst *byte, x *float32, nb int), q4, q5, q6 kpair) {
+	setGenericK(k)
 	if quant8 != nil {
-		k.quantQ8 = func(dst []byte, x []float32) {
+		k.quantQ8K = func(dst []byte, x []float32) {
 			nb := len(x) / qkK
 			for b := 0; b < nb; b += kMaxBlocks {
 				quant8(&dst[b*q8KBytes], &x[b*qkK], min(kMaxBlocks, nb-b))
 			}
 		}
 	}
-	k.dotQ4, k.gemvQ4, k.gemmQ4 = kFuncs(q4, quant.DotQ4_K, q4KBytes)
-	k.dotQ6, k.gemvQ6, k.gemmQ6 = kFuncs(q6, quant.DotQ6_K, q6KBytes)
+	k.dotQ4K, k.gemvQ4K, k.gemmQ4K = kFuncs(q4, quant.DotQ4_K, q4KBytes)
+	k.dotQ6K, k.gemvQ6K, k.gemmQ6K = kFuncs(q6, quant.DotQ6_K, q6KBytes)
 	if q5.one != nil {
-		k.dotQ5, k.gemvQ5, k.gemmQ5 = kFuncs(q5, quant.DotQ5_K, q5KBytes)
+		k.dotQ5K, k.gemvQ5K, k.gemmQ5K = kFuncs(q5, quant.DotQ5_K, q5KBytes)
 	}
-	return k
 }
 
 func kFuncs(f kpair, ref func(w, x []byte) float32, wb int) (

@@ -332,10 +332,10 @@ func FuzzQuantizeQ8_K(f *testing.F) {
 		}
 		want := make([]byte, n/qkK*q8KBytes)
 		quant.QuantizeQ8_K(want, x)
-		saved := cur
-		defer func() { cur = saved }()
+		saved := table()
+		defer func() { cur.Store(saved) }()
 		for _, k := range allSets() {
-			cur = k
+			cur.Store(k)
 			got := make([]byte, len(want))
 			QuantizeQ8_K(got, x)
 			if !slices.Equal(got, want) {
@@ -377,8 +377,8 @@ func FuzzDotK(f *testing.F) {
 	}
 	f.Add(seed)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		saved := cur
-		defer func() { cur = saved }()
+		saved := table()
+		defer func() { cur.Store(saved) }()
 		for _, kf := range kformats {
 			nb := min(len(data)/(kf.wb+q8KBytes), 8)
 			w := data[:nb*kf.wb]
@@ -386,7 +386,7 @@ func FuzzDotK(f *testing.F) {
 			fixBsums(x)
 			wr := slices.Concat(w, w, w)
 			for _, k := range allSets() {
-				cur = k
+				cur.Store(k)
 				want := kf.ref(w, x)
 				if got := kf.dot(w, x); !sameBits(got, want) {
 					t.Fatalf("%s %s nb=%d: got %v want %v", k.name, kf.name, nb, got, want)
@@ -403,19 +403,22 @@ func FuzzDotK(f *testing.F) {
 	})
 }
 
+// TestKPaths checks that every SIMD path runs its own K-quant kernels and
+// only generic runs the references: a path's dot product is the
+// reference's function itself only on generic.
 func TestKPaths(t *testing.T) {
-	saved := cur
-	defer func() { cur = saved }()
+	saved := table()
+	defer func() { cur.Store(saved) }()
+	refs := []uintptr{funcPC(quant.DotQ4_K), funcPC(quant.DotQ5_K), funcPC(quant.DotQ6_K)}
 	for _, name := range Paths() {
 		if err := SetPath(name); err != nil {
 			t.Fatal(err)
 		}
-		want := name
-		if !slices.ContainsFunc(kqArch(), func(s *kqKernels) bool { return s.name == name }) {
-			want = "generic"
-		}
-		if got := kq().name; got != want {
-			t.Errorf("path %s: K-quant set %s, want %s", name, got, want)
+		k := table()
+		for i, f := range []func(w, x []byte) float32{k.dotQ4K, k.dotQ5K, k.dotQ6K} {
+			if isRef := funcPC(f) == refs[i]; isRef != (name == "generic") {
+				t.Errorf("path %s: K-quant dot %d is the reference: %v", name, i, isRef)
+			}
 		}
 	}
 }

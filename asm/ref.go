@@ -6,7 +6,7 @@ import "github.com/exaone-go/exaone/quant"
 // sets are tested against, so the quantized kernels call package quant
 // rather than restating its arithmetic.
 func genericKernels() *kernels {
-	return &kernels{
+	k := &kernels{
 		name:    "generic",
 		quantQ8: quant.QuantizeQ8_0,
 		dotQ8:   quant.DotQ8_0,
@@ -33,7 +33,15 @@ func genericKernels() *kernels {
 			refAxpy16(quant.BF16ToF32, alpha, x, y)
 		},
 		toF16: refToF16,
+		// No tile kernel: these only serve the tests of the faster ones.
+		repackQ8:  repackQ8Tile,
+		repackQ4:  repackQ4Tile,
+		repackQ4K: repackQ4KTile,
+		repackQ5K: repackQ5KTile,
+		repackQ6K: repackQ6KTile,
 	}
+	setGenericK(k)
+	return k
 }
 
 func refGemv(dot func(w, x []byte) float32, out []float32, w, x []byte, rowBytes int) {

@@ -1,6 +1,6 @@
-// Macros shared by the int8 tile GEMM kernels (tile_amd64.s,
-// tilek_amd64.s, tilek6_amd64.s) and their AVX-512 repackers
-// (tilek_amd64.s, tilek5_amd64.s, tilek6_amd64.s). Every kernel keeps its
+// Macros shared by the int8 tile GEMM kernels (tile_q8q4_amd64.s,
+// tile_q4k_amd64.s, tile_q6k_amd64.s) and their AVX-512 repackers
+// (tile_q4k_amd64.s, tile_q5k_amd64.s, tile_q6k_amd64.s). Every kernel keeps its
 // own order of float operations; these only name the common sequences.
 
 // Accumulators: the 8 float sums F0..F7 of a kernel are rows AX, AX+DX,

@@ -1,0 +1,717 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// Layout: a Q8_0 block is 34 bytes (f16 d, 32 int8), a Q4_0 block 18 bytes
+// (f16 d, 16 bytes of nibbles: low = element j, high = element j+16).
+//
+// Every kernel keeps, per row, 8 int32 lanes holding the exact signed dot
+// product of 4 element pairs each, converts them to float, and adds
+// lanes*(dw*dx) into 8 float accumulators with one FMA per block. Block
+// scales are converted exactly, with F16C (VCVTPH2PS, also for subnormals,
+// inf and NaN) in the 1-row kernels and through a 64K-entry table in the
+// multi-row ones.
+
+DATA q4shift<>+0(SB)/8, $0
+DATA q4shift<>+8(SB)/8, $0
+DATA q4shift<>+16(SB)/8, $4
+DATA q4shift<>+24(SB)/8, $4
+GLOBL q4shift<>(SB), RODATA|NOPTR, $32
+
+// GF(2) affine matrices for VGF2P8AFFINEQB, one per qword lane: low lane
+// keeps bits 0-3 of each byte, high lane moves bits 4-7 down (byte 7-i of
+// a matrix selects the input bits of output bit i).
+DATA gfnib<>+0(SB)/8, $0x0102040800000000
+DATA gfnib<>+8(SB)/8, $0x0102040800000000
+DATA gfnib<>+16(SB)/8, $0x1020408000000000
+DATA gfnib<>+24(SB)/8, $0x1020408000000000
+GLOBL gfnib<>(SB), RODATA|NOPTR, $32
+
+DATA nib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL nib<>(SB), RODATA|NOPTR, $8
+
+DATA ones16<>+0(SB)/8, $0x0001000100010001
+GLOBL ones16<>(SB), RODATA|NOPTR, $8
+
+DATA ones8<>+0(SB)/8, $0x0101010101010101
+GLOBL ones8<>(SB), RODATA|NOPTR, $8
+
+DATA bias8<>+0(SB)/8, $0x8080808080808080
+GLOBL bias8<>(SB), RODATA|NOPTR, $8
+
+// HSUM8 reduces the 8 floats of Y into the low lane of X (Y's low half).
+#define HSUM8(Y, X, T) \
+	VEXTRACTF128 $1, Y, T; \
+	VADDPS       T, X, X; \
+	VPERMILPS    $0x4e, X, T; \
+	VADDPS       T, X, X; \
+	VPERMILPS    $0xb1, X, T; \
+	VADDSS       T, X, X
+
+// STORE4 reduces the 8-float accumulators Y0..Y3 of rows 0..3 and stores the
+// four sums at (AX).
+#define STORE4 \
+	VHADDPS      Y1, Y0, Y0; \
+	VHADDPS      Y3, Y2, Y2; \
+	VHADDPS      Y2, Y0, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS       X1, X0, X0; \
+	VMOVUPS      X0, (AX)
+
+// ---------------------------------------------------------------- AVX2
+
+// Q8_0 x Q8_0 on AVX2: both sides are sign-extended to int16 and multiplied
+// with VPMADDWD, exact for every int8 pair (the sign trick with VPSIGNB and
+// VPMADDUBSW is not: it overflows for -128).
+
+// Q8ROW_AVX2 adds row block p (x widened in Y4/Y5, dx in Y6) into ACC.
+#define Q8ROW_AVX2(p, ACC) \
+	VPMOVSXBW    2(p), Y7; \
+	VPMOVSXBW    18(p), Y8; \
+	VPMADDWD     Y4, Y7, Y7; \
+	VPMADDWD     Y5, Y8, Y8; \
+	VPADDD       Y8, Y7, Y7; \
+	VCVTDQ2PS    Y7, Y7; \
+	VPBROADCASTW (p), X9; \
+	VCVTPH2PS    X9, Y9; \
+	VMULPS       Y6, Y9, Y9; \
+	VFMADD231PS  Y9, Y7, ACC
+
+// XQ8_AVX2 loads activation block at DI: values widened in Y4/Y5, dx in Y6.
+#define XQ8_AVX2 \
+	VPMOVSXBW    2(DI), Y4; \
+	VPMOVSXBW    18(DI), Y5; \
+	VPBROADCASTW (DI), X6; \
+	VCVTPH2PS    X6, Y6
+
+// func dotQ8AVX2(w, x *byte, n int) float32
+TEXT ·dotQ8AVX2(SB), NOSPLIT, $0-28
+	MOVQ   w+0(FP), SI
+	MOVQ   x+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	CMPQ   CX, $2
+	JB     tail
+
+loop2:
+	XQ8_AVX2
+	Q8ROW_AVX2(SI, Y0)
+	ADDQ $34, SI
+	ADDQ $34, DI
+	XQ8_AVX2
+	Q8ROW_AVX2(SI, Y1)
+	ADDQ $34, SI
+	ADDQ $34, DI
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JAE  loop2
+
+tail:
+	TESTQ CX, CX
+	JZ    done
+	XQ8_AVX2
+	Q8ROW_AVX2(SI, Y0)
+
+done:
+	VADDPS Y1, Y0, Y0
+	HSUM8(Y0, X0, X1)
+	VZEROUPPER
+	MOVSS  X0, ret+24(FP)
+	RET
+
+// Q4_0 x Q8_0 on AVX2: nibbles q in 0..15 are unsigned, so VPMADDUBSW(q, x)
+// cannot saturate (2*15*128 < 32767); the -8 offset is applied per lane as
+// -8*sum(x), computed once per activation block.
+
+// Q4ROW_AVX2 adds row block p (x in Y4, -8*sum(x) lanes in Y5, dx in Y6)
+// into ACC. Y13 = q4shift, Y14 = 0x0f bytes, Y15 = int16 ones.
+#define Q4ROW_AVX2(p, ACC) \
+	VBROADCASTI128 2(p), Y7; \
+	VPSRLVQ        Y13, Y7, Y7; \
+	VPAND          Y14, Y7, Y7; \
+	VPMADDUBSW     Y4, Y7, Y7; \
+	VPMADDWD       Y15, Y7, Y7; \
+	VPADDD         Y5, Y7, Y7; \
+	VCVTDQ2PS      Y7, Y7; \
+	VPBROADCASTW   (p), X9; \
+	VCVTPH2PS      X9, Y9; \
+	VMULPS         Y6, Y9, Y9; \
+	VFMADD231PS    Y9, Y7, ACC
+
+// XQ4_AVX2 loads activation block at DI: values in Y4, per-lane
+// -8*sum(4 values) in Y5, dx in Y6. Y12 = byte ones.
+#define XQ4_AVX2 \
+	VMOVDQU      2(DI), Y4; \
+	VPMADDUBSW   Y4, Y12, Y5; \
+	VPMADDWD     Y15, Y5, Y5; \
+	VPSLLD       $3, Y5, Y5; \
+	VPXOR        Y8, Y8, Y8; \
+	VPSUBD       Y5, Y8, Y5; \
+	VPBROADCASTW (DI), X6; \
+	VCVTPH2PS    X6, Y6
+
+#define Q4CONST_AVX2 \
+	VMOVDQU      q4shift<>(SB), Y13; \
+	VPBROADCASTQ nib<>(SB), Y14; \
+	VPBROADCASTQ ones16<>(SB), Y15; \
+	VPBROADCASTQ ones8<>(SB), Y12
+
+// func dotQ4AVX2(w, x *byte, n int) float32
+TEXT ·dotQ4AVX2(SB), NOSPLIT, $0-28
+	MOVQ   w+0(FP), SI
+	MOVQ   x+8(FP), DI
+	MOVQ   n+16(FP), CX
+	Q4CONST_AVX2
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	CMPQ   CX, $2
+	JB     tail
+
+loop2:
+	XQ4_AVX2
+	Q4ROW_AVX2(SI, Y0)
+	ADDQ $18, SI
+	ADDQ $34, DI
+	XQ4_AVX2
+	Q4ROW_AVX2(SI, Y1)
+	ADDQ $18, SI
+	ADDQ $34, DI
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JAE  loop2
+
+tail:
+	TESTQ CX, CX
+	JZ    done
+	XQ4_AVX2
+	Q4ROW_AVX2(SI, Y0)
+
+done:
+	VADDPS Y1, Y0, Y0
+	HSUM8(Y0, X0, X1)
+	VZEROUPPER
+	MOVSS  X0, ret+24(FP)
+	RET
+
+// ---------------------------------------------------------------- multi-row
+
+// The multi-row kernels (GEMV and GEMM) walk groups of 4 or 8 rows against
+// activations prepared by prepX (72 bytes per block: values, lane
+// corrections, f32 scale), so per block and row only the weight side is
+// processed. With VNNI: Q8_0 one XOR (w+128), Q4_0 a GF2P8AFFINEQB (or a
+// shift and an AND), then VPDPBUSD, a convert and two float ops. VPDPBUSD
+// runs on EVEX ymm: a block is 256 bits and Zen 4 splits zmm ops into two
+// 256-bit halves anyway. AVX2 rows use VPMADDWD/VPMADDUBSW instead.
+//
+// Registers: AX out, BX group base, DX stride, R8..R11 rows, R12 prefetch
+// cursor, R13 rows left, R14 nb, R15 f16 table, DI x cursor, CX blocks
+// left. The prefetch cursor runs sequentially through the rows 8 (Q8_0) or
+// 16 (Q4_0) ahead, a few cache lines per block step.
+// Y4 x values, Y5 lane corrections, Y6 dx, Y0..Y3 row accumulators.
+
+// SCALE_VNNI sets Y9 = f16tab[d of block at p] * dx.
+#define SCALE_VNNI(p) \
+	MOVWLZX      p, SI; \
+	VBROADCASTSS (R15)(SI*4), Y9; \
+	VMULPS       Y6, Y9, Y9
+
+// Q8ROW_VNNI adds the Q8_0 row block at p into ACC (Y15 = 0x80 bytes).
+#define Q8ROW_VNNI(p, ACC) \
+	VPXOR       2 p, Y15, Y7; \
+	VMOVDQA     Y5, Y8; \
+	VPDPBUSD    Y4, Y7, Y8; \
+	VCVTDQ2PS   Y8, Y8; \
+	SCALE_VNNI(p); \
+	VFMADD231PS Y9, Y8, ACC
+
+// Q4ROW_VNNI adds the Q4_0 row block at p into ACC (Y13 = q4shift, Y14 =
+// 0x0f bytes): [16 bytes | same 16 bytes >> 4] & 0x0f are the 32 nibbles in
+// element order.
+#define Q4ROW_VNNI(p, ACC) \
+	VBROADCASTI128 2 p, Y7; \
+	VPSRLVQ        Y13, Y7, Y7; \
+	VPAND          Y14, Y7, Y7; \
+	VMOVDQA        Y5, Y8; \
+	VPDPBUSD       Y4, Y7, Y8; \
+	VCVTDQ2PS      Y8, Y8; \
+	SCALE_VNNI(p); \
+	VFMADD231PS    Y9, Y8, ACC
+
+// Q4ROW_GFNI is Q4ROW_VNNI with the shift and mask done by one GF(2)
+// affine transform (Y12 = gfnib).
+#define Q4ROW_GFNI(p, ACC) \
+	VBROADCASTI128 2 p, Y7; \
+	VGF2P8AFFINEQB $0, Y12, Y7, Y7; \
+	VMOVDQA        Y5, Y8; \
+	VPDPBUSD       Y4, Y7, Y8; \
+	VCVTDQ2PS      Y8, Y8; \
+	SCALE_VNNI(p); \
+	VFMADD231PS    Y9, Y8, ACC
+
+// Q8ROW_P2 is the AVX2 Q8_0 row (no VNNI): the int8 weights are widened
+// to int16 and multiplied with the activations widened by HDR_W16 (exact
+// for every pair).
+#define Q8ROW_P2(p, ACC) \
+	VPMOVSXBW   2 p, Y7; \
+	VPMOVSXBW   18 p, Y8; \
+	VPMADDWD    Y4, Y7, Y7; \
+	VPMADDWD    Y5, Y8, Y8; \
+	VPADDD      Y7, Y8, Y8; \
+	VCVTDQ2PS   Y8, Y8; \
+	SCALE_VNNI(p); \
+	VFMADD231PS Y9, Y8, ACC
+
+// Q4ROW_P2 is the AVX2 Q4_0 row: VPMADDUBSW(nibbles, x) cannot saturate
+// (2*15*128 < 2^15); VPMADDWD with ones (Y10) sums pairs into the lanes.
+#define Q4ROW_P2(p, ACC) \
+	VBROADCASTI128 2 p, Y7; \
+	VPSRLVQ        Y13, Y7, Y7; \
+	VPAND          Y14, Y7, Y7; \
+	VPMADDUBSW     Y4, Y7, Y7; \
+	VPMADDWD       Y10, Y7, Y7; \
+	VPADDD         Y5, Y7, Y8; \
+	VCVTDQ2PS      Y8, Y8; \
+	SCALE_VNNI(p); \
+	VFMADD231PS    Y9, Y8, ACC
+
+// HDR_P loads a prepared activation block: values Y4, corrections Y5, dx Y6.
+#define HDR_P \
+	VMOVDQU      (DI), Y4; \
+	VMOVDQU      32(DI), Y5; \
+	VBROADCASTSS 64(DI), Y6
+
+// HDR_W16 loads a prepared block for Q8ROW_P2: values widened to int16 in
+// Y4 (0-15) and Y5 (16-31), dx in Y6.
+#define HDR_W16 \
+	VPMOVSXBW    (DI), Y4; \
+	VPMOVSXBW    16(DI), Y5; \
+	VBROADCASTSS 64(DI), Y6
+
+// PF8ROWS/PF16ROWS start the prefetch cursor R12 8 or 16 rows ahead: about
+// 17 KiB for 2048-wide Q8_0 and Q4_0 rows, the distance that measured best
+// for both from DRAM here.
+#define PF8ROWS LEAQ (BX)(DX*8), R12
+#define PF16ROWS LEAQ (BX)(DX*8), R12; LEAQ (R12)(DX*8), R12
+
+// GEMV_P is the body of the multi-row kernels: HDR loads an activation
+// block, ROW adds one row's block, WB is the weight block size, PFX an
+// extra prefetch and PFD the prefetch distance. It only uses AVX2 itself;
+// the ROW macros decide the instruction set.
+#define GEMV_P(HDR, ROW, WB, PFX, PFD) \
+	VMOVDQU q4shift<>(SB), Y13; \
+	VPBROADCASTQ ones16<>(SB), Y10; \
+	VMOVDQU gfnib<>(SB), Y12; \
+	VPBROADCASTQ nib<>(SB), Y14; \
+	VPBROADCASTQ bias8<>(SB), Y15; \
+group: \
+	PFD; \
+	MOVQ   BX, R8; \
+	LEAQ   (BX)(DX*1), R9; \
+	LEAQ   (BX)(DX*2), R10; \
+	LEAQ   (R9)(DX*2), R11; \
+	MOVQ   R14, CX; \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+block: \
+	PREFETCHT0 (R12); \
+	PREFETCHT0 64(R12); \
+	PFX; \
+	ADDQ   $(4*WB), R12; \
+	HDR; \
+	ROW((R8), Y0); \
+	ROW((R9), Y1); \
+	ROW((R10), Y2); \
+	ROW((R11), Y3); \
+	ADDQ   $WB, R8; \
+	ADDQ   $WB, R9; \
+	ADDQ   $WB, R10; \
+	ADDQ   $WB, R11; \
+	ADDQ   $72, DI; \
+	DECQ   CX; \
+	JNZ    block; \
+	STORE4; \
+	ADDQ   $16, AX; \
+	LEAQ   (BX)(DX*4), BX; \
+	IMUL3Q $72, R14, SI; \
+	SUBQ   SI, DI; \
+	SUBQ   $4, R13; \
+	JNZ    group; \
+	VZEROUPPER; \
+	RET
+
+// Q4PAIR_P2 adds the Q4_0 blocks of two rows at pA and pB to ACC, whose low
+// 128 bits belong to row A and high 128 bits to row B: one register holds
+// both rows' 16 bytes, so the nibble unpack and the multiplies are shared
+// (7.25 instead of 9 vector ops per block and row). Y4/Y5 hold x[0:16] and
+// x[16:32] in both halves, Y11 the corrections of the 4 lanes (each lane
+// covers elements 4i..4i+3 and 16+4i..16+4i+3), Y10 int16 ones, Y14 0x0f.
+#define Q4PAIR_P2(pA, pB, ACC) \
+	VMOVDQU      2 pA, X7; \
+	VINSERTI128  $1, 2 pB, Y7, Y7; \
+	VPSRLW       $4, Y7, Y8; \
+	VPAND        Y14, Y7, Y7; \
+	VPAND        Y14, Y8, Y8; \
+	VPMADDUBSW   Y4, Y7, Y7; \
+	VPMADDUBSW   Y5, Y8, Y8; \
+	VPADDW       Y8, Y7, Y7; \
+	VPMADDWD     Y10, Y7, Y7; \
+	VPADDD       Y11, Y7, Y7; \
+	VCVTDQ2PS    Y7, Y7; \
+	MOVWLZX      pA, SI; \
+	VBROADCASTSS (R15)(SI*4), X9; \
+	MOVWLZX      pB, SI; \
+	VBROADCASTSS (R15)(SI*4), X8; \
+	VINSERTF128  $1, X8, Y9, Y9; \
+	VMULPS       Y6, Y9, Y9; \
+	VFMADD231PS  Y9, Y7, ACC
+
+// HDR_PAIR loads a prepared block for Q4PAIR_P2 (see there).
+#define HDR_PAIR \
+	VBROADCASTI128 (DI), Y4; \
+	VBROADCASTI128 16(DI), Y5; \
+	VMOVDQU        32(DI), X11; \
+	VPADDD         48(DI), X11, X11; \
+	VINSERTI128    $1, X11, Y11, Y11; \
+	VBROADCASTSS   64(DI), Y6
+
+// GEMV_PAIR is GEMV_P for row-pair macros: rows 0,1 accumulate in Y0 and
+// rows 2,3 in Y1.
+#define GEMV_PAIR(HDR, ROW2, WB, PFX, PFD) \
+	VPBROADCASTQ ones16<>(SB), Y10; \
+	VPBROADCASTQ nib<>(SB), Y14; \
+group: \
+	PFD; \
+	MOVQ   BX, R8; \
+	LEAQ   (BX)(DX*1), R9; \
+	LEAQ   (BX)(DX*2), R10; \
+	LEAQ   (R9)(DX*2), R11; \
+	MOVQ   R14, CX; \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+block: \
+	PREFETCHT0 (R12); \
+	PREFETCHT0 64(R12); \
+	PFX; \
+	ADDQ   $(4*WB), R12; \
+	HDR; \
+	ROW2((R8), (R9), Y0); \
+	ROW2((R10), (R11), Y1); \
+	ADDQ   $WB, R8; \
+	ADDQ   $WB, R9; \
+	ADDQ   $WB, R10; \
+	ADDQ   $WB, R11; \
+	ADDQ   $72, DI; \
+	DECQ   CX; \
+	JNZ    block; \
+	VHADDPS      Y1, Y0, Y0; \
+	VHADDPS      Y0, Y0, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VUNPCKLPS    X1, X0, X0; \
+	VMOVUPS      X0, (AX); \
+	ADDQ   $16, AX; \
+	LEAQ   (BX)(DX*4), BX; \
+	IMUL3Q $72, R14, SI; \
+	SUBQ   SI, DI; \
+	SUBQ   $4, R13; \
+	JNZ    group; \
+	VZEROUPPER; \
+	RET
+
+// GEMV_PAIR8 is GEMV_PAIR for groups of 8 rows (row pairs 0-1, 2-3, 4-5,
+// 6-7 in Y0..Y3; rows 4..7 are rows 0..3 plus 4*stride): the activation
+// block and the prefetches serve twice as many rows.
+#define GEMV_PAIR8(HDR, ROW2, WB, PFX, PFD) \
+	VPBROADCASTQ ones16<>(SB), Y10; \
+	VPBROADCASTQ nib<>(SB), Y14; \
+group: \
+	PFD; \
+	MOVQ   BX, R8; \
+	LEAQ   (BX)(DX*1), R9; \
+	LEAQ   (BX)(DX*2), R10; \
+	LEAQ   (R9)(DX*2), R11; \
+	MOVQ   R14, CX; \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+block: \
+	PREFETCHT0 (R12); \
+	PREFETCHT0 64(R12); \
+	PREFETCHT0 128(R12); \
+	PFX; \
+	ADDQ   $(8*WB), R12; \
+	HDR; \
+	ROW2((R8), (R9), Y0); \
+	ROW2((R10), (R11), Y1); \
+	ROW2((R8)(DX*4), (R9)(DX*4), Y2); \
+	ROW2((R10)(DX*4), (R11)(DX*4), Y3); \
+	ADDQ   $WB, R8; \
+	ADDQ   $WB, R9; \
+	ADDQ   $WB, R10; \
+	ADDQ   $WB, R11; \
+	ADDQ   $72, DI; \
+	DECQ   CX; \
+	JNZ    block; \
+	VHADDPS      Y1, Y0, Y0; \
+	VHADDPS      Y0, Y0, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VUNPCKLPS    X1, X0, X0; \
+	VMOVUPS      X0, (AX); \
+	VHADDPS      Y3, Y2, Y2; \
+	VHADDPS      Y2, Y2, Y2; \
+	VEXTRACTF128 $1, Y2, X3; \
+	VUNPCKLPS    X3, X2, X2; \
+	VMOVUPS      X2, 16(AX); \
+	ADDQ   $32, AX; \
+	LEAQ   (BX)(DX*8), BX; \
+	IMUL3Q $72, R14, SI; \
+	SUBQ   SI, DI; \
+	SUBQ   $8, R13; \
+	JNZ    group; \
+	VZEROUPPER; \
+	RET
+
+// GEMV_P8 is GEMV_P for groups of 8 rows (AVX-512 only: rows 4..7
+// accumulate in Y16..Y19). Per block and row it issues fewer loads (the
+// activation block and the prefetches serve 8 rows), which bound the 4-row
+// loop. Rows 4..7 are addressed as rows 0..3 plus 4*stride.
+#define GEMV_P8(HDR, ROW, WB, PFX, PFD) \
+	VMOVDQU q4shift<>(SB), Y13; \
+	VMOVDQU gfnib<>(SB), Y12; \
+	VPBROADCASTQ nib<>(SB), Y14; \
+	VPBROADCASTQ bias8<>(SB), Y15; \
+group: \
+	PFD; \
+	MOVQ   BX, R8; \
+	LEAQ   (BX)(DX*1), R9; \
+	LEAQ   (BX)(DX*2), R10; \
+	LEAQ   (R9)(DX*2), R11; \
+	MOVQ   R14, CX; \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VPXORD Y16, Y16, Y16; \
+	VPXORD Y17, Y17, Y17; \
+	VPXORD Y18, Y18, Y18; \
+	VPXORD Y19, Y19, Y19; \
+block: \
+	PREFETCHT0 (R12); \
+	PREFETCHT0 64(R12); \
+	PREFETCHT0 128(R12); \
+	PFX; \
+	ADDQ   $(8*WB), R12; \
+	HDR; \
+	ROW((R8), Y0); \
+	ROW((R9), Y1); \
+	ROW((R10), Y2); \
+	ROW((R11), Y3); \
+	ROW((R8)(DX*4), Y16); \
+	ROW((R9)(DX*4), Y17); \
+	ROW((R10)(DX*4), Y18); \
+	ROW((R11)(DX*4), Y19); \
+	ADDQ   $WB, R8; \
+	ADDQ   $WB, R9; \
+	ADDQ   $WB, R10; \
+	ADDQ   $WB, R11; \
+	ADDQ   $72, DI; \
+	DECQ   CX; \
+	JNZ    block; \
+	STORE4; \
+	VMOVAPS Y16, Y0; \
+	VMOVAPS Y17, Y1; \
+	VMOVAPS Y18, Y2; \
+	VMOVAPS Y19, Y3; \
+	ADDQ   $16, AX; \
+	STORE4; \
+	ADDQ   $16, AX; \
+	LEAQ   (BX)(DX*8), BX; \
+	IMUL3Q $72, R14, SI; \
+	SUBQ   SI, DI; \
+	SUBQ   $8, R13; \
+	JNZ    group; \
+	VZEROUPPER; \
+	RET
+
+// GEMM tiles: 4 weight rows x 2 activation rows per block step. The weight
+// block is loaded, unpacked and its scale looked up once for both
+// activations, which halves the loads per product of the GEMV loop (its
+// bound). Rows accumulate in Y0..Y3 (activation 0) and Y16..Y19
+// (activation 1); the second prepared activation is at DI+R12 (Y20 values,
+// Y21 corrections, Y22 dx). Results go to out as 8 floats per group: rows
+// 0..3 with activation 0, then with activation 1.
+
+// TILE_Q8 / TILE_Q4 leave the unsigned weight bytes of block p in Y7.
+#define TILE_Q8(p) VPXOR 2 p, Y15, Y7
+#define TILE_Q4(p) VBROADCASTI128 2 p, Y7; VGF2P8AFFINEQB $0, Y12, Y7, Y7
+
+// ROW42 adds row block p times both activations to ACC0 and ACC1.
+#define ROW42(UNPACK, p, ACC0, ACC1) \
+	UNPACK(p); \
+	VMOVDQA     Y5, Y8; \
+	VPDPBUSD    Y4, Y7, Y8; \
+	VMOVDQA64   Y21, Y11; \
+	VPDPBUSD    Y20, Y7, Y11; \
+	VCVTDQ2PS   Y8, Y8; \
+	VCVTDQ2PS   Y11, Y11; \
+	MOVWLZX     p, SI; \
+	VBROADCASTSS (R15)(SI*4), Y9; \
+	VMULPS      Y6, Y9, Y10; \
+	VMULPS      Y22, Y9, Y9; \
+	VFMADD231PS Y10, Y8, ACC0; \
+	VFMADD231PS Y9, Y11, ACC1
+
+#define GEMM42(UNPACK, WB) \
+	VMOVDQU gfnib<>(SB), Y12; \
+	VPBROADCASTQ bias8<>(SB), Y15; \
+group: \
+	MOVQ   BX, R8; \
+	LEAQ   (BX)(DX*1), R9; \
+	LEAQ   (BX)(DX*2), R10; \
+	LEAQ   (R9)(DX*2), R11; \
+	MOVQ   R14, CX; \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VPXORD Y16, Y16, Y16; \
+	VPXORD Y17, Y17, Y17; \
+	VPXORD Y18, Y18, Y18; \
+	VPXORD Y19, Y19, Y19; \
+block: \
+	VMOVDQU      (DI), Y4; \
+	VMOVDQU      32(DI), Y5; \
+	VBROADCASTSS 64(DI), Y6; \
+	VMOVDQU64    (DI)(R12*1), Y20; \
+	VMOVDQU64    32(DI)(R12*1), Y21; \
+	VBROADCASTSS 64(DI)(R12*1), Y22; \
+	ROW42(UNPACK, (R8), Y0, Y16); \
+	ROW42(UNPACK, (R9), Y1, Y17); \
+	ROW42(UNPACK, (R10), Y2, Y18); \
+	ROW42(UNPACK, (R11), Y3, Y19); \
+	ADDQ   $WB, R8; \
+	ADDQ   $WB, R9; \
+	ADDQ   $WB, R10; \
+	ADDQ   $WB, R11; \
+	ADDQ   $72, DI; \
+	DECQ   CX; \
+	JNZ    block; \
+	STORE4; \
+	VMOVAPS Y16, Y0; \
+	VMOVAPS Y17, Y1; \
+	VMOVAPS Y18, Y2; \
+	VMOVAPS Y19, Y3; \
+	ADDQ   $16, AX; \
+	STORE4; \
+	ADDQ   $16, AX; \
+	LEAQ   (BX)(DX*4), BX; \
+	IMUL3Q $72, R14, SI; \
+	SUBQ   SI, DI; \
+	SUBQ   $4, R13; \
+	JNZ    group; \
+	VZEROUPPER; \
+	RET
+
+// func gemvQ8VNNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
+TEXT ·gemvQ8VNNI(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R13
+	MOVQ xp+32(FP), DI
+	MOVQ nb+40(FP), R14
+	MOVQ tab+48(FP), R15
+	GEMV_P(HDR_P, Q8ROW_VNNI, 34, PREFETCHT0 128(R12), PF8ROWS)
+
+// func gemvQ4VNNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
+TEXT ·gemvQ4VNNI(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R13
+	MOVQ xp+32(FP), DI
+	MOVQ nb+40(FP), R14
+	MOVQ tab+48(FP), R15
+	GEMV_P(HDR_P, Q4ROW_VNNI, 18, NOP, PF16ROWS)
+
+// func gemvQ4GFNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
+TEXT ·gemvQ4GFNI(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R13
+	MOVQ xp+32(FP), DI
+	MOVQ nb+40(FP), R14
+	MOVQ tab+48(FP), R15
+	GEMV_P(HDR_P, Q4ROW_GFNI, 18, NOP, PF16ROWS)
+
+// func gemvQ8AVX2P(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
+TEXT ·gemvQ8AVX2P(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R13
+	MOVQ xp+32(FP), DI
+	MOVQ nb+40(FP), R14
+	MOVQ tab+48(FP), R15
+	GEMV_P(HDR_W16, Q8ROW_P2, 34, PREFETCHT0 128(R12), PF8ROWS)
+
+// func gemvQ4AVX2P(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
+TEXT ·gemvQ4AVX2P(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R13
+	MOVQ xp+32(FP), DI
+	MOVQ nb+40(FP), R14
+	MOVQ tab+48(FP), R15
+	GEMV_PAIR(HDR_PAIR, Q4PAIR_P2, 18, NOP, PF16ROWS)
+
+// func gemvQ4GFNI8(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
+TEXT ·gemvQ4GFNI8(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R13
+	MOVQ xp+32(FP), DI
+	MOVQ nb+40(FP), R14
+	MOVQ tab+48(FP), R15
+	GEMV_P8(HDR_P, Q4ROW_GFNI, 18, NOP, PF16ROWS)
+
+// func gemm42Q8VNNI(out *float32, w *byte, stride, rows int, xp *byte, xstride, nb int, tab *[65536]float32)
+TEXT ·gemm42Q8VNNI(SB), NOSPLIT, $0-64
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R13
+	MOVQ xp+32(FP), DI
+	MOVQ xstride+40(FP), R12
+	MOVQ nb+48(FP), R14
+	MOVQ tab+56(FP), R15
+	GEMM42(TILE_Q8, 34)
+
+// func gemm42Q4GFNI(out *float32, w *byte, stride, rows int, xp *byte, xstride, nb int, tab *[65536]float32)
+TEXT ·gemm42Q4GFNI(SB), NOSPLIT, $0-64
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R13
+	MOVQ xp+32(FP), DI
+	MOVQ xstride+40(FP), R12
+	MOVQ nb+48(FP), R14
+	MOVQ tab+56(FP), R15
+	GEMM42(TILE_Q4, 18)
+
+// func gemvQ4AVX2P8(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
+TEXT ·gemvQ4AVX2P8(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), AX
+	MOVQ w+8(FP), BX
+	MOVQ stride+16(FP), DX
+	MOVQ rows+24(FP), R13
+	MOVQ xp+32(FP), DI
+	MOVQ nb+40(FP), R14
+	MOVQ tab+48(FP), R15
+	GEMV_PAIR8(HDR_PAIR, Q4PAIR_P2, 18, NOP, PF16ROWS)

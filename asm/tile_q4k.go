@@ -1,0 +1,260 @@
+package asm
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/exaone-go/exaone/quant"
+)
+
+// Tiled int8 GEMM for batches (prompt processing) of Q4_K weights with
+// Q8_K activations, the K-quant counterpart of the Q8_0/Q4_0 tiles in
+// tile_q8q4.go, with the same 16 weight rows x 8 activation rows per step.
+//
+// The activations are prepared once per matmul input (PrepKTiles) in tiles
+// of 8 rows; per tile, super-block b is kXBytes bytes:
+//
+//	[256j, 256j+256)  the 256 int8 values of activation j (j < 8)
+//	[2048+32j+2g)     block sum g (int16, 16 values) of activation j
+//	[2304+4j)         the scale of activation j as float32
+//
+// The weights are unpacked 16 rows at a time into a buffer (L2); per
+// group, super-block b is kWBytes bytes:
+//
+//	[512s+64g+4i, +4)  values 32s+4g..32s+4g+3 (0..15) of row i, as bytes
+//	[4096+64s+4i)      scale of sub-block s of row i as int32
+//	[4608+64s+4i)      min of sub-block s of row i as two int16
+//	[5120+4i)          d of row i as float32
+//	[5184+4i)          dmin of row i as float32
+//
+// One VPDPBUSD with 4 values of an activation broadcast adds 4 products to
+// each of 16 rows (the nibbles are unsigned already: no correction). Per
+// sub-block the 8 activations' sums start at zero and are then scaled by
+// the 16 rows' sub-block scales into isum; one VPDPWSSD per sub-block and
+// activation adds m_s*bsum(2s) + m_s*bsum(2s+1) into msum. Both are the
+// reference's exact int32 sums, and the float step (d*dx, float(isum)*d,
+// add; dmin*dx, float(msum)*dmin, subtract; no FMA) is the reference's in
+// its order, so the results equal quant.DotQ4_K bit for bit, infinities
+// and NaNs included. Rows and activation rows missing from a last group or
+// tile are computed on padding and dropped.
+const (
+	kXBytes = 2336
+	kWBytes = 5248
+	// tileKMaxBlocks bounds the super-blocks of one kernel call (~10 us).
+	tileKMaxBlocks = 32
+)
+
+// tileKFunc sets (or with acc, adds to) out[j*ldo+i], for j < 8 and i < 16,
+// the DotQ4_K sum over nb super-blocks of weight row i and activation j.
+type tileKFunc = func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
+
+// tileKKernelRef is the Q4_K tile kernel in Go (the reference of the
+// assembly).
+func tileKKernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) {
+	o := unsafeF32(out, 7*ldo+tileRows)
+	wb := unsafeBytes(w, nb*kWBytes)
+	xb := unsafeBytes(x, nb*kXBytes)
+	le16 := func(b []byte, i int) int32 { return int32(int16(binary.LittleEndian.Uint16(b[i:]))) }
+	le32 := func(b []byte, i int) uint32 { return binary.LittleEndian.Uint32(b[i:]) }
+	var s [tileCols][tileRows]float32
+	if acc {
+		for j := range tileCols {
+			copy(s[j][:], o[j*ldo:j*ldo+tileRows])
+		}
+	}
+	for b := range nb {
+		wk := wb[b*kWBytes:][:kWBytes]
+		xk := xb[b*kXBytes:][:kXBytes]
+		for j := range tileCols {
+			dx := math.Float32frombits(le32(xk, 2304+4*j))
+			for i := range tileRows {
+				var isum, msum int32
+				for sb := range 8 {
+					var sub int32
+					for l := range 32 {
+						sub += int32(wk[512*sb+64*(l/4)+4*i+l%4]) * int32(int8(xk[256*j+32*sb+l]))
+					}
+					isum += int32(le32(wk, 4096+64*sb+4*i)) * sub
+					m := le16(wk, 4608+64*sb+4*i)
+					msum += m*le16(xk, 2048+32*j+4*sb) + m*le16(xk, 2048+32*j+4*sb+2)
+				}
+				d := float32(math.Float32frombits(le32(wk, 5120+4*i)) * dx)
+				dmin := float32(math.Float32frombits(le32(wk, 5184+4*i)) * dx)
+				s[j][i] += float32(float32(isum) * d)
+				s[j][i] -= float32(float32(msum) * dmin)
+			}
+		}
+	}
+	for j := range tileCols {
+		copy(o[j*ldo:j*ldo+tileRows], s[j][:])
+	}
+}
+
+// KTilesBytes is the size of the prepared form of nx Q8_K activation rows
+// of cols values.
+func KTilesBytes(nx, cols int) int {
+	return (nx + tileCols - 1) / tileCols * (cols / qkK) * kXBytes
+}
+
+// PrepKTiles prepares nx Q8_K activation rows x (all the same length) for
+// GemmQ4_KTiles into dst (KTilesBytes long). The layout is tile-major (8
+// rows per tile), so PrepKTiles on rows [8t, 8t+k) into
+// dst[t*KTilesBytes(8, cols):] prepares just that tile.
+func PrepKTiles(dst, x []byte, nx int) {
+	if nx <= 0 || len(x)%nx != 0 || len(x)/nx%q8KBytes != 0 || len(dst) < KTilesBytes(nx, len(x)/nx/q8KBytes*qkK) {
+		panic(fmt.Sprintf("asm.PrepKTiles: len(dst)=%d len(x)=%d nx=%d", len(dst), len(x), nx))
+	}
+	xrow := len(x) / nx
+	nb := xrow / q8KBytes
+	for t := 0; t < nx; t += tileCols {
+		tile := dst[t/tileCols*nb*kXBytes:][:nb*kXBytes]
+		for j := range tileCols {
+			for b := range nb {
+				blk := tile[b*kXBytes:][:kXBytes]
+				vals, bs, dx := blk[256*j:256*j+256], blk[2048+32*j:2048+32*j+32], blk[2304+4*j:2304+4*j+4]
+				if t+j >= nx {
+					clear(vals)
+					clear(bs)
+					clear(dx)
+					continue
+				}
+				src := x[(t+j)*xrow+b*q8KBytes:][:q8KBytes]
+				copy(vals, src[4:260])
+				copy(bs, src[260:292])
+				copy(dx, src[:4])
+			}
+		}
+	}
+}
+
+// GemmQ4_KTiles is GemmQ4_K with the activations x also given prepared (xt,
+// from PrepKTiles(xt, x, nx)): out[j*ldo+r] = DotQ4_K(row r of w,
+// activation row j of x), bit for bit. Without a tile kernel (HasTiles) it
+// is GemmQ4_K.
+func GemmQ4_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+	checkGemmK("GemmQ4_KTiles", out, ldo, len(w), nrows, len(x), nx, q4KBytes)
+	k := table()
+	if k.tileK == nil {
+		k.gemmQ4K(out, ldo, w, nrows, x, nx)
+		return
+	}
+	gemmKTiles(k.tileK, k.prefetch, k.repackQ4K, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
+}
+
+var tileKPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// gemmKTiles walks the weight rows (super-blocks of wBlock bytes) in groups
+// of 16: each group is unpacked once (gBytes per super-block), then
+// multiplied with every activation tile.
+func gemmKTiles(f tileKFunc, prefetch func([]byte), repack repackFunc, wBlock, gBytes int,
+	out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+	if nx == 0 || nrows == 0 {
+		return
+	}
+	nb := len(x) / nx / q8KBytes
+	if nb == 0 {
+		for j := range nx {
+			clear(out[j*ldo : j*ldo+nrows])
+		}
+		return
+	}
+	if len(xt) < KTilesBytes(nx, nb*qkK) {
+		panic(fmt.Sprintf("asm: prepared activations too short: %d < %d", len(xt), KTilesBytes(nx, nb*qkK)))
+	}
+	rowBytes := nb * wBlock
+	bp := tileKPool.Get().(*[]byte)
+	if cap(*bp) < nb*gBytes {
+		*bp = make([]byte, nb*gBytes)
+	}
+	buf := (*bp)[:nb*gBytes]
+	var tmp [tileCols * tileRows]float32
+	for r := 0; r < nrows; r += tileRows {
+		m := min(tileRows, nrows-r)
+		if next := r + tileRows; next < nrows && prefetch != nil { // as in gemmTiles
+			prefetch(w[next*rowBytes : min(next+tileRows, nrows)*rowBytes])
+		}
+		repack(buf, w[r*rowBytes:], rowBytes, m, nb)
+		for t := 0; t < nx; t += tileCols {
+			nj := min(tileCols, nx-t)
+			xtile := xt[t/tileCols*nb*kXBytes:][:nb*kXBytes]
+			full := m == tileRows && nj == tileCols
+			dst, ld := &tmp[0], tileRows
+			if full {
+				// (checkGemmK: out holds the 8 x 16 outputs at ldo)
+				dst, ld = &out[t*ldo+r], ldo
+			}
+			for b := 0; b < nb; b += tileKMaxBlocks {
+				f(dst, ld, &buf[b*gBytes], &xtile[b*kXBytes], min(tileKMaxBlocks, nb-b), b > 0)
+			}
+			if !full {
+				for j := range nj {
+					copy(out[(t+j)*ldo+r:][:m], tmp[j*tileRows:][:m])
+				}
+			}
+		}
+	}
+	tileKPool.Put(bp)
+}
+
+// repackQ4KTile unpacks rows (<= 16) Q4_K rows of nb super-blocks into a
+// group; the scales of missing rows are zeroed.
+func repackQ4KTile(dst, w []byte, rowBytes, rows, nb int) {
+	put := binary.LittleEndian.PutUint32
+	for i := range tileRows {
+		if i >= rows {
+			zeroKDMin(dst, i, nb)
+			continue
+		}
+		row := w[i*rowBytes:][:rowBytes]
+		for b := range nb {
+			src := row[b*q4KBytes:][:q4KBytes]
+			blk := dst[b*kWBytes:][:kWBytes]
+			putKScales(blk, src, i)
+			qs := src[16:144]
+			for k := range 4 {
+				for g := range 8 {
+					v := binary.LittleEndian.Uint32(qs[32*k+4*g:])
+					put(blk[512*(2*k)+64*g+4*i:], v&0x0f0f0f0f)
+					put(blk[512*(2*k+1)+64*g+4*i:], v>>4&0x0f0f0f0f)
+				}
+			}
+		}
+	}
+}
+
+// zeroKDMin zeroes d and dmin of the missing row i in the nb super-blocks
+// of the Q4_K group dst, so that its lanes compute zeros.
+func zeroKDMin(dst []byte, i, nb int) {
+	for b := range nb {
+		blk := dst[b*kWBytes:][:kWBytes]
+		binary.LittleEndian.PutUint32(blk[5120+4*i:], 0)
+		binary.LittleEndian.PutUint32(blk[5184+4*i:], 0)
+	}
+}
+
+// putKScales stores, for row i of the group super-block blk, d, dmin and
+// the sub-blocks' scales and mins of the Q4_K or Q5_K super-block src
+// (both start with the same 16 bytes).
+func putKScales(blk, src []byte, i int) {
+	put := binary.LittleEndian.PutUint32
+	put(blk[5120+4*i:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src))))
+	put(blk[5184+4*i:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src[2:]))))
+	sc := src[4:16]
+	for s := range 8 {
+		// 6-bit scale and min of sub-block s: bytes 0..3 and 4..7 hold
+		// those of 0..3 in their low 6 bits; those of 4..7 are a nibble
+		// of bytes 8..11 with their top 2 bits in the top bits of bytes
+		// 0..7.
+		var d, m uint32
+		if s < 4 {
+			d, m = uint32(sc[s]&63), uint32(sc[s+4]&63)
+		} else {
+			d = uint32(sc[s+4]&15) | uint32(sc[s-4]>>6)<<4
+			m = uint32(sc[s+4]>>4) | uint32(sc[s]>>6)<<4
+		}
+		put(blk[4096+64*s+4*i:], d)
+		put(blk[4608+64*s+4*i:], m|m<<16)
+	}
+}

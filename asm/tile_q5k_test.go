@@ -1,0 +1,117 @@
+package asm
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/exaone-go/exaone/quant"
+)
+
+// q5KRows returns n random Q5_K super-blocks (random values and packed
+// scales) with random finite f16 d and dmin of either sign.
+func q5KRows(r *rand.Rand, n int) []byte {
+	w := kWeights(r, q5KBytes, n, func(int) uint16 { return randScale(r) })
+	for b := range n {
+		binary.LittleEndian.PutUint16(w[b*q5KBytes+2:], randScale(r))
+	}
+	return w
+}
+
+// TestTileKKernelQ5Range checks the Q4_K tile kernel, which GemmQ5_KTiles
+// uses, against tileKKernelRef with values in Q5_K's range 0..31.
+func TestTileKKernelQ5Range(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		f := tileKKernel()
+		if f == nil {
+			t.Skip("no tile kernel")
+		}
+		checkTileKernel(t, f, tileKKernelRef, kWBytes, func(r *rand.Rand, blk []byte) {
+			for i := range 4096 {
+				blk[i] = byte(r.IntN(32))
+			}
+			for i := range 128 {
+				m := uint32(r.IntN(64))
+				binary.LittleEndian.PutUint32(blk[4096+4*i:], uint32(r.IntN(64)))
+				binary.LittleEndian.PutUint32(blk[4608+4*i:], m|m<<16)
+			}
+			for i := range 32 {
+				binary.LittleEndian.PutUint32(blk[5120+4*i:], math.Float32bits(float32(r.NormFloat64())))
+			}
+		})
+	})
+}
+
+// TestGemmQ5_KTiles checks GemmQ5_KTiles on every path against
+// quant.DotQ5_K bit for bit (see checkGemmKTiles; hostile values go to d
+// and dmin), and the same driver with the Go reference kernel on any
+// machine.
+func TestGemmQ5_KTiles(t *testing.T) {
+	hostile := hostileDMin(q5KBytes)
+	nbs := []int{1, 3, 8, 11, tileKMaxBlocks + 3}
+	forEachPath(t, func(t *testing.T) {
+		checkGemmKTiles(t, 43, GemmQ5_KTiles, quant.DotQ5_K, q5KBytes, q5KRows, hostile, nbs)
+	})
+	t.Run("ref", func(t *testing.T) {
+		checkGemmKTiles(t, 43, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+			gemmKTiles(tileKKernelRef, nil, repackQ5KTile, q5KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
+		}, quant.DotQ5_K, q5KBytes, q5KRows, hostile, nbs[:4])
+	})
+}
+
+// TestGemmQ5_KTilesExtremes checks GemmQ5_KTiles with every integer sum at
+// its limits: all values 0 or 31 (and mixed), all scales and mins at
+// their maximum or zero, and activations all -128 or 127.
+func TestGemmQ5_KTilesExtremes(t *testing.T) {
+	const nb, nrows, nx = 2, 17, 9
+	one := func(int) float32 { return 1 }
+	forEachPath(t, func(t *testing.T) {
+		for _, xq := range []int8{-128, 127} {
+			x := kActs(nx*nb, one, func() int8 { return xq })
+			for _, fill := range []byte{0xff, 0x00, 0xf0, 0x0f, 0xaa} {
+				for _, scales := range []byte{0xff, 0x00, fill} {
+					w := make([]byte, nrows*nb*q5KBytes)
+					for i := range w {
+						w[i] = fill
+					}
+					for b := range nrows * nb {
+						blk := w[b*q5KBytes:][:q5KBytes]
+						binary.LittleEndian.PutUint16(blk, 0x3c00)
+						binary.LittleEndian.PutUint16(blk[2:], 0x3800)
+						for s := range 12 {
+							blk[4+s] = scales
+						}
+					}
+					xt := make([]byte, KTilesBytes(nx, nb*qkK))
+					PrepKTiles(xt, x, nx)
+					out := make([]float32, nx*nrows)
+					GemmQ5_KTiles(out, nrows, w, nrows, x, xt, nx)
+					rowBytes := nb * q5KBytes
+					for j := range nx {
+						for rr := range nrows {
+							want := quant.DotQ5_K(w[rr*rowBytes:][:rowBytes], x[j*nb*q8KBytes:][:nb*q8KBytes])
+							if got := out[j*nrows+rr]; !sameBits(got, want) {
+								t.Fatalf("x=%d fill=%#x scales=%#x: out[%d][%d] = %g, want %g", xq, fill, scales, j, rr, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkGemmQ5_KTiles compares GemmQ5_KTiles with GemmQ5_K.
+func BenchmarkGemmQ5_KTiles(b *testing.B) {
+	benchGemmKTiles(b, GemmQ5_KTiles, GemmQ5_K, q5KRows)
+}
+
+// TestRepackQ5K checks the group unpacking in use (the assembly on amd64)
+// against repackQ5KTile (see checkRepackK).
+func TestRepackQ5K(t *testing.T) {
+	if tileKKernel() == nil {
+		t.Skip("no tile kernel (the unpacking may need its instructions)")
+	}
+	checkRepackK(t, 61, []int{1, 3, 8, tileKMaxBlocks + 3}, q5KBytes, kWBytes, q5KRows, hostileDMin(q5KBytes), table().repackQ5K, repackQ5KTile)
+}

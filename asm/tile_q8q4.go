@@ -1,0 +1,288 @@
+package asm
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sync"
+	"unsafe"
+
+	"github.com/exaone-go/exaone/quant"
+)
+
+// Tiled int8 GEMM for batches (prompt processing) of Q8_0 and Q4_0 weights
+// with Q8_0 activations.
+//
+// The activations are prepared once per matmul input (PrepTiles) in tiles
+// of 8 rows; per tile, block b is tileXBytes bytes:
+//
+//	[32j, 32j+32)  the 32 int8 values of activation j (j < 8)
+//	[256+4j)       int32 correction -128 * (sum of those values)
+//	[288+4j)       the scale of activation j as float32
+//
+// The weights are unpacked 16 rows at a time into a small buffer (L1/L2),
+// which is then multiplied with every activation tile; per group, block b
+// is tileWBytes bytes:
+//
+//	[64g+4i, 64g+4i+4)  values 4g..4g+3 of row i plus 128, as unsigned bytes
+//	[512+4i)            the scale of row i as float32
+//
+// so that one VPDPBUSD with an activation's 4 values broadcast adds 4
+// products to each of 16 rows, and the float work (convert, scale product,
+// FMA) is done once per 16 rows x 32 values instead of once per row.
+// Since sum (w+128) x = sum w x + 128 sum x, starting each block's integer
+// sum at the correction makes it the exact signed sum. Rows and activation
+// rows missing from a last group or tile are padded with zero scales.
+const (
+	tileRows   = 16
+	tileCols   = 8
+	tileXBytes = 320
+	tileWBytes = 576
+	// tileMaxBlocks bounds the blocks of one kernel call (~10 us).
+	tileMaxBlocks = 512
+)
+
+// tileFunc sets (or with acc, adds to) out[j*ldo+i], for j < 8 and i < 16,
+// the sum over nb blocks of the dot of weight row i and activation j, and
+// reports whether any of the 128 results is infinite or NaN.
+type tileFunc = func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) (bad bool)
+
+// tileKernelRef is the tile kernel in Go (the reference of the assembly).
+func tileKernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) (bad bool) {
+	o := unsafeF32(out, 7*ldo+tileRows)
+	wb := unsafeBytes(w, nb*tileWBytes)
+	xb := unsafeBytes(x, nb*tileXBytes)
+	var s [tileCols][tileRows]float32
+	if acc {
+		for j := range tileCols {
+			copy(s[j][:], o[j*ldo:j*ldo+tileRows])
+		}
+	}
+	for b := range nb {
+		wk := wb[b*tileWBytes:]
+		xk := xb[b*tileXBytes:]
+		for j := range tileCols {
+			dx := math.Float32frombits(binary.LittleEndian.Uint32(xk[288+4*j:]))
+			corr := int32(binary.LittleEndian.Uint32(xk[256+4*j:]))
+			for i := range tileRows {
+				sum := corr
+				for k := range qk {
+					sum += int32(wk[64*(k/4)+4*i+k%4]) * int32(int8(xk[32*j+k]))
+				}
+				dw := math.Float32frombits(binary.LittleEndian.Uint32(wk[512+4*i:]))
+				s[j][i] += float32(sum) * (dw * dx)
+			}
+		}
+	}
+	for j := range tileCols {
+		copy(o[j*ldo:j*ldo+tileRows], s[j][:])
+		for _, v := range s[j] {
+			bad = bad || v-v != 0
+		}
+	}
+	return bad
+}
+
+// HasTiles reports whether the current kernel path has the tiled GEMM;
+// if not, GemmQ8_0Tiles and GemmQ4_0Tiles are GemmQ8_0 and GemmQ4_0.
+func HasTiles() bool { return table().tile != nil }
+
+// TilesBytes is the size of the prepared form of nx activation rows of
+// cols values.
+func TilesBytes(nx, cols int) int { return (nx + tileCols - 1) / tileCols * (cols / qk) * tileXBytes }
+
+// PrepTiles prepares nx Q8_0 activation rows x (all the same length) for
+// GemmQ8_0Tiles and GemmQ4_0Tiles into dst (TilesBytes long).
+func PrepTiles(dst, x []byte, nx int) {
+	if nx <= 0 || len(x)%nx != 0 || len(x)/nx%q8Bytes != 0 || len(dst) < TilesBytes(nx, len(x)/nx/q8Bytes*qk) {
+		panic(fmt.Sprintf("asm.PrepTiles: len(dst)=%d len(x)=%d nx=%d", len(dst), len(x), nx))
+	}
+	xrow := len(x) / nx
+	nb := xrow / q8Bytes
+	for t := 0; t < nx; t += tileCols {
+		tile := dst[t/tileCols*nb*tileXBytes:][:nb*tileXBytes]
+		for j := range tileCols {
+			if t+j >= nx {
+				for b := range nb {
+					blk := tile[b*tileXBytes:]
+					clear(blk[32*j : 32*j+32])
+					binary.LittleEndian.PutUint32(blk[256+4*j:], 0)
+					binary.LittleEndian.PutUint32(blk[288+4*j:], 0)
+				}
+				continue
+			}
+			row := x[(t+j)*xrow:][:xrow]
+			for b := range nb {
+				src := row[b*q8Bytes : (b+1)*q8Bytes]
+				blk := tile[b*tileXBytes:]
+				copy(blk[32*j:32*j+32], src[2:])
+				var s int32
+				for _, v := range src[2:] {
+					s += int32(int8(v))
+				}
+				binary.LittleEndian.PutUint32(blk[256+4*j:], uint32(-128*s))
+				binary.LittleEndian.PutUint32(blk[288+4*j:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src))))
+			}
+		}
+	}
+}
+
+// GemmQ8_0Tiles is GemmQ8_0 with the activations x also given prepared
+// (xt, from PrepTiles(xt, x, nx)).
+func GemmQ8_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+	checkGemm("GemmQ8_0Tiles", out, ldo, len(w), nrows, len(x), nx, q8Bytes)
+	k := table()
+	if k.tile == nil {
+		k.gemmQ8(out, ldo, w, nrows, x, nx)
+		return
+	}
+	gemmTiles(k.tile, k.prefetch, k.repackQ8, quant.DotQ8_0, q8Bytes, out, ldo, w, nrows, x, xt, nx)
+}
+
+// GemmQ4_0Tiles is GemmQ8_0Tiles for Q4_0 weights.
+func GemmQ4_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+	checkGemm("GemmQ4_0Tiles", out, ldo, len(w), nrows, len(x), nx, q4Bytes)
+	k := table()
+	if k.tile == nil {
+		k.gemmQ4(out, ldo, w, nrows, x, nx)
+		return
+	}
+	gemmTiles(k.tile, k.prefetch, k.repackQ4, quant.DotQ4_0, q4Bytes, out, ldo, w, nrows, x, xt, nx)
+}
+
+// padTile zeroes the scales of the rows past rows of a group.
+func padTile(dst []byte, rows, nb int) {
+	for i := rows; i < tileRows; i++ {
+		for b := range nb {
+			binary.LittleEndian.PutUint32(dst[b*tileWBytes+512+4*i:], 0)
+		}
+	}
+}
+
+var tilePool = sync.Pool{New: func() any { return new([]byte) }}
+
+// gemmTiles walks the weight rows in groups of 16: each group is unpacked
+// once, then multiplied with every activation tile.
+func gemmTiles(f tileFunc, prefetch func([]byte), repack repackFunc, ref func(w, x []byte) float32,
+	wb int, out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+	if nx == 0 || nrows == 0 {
+		return
+	}
+	xrow := len(x) / nx
+	nb := xrow / q8Bytes
+	if nb == 0 {
+		for j := range nx {
+			clear(out[j*ldo : j*ldo+nrows])
+		}
+		return
+	}
+	if len(xt) < TilesBytes(nx, nb*qk) {
+		panic(fmt.Sprintf("asm: prepared activations too short: %d < %d", len(xt), TilesBytes(nx, nb*qk)))
+	}
+	rowBytes := nb * wb
+	bp := tilePool.Get().(*[]byte)
+	if cap(*bp) < nb*tileWBytes {
+		*bp = make([]byte, nb*tileWBytes)
+	}
+	buf := (*bp)[:nb*tileWBytes]
+	var tmp [tileCols * tileRows]float32
+	for r := 0; r < nrows; r += tileRows {
+		m := min(tileRows, nrows-r)
+		// The next group's weights come from memory while this one is
+		// multiplied: unpacking waited on them (the hardware prefetcher
+		// barely ramps up over one group's 18-36 KB), and the unpacking
+		// was 13% of a Q4_0 prompt's CPU time.
+		if next := r + tileRows; next < nrows && prefetch != nil {
+			prefetch(w[next*rowBytes : min(next+tileRows, nrows)*rowBytes])
+		}
+		repack(buf, w[r*rowBytes:], rowBytes, m, nb)
+		for t := 0; t < nx; t += tileCols {
+			nj := min(tileCols, nx-t)
+			xtile := xt[t/tileCols*nb*tileXBytes:]
+			full := m == tileRows && nj == tileCols
+			dst, ld := &tmp[0], tileRows
+			if full {
+				dst, ld = &out[t*ldo+r], ldo
+			}
+			var bad bool
+			for b := 0; b < nb; b += tileMaxBlocks {
+				bad = f(dst, ld, &buf[b*tileWBytes], &xtile[b*tileXBytes], min(tileMaxBlocks, nb-b), b > 0)
+			}
+			if !full {
+				for j := range nj {
+					copy(out[(t+j)*ldo+r:][:m], tmp[j*tileRows:][:m])
+				}
+			}
+			if bad {
+				// Results that are infinite or NaN (from such a block
+				// scale) are the reference's.
+				for j := t; j < t+nj; j++ {
+					o := out[j*ldo+r:][:m]
+					for i, v := range o {
+						if v-v != 0 {
+							o[i] = ref(w[(r+i)*rowBytes:][:rowBytes], x[j*xrow:][:xrow])
+						}
+					}
+				}
+			}
+		}
+	}
+	tilePool.Put(bp)
+}
+
+// repackQ8Tile unpacks rows (<= 16) Q8_0 rows of nb blocks into a group.
+func repackQ8Tile(dst, w []byte, rowBytes, rows, nb int) {
+	for i := range tileRows {
+		if i >= rows {
+			for b := range nb {
+				binary.LittleEndian.PutUint32(dst[b*tileWBytes+512+4*i:], 0)
+			}
+			continue
+		}
+		row := w[i*rowBytes:][:rowBytes]
+		for b := range nb {
+			src := row[b*q8Bytes : (b+1)*q8Bytes]
+			blk := dst[b*tileWBytes : (b+1)*tileWBytes]
+			binary.LittleEndian.PutUint32(blk[512+4*i:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src))))
+			for g := range 8 {
+				v := binary.LittleEndian.Uint32(src[2+4*g:]) ^ 0x80808080
+				binary.LittleEndian.PutUint32(blk[64*g+4*i:], v)
+			}
+		}
+	}
+}
+
+// repackQ4Tile unpacks rows (<= 16) Q4_0 rows of nb blocks into a group:
+// nibble q becomes the unsigned byte q-8+128.
+func repackQ4Tile(dst, w []byte, rowBytes, rows, nb int) {
+	const m4, off = 0x0f0f0f0f0f0f0f0f, 0x7878787878787878
+	for i := range tileRows {
+		if i >= rows {
+			for b := range nb {
+				binary.LittleEndian.PutUint32(dst[b*tileWBytes+512+4*i:], 0)
+			}
+			continue
+		}
+		row := w[i*rowBytes:][:rowBytes]
+		for b := range nb {
+			src := row[b*q4Bytes : (b+1)*q4Bytes]
+			blk := dst[b*tileWBytes : (b+1)*tileWBytes]
+			binary.LittleEndian.PutUint32(blk[512+4*i:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src))))
+			lo := binary.LittleEndian.Uint64(src[2:])
+			hi := binary.LittleEndian.Uint64(src[10:])
+			l0, l1 := lo&m4+off, hi&m4+off
+			h0, h1 := (lo>>4)&m4+off, (hi>>4)&m4+off
+			binary.LittleEndian.PutUint32(blk[4*i:], uint32(l0))
+			binary.LittleEndian.PutUint32(blk[64+4*i:], uint32(l0>>32))
+			binary.LittleEndian.PutUint32(blk[128+4*i:], uint32(l1))
+			binary.LittleEndian.PutUint32(blk[192+4*i:], uint32(l1>>32))
+			binary.LittleEndian.PutUint32(blk[256+4*i:], uint32(h0))
+			binary.LittleEndian.PutUint32(blk[320+4*i:], uint32(h0>>32))
+			binary.LittleEndian.PutUint32(blk[384+4*i:], uint32(h1))
+			binary.LittleEndian.PutUint32(blk[448+4*i:], uint32(h1>>32))
+		}
+	}
+}
+
+func unsafeF32(p *float32, n int) []float32 { return unsafe.Slice(p, n) }
+func unsafeBytes(p *byte, n int) []byte     { return unsafe.Slice(p, n) }
