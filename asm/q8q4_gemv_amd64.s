@@ -41,7 +41,7 @@ GLOBL bias8<>(SB), RODATA|NOPTR, $8
 
 // ARGS_GEMV / ARGS_GEMM load the multi-row kernels' arguments into the
 // registers of the multi-row section below (GEMM: R12 = activation stride
-// instead of a cursor). Like KARGS (kquant_amd64.s) they precede every TEXT,
+// instead of a cursor). Like KARGS (kquant_gemv_amd64.s) they precede every TEXT,
 // so that vet checks them against none.
 #define ARGS_GEMV \
 	MOVQ out+0(FP), AX; \

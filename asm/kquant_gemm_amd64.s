@@ -1,93 +1,14 @@
 //go:build !noasm
 
 #include "textflag.h"
+#include "kquant_amd64.h"
 
-// K-quant kernels (see kquant_amd64.go). Layouts (QUANTS.md): Q4_K is
-// d, dmin f16 at 0, 12 packed 6-bit scales and mins at 4, 128 bytes of
-// nibbles at 16 (group k = bytes 32k..32k+31: sub-block 2k in the low
-// nibbles, 2k+1 in the high ones); Q6_K is ql[128] at 0, qh[64] at 128,
-// int8 scales[16] at 192, d f16 at 208; Q8_K is d f32 at 0, 256 int8 at 4,
-// 16 int16 block sums at 260.
-//
-// Registers: AX out, SI row, DX stride, R13 rows left, DI x, R14 nb;
-// per row R8 w cursor, BX x cursor, CX blocks left, X0 the running sum.
-// Each super-block is reduced to its exact int32 sums, then the float
-// steps are those of the reference, in its order.
-
-// Byte pairs (j, zero) repeated: VPSHUFB of the 8 scale bytes (in every
-// qword) gives 16 int16 words of scale j, for sub-block j = 0..7.
-DATA kq4sh<>+0(SB)/8, $0x8000800080008000
-DATA kq4sh<>+8(SB)/8, $0x8000800080008000
-DATA kq4sh<>+16(SB)/8, $0x8000800080008000
-DATA kq4sh<>+24(SB)/8, $0x8000800080008000
-DATA kq4sh<>+32(SB)/8, $0x8001800180018001
-DATA kq4sh<>+40(SB)/8, $0x8001800180018001
-DATA kq4sh<>+48(SB)/8, $0x8001800180018001
-DATA kq4sh<>+56(SB)/8, $0x8001800180018001
-DATA kq4sh<>+64(SB)/8, $0x8002800280028002
-DATA kq4sh<>+72(SB)/8, $0x8002800280028002
-DATA kq4sh<>+80(SB)/8, $0x8002800280028002
-DATA kq4sh<>+88(SB)/8, $0x8002800280028002
-DATA kq4sh<>+96(SB)/8, $0x8003800380038003
-DATA kq4sh<>+104(SB)/8, $0x8003800380038003
-DATA kq4sh<>+112(SB)/8, $0x8003800380038003
-DATA kq4sh<>+120(SB)/8, $0x8003800380038003
-DATA kq4sh<>+128(SB)/8, $0x8004800480048004
-DATA kq4sh<>+136(SB)/8, $0x8004800480048004
-DATA kq4sh<>+144(SB)/8, $0x8004800480048004
-DATA kq4sh<>+152(SB)/8, $0x8004800480048004
-DATA kq4sh<>+160(SB)/8, $0x8005800580058005
-DATA kq4sh<>+168(SB)/8, $0x8005800580058005
-DATA kq4sh<>+176(SB)/8, $0x8005800580058005
-DATA kq4sh<>+184(SB)/8, $0x8005800580058005
-DATA kq4sh<>+192(SB)/8, $0x8006800680068006
-DATA kq4sh<>+200(SB)/8, $0x8006800680068006
-DATA kq4sh<>+208(SB)/8, $0x8006800680068006
-DATA kq4sh<>+216(SB)/8, $0x8006800680068006
-DATA kq4sh<>+224(SB)/8, $0x8007800780078007
-DATA kq4sh<>+232(SB)/8, $0x8007800780078007
-DATA kq4sh<>+240(SB)/8, $0x8007800780078007
-DATA kq4sh<>+248(SB)/8, $0x8007800780078007
-GLOBL kq4sh<>(SB), RODATA|NOPTR, $256
-
-// For Q6_K quarter t (32 values, scales 2t and 2t+1 of the half): VPSHUFB
-// of the half's 8 scale words (in both lanes) gives word 2t in the low lane
-// and word 2t+1 in the high lane.
-DATA kq6sh<>+0(SB)/8, $0x0100010001000100
-DATA kq6sh<>+8(SB)/8, $0x0100010001000100
-DATA kq6sh<>+16(SB)/8, $0x0302030203020302
-DATA kq6sh<>+24(SB)/8, $0x0302030203020302
-DATA kq6sh<>+32(SB)/8, $0x0504050405040504
-DATA kq6sh<>+40(SB)/8, $0x0504050405040504
-DATA kq6sh<>+48(SB)/8, $0x0706070607060706
-DATA kq6sh<>+56(SB)/8, $0x0706070607060706
-DATA kq6sh<>+64(SB)/8, $0x0908090809080908
-DATA kq6sh<>+72(SB)/8, $0x0908090809080908
-DATA kq6sh<>+80(SB)/8, $0x0b0a0b0a0b0a0b0a
-DATA kq6sh<>+88(SB)/8, $0x0b0a0b0a0b0a0b0a
-DATA kq6sh<>+96(SB)/8, $0x0d0c0d0c0d0c0d0c
-DATA kq6sh<>+104(SB)/8, $0x0d0c0d0c0d0c0d0c
-DATA kq6sh<>+112(SB)/8, $0x0f0e0f0e0f0e0f0e
-DATA kq6sh<>+120(SB)/8, $0x0f0e0f0e0f0e0f0e
-GLOBL kq6sh<>(SB), RODATA|NOPTR, $128
-
-DATA kqnib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
-GLOBL kqnib<>(SB), RODATA|NOPTR, $8
-
-DATA kqhi2<>+0(SB)/8, $0x3030303030303030
-GLOBL kqhi2<>(SB), RODATA|NOPTR, $8
-
-#define KARGS \
-	MOVQ out+0(FP), AX; \
-	MOVQ w+8(FP), SI; \
-	MOVQ stride+16(FP), DX; \
-	MOVQ rows+24(FP), R13; \
-	MOVQ x+32(FP), DI; \
-	MOVQ nb+40(FP), R14
+// The K-quant GEMM kernels (one weight row against 4 or 8 activations per
+// step); layouts and the shared constants are in kquant_amd64.h.
 
 // G4ARGS loads the arguments of the GEMM kernels (kgemm4Func); like
-// KARGS it is defined before any TEXT so that vet checks it against
-// none.
+// KARGS (kquant_gemv_amd64.s) it is defined before any TEXT so that vet
+// checks it against none.
 #define G4ARGS \
 	MOVQ out+0(FP), AX; \
 	MOVQ w+16(FP), SI; \
@@ -131,323 +52,7 @@ GLOBL kqhi2<>(SB), RODATA|NOPTR, $8
 	ADDQ         DX, SI; \
 	DECQ         R13
 
-// Q4K_SCALES unpacks the 6-bit scales of the block at R8 into the bytes
-// of R9 (sc 0..7) and the mins into R10 (m 0..7), with SWAR on the three
-// 32-bit words A, B, C of the packed bytes:
-// sc[0:4] = A&63, m[0:4] = B&63, sc[4:8] = C&15 | (A>>6)<<4,
-// m[4:8] = C>>4 | (B>>6)<<4 (per byte).
-#define Q4K_SCALES \
-	MOVL 4(R8), R9; \
-	MOVL 12(R8), R11; \
-	MOVL R9, R12; \
-	SHRL $2, R12; \
-	ANDL $0x30303030, R12; \
-	ANDL $0x3f3f3f3f, R9; \
-	MOVL R11, R10; \
-	ANDL $0x0f0f0f0f, R10; \
-	ORL  R10, R12; \
-	SHLQ $32, R12; \
-	ORQ  R12, R9; \
-	MOVL 8(R8), R10; \
-	MOVL R10, R12; \
-	SHRL $2, R12; \
-	ANDL $0x30303030, R12; \
-	ANDL $0x3f3f3f3f, R10; \
-	SHRL $4, R11; \
-	ANDL $0x0f0f0f0f, R11; \
-	ORL  R11, R12; \
-	SHLQ $32, R12; \
-	ORQ  R12, R10
-
-// Q4K_MINS sets Y2 = 8 int32 lanes whose sum is msum = sum_j m_j *
-// (bsums[2j] + bsums[2j+1]): the mins are widened to words, each twice, and
-// multiplied with the 16 block sums.
-#define Q4K_MINS \
-	VMOVQ      R10, X2; \
-	VPUNPCKLBW X2, X2, X2; \
-	VPMOVZXBW  X2, Y2; \
-	VPMADDWD   260(BX), Y2, Y2
-
-// Q4K_FINISH reduces Y3 (isum lanes) and Y2 (msum lanes) and does the
-// reference's float steps: X0 += isum*(d*dx); X0 -= msum*(dmin*dx).
-#define Q4K_FINISH \
-	VPHADDD      Y2, Y3, Y3; \
-	VEXTRACTI128 $1, Y3, X4; \
-	VPADDD       X4, X3, X3; \
-	VPHADDD      X3, X3, X3; \
-	VCVTDQ2PS    X3, X3; \
-	VPBROADCASTD (R8), X4; \
-	VCVTPH2PS    X4, X4; \
-	VBROADCASTSS (BX), X5; \
-	VMULPS       X5, X4, X4; \
-	VMULPS       X4, X3, X3; \
-	VADDSS       X3, X0, X0; \
-	VMOVSHDUP    X3, X3; \
-	VSUBSS       X3, X0, X0
-
-// KROWS runs BLOCK over every block of every row (see the register list).
-// Weights are prefetched 8 rows ahead (the rows are contiguous, so this
-// is one sequential stream); the hardware prefetcher alone reaches only a
-// fraction of the read bandwidth here.
-#define KROWS(BLOCK, WB) \
-row: \
-	MOVQ    SI, R8; \
-	MOVQ    DI, BX; \
-	MOVQ    R14, CX; \
-	VMOVSS  (AX), X0; \
-block: \
-	PREFETCHT0 (R8)(DX*8); \
-	PREFETCHT0 64(R8)(DX*8); \
-	PREFETCHT0 128(R8)(DX*8); \
-	PREFETCHT0 192(R8)(DX*8); \
-	BLOCK; \
-	ADDQ    $WB, R8; \
-	ADDQ    $292, BX; \
-	DECQ    CX; \
-	JNZ     block; \
-	VMOVSS  X0, (AX); \
-	ADDQ    $4, AX; \
-	ADDQ    DX, SI; \
-	DECQ    R13; \
-	JNZ     row; \
-	VZEROUPPER; \
-	RET
-
-// Q4K_SUB_AVX2 adds sub-block j (nibbles in N, values at xo(BX)) times
-// its scale into Y3. Y1 holds the scale bytes in every qword.
-#define Q4K_SUB_AVX2(N, xo, j, ACC) \
-	VPMADDUBSW xo(BX), N, N; \
-	VPSHUFB    kq4sh<>+(32*j)(SB), Y1, Y6; \
-	VPMADDWD   Y6, N, N; \
-	VPADDD     N, Y3, Y3
-
-// Q4K_GROUP unpacks nibble group k into Y4 (low, sub-block 2k) and Y5
-// (high, 2k+1) and adds both with SUB. Y15 = 0x0f bytes.
-#define Q4K_GROUP(SUB, k) \
-	VMOVDQU (16+32*k)(R8), Y4; \
-	VPSRLW  $4, Y4, Y5; \
-	VPAND   Y15, Y4, Y4; \
-	VPAND   Y15, Y5, Y5; \
-	SUB(Y4, (4+64*k), (2*k), Y3); \
-	SUB(Y5, (36+64*k), (2*k+1), Y10)
-
-#define Q4K_BLOCK_AVX2 \
-	Q4K_SCALES; \
-	VMOVQ        R9, X1; \
-	VPBROADCASTQ X1, Y1; \
-	Q4K_MINS; \
-	VPXOR        Y3, Y3, Y3; \
-	Q4K_GROUP(Q4K_SUB_AVX2, 0); \
-	Q4K_GROUP(Q4K_SUB_AVX2, 1); \
-	Q4K_GROUP(Q4K_SUB_AVX2, 2); \
-	Q4K_GROUP(Q4K_SUB_AVX2, 3); \
-	Q4K_FINISH
-
-// func gemvQ4KAVX2(out *float32, w *byte, stride, rows int, x *byte, nb int)
-TEXT ·gemvQ4KAVX2(SB), NOSPLIT, $0-48
-	KARGS
-	VPBROADCASTQ kqnib<>(SB), Y15
-	KROWS(Q4K_BLOCK_AVX2, 144)
-
-// Q4K_SUB_VNNI: VPDPBUSD sums 4 products per lane (|sum| <= 7680, so the
-// lane is also its low int16 word), VPDPWSSD multiplies that word by the
-// scale (the dword (sc_j, 0) at 4j(SP)) into ACC. Two accumulators (Y3,
-// Y10) halve the VPDPWSSD latency chain.
-#define Q4K_SUB_VNNI(N, xo, j, ACC) \
-	VPXORD        Y6, Y6, Y6; \
-	VPDPBUSD      xo(BX), N, Y6; \
-	VPDPWSSD.BCST (4*j)(SP), Y6, ACC
-
-#define Q4K_BLOCK_VNNI \
-	Q4K_SCALES; \
-	VMOVQ        R9, X1; \
-	VPMOVZXBD    X1, Y1; \
-	VMOVDQU      Y1, (SP); \
-	Q4K_MINS; \
-	VPXOR        Y3, Y3, Y3; \
-	VPXOR        Y10, Y10, Y10; \
-	Q4K_GROUP(Q4K_SUB_VNNI, 0); \
-	Q4K_GROUP(Q4K_SUB_VNNI, 1); \
-	Q4K_GROUP(Q4K_SUB_VNNI, 2); \
-	Q4K_GROUP(Q4K_SUB_VNNI, 3); \
-	VPADDD       Y10, Y3, Y3; \
-	Q4K_FINISH
-
-// func gemvQ4KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
-TEXT ·gemvQ4KVNNI(SB), NOSPLIT, $32-48
-	KARGS
-	VPBROADCASTQ kqnib<>(SB), Y15
-	KROWS(Q4K_BLOCK_VNNI, 144)
-
-// ---------------------------------------------------------------- Q6_K
-
-// Q6K_SUB_AVX2 adds quarter Q (6-bit values) times x at xo(BX) times the
-// scale words selected by control t from S into Y3.
-#define Q6K_SUB_AVX2(Q, xo, S, t, ACC) \
-	VPMADDUBSW xo(BX), Q, Q; \
-	VPSHUFB    kq6sh<>+(32*t)(SB), S, Y9; \
-	VPMADDWD   Y9, Q, Q; \
-	VPADDD     Q, Y3, Y3
-
-// Q6K_SUB_VNNI is Q6K_SUB_AVX2 with one VPDPWSSD into ACC (Y3 or Y10).
-#define Q6K_SUB_VNNI(Q, xo, S, t, ACC) \
-	VPMADDUBSW    xo(BX), Q, Q; \
-	VPSHUFB       kq6sh<>+(32*t)(SB), S, Y9; \
-	VPDPWSSD      Y9, Q, ACC
-
-// Q6K_HALF adds half h (S: its 8 scale words in both lanes) with SUB:
-// quarter t's values are
-// t=0: ql[l]&15 | (qh[l]&3)<<4, t=1: ql[l+32]&15 | (qh[l]>>2&3)<<4,
-// t=2: ql[l]>>4 | (qh[l]>>4&3)<<4, t=3: ql[l+32]>>4 | (qh[l]>>6)<<4.
-// Y15 = 0x0f bytes, Y14 = 0x30 bytes; shifts are per word, the masks drop
-// the bits that cross bytes.
-#define Q6K_HALF(SUB, h, S) \
-	VMOVDQU (64*h)(R8), Y4; \
-	VMOVDQU (64*h+32)(R8), Y5; \
-	VMOVDQU (128+32*h)(R8), Y6; \
-	VPAND   Y15, Y4, Y7; \
-	VPSLLW  $4, Y6, Y8; \
-	VPAND   Y14, Y8, Y8; \
-	VPOR    Y8, Y7, Y7; \
-	SUB(Y7, (4+128*h), S, 0, Y3); \
-	VPAND   Y15, Y5, Y7; \
-	VPSLLW  $2, Y6, Y8; \
-	VPAND   Y14, Y8, Y8; \
-	VPOR    Y8, Y7, Y7; \
-	SUB(Y7, (36+128*h), S, 1, Y10); \
-	VPSRLW  $4, Y4, Y7; \
-	VPAND   Y15, Y7, Y7; \
-	VPAND   Y14, Y6, Y8; \
-	VPOR    Y8, Y7, Y7; \
-	SUB(Y7, (68+128*h), S, 2, Y3); \
-	VPSRLW  $4, Y5, Y7; \
-	VPAND   Y15, Y7, Y7; \
-	VPSRLW  $2, Y6, Y8; \
-	VPAND   Y14, Y8, Y8; \
-	VPOR    Y8, Y7, Y7; \
-	SUB(Y7, (100+128*h), S, 3, Y10)
-
-// Q6K_BLOCK: isum = sum_j sc_j * sum(q*x) - 32 * sum_j sc_j * bsums[j],
-// exact in int32; then X0 += isum*(d*dx) as the reference does.
-#define Q6K_BLOCK(SUB) \
-	VPMOVSXBW    192(R8), Y1; \
-	VPMADDWD     260(BX), Y1, Y2; \
-	VPSLLD       $5, Y2, Y2; \
-	VPXOR        Y3, Y3, Y3; \
-	VPSUBD       Y2, Y3, Y3; \
-	VPXOR        Y10, Y10, Y10; \
-	VPERMQ       $0x44, Y1, Y12; \
-	VPERMQ       $0xee, Y1, Y13; \
-	Q6K_HALF(SUB, 0, Y12); \
-	Q6K_HALF(SUB, 1, Y13); \
-	VPADDD       Y10, Y3, Y3; \
-	VEXTRACTI128 $1, Y3, X4; \
-	VPADDD       X4, X3, X3; \
-	VPSHUFD      $0x4e, X3, X4; \
-	VPADDD       X4, X3, X3; \
-	VPSHUFD      $0xb1, X3, X4; \
-	VPADDD       X4, X3, X3; \
-	VCVTDQ2PS    X3, X3; \
-	VPBROADCASTW 208(R8), X4; \
-	VCVTPH2PS    X4, X4; \
-	VMULSS       (BX), X4, X4; \
-	VMULSS       X4, X3, X3; \
-	VADDSS       X3, X0, X0
-
-#define Q6K_BLOCK_AVX2 Q6K_BLOCK(Q6K_SUB_AVX2)
-#define Q6K_BLOCK_VNNI Q6K_BLOCK(Q6K_SUB_VNNI)
-
-#define Q6CONST \
-	VPBROADCASTQ kqnib<>(SB), Y15; \
-	VPBROADCASTQ kqhi2<>(SB), Y14
-
-// func gemvQ6KAVX2(out *float32, w *byte, stride, rows int, x *byte, nb int)
-TEXT ·gemvQ6KAVX2(SB), NOSPLIT, $0-48
-	KARGS
-	Q6CONST
-	KROWS(Q6K_BLOCK_AVX2, 210)
-
-// func gemvQ6KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
-TEXT ·gemvQ6KVNNI(SB), NOSPLIT, $0-48
-	KARGS
-	Q6CONST
-	KROWS(Q6K_BLOCK_VNNI, 210)
-
-// ---------------------------------------------------------------- AVX-512, 4 rows
-
-// Constants shared by the AVX-512 Q4_K/Q5_K kernels (GEMV and GEMM, see
-// there): VPSRLVW counts (0 | 4), VPERMW word indexes of the scales and
-// mins, 0x3f bytes, dword shifts (0, 4).
-
-DATA kqsrlv<>+0(SB)/8, $0
-DATA kqsrlv<>+8(SB)/8, $0
-DATA kqsrlv<>+16(SB)/8, $0
-DATA kqsrlv<>+24(SB)/8, $0
-DATA kqsrlv<>+32(SB)/8, $0x0004000400040004
-DATA kqsrlv<>+40(SB)/8, $0x0004000400040004
-DATA kqsrlv<>+48(SB)/8, $0x0004000400040004
-DATA kqsrlv<>+56(SB)/8, $0x0004000400040004
-GLOBL kqsrlv<>(SB), RODATA|NOPTR, $64
-
-// Word indexes: for group k, 16 words of scale 2k then 16 of 2k+1.
-#define KQW(k, off, v) \
-	DATA kqperm<>+(64*k+off)(SB)/8, $v
-
-KQW(0, 0, 0x0000000000000000)
-KQW(0, 8, 0x0000000000000000)
-KQW(0, 16, 0x0000000000000000)
-KQW(0, 24, 0x0000000000000000)
-KQW(0, 32, 0x0001000100010001)
-KQW(0, 40, 0x0001000100010001)
-KQW(0, 48, 0x0001000100010001)
-KQW(0, 56, 0x0001000100010001)
-KQW(1, 0, 0x0002000200020002)
-KQW(1, 8, 0x0002000200020002)
-KQW(1, 16, 0x0002000200020002)
-KQW(1, 24, 0x0002000200020002)
-KQW(1, 32, 0x0003000300030003)
-KQW(1, 40, 0x0003000300030003)
-KQW(1, 48, 0x0003000300030003)
-KQW(1, 56, 0x0003000300030003)
-KQW(2, 0, 0x0004000400040004)
-KQW(2, 8, 0x0004000400040004)
-KQW(2, 16, 0x0004000400040004)
-KQW(2, 24, 0x0004000400040004)
-KQW(2, 32, 0x0005000500050005)
-KQW(2, 40, 0x0005000500050005)
-KQW(2, 48, 0x0005000500050005)
-KQW(2, 56, 0x0005000500050005)
-KQW(3, 0, 0x0006000600060006)
-KQW(3, 8, 0x0006000600060006)
-KQW(3, 16, 0x0006000600060006)
-KQW(3, 24, 0x0006000600060006)
-KQW(3, 32, 0x0007000700070007)
-KQW(3, 40, 0x0007000700070007)
-KQW(3, 48, 0x0007000700070007)
-KQW(3, 56, 0x0007000700070007)
-// Min word indexes (words 8..15 = m0..m7, each twice).
-KQW(4, 0, 0x0009000900080008)
-KQW(4, 8, 0x000b000b000a000a)
-KQW(4, 16, 0x000d000d000c000c)
-KQW(4, 24, 0x000f000f000e000e)
-GLOBL kqperm<>(SB), RODATA|NOPTR, $288
-
-DATA kqsrlvd<>+0(SB)/8, $0x0000000400000000
-DATA kqsrlvd<>+8(SB)/8, $0
-GLOBL kqsrlvd<>(SB), RODATA|NOPTR, $16
-
-DATA kq3f<>+0(SB)/4, $0x3f3f3f3f
-GLOBL kq3f<>(SB), RODATA|NOPTR, $4
-
-// FOLD_ROW folds row r's isum lanes to 8 and pairs them with its msum
-// lanes: T = [a a m m | a a m m] (VPHADDD has no EVEX form: Y0..Y15 only).
-#define FOLD_ROW(ZA, YA, MS) \
-	VEXTRACTI64X4 $1, ZA, Y8; \
-	VPADDD        Y8, YA, YA; \
-	VPHADDD       MS, YA, YA
-
 // ---------------------------------------------------------------- AVX-512 GEMM, 1 row x 4 activations
-
 // gemm4Q4KVNNI unpacks each weight block once (scales, scale vectors and
 // nibbles stay in registers) and multiplies it with 4 activation rows;
 // the 4 dot products of a row share the reductions and float steps like
@@ -458,7 +63,6 @@ GLOBL kq3f<>(SB), RODATA|NOPTR, $4
 // BX, R9, R10, R11 the 4 activation cursors, CX blocks left. Z8..Z11
 // nibbles, Z26..Z29 scale vectors, Y30 min words, Z0..Z3 isum lanes and
 // Y4..Y7 msum lanes of the 4 activations, Y12..Y14 temporaries, Y15 sums.
-
 // WQ4K unpacks the weight block at R8.
 #define WQ4K \
 	VMOVDQU         4(R8), X12; \
@@ -506,206 +110,6 @@ GLOBL kq3f<>(SB), RODATA|NOPTR, $4
 	VPADDD        Y12, YA, YA; \
 	VPHADDD       MS, YA, YA
 
-// ---------------------------------------------------------------- AVX-512 Q6_K
-
-// On zmm, ql[64h:64h+64] holds quarters 0 and 1 of half h in its low
-// nibbles and quarters 2 and 3 in its high nibbles, in x's order; the 2
-// high bits come from qh[32h:32h+32] broadcast to both halves and shifted
-// per half (VPSLLVW by 4|2, VPSRLVW by 0|2), masked with 0x30 and merged
-// by VPTERNLOGD ((A & 0x0f) | B, imm 0xec). Every 128-bit lane then holds
-// the 16 values of one scale, so VPERMW of the 16 scale words gives the
-// VPDPWSSD multiplier. The -32 offset is applied through the block sums
-// as on AVX2.
-
-DATA kq6sl<>+0(SB)/8, $0x0004000400040004
-DATA kq6sl<>+8(SB)/8, $0x0004000400040004
-DATA kq6sl<>+16(SB)/8, $0x0004000400040004
-DATA kq6sl<>+24(SB)/8, $0x0004000400040004
-DATA kq6sl<>+32(SB)/8, $0x0002000200020002
-DATA kq6sl<>+40(SB)/8, $0x0002000200020002
-DATA kq6sl<>+48(SB)/8, $0x0002000200020002
-DATA kq6sl<>+56(SB)/8, $0x0002000200020002
-GLOBL kq6sl<>(SB), RODATA|NOPTR, $64
-
-DATA kq6sr<>+0(SB)/8, $0
-DATA kq6sr<>+8(SB)/8, $0
-DATA kq6sr<>+16(SB)/8, $0
-DATA kq6sr<>+24(SB)/8, $0
-DATA kq6sr<>+32(SB)/8, $0x0002000200020002
-DATA kq6sr<>+40(SB)/8, $0x0002000200020002
-DATA kq6sr<>+48(SB)/8, $0x0002000200020002
-DATA kq6sr<>+56(SB)/8, $0x0002000200020002
-GLOBL kq6sr<>(SB), RODATA|NOPTR, $64
-
-// Word indexes for zmm c = 0..3 (values 64c..64c+63): 8 words each of
-// scales 4c, 4c+1, 4c+2, 4c+3.
-#define KQ6W(c, off, v) \
-	DATA kq6perm<>+(64*c+off)(SB)/8, $v
-
-KQ6W(0, 0, 0x0000000000000000)
-KQ6W(0, 8, 0x0000000000000000)
-KQ6W(0, 16, 0x0001000100010001)
-KQ6W(0, 24, 0x0001000100010001)
-KQ6W(0, 32, 0x0002000200020002)
-KQ6W(0, 40, 0x0002000200020002)
-KQ6W(0, 48, 0x0003000300030003)
-KQ6W(0, 56, 0x0003000300030003)
-KQ6W(1, 0, 0x0004000400040004)
-KQ6W(1, 8, 0x0004000400040004)
-KQ6W(1, 16, 0x0005000500050005)
-KQ6W(1, 24, 0x0005000500050005)
-KQ6W(1, 32, 0x0006000600060006)
-KQ6W(1, 40, 0x0006000600060006)
-KQ6W(1, 48, 0x0007000700070007)
-KQ6W(1, 56, 0x0007000700070007)
-KQ6W(2, 0, 0x0008000800080008)
-KQ6W(2, 8, 0x0008000800080008)
-KQ6W(2, 16, 0x0009000900090009)
-KQ6W(2, 24, 0x0009000900090009)
-KQ6W(2, 32, 0x000a000a000a000a)
-KQ6W(2, 40, 0x000a000a000a000a)
-KQ6W(2, 48, 0x000b000b000b000b)
-KQ6W(2, 56, 0x000b000b000b000b)
-KQ6W(3, 0, 0x000c000c000c000c)
-KQ6W(3, 8, 0x000c000c000c000c)
-KQ6W(3, 16, 0x000d000d000d000d)
-KQ6W(3, 24, 0x000d000d000d000d)
-KQ6W(3, 32, 0x000e000e000e000e)
-KQ6W(3, 40, 0x000e000e000e000e)
-KQ6W(3, 48, 0x000f000f000f000f)
-KQ6W(3, 56, 0x000f000f000f000f)
-GLOBL kq6perm<>(SB), RODATA|NOPTR, $256
-
-// Constants: Z16 0x0f bytes, Z17 0x30 bytes, Z18/Z19 shift counts,
-// Z20..Z23 scale word indexes.
-#define Q6CONST512 \
-	VPBROADCASTQ kqnib<>(SB), Z16; \
-	VPBROADCASTQ kqhi2<>(SB), Z17; \
-	VMOVDQU64    kq6sl<>(SB), Z18; \
-	VMOVDQU64    kq6sr<>(SB), Z19; \
-	VMOVDQU64    kq6perm<>+0(SB), Z20; \
-	VMOVDQU64    kq6perm<>+64(SB), Z21; \
-	VMOVDQU64    kq6perm<>+128(SB), Z22; \
-	VMOVDQU64    kq6perm<>+192(SB), Z23
-
-// Q6K_UNPACK makes the 6-bit values of half h of the block at P: quarters
-// 0|1 in LO, 2|3 in HI (Z24, Z25 temporaries).
-#define Q6K_UNPACK(P, h, LO, HI) \
-	VBROADCASTI64X4 (128+32*h)(P), Z24; \
-	VMOVDQU64       (64*h)(P), LO; \
-	VPSRLW          $4, LO, HI; \
-	VPSLLVW         Z18, Z24, Z25; \
-	VPANDD          Z17, Z25, Z25; \
-	VPTERNLOGD      $0xec, Z16, Z25, LO; \
-	VPSRLVW         Z19, Z24, Z25; \
-	VPANDD          Z17, Z25, Z25; \
-	VPTERNLOGD      $0xec, Z16, Z25, HI
-
-// Q6K_ROW4 sets ACC to the isum lanes of row P's block (with x at BX) and
-// CR to 32 * the sc . bsums lanes.
-#define Q6K_ROW4(P, ACC, CR) \
-	VPMOVSXBW  192(P), Y12; \
-	VPMADDWD   260(BX), Y12, CR; \
-	VPSLLD     $5, CR, CR; \
-	Q6K_UNPACK(P, 0, Z8, Z9); \
-	Q6K_UNPACK(P, 1, Z10, Z11); \
-	VPMADDUBSW 4(BX), Z8, Z8; \
-	VPERMW     Z12, Z20, Z13; \
-	VPMADDWD   Z13, Z8, ACC; \
-	VPMADDUBSW 68(BX), Z9, Z9; \
-	VPERMW     Z12, Z21, Z13; \
-	VPDPWSSD   Z13, Z9, ACC; \
-	VPMADDUBSW 132(BX), Z10, Z10; \
-	VPERMW     Z12, Z22, Z13; \
-	VPDPWSSD   Z13, Z10, ACC; \
-	VPMADDUBSW 196(BX), Z11, Z11; \
-	VPERMW     Z12, Z23, Z13; \
-	VPDPWSSD   Z13, Z11, ACC
-
-// Q6K_FOLD4 reduces Z0..Z3 minus Y4..Y7 to X0 = [isum of 0, 1, 2, 3].
-#define Q6K_FOLD4 \
-	VEXTRACTI64X4 $1, Z0, Y8; \
-	VPADDD        Y8, Y0, Y0; \
-	VPSUBD        Y4, Y0, Y0; \
-	VEXTRACTI64X4 $1, Z1, Y8; \
-	VPADDD        Y8, Y1, Y1; \
-	VPSUBD        Y5, Y1, Y1; \
-	VEXTRACTI64X4 $1, Z2, Y8; \
-	VPADDD        Y8, Y2, Y2; \
-	VPSUBD        Y6, Y2, Y2; \
-	VEXTRACTI64X4 $1, Z3, Y8; \
-	VPADDD        Y8, Y3, Y3; \
-	VPSUBD        Y7, Y3, Y3; \
-	VPHADDD       Y1, Y0, Y0; \
-	VPHADDD       Y3, Y2, Y2; \
-	VPHADDD       Y2, Y0, Y0; \
-	VEXTRACTI128  $1, Y0, X8; \
-	VPADDD        X8, X0, X0; \
-	VCVTDQ2PS     X0, X0
-
-// func gemv4Q6KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
-TEXT ·gemv4Q6KVNNI(SB), NOSPLIT, $0-48
-	KARGS
-	Q6CONST512
-
-group6:
-	MOVQ    SI, R8
-	LEAQ    (SI)(DX*1), R9
-	LEAQ    (SI)(DX*2), R10
-	LEAQ    (R9)(DX*2), R11
-	MOVQ    DI, BX
-	MOVQ    R14, CX
-	VMOVUPS (AX), X15
-	LEAQ    (SI)(DX*8), R12
-	LEAQ    (R12)(DX*8), R12
-
-	// R12 walks the group 16 rows ahead, 840 bytes per step.
-block6:
-	PREFETCHT0 (R12)
-	PREFETCHT0 64(R12)
-	PREFETCHT0 128(R12)
-	PREFETCHT0 192(R12)
-	PREFETCHT0 256(R12)
-	PREFETCHT0 320(R12)
-	PREFETCHT0 384(R12)
-	PREFETCHT0 448(R12)
-	PREFETCHT0 512(R12)
-	PREFETCHT0 576(R12)
-	PREFETCHT0 640(R12)
-	PREFETCHT0 704(R12)
-	PREFETCHT0 768(R12)
-	ADDQ       $840, R12
-	Q6K_ROW4(R8, Z0, Y4)
-	Q6K_ROW4(R9, Z1, Y5)
-	Q6K_ROW4(R10, Z2, Y6)
-	Q6K_ROW4(R11, Z3, Y7)
-	Q6K_FOLD4
-	VPXOR        X13, X13, X13
-	VPINSRW      $0, 208(R8), X13, X13
-	VPINSRW      $1, 208(R9), X13, X13
-	VPINSRW      $2, 208(R10), X13, X13
-	VPINSRW      $3, 208(R11), X13, X13
-	VCVTPH2PS    X13, X13
-	VBROADCASTSS (BX), X14
-	VMULPS       X14, X13, X13
-	VMULPS       X13, X0, X0
-	VADDPS       X0, X15, X15
-	ADDQ         $210, R8
-	ADDQ         $210, R9
-	ADDQ         $210, R10
-	ADDQ         $210, R11
-	ADDQ         $292, BX
-	DECQ         CX
-	JNZ          block6
-
-	VMOVUPS X15, (AX)
-	ADDQ    $16, AX
-	LEAQ    (SI)(DX*4), SI
-	SUBQ    $4, R13
-	JNZ     group6
-	VZEROUPPER
-	RET
-
 // XQ6K adds the unpacked block (Z8..Z11, scale vectors Z26..Z29, scale
 // words Y12) times the activation block at XP: isum lanes in ACC, 32 *
 // sc . bsums in CR.
@@ -732,7 +136,6 @@ TEXT ·gemm4Q6KVNNI(SB), NOSPLIT, $0-64
 	MOVQ xstride+48(FP), R12
 	MOVQ nb+56(FP), R14
 	Q6CONST512
-
 g6row:
 	MOVQ      ldo+8(FP), R9
 	SHLQ      $2, R9
@@ -747,7 +150,6 @@ g6row:
 	LEAQ      (DI)(R12*2), R10
 	LEAQ      (R9)(R12*2), R11
 	MOVQ      R14, CX
-
 g6block:
 	PREFETCHT0   (R8)(DX*4)
 	PREFETCHT0   64(R8)(DX*4)
@@ -781,7 +183,6 @@ g6block:
 	ADDQ         $292, R11
 	DECQ         CX
 	JNZ          g6block
-
 	MOVQ       ldo+8(FP), R9
 	SHLQ       $2, R9
 	LEAQ       (AX)(R9*2), R10
@@ -795,102 +196,6 @@ g6block:
 	JNZ        g6row
 	VZEROUPPER
 	RET
-
-// ---------------------------------------------------------------- Q5_K
-
-// Q5_K is Q4_K with qh[32] at 16 and the nibbles at 48: value l of
-// sub-block j gets +16 if bit j of qh[l] is set. The bit is moved to bit 4
-// of each byte with a word shift (bits crossing bytes land below bit 4 or
-// are masked) and merged into the nibbles; values 0..31 keep VPMADDUBSW
-// pairs below 2^15.
-
-DATA kq10<>+0(SB)/8, $0x1010101010101010
-GLOBL kq10<>(SB), RODATA|NOPTR, $8
-
-// QHj sets Y7 = qh (Y11) shifted so that bit j is at bit 4.
-#define QH0 VPSLLW $4, Y11, Y7
-#define QH1 VPSLLW $3, Y11, Y7
-#define QH2 VPSLLW $2, Y11, Y7
-#define QH3 VPSLLW $1, Y11, Y7
-#define QH4 VMOVDQU Y11, Y7
-#define QH5 VPSRLW $1, Y11, Y7
-#define QH6 VPSRLW $2, Y11, Y7
-#define QH7 VPSRLW $3, Y11, Y7
-
-// Q5K_GROUP is Q4K_GROUP with the fifth bits (QA, QB: the QHj of the two
-// sub-blocks; Y14 = 0x10 bytes).
-#define Q5K_GROUP(SUB, k, QA, QB) \
-	VMOVDQU (48+32*k)(R8), Y4; \
-	VPSRLW  $4, Y4, Y5; \
-	VPAND   Y15, Y4, Y4; \
-	VPAND   Y15, Y5, Y5; \
-	QA; \
-	VPAND   Y14, Y7, Y7; \
-	VPOR    Y7, Y4, Y4; \
-	QB; \
-	VPAND   Y14, Y7, Y7; \
-	VPOR    Y7, Y5, Y5; \
-	SUB(Y4, (4+64*k), (2*k), Y3); \
-	SUB(Y5, (36+64*k), (2*k+1), Y10)
-
-#define Q5K_BLOCK_AVX2 \
-	Q4K_SCALES; \
-	VMOVQ        R9, X1; \
-	VPBROADCASTQ X1, Y1; \
-	Q4K_MINS; \
-	VPXOR        Y3, Y3, Y3; \
-	VMOVDQU      16(R8), Y11; \
-	Q5K_GROUP(Q4K_SUB_AVX2, 0, QH0, QH1); \
-	Q5K_GROUP(Q4K_SUB_AVX2, 1, QH2, QH3); \
-	Q5K_GROUP(Q4K_SUB_AVX2, 2, QH4, QH5); \
-	Q5K_GROUP(Q4K_SUB_AVX2, 3, QH6, QH7); \
-	Q4K_FINISH
-
-// func gemvQ5KAVX2(out *float32, w *byte, stride, rows int, x *byte, nb int)
-TEXT ·gemvQ5KAVX2(SB), NOSPLIT, $0-48
-	KARGS
-	VPBROADCASTQ kqnib<>(SB), Y15
-	VPBROADCASTQ kq10<>(SB), Y14
-	KROWS(Q5K_BLOCK_AVX2, 176)
-
-// Word shift counts (low half | high half) moving the fifth bits of
-// sub-blocks 2k | 2k+1 to bit 4: left 4|3, left 2|1, right 0|1, right 2|3.
-#define KQ5S(k, off, v) \
-	DATA kq5sh<>+(64*k+off)(SB)/8, $v
-
-KQ5S(0, 0, 0x0004000400040004)
-KQ5S(0, 8, 0x0004000400040004)
-KQ5S(0, 16, 0x0004000400040004)
-KQ5S(0, 24, 0x0004000400040004)
-KQ5S(0, 32, 0x0003000300030003)
-KQ5S(0, 40, 0x0003000300030003)
-KQ5S(0, 48, 0x0003000300030003)
-KQ5S(0, 56, 0x0003000300030003)
-KQ5S(1, 0, 0x0002000200020002)
-KQ5S(1, 8, 0x0002000200020002)
-KQ5S(1, 16, 0x0002000200020002)
-KQ5S(1, 24, 0x0002000200020002)
-KQ5S(1, 32, 0x0001000100010001)
-KQ5S(1, 40, 0x0001000100010001)
-KQ5S(1, 48, 0x0001000100010001)
-KQ5S(1, 56, 0x0001000100010001)
-KQ5S(2, 0, 0)
-KQ5S(2, 8, 0)
-KQ5S(2, 16, 0)
-KQ5S(2, 24, 0)
-KQ5S(2, 32, 0x0001000100010001)
-KQ5S(2, 40, 0x0001000100010001)
-KQ5S(2, 48, 0x0001000100010001)
-KQ5S(2, 56, 0x0001000100010001)
-KQ5S(3, 0, 0x0002000200020002)
-KQ5S(3, 8, 0x0002000200020002)
-KQ5S(3, 16, 0x0002000200020002)
-KQ5S(3, 24, 0x0002000200020002)
-KQ5S(3, 32, 0x0003000300030003)
-KQ5S(3, 40, 0x0003000300030003)
-KQ5S(3, 48, 0x0003000300030003)
-KQ5S(3, 56, 0x0003000300030003)
-GLOBL kq5sh<>(SB), RODATA|NOPTR, $256
 
 // Q5K_NIB sets N to sub-blocks 2k | 2k+1 of the Q5_K block at P: nibbles
 // as for Q4_K, merged by VPTERNLOGD (A | (B & C), imm 0xf8) with the qh
@@ -1005,221 +310,7 @@ TEXT ·gemm4Q4KVNNI(SB), NOSPLIT, $0-64
 TEXT ·gemm4Q5KVNNI(SB), NOSPLIT, $0-64
 	GEMM4K(Q4KCONST512, WQ5K, XQ4K, $176)
 
-// ---------------------------------------------------------------- AVX-512 GEMV, 4 rows
-
-// The 4-row Q4_K/Q5_K GEMV kernels. Per block the packed scales of the 4
-// rows are unpacked together, one row per 128-bit lane of Z8. Per row and
-// nibble group k, the 32 bytes are broadcast to both halves of a zmm and
-// unpacked to sub-blocks 2k | 2k+1 in x's order either by VPSRLVW (0 | 4)
-// and a mask, or by one GF2P8AFFINEQB (low half: bits 0-3, high half:
-// bits 4-7 moved down); VPMADDUBSW sums value pairs and VPDPWSSD adds them
-// times the sub-block scales (VPERMW of the row's scale words). The
-// reductions and float steps of the 4 rows share vector registers.
-//
-// Registers: AX out, SI group base, DX stride, R13 rows left, DI x, R14 nb;
-// R8..R11 rows, BX x cursor, CX blocks left, R12 prefetch cursor. Z0..Z3
-// row isum lanes, Y4..Y7 row msum lanes, Z8 the rows' scales, Z9 one row's
-// scale words, Z10..Z13 temporaries, Y12..Y14 float temporaries, Y15 the 4
-// running sums (even lanes). Constants: Z16 0x0f bytes, Z17 shift counts
-// (0 | 4), Z18..Z21 scale word indexes, Y22 min word indexes, Z23 0x3f
-// bytes, Z24 0x30 bytes, Z25 dword shifts (0, 4) per lane, Z26 the GF(2)
-// matrices, Z31 0x10 bytes.
-
-DATA kqgf<>+0(SB)/8, $0x0102040800000000
-DATA kqgf<>+8(SB)/8, $0x0102040800000000
-DATA kqgf<>+16(SB)/8, $0x0102040800000000
-DATA kqgf<>+24(SB)/8, $0x0102040800000000
-DATA kqgf<>+32(SB)/8, $0x1020408000000000
-DATA kqgf<>+40(SB)/8, $0x1020408000000000
-DATA kqgf<>+48(SB)/8, $0x1020408000000000
-DATA kqgf<>+56(SB)/8, $0x1020408000000000
-GLOBL kqgf<>(SB), RODATA|NOPTR, $64
-
-#define K4CONST \
-	VPBROADCASTQ   kqnib<>(SB), Z16; \
-	VMOVDQU64      kqsrlv<>(SB), Z17; \
-	VMOVDQU64      kqperm<>+0(SB), Z18; \
-	VMOVDQU64      kqperm<>+64(SB), Z19; \
-	VMOVDQU64      kqperm<>+128(SB), Z20; \
-	VMOVDQU64      kqperm<>+192(SB), Z21; \
-	VMOVDQU64      kqperm<>+256(SB), Y22; \
-	VPBROADCASTD   kq3f<>(SB), Z23; \
-	VPBROADCASTQ   kqhi2<>(SB), Z24; \
-	VBROADCASTI32X4 kqsrlvd<>(SB), Z25; \
-	VMOVDQU64      kqgf<>(SB), Z26; \
-	VPBROADCASTQ   kq10<>(SB), Z31
-
-// SCALES4 unpacks the scales and mins of the blocks at R8..R11 into lane r
-// of Z8 as [sc0..7, m0..7] (see Q4K_SCALES for the bit layout).
-#define SCALES4 \
-	VMOVDQU      4(R8), X8; \
-	VINSERTI32X4 $1, 4(R9), Z8, Z8; \
-	VINSERTI32X4 $2, 4(R10), Z8, Z8; \
-	VINSERTI32X4 $3, 4(R11), Z8, Z8; \
-	VPSRLD       $2, Z8, Z9; \
-	VPANDD       Z24, Z9, Z9; \
-	VPSHUFD      $0xaa, Z8, Z10; \
-	VPSRLVD      Z25, Z10, Z10; \
-	VPANDD       Z16, Z10, Z10; \
-	VPORD        Z10, Z9, Z9; \
-	VPANDD       Z23, Z8, Z8; \
-	VPUNPCKLDQ   Z9, Z8, Z8
-
-// NIB_SRLV/NIB_GFNI set N to sub-blocks 2k | 2k+1 from the nibble group
-// at off(P).
-#define NIB_SRLV(P, off, N) \
-	VBROADCASTI64X4 off(P), N; \
-	VPSRLVW         Z17, N, N; \
-	VPANDD          Z16, N, N
-
-#define NIB_GFNI(P, off, N) \
-	VBROADCASTI64X4 off(P), N; \
-	VGF2P8AFFINEQB  $0, Z26, N, N
-
-// KROW_HEAD widens row r's scales to words (Z9) and sets MS to its msum
-// lanes.
-#define KROW_HEAD(r, MS) \
-	VEXTRACTI32X4 $r, Z8, X9; \
-	VPMOVZXBW     X9, Y9; \
-	VPERMW        Y9, Y22, Y11; \
-	VPMADDWD      260(BX), Y11, MS
-
-// KSUB adds the values N (2 sub-blocks) times x at xo(BX) times their
-// scales (index IDX) into ACC with ACCOP (VPMADDWD sets, VPDPWSSD adds).
-#define KSUB(N, xo, IDX, ACCOP, ACC) \
-	VPMADDUBSW xo(BX), N, N; \
-	VPERMW     Z9, IDX, Z11; \
-	ACCOP      Z11, N, ACC
-
-#define Q4K_ROWG(P, r, ACC, MS, NIB) \
-	KROW_HEAD(r, MS); \
-	NIB(P, 16, Z10); \
-	KSUB(Z10, 4, Z18, VPMADDWD, ACC); \
-	NIB(P, 48, Z10); \
-	KSUB(Z10, 68, Z19, VPDPWSSD, ACC); \
-	NIB(P, 80, Z10); \
-	KSUB(Z10, 132, Z20, VPDPWSSD, ACC); \
-	NIB(P, 112, Z10); \
-	KSUB(Z10, 196, Z21, VPDPWSSD, ACC)
-
-// Q5MERGE merges the fifth bits of group k (qh broadcast in Z12) into Z10.
-#define Q5MERGE(k, SHIFT) \
-	SHIFT      kq5sh<>+(64*k)(SB), Z12, Z13; \
-	VPTERNLOGD $0xf8, Z31, Z13, Z10
-
-#define Q5K_ROWG(P, r, ACC, MS, NIB) \
-	KROW_HEAD(r, MS); \
-	VBROADCASTI64X4 16(P), Z12; \
-	NIB(P, 48, Z10); \
-	Q5MERGE(0, VPSLLVW); \
-	KSUB(Z10, 4, Z18, VPMADDWD, ACC); \
-	NIB(P, 80, Z10); \
-	Q5MERGE(1, VPSLLVW); \
-	KSUB(Z10, 68, Z19, VPDPWSSD, ACC); \
-	NIB(P, 112, Z10); \
-	Q5MERGE(2, VPSRLVW); \
-	KSUB(Z10, 132, Z20, VPDPWSSD, ACC); \
-	NIB(P, 144, Z10); \
-	Q5MERGE(3, VPSRLVW); \
-	KSUB(Z10, 196, Z21, VPDPWSSD, ACC)
-
-#define PF576 \
-	PREFETCHT0 (R12); \
-	PREFETCHT0 64(R12); \
-	PREFETCHT0 128(R12); \
-	PREFETCHT0 192(R12); \
-	PREFETCHT0 256(R12); \
-	PREFETCHT0 320(R12); \
-	PREFETCHT0 384(R12); \
-	PREFETCHT0 448(R12); \
-	PREFETCHT0 512(R12)
-
-#define PF704 \
-	PF576; \
-	PREFETCHT0 576(R12); \
-	PREFETCHT0 640(R12)
-
-// GEMV4K is the body of the 4-row kernels: ROW(P, r, ACC, MS, NIB) adds a
-// row's block, WB is the block size, PF prefetches 4*WB bytes at R12 (16
-// rows ahead, one sequential stream).
-#define GEMV4K(ROW, NIB, WB, PF) \
-	KARGS; \
-	K4CONST; \
-group: \
-	MOVQ      SI, R8; \
-	LEAQ      (SI)(DX*1), R9; \
-	LEAQ      (SI)(DX*2), R10; \
-	LEAQ      (R9)(DX*2), R11; \
-	MOVQ      DI, BX; \
-	MOVQ      R14, CX; \
-	VMOVUPS   (AX), X15; \
-	VPMOVZXDQ X15, Y15; \
-	LEAQ      (SI)(DX*8), R12; \
-	LEAQ      (R12)(DX*8), R12; \
-block: \
-	PF; \
-	ADDQ         $(4*WB), R12; \
-	SCALES4; \
-	ROW(R8, 0, Z0, Y4, NIB); \
-	ROW(R9, 1, Z1, Y5, NIB); \
-	ROW(R10, 2, Z2, Y6, NIB); \
-	ROW(R11, 3, Z3, Y7, NIB); \
-	FOLD_ROW(Z0, Y0, Y4); \
-	FOLD_ROW(Z1, Y1, Y5); \
-	FOLD_ROW(Z2, Y2, Y6); \
-	FOLD_ROW(Z3, Y3, Y7); \
-	VPHADDD      Y1, Y0, Y0; \
-	VPHADDD      Y3, Y2, Y2; \
-	VPERM2I128   $0x20, Y2, Y0, Y13; \
-	VPERM2I128   $0x31, Y2, Y0, Y14; \
-	VPADDD       Y14, Y13, Y13; \
-	VCVTDQ2PS    Y13, Y13; \
-	VMOVD        (R8), X12; \
-	VPINSRD      $1, (R9), X12, X12; \
-	VPINSRD      $2, (R10), X12, X12; \
-	VPINSRD      $3, (R11), X12, X12; \
-	VCVTPH2PS    X12, Y12; \
-	VBROADCASTSS (BX), Y14; \
-	VMULPS       Y14, Y12, Y12; \
-	VMULPS       Y12, Y13, Y13; \
-	VADDPS       Y13, Y15, Y15; \
-	VMOVSHDUP    Y13, Y13; \
-	VSUBPS       Y13, Y15, Y15; \
-	ADDQ         $WB, R8; \
-	ADDQ         $WB, R9; \
-	ADDQ         $WB, R10; \
-	ADDQ         $WB, R11; \
-	ADDQ         $292, BX; \
-	DECQ         CX; \
-	JNZ          block; \
-	VEXTRACTF128 $1, Y15, X13; \
-	VSHUFPS      $0x88, X13, X15, X15; \
-	VMOVUPS      X15, (AX); \
-	ADDQ         $16, AX; \
-	LEAQ         (SI)(DX*4), SI; \
-	SUBQ         $4, R13; \
-	JNZ          group; \
-	VZEROUPPER; \
-	RET
-
-// func gemv4Q4KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
-TEXT ·gemv4Q4KVNNI(SB), NOSPLIT, $0-48
-	GEMV4K(Q4K_ROWG, NIB_SRLV, 144, PF576)
-
-// func gemv4Q4KGFNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
-TEXT ·gemv4Q4KGFNI(SB), NOSPLIT, $0-48
-	GEMV4K(Q4K_ROWG, NIB_GFNI, 144, PF576)
-
-// func gemv4Q5KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
-TEXT ·gemv4Q5KVNNI(SB), NOSPLIT, $0-48
-	GEMV4K(Q5K_ROWG, NIB_SRLV, 176, PF704)
-
-// func gemv4Q5KGFNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
-TEXT ·gemv4Q5KGFNI(SB), NOSPLIT, $0-48
-	GEMV4K(Q5K_ROWG, NIB_GFNI, 176, PF704)
-
 // ---------------------------------------------------------------- AVX2 GEMM, 1 row x 4 activations
-
 // The AVX2 GEMM kernels unpack each weight block once per nibble group
 // (or Q6_K quarter) and multiply it with 4 activation rows; the 4 dot
 // products share the reductions and float steps as in gemm4Q4KVNNI. The
@@ -1232,7 +323,6 @@ TEXT ·gemv4Q5KGFNI(SB), NOSPLIT, $0-48
 // and their scale words, Y8 temporary, Y9 scale bytes in every qword, Y10
 // min words, Y11 running sums (even lanes), Y12..Y14 temporaries, Y15 0x0f
 // bytes.
-
 DATA kqx30<>+0(SB)/8, $0x3030303030303030
 DATA kqx30<>+8(SB)/8, $0x3030303030303030
 DATA kqx30<>+16(SB)/8, $0x3030303030303030
@@ -1443,10 +533,8 @@ TEXT ·gemm4Q6KAVX2(SB), NOSPLIT, $0-64
 	G4ARGS
 	VPBROADCASTQ kqnib<>(SB), Y15
 	VPBROADCASTQ kqhi2<>(SB), Y14
-
 g6arow:
 	G4ROW_START(Y11, X11)
-
 g6ablock:
 	PREFETCHT0   (R8)(DX*4)
 	PREFETCHT0   64(R8)(DX*4)
@@ -1485,14 +573,12 @@ g6ablock:
 	ADDQ         $292, R11
 	DECQ         CX
 	JNZ          g6ablock
-
 	G4ROW_END(Y11, X11)
 	JNZ g6arow
 	VZEROUPPER
 	RET
 
 // ---------------------------------------------------------------- AVX-512 GEMM on permuted activations
-
 // gemm4Q4KPERM is gemm4Q4KVNNI with one VNNI multiply per 64 values instead
 // of two. The activations are permuted (permQ8K) so that each 64-byte
 // round r = 0..3 holds values 8r..8r+7 of sub-blocks 0,2,4,6,1,3,5,7; the
@@ -1506,7 +592,6 @@ g6ablock:
 // Registers as gemm4Q4KVNNI, except: Z8..Z11 the 4 rounds' weights, Z12
 // the lane scales, Z13 temporary, Z14 products, Z17 the GF(2) matrices,
 // Z18 the lane scale word indexes, Z26..Z29 the rounds' qword indexes.
-
 // Word indexes: dword lane 2p, 2p+1 = (scale word of sub-block j_p, word
 // 16, which is zero), j = 0,2,4,6,1,3,5,7.
 #define KQPW(off, v) \
@@ -1678,7 +763,6 @@ TEXT ·gemm4Q5KPERM(SB), NOSPLIT, $0-64
 	GEMM4K(KPCONST5, WQ5KP, XQ5KP, $176)
 
 // ---------------------------------------------------------------- AVX-512 GEMM, 1 row x 8 activations
-
 // gemm8Q4KPERM is gemm4Q4KPERM for 8 activation rows: the weight block's
 // unpacking is shared by twice as many dot products. Constants other than
 // the two VPERMW indexes are memory operands (the 32 zmm registers hold
@@ -1690,7 +774,6 @@ TEXT ·gemm4Q5KPERM(SB), NOSPLIT, $0-64
 // activations 0-7, Z16..Z19 the rounds' weights, Z20 lane scales, Y21 min
 // words, Z22/Y23 the VPERMW indexes, Z24/Z25 temporaries, Y26/Y27 running
 // sums of activations 0-3/4-7 (even lanes), Z28..Z30 temporaries.
-
 DATA kqx0f<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
 DATA kqx0f<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
 GLOBL kqx0f<>(SB), RODATA|NOPTR, $16
@@ -2035,7 +1118,6 @@ TEXT ·gemm8Q6KVNNI(SB), NOSPLIT, $0-64
 	G4ARGS
 	VPBROADCASTQ kqnib<>(SB), Z26
 	VPBROADCASTQ kqhi2<>(SB), Z27
-
 g86row:
 	G8LOAD6
 	MOVQ SI, R8
@@ -2044,7 +1126,6 @@ g86row:
 	LEAQ (DI)(R12*2), R10
 	LEAQ (R9)(R12*2), R11
 	MOVQ R14, CX
-
 g86block:
 	PREFETCHT0   (R8)(DX*4)
 	PREFETCHT0   64(R8)(DX*4)
@@ -2078,7 +1159,6 @@ g86block:
 	ADDQ         $292, R11
 	DECQ         CX
 	JNZ          g86block
-
 	G8STORE6
 	ADDQ $4, AX
 	ADDQ DX, SI
