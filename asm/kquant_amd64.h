@@ -71,16 +71,10 @@ DATA kq6sh<>+112(SB)/8, $0x0f0e0f0e0f0e0f0e
 DATA kq6sh<>+120(SB)/8, $0x0f0e0f0e0f0e0f0e
 GLOBL kq6sh<>(SB), RODATA|NOPTR, $128
 
-DATA kqnib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
-GLOBL kqnib<>(SB), RODATA|NOPTR, $8
-
-DATA kqhi2<>+0(SB)/8, $0x3030303030303030
-GLOBL kqhi2<>(SB), RODATA|NOPTR, $8
-
 // ---------------------------------------------------------------- AVX-512 constants
 // Constants shared by the AVX-512 Q4_K/Q5_K kernels (GEMV and GEMM, see
 // there): VPSRLVW counts (0 | 4), VPERMW word indexes of the scales and
-// mins, 0x3f bytes, dword shifts (0, 4).
+// mins, dword shifts (0, 4); 0x3f bytes are ·bytes3f (const_amd64.s).
 DATA kqsrlv<>+0(SB)/8, $0
 DATA kqsrlv<>+8(SB)/8, $0
 DATA kqsrlv<>+16(SB)/8, $0
@@ -137,9 +131,6 @@ GLOBL kqperm<>(SB), RODATA|NOPTR, $288
 DATA kqsrlvd<>+0(SB)/8, $0x0000000400000000
 DATA kqsrlvd<>+8(SB)/8, $0
 GLOBL kqsrlvd<>(SB), RODATA|NOPTR, $16
-
-DATA kq3f<>+0(SB)/4, $0x3f3f3f3f
-GLOBL kq3f<>(SB), RODATA|NOPTR, $4
 
 // ---------------------------------------------------------------- AVX-512 Q6_K
 // On zmm, ql[64h:64h+64] holds quarters 0 and 1 of half h in its low
@@ -212,8 +203,8 @@ GLOBL kq6perm<>(SB), RODATA|NOPTR, $256
 // Constants: Z16 0x0f bytes, Z17 0x30 bytes, Z18/Z19 shift counts,
 // Z20..Z23 scale word indexes.
 #define Q6CONST512 \
-	VPBROADCASTQ kqnib<>(SB), Z16; \
-	VPBROADCASTQ kqhi2<>(SB), Z17; \
+	VPBROADCASTQ ·bytes0f(SB), Z16; \
+	VPBROADCASTQ ·bytes30(SB), Z17; \
 	VMOVDQU64    kq6sl<>(SB), Z18; \
 	VMOVDQU64    kq6sr<>(SB), Z19; \
 	VMOVDQU64    kq6perm<>+0(SB), Z20; \
@@ -261,8 +252,6 @@ GLOBL kq6perm<>(SB), RODATA|NOPTR, $256
 // of each byte with a word shift (bits crossing bytes land below bit 4 or
 // are masked) and merged into the nibbles; values 0..31 keep VPMADDUBSW
 // pairs below 2^15.
-DATA kq10<>+0(SB)/8, $0x1010101010101010
-GLOBL kq10<>(SB), RODATA|NOPTR, $8
 
 // Word shift counts (low half | high half) moving the fifth bits of
 // sub-blocks 2k | 2k+1 to bit 4: left 4|3, left 2|1, right 0|1, right 2|3.

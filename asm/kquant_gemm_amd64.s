@@ -209,20 +209,20 @@ g6block:
 	VPTERNLOGD      $0xf8, Z31, T, N
 
 #define Q4KCONST \
-	VPBROADCASTQ kqnib<>(SB), Z16; \
+	VPBROADCASTQ ·bytes0f(SB), Z16; \
 	VMOVDQU64    kqsrlv<>(SB), Z17; \
 	VMOVDQU64    kqperm<>+0(SB), Z18; \
 	VMOVDQU64    kqperm<>+64(SB), Z19; \
 	VMOVDQU64    kqperm<>+128(SB), Z20; \
 	VMOVDQU64    kqperm<>+192(SB), Z21; \
 	VMOVDQU64    kqperm<>+256(SB), Y22; \
-	VPBROADCASTD kq3f<>(SB), X23; \
-	VPBROADCASTQ kqhi2<>(SB), X24; \
+	VPBROADCASTD ·bytes3f(SB), X23; \
+	VPBROADCASTQ ·bytes30(SB), X24; \
 	VMOVDQU64    kqsrlvd<>(SB), X25
 
 #define Q4KCONST512 \
 	Q4KCONST; \
-	VPBROADCASTQ kq10<>(SB), Z31
+	VPBROADCASTQ ·bytes10(SB), Z31
 
 // WQ5K is WQ4K for the Q5_K block at R8.
 #define WQ5K \
@@ -323,22 +323,6 @@ TEXT ·gemm4Q5KVNNI(SB), NOSPLIT, $0-64
 // and their scale words, Y8 temporary, Y9 scale bytes in every qword, Y10
 // min words, Y11 running sums (even lanes), Y12..Y14 temporaries, Y15 0x0f
 // bytes.
-DATA kqx30<>+0(SB)/8, $0x3030303030303030
-DATA kqx30<>+8(SB)/8, $0x3030303030303030
-DATA kqx30<>+16(SB)/8, $0x3030303030303030
-DATA kqx30<>+24(SB)/8, $0x3030303030303030
-GLOBL kqx30<>(SB), RODATA|NOPTR, $32
-
-DATA kqx3f<>+0(SB)/8, $0x3f3f3f3f3f3f3f3f
-DATA kqx3f<>+8(SB)/8, $0x3f3f3f3f3f3f3f3f
-GLOBL kqx3f<>(SB), RODATA|NOPTR, $16
-
-DATA kqx10<>+0(SB)/8, $0x1010101010101010
-DATA kqx10<>+8(SB)/8, $0x1010101010101010
-DATA kqx10<>+16(SB)/8, $0x1010101010101010
-DATA kqx10<>+24(SB)/8, $0x1010101010101010
-GLOBL kqx10<>(SB), RODATA|NOPTR, $32
-
 // G4_MINFLOAT finishes a Q4_K/Q5_K block for the 4 activations: pairs the
 // isum lanes (Y0..Y3) with the msum lanes, reduces, and does the float
 // steps into Y11 as in gemm4Q4KVNNI.
@@ -376,12 +360,12 @@ GLOBL kqx10<>(SB), RODATA|NOPTR, $32
 #define G4_SCALES \
 	VMOVDQU      4(R8), X12; \
 	VPSRLD       $2, X12, X13; \
-	VPAND        kqx30<>(SB), X13, X13; \
+	VPAND        ·bytes30(SB), X13, X13; \
 	VPSHUFD      $0xaa, X12, X14; \
 	VPSRLVD      kqsrlvd<>(SB), X14, X14; \
 	VPAND        X15, X14, X14; \
 	VPOR         X14, X13, X13; \
-	VPAND        kqx3f<>(SB), X12, X12; \
+	VPAND        ·bytes3f(SB), X12, X12; \
 	VPUNPCKLDQ   X13, X12, X12; \
 	VPBROADCASTQ X12, Y9; \
 	VPUNPCKHQDQ  X12, X12, X10; \
@@ -432,7 +416,7 @@ GLOBL kqx10<>(SB), RODATA|NOPTR, $32
 
 #define Q5G_BIT(SH, V) \
 	SH; \
-	VPAND kqx10<>(SB), Y12, Y12; \
+	VPAND ·bytes10(SB), Y12, Y12; \
 	VPOR  Y12, V, V
 
 #define Q5G_MERGE(QA, QB) \
@@ -448,7 +432,7 @@ GLOBL kqx10<>(SB), RODATA|NOPTR, $32
 // G4K_BODY is the body of gemm4Q4KAVX2/gemm4Q5KAVX2.
 #define G4K_BODY(QB, M0, M1, M2, M3, WB) \
 	G4ARGS; \
-	VPBROADCASTQ kqnib<>(SB), Y15; \
+	VPBROADCASTQ ·bytes0f(SB), Y15; \
 row: \
 	G4ROW_START(Y11, X11); \
 block: \
@@ -531,8 +515,8 @@ TEXT ·gemm4Q5KAVX2(SB), NOSPLIT, $0-64
 // *byte, xstride, nb int)
 TEXT ·gemm4Q6KAVX2(SB), NOSPLIT, $0-64
 	G4ARGS
-	VPBROADCASTQ kqnib<>(SB), Y15
-	VPBROADCASTQ kqhi2<>(SB), Y14
+	VPBROADCASTQ ·bytes0f(SB), Y15
+	VPBROADCASTQ ·bytes30(SB), Y14
 g6arow:
 	G4ROW_START(Y11, X11)
 g6ablock:
@@ -730,18 +714,18 @@ GLOBL kq5rot<>(SB), RODATA|NOPTR, $64
 #define NONE
 
 #define KQ5ROT VMOVDQU64    kq5rot<>(SB), Z19
-#define KQ10 VPBROADCASTQ kq10<>(SB), Z31
+#define KQ10 VPBROADCASTQ ·bytes10(SB), Z31
 
 // KPCONST loads the constants of the kernels on permuted activations;
 // ROT and TEN load Q5_K's extra ones.
 #define KPCONST(ROT, TEN) \
-	VPBROADCASTQ kqnib<>(SB), Z16; \
+	VPBROADCASTQ ·bytes0f(SB), Z16; \
 	VMOVDQU64    kqgf<>(SB), Z17; \
 	VMOVDQU64    kqpw<>(SB), Z18; \
 	ROT; \
 	VMOVDQU64    kqperm<>+256(SB), Y22; \
-	VPBROADCASTD kq3f<>(SB), X23; \
-	VPBROADCASTQ kqhi2<>(SB), X24; \
+	VPBROADCASTD ·bytes3f(SB), X23; \
+	VPBROADCASTQ ·bytes30(SB), X24; \
 	VMOVDQU64    kqsrlvd<>(SB), X25; \
 	VMOVDQU64    kqpq<>+0(SB), Z26; \
 	VMOVDQU64    kqpq<>+64(SB), Z27; \
@@ -774,9 +758,6 @@ TEXT ·gemm4Q5KPERM(SB), NOSPLIT, $0-64
 // activations 0-7, Z16..Z19 the rounds' weights, Z20 lane scales, Y21 min
 // words, Z22/Y23 the VPERMW indexes, Z24/Z25 temporaries, Y26/Y27 running
 // sums of activations 0-3/4-7 (even lanes), Z28..Z30 temporaries.
-DATA kqx0f<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
-DATA kqx0f<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
-GLOBL kqx0f<>(SB), RODATA|NOPTR, $16
 
 #define WQ8ROUND(r, W) \
 	VMOVDQU64      kqpq<>+(64*r)(SB), W; \
@@ -786,12 +767,12 @@ GLOBL kqx0f<>(SB), RODATA|NOPTR, $16
 #define WQ8 \
 	VMOVDQU32  4(R8), X28; \
 	VPSRLD     $2, X28, X29; \
-	VPANDD     kqx30<>(SB), X29, X29; \
+	VPANDD     ·bytes30(SB), X29, X29; \
 	VPSHUFD    $0xaa, X28, X30; \
 	VPSRLVD    kqsrlvd<>(SB), X30, X30; \
-	VPANDD     kqx0f<>(SB), X30, X30; \
+	VPANDD     ·bytes0f(SB), X30, X30; \
 	VPORD      X30, X29, X29; \
-	VPANDD     kqx3f<>(SB), X28, X28; \
+	VPANDD     ·bytes3f(SB), X28, X28; \
 	VPUNPCKLDQ X29, X28, X28; \
 	VPMOVZXBW  X28, Y28; \
 	VPERMW     Y28, Y23, Y21; \
@@ -897,17 +878,17 @@ GLOBL kqx0f<>(SB), RODATA|NOPTR, $16
 #define WQ8_5 \
 	VMOVDQU32  4(R8), X28; \
 	VPSRLD     $2, X28, X29; \
-	VPANDD     kqx30<>(SB), X29, X29; \
+	VPANDD     ·bytes30(SB), X29, X29; \
 	VPSHUFD    $0xaa, X28, X30; \
 	VPSRLVD    kqsrlvd<>(SB), X30, X30; \
-	VPANDD     kqx0f<>(SB), X30, X30; \
+	VPANDD     ·bytes0f(SB), X30, X30; \
 	VPORD      X30, X29, X29; \
-	VPANDD     kqx3f<>(SB), X28, X28; \
+	VPANDD     ·bytes3f(SB), X28, X28; \
 	VPUNPCKLDQ X29, X28, X28; \
 	VPMOVZXBW  X28, Y28; \
 	VPERMW     Y28, Y23, Y21; \
 	VPERMW     Z28, Z22, Z20; \
-	VPBROADCASTQ kq10<>(SB), Z30; \
+	VPBROADCASTQ ·bytes10(SB), Z30; \
 	VMOVDQU64  48(R8), Z24; \
 	WQ8ROUND5(0, Z16); \
 	WQ8ROUND5(1, Z17); \
@@ -1116,8 +1097,8 @@ TEXT ·gemm8Q5KPERM(SB), NOSPLIT, $0-64
 // *byte, xstride, nb int)
 TEXT ·gemm8Q6KVNNI(SB), NOSPLIT, $0-64
 	G4ARGS
-	VPBROADCASTQ kqnib<>(SB), Z26
-	VPBROADCASTQ kqhi2<>(SB), Z27
+	VPBROADCASTQ ·bytes0f(SB), Z26
+	VPBROADCASTQ ·bytes30(SB), Z27
 g86row:
 	G8LOAD6
 	MOVQ SI, R8

@@ -129,7 +129,7 @@ block: \
 // func gemvQ4KAVX2(out *float32, w *byte, stride, rows int, x *byte, nb int)
 TEXT ·gemvQ4KAVX2(SB), NOSPLIT, $0-48
 	KARGS
-	VPBROADCASTQ kqnib<>(SB), Y15
+	VPBROADCASTQ ·bytes0f(SB), Y15
 	KROWS(Q4K_BLOCK_AVX2, 144)
 
 // Q4K_SUB_VNNI: VPDPBUSD sums 4 products per lane (|sum| <= 7680, so the
@@ -159,7 +159,7 @@ TEXT ·gemvQ4KAVX2(SB), NOSPLIT, $0-48
 // func gemvQ4KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
 TEXT ·gemvQ4KVNNI(SB), NOSPLIT, $32-48
 	KARGS
-	VPBROADCASTQ kqnib<>(SB), Y15
+	VPBROADCASTQ ·bytes0f(SB), Y15
 	KROWS(Q4K_BLOCK_VNNI, 144)
 
 // ---------------------------------------------------------------- Q6_K
@@ -240,8 +240,8 @@ TEXT ·gemvQ4KVNNI(SB), NOSPLIT, $32-48
 #define Q6K_BLOCK_VNNI Q6K_BLOCK(Q6K_SUB_VNNI)
 
 #define Q6CONST \
-	VPBROADCASTQ kqnib<>(SB), Y15; \
-	VPBROADCASTQ kqhi2<>(SB), Y14
+	VPBROADCASTQ ·bytes0f(SB), Y15; \
+	VPBROADCASTQ ·bytes30(SB), Y14
 
 // func gemvQ6KAVX2(out *float32, w *byte, stride, rows int, x *byte, nb int)
 TEXT ·gemvQ6KAVX2(SB), NOSPLIT, $0-48
@@ -385,8 +385,8 @@ block6:
 // func gemvQ5KAVX2(out *float32, w *byte, stride, rows int, x *byte, nb int)
 TEXT ·gemvQ5KAVX2(SB), NOSPLIT, $0-48
 	KARGS
-	VPBROADCASTQ kqnib<>(SB), Y15
-	VPBROADCASTQ kq10<>(SB), Y14
+	VPBROADCASTQ ·bytes0f(SB), Y15
+	VPBROADCASTQ ·bytes10(SB), Y14
 	KROWS(Q5K_BLOCK_AVX2, 176)
 
 // ---------------------------------------------------------------- AVX-512 GEMV, 4 rows
@@ -409,18 +409,18 @@ TEXT ·gemvQ5KAVX2(SB), NOSPLIT, $0-48
 // matrices, Z31 0x10 bytes.
 
 #define K4CONST \
-	VPBROADCASTQ   kqnib<>(SB), Z16; \
+	VPBROADCASTQ   ·bytes0f(SB), Z16; \
 	VMOVDQU64      kqsrlv<>(SB), Z17; \
 	VMOVDQU64      kqperm<>+0(SB), Z18; \
 	VMOVDQU64      kqperm<>+64(SB), Z19; \
 	VMOVDQU64      kqperm<>+128(SB), Z20; \
 	VMOVDQU64      kqperm<>+192(SB), Z21; \
 	VMOVDQU64      kqperm<>+256(SB), Y22; \
-	VPBROADCASTD   kq3f<>(SB), Z23; \
-	VPBROADCASTQ   kqhi2<>(SB), Z24; \
+	VPBROADCASTD   ·bytes3f(SB), Z23; \
+	VPBROADCASTQ   ·bytes30(SB), Z24; \
 	VBROADCASTI32X4 kqsrlvd<>(SB), Z25; \
 	VMOVDQU64      kqgf<>(SB), Z26; \
-	VPBROADCASTQ   kq10<>(SB), Z31
+	VPBROADCASTQ   ·bytes10(SB), Z31
 
 // SCALES4 unpacks the scales and mins of the blocks at R8..R11 into lane r
 // of Z8 as [sc0..7, m0..7] (see Q4K_SCALES for the bit layout).

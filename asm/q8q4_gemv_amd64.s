@@ -27,15 +27,6 @@ DATA gfnib<>+16(SB)/8, $0x1020408000000000
 DATA gfnib<>+24(SB)/8, $0x1020408000000000
 GLOBL gfnib<>(SB), RODATA|NOPTR, $32
 
-DATA nib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
-GLOBL nib<>(SB), RODATA|NOPTR, $8
-
-DATA ones16<>+0(SB)/8, $0x0001000100010001
-GLOBL ones16<>(SB), RODATA|NOPTR, $8
-
-DATA ones8<>+0(SB)/8, $0x0101010101010101
-GLOBL ones8<>(SB), RODATA|NOPTR, $8
-
 DATA bias8<>+0(SB)/8, $0x8080808080808080
 GLOBL bias8<>(SB), RODATA|NOPTR, $8
 
@@ -176,9 +167,9 @@ done:
 
 #define Q4CONST_AVX2 \
 	VMOVDQU      q4shift<>(SB), Y13; \
-	VPBROADCASTQ nib<>(SB), Y14; \
-	VPBROADCASTQ ones16<>(SB), Y15; \
-	VPBROADCASTQ ones8<>(SB), Y12
+	VPBROADCASTQ ·bytes0f(SB), Y14; \
+	VPBROADCASTQ ·ones16(SB), Y15; \
+	VPBROADCASTQ ·ones8(SB), Y12
 
 // func dotQ4AVX2(w, x *byte, n int) float32
 TEXT ·dotQ4AVX2(SB), NOSPLIT, $0-28
@@ -369,9 +360,9 @@ done:
 // the ROW macros decide the instruction set.
 #define GEMV_P(HDR, ROW, WB, PFX, PFD) \
 	VMOVDQU q4shift<>(SB), Y13; \
-	VPBROADCASTQ ones16<>(SB), Y10; \
+	VPBROADCASTQ ·ones16(SB), Y10; \
 	VMOVDQU gfnib<>(SB), Y12; \
-	VPBROADCASTQ nib<>(SB), Y14; \
+	VPBROADCASTQ ·bytes0f(SB), Y14; \
 	VPBROADCASTQ bias8<>(SB), Y15; \
 group: \
 	PFD; \
@@ -430,8 +421,8 @@ block: \
 // GEMV_PAIR is GEMV_P for row-pair macros: rows 0,1 accumulate in Y0 and
 // rows 2,3 in Y1.
 #define GEMV_PAIR(HDR, ROW2, WB, PFX, PFD) \
-	VPBROADCASTQ ones16<>(SB), Y10; \
-	VPBROADCASTQ nib<>(SB), Y14; \
+	VPBROADCASTQ ·ones16(SB), Y10; \
+	VPBROADCASTQ ·bytes0f(SB), Y14; \
 group: \
 	PFD; \
 	ROWS4; \
@@ -458,8 +449,8 @@ block: \
 // 6-7 in Y0..Y3; rows 4..7 are rows 0..3 plus 4*stride): the activation
 // block and the prefetches serve twice as many rows.
 #define GEMV_PAIR8(HDR, ROW2, WB, PFX, PFD) \
-	VPBROADCASTQ ones16<>(SB), Y10; \
-	VPBROADCASTQ nib<>(SB), Y14; \
+	VPBROADCASTQ ·ones16(SB), Y10; \
+	VPBROADCASTQ ·bytes0f(SB), Y14; \
 group: \
 	PFD; \
 	ROWS4; \
@@ -496,7 +487,7 @@ block: \
 #define GEMV_P8(HDR, ROW, WB, PFX, PFD) \
 	VMOVDQU q4shift<>(SB), Y13; \
 	VMOVDQU gfnib<>(SB), Y12; \
-	VPBROADCASTQ nib<>(SB), Y14; \
+	VPBROADCASTQ ·bytes0f(SB), Y14; \
 	VPBROADCASTQ bias8<>(SB), Y15; \
 group: \
 	PFD; \
