@@ -72,6 +72,35 @@ GLOBL bias8<>(SB), RODATA|NOPTR, $8
 	VADDPS       X1, X0, X0; \
 	VMOVUPS      X0, (AX)
 
+// DOT1 is the body of the 1-row kernels: XQ loads an activation block,
+// ROW adds a weight block of WB bytes; two accumulators, reduced into X0.
+#define DOT1(XQ, ROW, WB) \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	CMPQ   CX, $2; \
+	JB     tail; \
+loop2: \
+	XQ; \
+	ROW(SI, Y0); \
+	ADDQ   $WB, SI; \
+	ADDQ   $34, DI; \
+	XQ; \
+	ROW(SI, Y1); \
+	ADDQ   $WB, SI; \
+	ADDQ   $34, DI; \
+	SUBQ   $2, CX; \
+	CMPQ   CX, $2; \
+	JAE    loop2; \
+tail: \
+	TESTQ  CX, CX; \
+	JZ     done; \
+	XQ; \
+	ROW(SI, Y0); \
+done: \
+	VADDPS Y1, Y0, Y0; \
+	HSUM8(Y0, X0, X1); \
+	VZEROUPPER
+
 // ---------------------------------------------------------------- AVX2
 
 // Q8_0 x Q8_0 on AVX2: both sides are sign-extended to int16 and multiplied
@@ -103,34 +132,7 @@ TEXT ·dotQ8AVX2(SB), NOSPLIT, $0-28
 	MOVQ   w+0(FP), SI
 	MOVQ   x+8(FP), DI
 	MOVQ   n+16(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	CMPQ   CX, $2
-	JB     tail
-
-loop2:
-	XQ8_AVX2
-	Q8ROW_AVX2(SI, Y0)
-	ADDQ $34, SI
-	ADDQ $34, DI
-	XQ8_AVX2
-	Q8ROW_AVX2(SI, Y1)
-	ADDQ $34, SI
-	ADDQ $34, DI
-	SUBQ $2, CX
-	CMPQ CX, $2
-	JAE  loop2
-
-tail:
-	TESTQ CX, CX
-	JZ    done
-	XQ8_AVX2
-	Q8ROW_AVX2(SI, Y0)
-
-done:
-	VADDPS Y1, Y0, Y0
-	HSUM8(Y0, X0, X1)
-	VZEROUPPER
+	DOT1(XQ8_AVX2, Q8ROW_AVX2, 34)
 	MOVSS  X0, ret+24(FP)
 	RET
 
@@ -177,34 +179,7 @@ TEXT ·dotQ4AVX2(SB), NOSPLIT, $0-28
 	MOVQ   x+8(FP), DI
 	MOVQ   n+16(FP), CX
 	Q4CONST_AVX2
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	CMPQ   CX, $2
-	JB     tail
-
-loop2:
-	XQ4_AVX2
-	Q4ROW_AVX2(SI, Y0)
-	ADDQ $18, SI
-	ADDQ $34, DI
-	XQ4_AVX2
-	Q4ROW_AVX2(SI, Y1)
-	ADDQ $18, SI
-	ADDQ $34, DI
-	SUBQ $2, CX
-	CMPQ CX, $2
-	JAE  loop2
-
-tail:
-	TESTQ CX, CX
-	JZ    done
-	XQ4_AVX2
-	Q4ROW_AVX2(SI, Y0)
-
-done:
-	VADDPS Y1, Y0, Y0
-	HSUM8(Y0, X0, X1)
-	VZEROUPPER
+	DOT1(XQ4_AVX2, Q4ROW_AVX2, 18)
 	MOVSS  X0, ret+24(FP)
 	RET
 
