@@ -1,6 +1,7 @@
 //go:build !noasm
 
 #include "textflag.h"
+#include "data_amd64.h"
 
 // Constants that more than one amd64 kernel file loads, defined once here
 // (a <> symbol is private to its file). Each is sized for its widest load;
@@ -8,24 +9,16 @@
 
 // Byte masks and bits: 0x0f (nibbles), 0x10, 0x30 and 0x3f (K-quant 5th
 // and 6th bits, 6-bit scales).
-DATA ·bytes0f+0(SB)/8, $0x0f0f0f0f0f0f0f0f
-DATA ·bytes0f+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA16(·bytes0f, 0, 0x0f0f0f0f0f0f0f0f)
 GLOBL ·bytes0f(SB), RODATA|NOPTR, $16
 
-DATA ·bytes10+0(SB)/8, $0x1010101010101010
-DATA ·bytes10+8(SB)/8, $0x1010101010101010
-DATA ·bytes10+16(SB)/8, $0x1010101010101010
-DATA ·bytes10+24(SB)/8, $0x1010101010101010
+DATA32(·bytes10, 0, 0x1010101010101010)
 GLOBL ·bytes10(SB), RODATA|NOPTR, $32
 
-DATA ·bytes30+0(SB)/8, $0x3030303030303030
-DATA ·bytes30+8(SB)/8, $0x3030303030303030
-DATA ·bytes30+16(SB)/8, $0x3030303030303030
-DATA ·bytes30+24(SB)/8, $0x3030303030303030
+DATA32(·bytes30, 0, 0x3030303030303030)
 GLOBL ·bytes30(SB), RODATA|NOPTR, $32
 
-DATA ·bytes3f+0(SB)/8, $0x3f3f3f3f3f3f3f3f
-DATA ·bytes3f+8(SB)/8, $0x3f3f3f3f3f3f3f3f
+DATA16(·bytes3f, 0, 0x3f3f3f3f3f3f3f3f)
 GLOBL ·bytes3f(SB), RODATA|NOPTR, $16
 
 // int8 and int16 ones, for VPMADDUBSW/VPMADDWD lane sums.

@@ -1,6 +1,7 @@
 //go:build !noasm
 
 #include "textflag.h"
+#include "data_amd64.h"
 
 // Layout: a Q8_0 block is 34 bytes (f16 d, 32 int8), a Q4_0 block 18 bytes
 // (f16 d, 16 bytes of nibbles: low = element j, high = element j+16).
@@ -12,19 +13,15 @@
 // inf and NaN) in the 1-row kernels and through a 64K-entry table in the
 // multi-row ones.
 
-DATA q4shift<>+0(SB)/8, $0
-DATA q4shift<>+8(SB)/8, $0
-DATA q4shift<>+16(SB)/8, $4
-DATA q4shift<>+24(SB)/8, $4
+DATA16(q4shift<>, 0, 0)
+DATA16(q4shift<>, 16, 4)
 GLOBL q4shift<>(SB), RODATA|NOPTR, $32
 
 // GF(2) affine matrices for VGF2P8AFFINEQB, one per qword lane: low lane
 // keeps bits 0-3 of each byte, high lane moves bits 4-7 down (byte 7-i of
 // a matrix selects the input bits of output bit i).
-DATA gfnib<>+0(SB)/8, $0x0102040800000000
-DATA gfnib<>+8(SB)/8, $0x0102040800000000
-DATA gfnib<>+16(SB)/8, $0x1020408000000000
-DATA gfnib<>+24(SB)/8, $0x1020408000000000
+DATA16(gfnib<>, 0, 0x0102040800000000)
+DATA16(gfnib<>, 16, 0x1020408000000000)
 GLOBL gfnib<>(SB), RODATA|NOPTR, $32
 
 DATA bias8<>+0(SB)/8, $0x8080808080808080
