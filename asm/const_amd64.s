@@ -1,7 +1,7 @@
 //go:build !noasm
 
 #include "textflag.h"
-#include "data_amd64.h"
+#include "macros_amd64.h"
 
 // Constants that more than one amd64 kernel file loads, defined once here
 // (a <> symbol is private to its file). Each is sized for its widest load;

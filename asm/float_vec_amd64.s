@@ -1,16 +1,7 @@
 //go:build !noasm
 
 #include "textflag.h"
-
-// HSUM8 reduces the 8 floats of Y into the low lane of X (X is Y's low
-// half); T is a scratch X register.
-#define HSUM8(Y, X, T) \
-	VEXTRACTF128 $1, Y, T; \
-	VADDPS       T, X, X; \
-	VPERMILPS    $0x4e, X, T; \
-	VADDPS       T, X, X; \
-	VPERMILPS    $0xb1, X, T; \
-	VADDSS       T, X, X
+#include "macros_amd64.h"
 
 // The loaders put 16 values at SI, widened to f32, into A and B: f32
 // loads, bf16 zero-extended and shifted (bf16 is the top half of an f32,

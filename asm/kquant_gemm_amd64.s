@@ -1,7 +1,7 @@
 //go:build !noasm
 
 #include "textflag.h"
-#include "data_amd64.h"
+#include "macros_amd64.h"
 #include "kquant_amd64.h"
 
 // The K-quant GEMM kernels (one weight row against 4 or 8 activations per

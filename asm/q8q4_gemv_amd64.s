@@ -1,7 +1,7 @@
 //go:build !noasm
 
 #include "textflag.h"
-#include "data_amd64.h"
+#include "macros_amd64.h"
 
 // Layout: a Q8_0 block is 34 bytes (f16 d, 32 int8), a Q4_0 block 18 bytes
 // (f16 d, 16 bytes of nibbles: low = element j, high = element j+16).
@@ -27,7 +27,8 @@ GLOBL gfnib<>(SB), RODATA|NOPTR, $32
 DATA bias8<>+0(SB)/8, $0x8080808080808080
 GLOBL bias8<>(SB), RODATA|NOPTR, $8
 
-// ARGS_GEMV / ARGS_GEMM load the multi-row kernels' arguments into the
+// ARGS_GEMV / ARGS_GEMM load the multi-row kernels' arguments (the GEMV_*
+// and GEMM42 bodies start with them) into the
 // registers of the multi-row section below (GEMM: R12 = activation stride
 // instead of a cursor). Like KARGS (kquant_gemv_amd64.s) they precede every TEXT,
 // so that vet checks them against none.
@@ -49,15 +50,6 @@ GLOBL bias8<>(SB), RODATA|NOPTR, $8
 	MOVQ xstride+40(FP), R12; \
 	MOVQ nb+48(FP), R14; \
 	MOVQ tab+56(FP), R15
-
-// HSUM8 reduces the 8 floats of Y into the low lane of X (Y's low half).
-#define HSUM8(Y, X, T) \
-	VEXTRACTF128 $1, Y, T; \
-	VADDPS       T, X, X; \
-	VPERMILPS    $0x4e, X, T; \
-	VADDPS       T, X, X; \
-	VPERMILPS    $0xb1, X, T; \
-	VADDSS       T, X, X
 
 // STORE4 reduces the 8-float accumulators Y0..Y3 of rows 0..3 and stores the
 // four sums at (AX).
@@ -331,6 +323,7 @@ TEXT ·dotQ4AVX2(SB), NOSPLIT, $0-28
 // extra prefetch and PFD the prefetch distance. It only uses AVX2 itself;
 // the ROW macros decide the instruction set.
 #define GEMV_P(HDR, ROW, WB, PFX, PFD) \
+	ARGS_GEMV; \
 	VMOVDQU q4shift<>(SB), Y13; \
 	VPBROADCASTQ ·ones16(SB), Y10; \
 	VMOVDQU gfnib<>(SB), Y12; \
@@ -393,6 +386,7 @@ block: \
 // GEMV_PAIR is GEMV_P for row-pair macros: rows 0,1 accumulate in Y0 and
 // rows 2,3 in Y1.
 #define GEMV_PAIR(HDR, ROW2, WB, PFX, PFD) \
+	ARGS_GEMV; \
 	VPBROADCASTQ ·ones16(SB), Y10; \
 	VPBROADCASTQ ·bytes0f(SB), Y14; \
 group: \
@@ -421,6 +415,7 @@ block: \
 // 6-7 in Y0..Y3; rows 4..7 are rows 0..3 plus 4*stride): the activation
 // block and the prefetches serve twice as many rows.
 #define GEMV_PAIR8(HDR, ROW2, WB, PFX, PFD) \
+	ARGS_GEMV; \
 	VPBROADCASTQ ·ones16(SB), Y10; \
 	VPBROADCASTQ ·bytes0f(SB), Y14; \
 group: \
@@ -457,6 +452,7 @@ block: \
 // activation block and the prefetches serve 8 rows), which bound the 4-row
 // loop. Rows 4..7 are addressed as rows 0..3 plus 4*stride.
 #define GEMV_P8(HDR, ROW, WB, PFX, PFD) \
+	ARGS_GEMV; \
 	VMOVDQU q4shift<>(SB), Y13; \
 	VMOVDQU gfnib<>(SB), Y12; \
 	VPBROADCASTQ ·bytes0f(SB), Y14; \
@@ -514,6 +510,7 @@ block: \
 	VFMADD231PS Y9, Y11, ACC1
 
 #define GEMM42(UNPACK, WB) \
+	ARGS_GEMM; \
 	VMOVDQU gfnib<>(SB), Y12; \
 	VPBROADCASTQ bias8<>(SB), Y15; \
 group: \
@@ -537,45 +534,36 @@ block: \
 
 // func gemvQ8VNNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
 TEXT ·gemvQ8VNNI(SB), NOSPLIT, $0-56
-	ARGS_GEMV
 	GEMV_P(HDR_P, Q8ROW_VNNI, 34, PREFETCHT0 128(R12), PF8ROWS)
 
 // func gemvQ4VNNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
 TEXT ·gemvQ4VNNI(SB), NOSPLIT, $0-56
-	ARGS_GEMV
 	GEMV_P(HDR_P, Q4ROW_VNNI, 18, NOP, PF16ROWS)
 
 // func gemvQ4GFNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
 TEXT ·gemvQ4GFNI(SB), NOSPLIT, $0-56
-	ARGS_GEMV
 	GEMV_P(HDR_P, Q4ROW_GFNI, 18, NOP, PF16ROWS)
 
 // func gemvQ8AVX2P(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
 TEXT ·gemvQ8AVX2P(SB), NOSPLIT, $0-56
-	ARGS_GEMV
 	GEMV_P(HDR_W16, Q8ROW_P2, 34, PREFETCHT0 128(R12), PF8ROWS)
 
 // func gemvQ4AVX2P(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
 TEXT ·gemvQ4AVX2P(SB), NOSPLIT, $0-56
-	ARGS_GEMV
 	GEMV_PAIR(HDR_PAIR, Q4PAIR_P2, 18, NOP, PF16ROWS)
 
 // func gemvQ4GFNI8(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
 TEXT ·gemvQ4GFNI8(SB), NOSPLIT, $0-56
-	ARGS_GEMV
 	GEMV_P8(HDR_P, Q4ROW_GFNI, 18, NOP, PF16ROWS)
 
 // func gemm42Q8VNNI(out *float32, w *byte, stride, rows int, xp *byte, xstride, nb int, tab *[65536]float32)
 TEXT ·gemm42Q8VNNI(SB), NOSPLIT, $0-64
-	ARGS_GEMM
 	GEMM42(TILE_Q8, 34)
 
 // func gemm42Q4GFNI(out *float32, w *byte, stride, rows int, xp *byte, xstride, nb int, tab *[65536]float32)
 TEXT ·gemm42Q4GFNI(SB), NOSPLIT, $0-64
-	ARGS_GEMM
 	GEMM42(TILE_Q4, 18)
 
 // func gemvQ4AVX2P8(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
 TEXT ·gemvQ4AVX2P8(SB), NOSPLIT, $0-56
-	ARGS_GEMV
 	GEMV_PAIR8(HDR_PAIR, Q4PAIR_P2, 18, NOP, PF16ROWS)
