@@ -829,42 +829,52 @@ TEXT ·gemm4Q5KPERM(SB), NOSPLIT, $0-64
 	VMOVSHDUP  T0, T0; \
 	VSUBPS     T0, SUMS, SUMS
 
-// G8SUMS loads (LOAD) or stores the 8 running sums out[a*ldo].
-#define G8LOAD \
-	MOVQ      ldo+8(FP), R9; \
-	SHLQ      $2, R9; \
-	LEAQ      (AX)(R9*2), R10; \
-	LEAQ      (AX)(R9*4), R11; \
-	VMOVD     (AX), X8; \
-	VPINSRD   $1, (AX)(R9*1), X8, X8; \
-	VPINSRD   $2, (R10), X8, X8; \
-	VPINSRD   $3, (R10)(R9*1), X8, X8; \
-	VPMOVZXDQ X8, Y26; \
-	LEAQ      (R11)(R9*2), R10; \
-	VMOVD     (R11), X8; \
-	VPINSRD   $1, (R11)(R9*1), X8, X8; \
-	VPINSRD   $2, (R10), X8, X8; \
-	VPINSRD   $3, (R10)(R9*1), X8, X8; \
-	VPMOVZXDQ X8, Y27
+// G8PTRS points AX, R10 (AX + 2*ldo) and R11 (AX + 4*ldo) at the 8
+// activations' running sums out[a*ldo], R9 = ldo in bytes.
+#define G8PTRS \
+	MOVQ ldo+8(FP), R9; \
+	SHLQ $2, R9; \
+	LEAQ (AX)(R9*2), R10; \
+	LEAQ (AX)(R9*4), R11
 
-#define G8STORE \
-	MOVQ         ldo+8(FP), R9; \
-	SHLQ         $2, R9; \
-	LEAQ         (AX)(R9*2), R10; \
-	LEAQ         (AX)(R9*4), R11; \
-	VEXTRACTF32X4 $1, Y26, X9; \
-	VSHUFPS      $0x88, X9, X26, X8; \
-	VMOVSS       X8, (AX); \
-	VEXTRACTPS   $1, X8, (AX)(R9*1); \
-	VEXTRACTPS   $2, X8, (R10); \
-	VEXTRACTPS   $3, X8, (R10)(R9*1); \
-	LEAQ         (R11)(R9*2), R10; \
-	VEXTRACTF32X4 $1, Y27, X9; \
-	VSHUFPS      $0x88, X9, X27, X8; \
-	VMOVSS       X8, (R11); \
-	VEXTRACTPS   $1, X8, (R11)(R9*1); \
-	VEXTRACTPS   $2, X8, (R10); \
-	VEXTRACTPS   $3, X8, (R10)(R9*1)
+// G8IN4 gathers the 4 sums at P, P+ldo, R10, R10+ldo into X8; G8OUT4
+// scatters X8 back.
+#define G8IN4(P) \
+	VMOVD   (P), X8; \
+	VPINSRD $1, (P)(R9*1), X8, X8; \
+	VPINSRD $2, (R10), X8, X8; \
+	VPINSRD $3, (R10)(R9*1), X8, X8
+
+#define G8OUT4(P) \
+	VMOVSS     X8, (P); \
+	VEXTRACTPS $1, X8, (P)(R9*1); \
+	VEXTRACTPS $2, X8, (R10); \
+	VEXTRACTPS $3, X8, (R10)(R9*1)
+
+// G8SUMS_IN loads the 8 running sums, activations 0-3 moved from X8 into
+// A by MOVE, 4-7 into B; G8SUMS_OUT stores them, PACK0 and PACK1 leaving
+// those of activations 0-3 and 4-7 in X8.
+#define G8SUMS_IN(MOVE, A, B) \
+	G8PTRS; \
+	G8IN4(AX); \
+	MOVE X8, A; \
+	LEAQ (R11)(R9*2), R10; \
+	G8IN4(R11); \
+	MOVE X8, B
+
+#define G8SUMS_OUT(PACK0, PACK1) \
+	G8PTRS; \
+	PACK0; \
+	G8OUT4(AX); \
+	LEAQ (R11)(R9*2), R10; \
+	PACK1; \
+	G8OUT4(R11)
+
+// The PERM kernels keep the sums in the even lanes of Y26/Y27.
+#define G8EVEN26 VEXTRACTF32X4 $1, Y26, X9; VSHUFPS $0x88, X9, X26, X8
+#define G8EVEN27 VEXTRACTF32X4 $1, Y27, X9; VSHUFPS $0x88, X9, X27, X8
+#define G8LOAD G8SUMS_IN(VPMOVZXDQ, Y26, Y27)
+#define G8STORE G8SUMS_OUT(G8EVEN26, G8EVEN27)
 
 // gemm8Q5KPERM is gemm8Q4KPERM for Q5_K (fifth bits as in gemm4Q5KPERM,
 // rounds 0-1 and 2-3 scaled separately).
@@ -1060,39 +1070,11 @@ TEXT ·gemm8Q5KPERM(SB), NOSPLIT, $0-64
 	VMULPS       XT, XA0, XA0; \
 	VADDPS       XA0, SUMS, SUMS
 
-#define G8LOAD6 \
-	MOVQ    ldo+8(FP), R9; \
-	SHLQ    $2, R9; \
-	LEAQ    (AX)(R9*2), R10; \
-	LEAQ    (AX)(R9*4), R11; \
-	VMOVD   (AX), X8; \
-	VPINSRD $1, (AX)(R9*1), X8, X8; \
-	VPINSRD $2, (R10), X8, X8; \
-	VPINSRD $3, (R10)(R9*1), X8, X8; \
-	VMOVAPS X8, X28; \
-	LEAQ    (R11)(R9*2), R10; \
-	VMOVD   (R11), X8; \
-	VPINSRD $1, (R11)(R9*1), X8, X8; \
-	VPINSRD $2, (R10), X8, X8; \
-	VPINSRD $3, (R10)(R9*1), X8, X8; \
-	VMOVAPS X8, X29
-
-#define G8STORE6 \
-	MOVQ       ldo+8(FP), R9; \
-	SHLQ       $2, R9; \
-	LEAQ       (AX)(R9*2), R10; \
-	LEAQ       (AX)(R9*4), R11; \
-	VMOVAPS    X28, X8; \
-	VMOVSS     X8, (AX); \
-	VEXTRACTPS $1, X8, (AX)(R9*1); \
-	VEXTRACTPS $2, X8, (R10); \
-	VEXTRACTPS $3, X8, (R10)(R9*1); \
-	LEAQ       (R11)(R9*2), R10; \
-	VMOVAPS    X29, X8; \
-	VMOVSS     X8, (R11); \
-	VEXTRACTPS $1, X8, (R11)(R9*1); \
-	VEXTRACTPS $2, X8, (R10); \
-	VEXTRACTPS $3, X8, (R10)(R9*1)
+// gemm8Q6KVNNI keeps them in X28/X29.
+#define G8LOAD6 G8SUMS_IN(VMOVAPS, X28, X29)
+#define G8X28 VMOVAPS X28, X8
+#define G8X29 VMOVAPS X29, X8
+#define G8STORE6 G8SUMS_OUT(G8X28, G8X29)
 
 // func gemm8Q6KVNNI(out *float32, ldo int, w *byte, stride, rows int, x
 // *byte, xstride, nb int)

@@ -1,6 +1,7 @@
 //go:build !noasm
 
 #include "textflag.h"
+#include "macros_amd64.h"
 
 // func quantQ8KAVX2(dst *byte, x *float32, nb int)
 //
@@ -79,12 +80,7 @@ qblock:
 	VMAXPS       Y1, Y0, Y0
 	VMAXPS       Y3, Y2, Y2
 	VMAXPS       Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VMAXPS       X1, X0, X0
-	VPERMILPS    $0x4e, X0, X1
-	VMAXPS       X1, X0, X0
-	VPERMILPS    $0xb1, X0, X1
-	VMAXPS       X1, X0, X0
+	HMAX8(Y0, X0, X1)
 	VXORPS       X1, X1, X1
 	VUCOMISS     X1, X0
 	JEQ          zero

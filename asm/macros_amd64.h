@@ -19,3 +19,12 @@
 	VADDPS       T, X, X; \
 	VPERMILPS    $0xb1, X, T; \
 	VADDSS       T, X, X
+
+// HMAX8 is HSUM8 for the maximum.
+#define HMAX8(Y, X, T) \
+	VEXTRACTF128 $1, Y, T; \
+	VMAXPS       T, X, X; \
+	VPERMILPS    $0x4e, X, T; \
+	VMAXPS       T, X, X; \
+	VPERMILPS    $0xb1, X, T; \
+	VMAXPS       T, X, X
