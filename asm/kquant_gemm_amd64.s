@@ -248,6 +248,31 @@ g6block:
 	Q5K_NIB(R8, 2, Z10, Z13, VPSRLVW, Z14); \
 	Q5K_NIB(R8, 3, Z11, Z13, VPSRLVW, Z14)
 
+// G4_FLOAT does the float steps of a Q4_K/Q5_K block for the 4
+// activations from their (isum, msum) int32 pairs in Y0..Y3: d, dmin of
+// the weight block at R8 times each activation's d, isum*d*dx - msum*dmin*dx
+// added to the running sums SUMS (even lanes).
+#define G4_FLOAT(SUMS) \
+	VPHADDD      Y1, Y0, Y0; \
+	VPHADDD      Y3, Y2, Y2; \
+	VPERM2I128   $0x20, Y2, Y0, Y13; \
+	VPERM2I128   $0x31, Y2, Y0, Y14; \
+	VPADDD       Y14, Y13, Y13; \
+	VCVTDQ2PS    Y13, Y13; \
+	VPBROADCASTD (R8), X12; \
+	VCVTPH2PS    X12, Y12; \
+	VMOVD        (BX), X14; \
+	VPINSRD      $1, (R9), X14, X14; \
+	VPINSRD      $2, (R10), X14, X14; \
+	VPINSRD      $3, (R11), X14, X14; \
+	VPMOVZXDQ    X14, Y14; \
+	VMOVSLDUP    Y14, Y14; \
+	VMULPS       Y14, Y12, Y12; \
+	VMULPS       Y12, Y13, Y13; \
+	VADDPS       Y13, SUMS, SUMS; \
+	VMOVSHDUP    Y13, Y13; \
+	VSUBPS       Y13, SUMS, SUMS
+
 // GEMM4K is the body of the 4-activation GEMMs on zmm (gemm4Q4KVNNI,
 // gemm4Q5KVNNI, gemm4Q4KPERM, gemm4Q5KPERM): CONST loads the constants, W
 // unpacks the weight block at R8 (WB bytes) and X multiplies it with one
@@ -270,25 +295,7 @@ gpblock: \
 	FOLD_ACT(Z1, Y1, Y5); \
 	FOLD_ACT(Z2, Y2, Y6); \
 	FOLD_ACT(Z3, Y3, Y7); \
-	VPHADDD      Y1, Y0, Y0; \
-	VPHADDD      Y3, Y2, Y2; \
-	VPERM2I128   $0x20, Y2, Y0, Y13; \
-	VPERM2I128   $0x31, Y2, Y0, Y14; \
-	VPADDD       Y14, Y13, Y13; \
-	VCVTDQ2PS    Y13, Y13; \
-	VPBROADCASTD (R8), X12; \
-	VCVTPH2PS    X12, Y12; \
-	VMOVD        (BX), X14; \
-	VPINSRD      $1, (R9), X14, X14; \
-	VPINSRD      $2, (R10), X14, X14; \
-	VPINSRD      $3, (R11), X14, X14; \
-	VPMOVZXDQ    X14, Y14; \
-	VMOVSLDUP    Y14, Y14; \
-	VMULPS       Y14, Y12, Y12; \
-	VMULPS       Y12, Y13, Y13; \
-	VADDPS       Y13, Y15, Y15; \
-	VMOVSHDUP    Y13, Y13; \
-	VSUBPS       Y13, Y15, Y15; \
+	G4_FLOAT(Y15); \
 	ADDQ         WB, R8; \
 	ADDQ         $292, BX; \
 	ADDQ         $292, R9; \
@@ -324,6 +331,7 @@ TEXT ·gemm4Q5KVNNI(SB), NOSPLIT, $0-64
 // and their scale words, Y8 temporary, Y9 scale bytes in every qword, Y10
 // min words, Y11 running sums (even lanes), Y12..Y14 temporaries, Y15 0x0f
 // bytes.
+
 // G4_MINFLOAT finishes a Q4_K/Q5_K block for the 4 activations: pairs the
 // isum lanes (Y0..Y3) with the msum lanes, reduces, and does the float
 // steps into Y11 as in gemm4Q4KVNNI.
@@ -336,25 +344,7 @@ TEXT ·gemm4Q5KVNNI(SB), NOSPLIT, $0-64
 	VPHADDD      Y8, Y2, Y2; \
 	VPMADDWD     260(R11), Y10, Y8; \
 	VPHADDD      Y8, Y3, Y3; \
-	VPHADDD      Y1, Y0, Y0; \
-	VPHADDD      Y3, Y2, Y2; \
-	VPERM2I128   $0x20, Y2, Y0, Y13; \
-	VPERM2I128   $0x31, Y2, Y0, Y14; \
-	VPADDD       Y14, Y13, Y13; \
-	VCVTDQ2PS    Y13, Y13; \
-	VPBROADCASTD (R8), X12; \
-	VCVTPH2PS    X12, Y12; \
-	VMOVD        (BX), X14; \
-	VPINSRD      $1, (R9), X14, X14; \
-	VPINSRD      $2, (R10), X14, X14; \
-	VPINSRD      $3, (R11), X14, X14; \
-	VPMOVZXDQ    X14, Y14; \
-	VMOVSLDUP    Y14, Y14; \
-	VMULPS       Y14, Y12, Y12; \
-	VMULPS       Y12, Y13, Y13; \
-	VADDPS       Y13, Y11, Y11; \
-	VMOVSHDUP    Y13, Y13; \
-	VSUBPS       Y13, Y11, Y11
+	G4_FLOAT(Y11)
 
 // G4_SCALES unpacks the scales of the block at R8: Y9 = sc bytes in every
 // qword, Y10 = the min words, each twice.
