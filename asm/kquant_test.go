@@ -19,9 +19,9 @@ var kformats = []struct {
 	gemv func(out []float32, w, x []byte)
 	gemm func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)
 }{
-	{"Q4_K", q4KBytes, quant.DotQ4_K, DotQ4_K, GemvQ4_K, GemmQ4_K},
-	{"Q5_K", q5KBytes, quant.DotQ5_K, DotQ5_K, GemvQ5_K, GemmQ5_K},
-	{"Q6_K", q6KBytes, quant.DotQ6_K, DotQ6_K, GemvQ6_K, GemmQ6_K},
+	{"Q4_K", q4KBytes, quant.DotQ4_K, dotQ4_K, GemvQ4_K, GemmQ4_K},
+	{"Q5_K", q5KBytes, quant.DotQ5_K, dotQ5_K, GemvQ5_K, GemmQ5_K},
+	{"Q6_K", q6KBytes, quant.DotQ6_K, dotQ6_K, GemvQ6_K, GemmQ6_K},
 }
 
 // kWeights returns nb random super-blocks of the format with wb bytes:
@@ -347,8 +347,8 @@ func FuzzQuantizeQ8_K(f *testing.F) {
 
 func TestKBadLengthsPanic(t *testing.T) {
 	cases := map[string]func(){
-		"DotQ4_K":      func() { DotQ4_K(make([]byte, 144), make([]byte, 291)) },
-		"DotQ6_K":      func() { DotQ6_K(make([]byte, 144), make([]byte, 292)) },
+		"dotQ4_K":      func() { dotQ4_K(make([]byte, 144), make([]byte, 291)) },
+		"dotQ6_K":      func() { dotQ6_K(make([]byte, 144), make([]byte, 292)) },
 		"GemvQ4_K":     func() { GemvQ4_K(make([]float32, 2), make([]byte, 144), make([]byte, 292)) },
 		"GemmQ6_K":     func() { GemmQ6_K(make([]float32, 3), 2, make([]byte, 420), 2, make([]byte, 584), 2) },
 		"QuantizeQ8_K": func() { QuantizeQ8_K(make([]byte, 292), make([]float32, 255)) },

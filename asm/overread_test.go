@@ -48,11 +48,11 @@ func TestNoOverread(t *testing.T) {
 					copy(x, q8Blocks(2*nb, rs, func() int8 { return int8(r.Uint32()) }))
 					out := make([]float32, 2*rows)
 					if f.wb == q8Bytes {
-						DotQ8_0(w[:nb*f.wb], x[:nb*q8Bytes])
+						dotQ8_0(w[:nb*f.wb], x[:nb*q8Bytes])
 						GemvQ8_0(out[:rows], w, x[nb*q8Bytes:])
 						GemmQ8_0(out, rows, w, rows, x, 2)
 					} else {
-						DotQ4_0(w[:nb*f.wb], x[:nb*q8Bytes])
+						dotQ4_0(w[:nb*f.wb], x[:nb*q8Bytes])
 						GemvQ4_0(out[:rows], w, x[nb*q8Bytes:])
 						GemmQ4_0(out, rows, w, rows, x, 2)
 					}
@@ -66,13 +66,13 @@ func TestNoOverread(t *testing.T) {
 				QuantizeQ8_0(q, fx)
 				h := bytesU16(fenced(t, 2*nb*qk, !atEnd))
 				y := bytesF32(fenced(t, 4*nb*qk, !atEnd))
-				DotF32(fx, y)
+				dotF32(fx, y)
 				AxpyF32(0.5, fx, y)
-				ScaleF32(0.5, y)
+				scaleF32(0.5, y)
 				DotF16(h, fx)
-				DotBF16(h, fx)
-				AxpyF16(0.5, h, y)
-				AxpyBF16(0.5, h, y)
+				dotBF16(h, fx)
+				axpyF16(0.5, h, y)
+				axpyBF16(0.5, h, y)
 			}
 		}
 	})

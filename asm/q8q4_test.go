@@ -137,9 +137,9 @@ func dotRef(w, x []byte, wb int) float32 {
 
 func dotCur(w, x []byte, wb int) float32 {
 	if wb == q8Bytes {
-		return DotQ8_0(w, x)
+		return dotQ8_0(w, x)
 	}
-	return DotQ4_0(w, x)
+	return dotQ4_0(w, x)
 }
 
 // weights returns nb random weight blocks of the format with wb bytes.
@@ -217,7 +217,7 @@ func TestDotExtremeQuants(t *testing.T) {
 				for _, xq := range []int8{-128, 127, 1} {
 					w := q8Blocks(nb, one, func() int8 { return wq })
 					x := q8Blocks(nb, one, func() int8 { return xq })
-					if got, want := DotQ8_0(w, x), quant.DotQ8_0(w, x); got != want {
+					if got, want := dotQ8_0(w, x), quant.DotQ8_0(w, x); got != want {
 						t.Errorf("Q8_0 nb=%d w=%d x=%d: got %v want %v", nb, wq, xq, got, want)
 					}
 				}
@@ -226,7 +226,7 @@ func TestDotExtremeQuants(t *testing.T) {
 				for _, xq := range []int8{-128, 127} {
 					w := q4Blocks(nb, one, func() uint8 { return n })
 					x := q8Blocks(nb, one, func() int8 { return xq })
-					if got, want := DotQ4_0(w, x), quant.DotQ4_0(w, x); got != want {
+					if got, want := dotQ4_0(w, x), quant.DotQ4_0(w, x); got != want {
 						t.Errorf("Q4_0 nb=%d nib=%d x=%d: got %v want %v", nb, n, xq, got, want)
 					}
 				}
@@ -236,7 +236,7 @@ func TestDotExtremeQuants(t *testing.T) {
 			alt := func() int8 { i++; return [...]int8{-128, 127, -128, -128, 127, 1}[i%6] }
 			w := q8Blocks(nb, one, alt)
 			x := q8Blocks(nb, one, alt)
-			if got, want := DotQ8_0(w, x), quant.DotQ8_0(w, x); got != want {
+			if got, want := dotQ8_0(w, x), quant.DotQ8_0(w, x); got != want {
 				t.Errorf("Q8_0 alternating nb=%d: got %v want %v", nb, got, want)
 			}
 		}
@@ -460,8 +460,8 @@ func TestF32Kernels(t *testing.T) {
 		r := newRand(7)
 		for _, n := range []int{0, 1, 15, 16, 17, 33, 100, 1000} {
 			a, b := f32s(r, n), f32s(r, n)
-			if got, want := DotF32(a, b), refDotF32(a, b); !same(got, want, absDot(a, b), relTol) {
-				t.Errorf("DotF32 n=%d: got %v want %v", n, got, want)
+			if got, want := dotF32(a, b), refDotF32(a, b); !same(got, want, absDot(a, b), relTol) {
+				t.Errorf("dotF32 n=%d: got %v want %v", n, got, want)
 			}
 			w16, wf16 := make([]uint16, n), make([]uint16, n)
 			wb, wf := make([]float32, n), make([]float32, n)
@@ -477,8 +477,8 @@ func TestF32Kernels(t *testing.T) {
 				}
 				wf[i] = quant.F16ToF32(wf16[i])
 			}
-			if got, want := DotBF16(w16, b), refDot16(quant.BF16ToF32, w16, b); !same(got, want, absDot(wb, b), relTol) {
-				t.Errorf("DotBF16 n=%d: got %v want %v", n, got, want)
+			if got, want := dotBF16(w16, b), refDot16(quant.BF16ToF32, w16, b); !same(got, want, absDot(wb, b), relTol) {
+				t.Errorf("dotBF16 n=%d: got %v want %v", n, got, want)
 			}
 			if got, want := DotF16(wf16, b), refDot16(quant.F16ToF32, wf16, b); !same(got, want, absDot(wf, b), relTol) {
 				t.Errorf("DotF16 n=%d: got %v want %v", n, got, want)
@@ -493,9 +493,9 @@ func TestF32Kernels(t *testing.T) {
 				ref  func(y []float32)
 			}{
 				{"AxpyF32", a, func(y []float32) { AxpyF32(alpha, a, y) }, func(y []float32) { refAxpyF32(alpha, a, y) }},
-				{"AxpyF16", wf, func(y []float32) { AxpyF16(alpha, wf16, y) }, func(y []float32) { refAxpy16(quant.F16ToF32, alpha, wf16, y) }},
-				{"AxpyBF16", wb, func(y []float32) { AxpyBF16(alpha, w16, y) }, func(y []float32) { refAxpy16(quant.BF16ToF32, alpha, w16, y) }},
-				{"ScaleF32", b, func(y []float32) { ScaleF32(alpha, y) }, func(y []float32) { refScaleF32(alpha, y) }},
+				{"axpyF16", wf, func(y []float32) { axpyF16(alpha, wf16, y) }, func(y []float32) { refAxpy16(quant.F16ToF32, alpha, wf16, y) }},
+				{"axpyBF16", wb, func(y []float32) { axpyBF16(alpha, w16, y) }, func(y []float32) { refAxpy16(quant.BF16ToF32, alpha, w16, y) }},
+				{"scaleF32", b, func(y []float32) { scaleF32(alpha, y) }, func(y []float32) { refScaleF32(alpha, y) }},
 			} {
 				buf, y := guarded(n, 2)
 				copy(y, b)
@@ -509,8 +509,8 @@ func TestF32Kernels(t *testing.T) {
 						t.Errorf("%s n=%d y[%d]: got %v want %v", op.name, n, i, y[i], want[i])
 					}
 				}
-				if op.name == "ScaleF32" && !slices.Equal(y, want) {
-					t.Errorf("ScaleF32 n=%d: not exactly x*alpha", n)
+				if op.name == "scaleF32" && !slices.Equal(y, want) {
+					t.Errorf("scaleF32 n=%d: not exactly x*alpha", n)
 				}
 			}
 		}
@@ -572,11 +572,11 @@ func TestPaths(t *testing.T) {
 
 func TestBadLengthsPanic(t *testing.T) {
 	cases := map[string]func(){
-		"DotQ8_0":  func() { DotQ8_0(make([]byte, 34), make([]byte, 68)) },
-		"DotQ4_0":  func() { DotQ4_0(make([]byte, 34), make([]byte, 34)) },
+		"dotQ8_0":  func() { dotQ8_0(make([]byte, 34), make([]byte, 68)) },
+		"dotQ4_0":  func() { dotQ4_0(make([]byte, 34), make([]byte, 34)) },
 		"GemvQ8_0": func() { GemvQ8_0(make([]float32, 2), make([]byte, 34), make([]byte, 34)) },
 		"GemmQ4_0": func() { GemmQ4_0(make([]float32, 3), 2, make([]byte, 36), 2, make([]byte, 68), 2) },
-		"DotF32":   func() { DotF32(make([]float32, 3), make([]float32, 2)) },
+		"dotF32":   func() { dotF32(make([]float32, 3), make([]float32, 2)) },
 	}
 	for name, f := range cases {
 		func() {

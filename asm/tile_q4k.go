@@ -47,7 +47,7 @@ const (
 )
 
 // tileKFunc sets (or with acc, adds to) out[j*ldo+i], for j < 8 and i < 16,
-// the DotQ4_K sum over nb super-blocks of weight row i and activation j.
+// the dotQ4_K sum over nb super-blocks of weight row i and activation j.
 type tileKFunc = func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
 
 // tileKKernelRef is the Q4_K tile kernel in Go (the reference of the
@@ -130,7 +130,7 @@ func PrepKTiles(dst, x []byte, nx int) {
 }
 
 // GemmQ4_KTiles is GemmQ4_K with the activations x also given prepared (xt,
-// from PrepKTiles(xt, x, nx)): out[j*ldo+r] = DotQ4_K(row r of w,
+// from PrepKTiles(xt, x, nx)): out[j*ldo+r] = quant.DotQ4_K(row r of w,
 // activation row j of x), bit for bit. Without a tile kernel (HasTiles) it
 // is GemmQ4_K.
 func GemmQ4_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
