@@ -249,22 +249,24 @@ func GemvQ4_0(out []float32, w []byte, x []byte) {
 // for r < nrows and j < nx. x holds nx activation rows of len(x)/nx bytes
 // each; w holds nrows rows of the same length.
 func GemmQ8_0(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-	checkGemm("GemmQ8_0", out, ldo, len(w), nrows, len(x), nx, q8Bytes)
+	checkGemm("GemmQ8_0", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q8Bytes)
 	table().gemmQ8(out, ldo, w, nrows, x, nx)
 }
 
 // GemmQ4_0 is GemmQ8_0 for Q4_0 weights: nrows rows of len(x)/nx/34*18
 // bytes.
 func GemmQ4_0(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-	checkGemm("GemmQ4_0", out, ldo, len(w), nrows, len(x), nx, q4Bytes)
+	checkGemm("GemmQ4_0", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q4Bytes)
 	table().gemmQ4(out, ldo, w, nrows, x, nx)
 }
 
-func checkGemm(fn string, out []float32, ldo, lw, nrows, lx, nx, wb int) {
+// checkGemm panics unless the GEMM arguments fit: xb and wb are the
+// activation and weight block sizes.
+func checkGemm(fn string, out []float32, ldo, lw, nrows, lx, nx, xb, wb int) {
 	ok := nrows >= 0 && nx >= 0
 	if ok && nx > 0 {
 		xrow := lx / nx
-		ok = lx%nx == 0 && xrow%q8Bytes == 0 && lw == nrows*(xrow/q8Bytes*wb) &&
+		ok = lx%nx == 0 && xrow%xb == 0 && lw == nrows*(xrow/xb*wb) &&
 			ldo >= nrows && (nrows == 0 || len(out) >= (nx-1)*ldo+nrows)
 	} else if ok {
 		ok = lx == 0

@@ -134,7 +134,7 @@ func PrepKTiles(dst, x []byte, nx int) {
 // activation row j of x), bit for bit. Without a tile kernel (HasTiles) it
 // is GemmQ4_K.
 func GemmQ4_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemmK("GemmQ4_KTiles", out, ldo, len(w), nrows, len(x), nx, q4KBytes)
+	checkGemm("GemmQ4_KTiles", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q4KBytes)
 	k := table()
 	if k.tileK == nil {
 		k.gemmQ4K(out, ldo, w, nrows, x, nx)
@@ -182,7 +182,7 @@ func gemmKTiles(f tileKFunc, prefetch func([]byte), repack repackFunc, wBlock, g
 			full := m == tileRows && nj == tileCols
 			dst, ld := &tmp[0], tileRows
 			if full {
-				// (checkGemmK: out holds the 8 x 16 outputs at ldo)
+				// (checkGemm: out holds the 8 x 16 outputs at ldo)
 				dst, ld = &out[t*ldo+r], ldo
 			}
 			for b := 0; b < nb; b += tileKMaxBlocks {

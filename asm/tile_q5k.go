@@ -15,7 +15,7 @@ import "encoding/binary"
 // activation row j of x), bit for bit. Without a tile kernel it is
 // GemmQ5_K.
 func GemmQ5_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemmK("GemmQ5_KTiles", out, ldo, len(w), nrows, len(x), nx, q5KBytes)
+	checkGemm("GemmQ5_KTiles", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q5KBytes)
 	k := table()
 	if k.tileK == nil {
 		k.gemmQ5K(out, ldo, w, nrows, x, nx)

@@ -75,7 +75,7 @@ func tileK6KernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) 
 // activation row j of x), bit for bit. Without a tile kernel it is
 // GemmQ6_K.
 func GemmQ6_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemmK("GemmQ6_KTiles", out, ldo, len(w), nrows, len(x), nx, q6KBytes)
+	checkGemm("GemmQ6_KTiles", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q6KBytes)
 	k := table()
 	if k.tileK6 == nil {
 		k.gemmQ6K(out, ldo, w, nrows, x, nx)

@@ -130,7 +130,7 @@ func PrepTiles(dst, x []byte, nx int) {
 // GemmQ8_0Tiles is GemmQ8_0 with the activations x also given prepared
 // (xt, from PrepTiles(xt, x, nx)).
 func GemmQ8_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemm("GemmQ8_0Tiles", out, ldo, len(w), nrows, len(x), nx, q8Bytes)
+	checkGemm("GemmQ8_0Tiles", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q8Bytes)
 	k := table()
 	if k.tile == nil {
 		k.gemmQ8(out, ldo, w, nrows, x, nx)
@@ -141,7 +141,7 @@ func GemmQ8_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx
 
 // GemmQ4_0Tiles is GemmQ8_0Tiles for Q4_0 weights.
 func GemmQ4_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemm("GemmQ4_0Tiles", out, ldo, len(w), nrows, len(x), nx, q4Bytes)
+	checkGemm("GemmQ4_0Tiles", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q4Bytes)
 	k := table()
 	if k.tile == nil {
 		k.gemmQ4(out, ldo, w, nrows, x, nx)
