@@ -105,27 +105,38 @@ block: \
 	VPMADDWD   Y6, N, N; \
 	VPADDD     N, Y3, Y3
 
-// Q4K_GROUP unpacks nibble group k into Y4 (low, sub-block 2k) and Y5
-// (high, 2k+1) and adds both with SUB. Y15 = 0x0f bytes.
-#define Q4K_GROUP(SUB, k) \
-	VMOVDQU (16+32*k)(R8), Y4; \
+// KGROUP unpacks nibble group k (base QB: 16 for Q4_K, 48 for Q5_K) into
+// Y4 (low, sub-block 2k) and Y5 (high, 2k+1), lets MERGE add Q5_K's fifth
+// bits and adds both with SUB. Y15 = 0x0f bytes.
+#define KGROUP(SUB, k, QB, MERGE) \
+	VMOVDQU (QB+32*k)(R8), Y4; \
 	VPSRLW  $4, Y4, Y5; \
 	VPAND   Y15, Y4, Y4; \
 	VPAND   Y15, Y5, Y5; \
+	MERGE; \
 	SUB(Y4, (4+64*k), (2*k), Y3); \
 	SUB(Y5, (36+64*k), (2*k+1), Y10)
 
-#define Q4K_BLOCK_AVX2 \
+#define Q4K_GROUP(SUB, k) KGROUP(SUB, k, 16, NOP)
+
+// KBLOCK_AVX2 is one Q4_K/Q5_K super-block on AVX2: scales and mins, then
+// the 4 nibble groups (GROUPS).
+#define KBLOCK_AVX2(GROUPS) \
 	Q4K_SCALES; \
 	VMOVQ        R9, X1; \
 	VPBROADCASTQ X1, Y1; \
 	Q4K_MINS; \
 	VPXOR        Y3, Y3, Y3; \
-	Q4K_GROUP(Q4K_SUB_AVX2, 0); \
-	Q4K_GROUP(Q4K_SUB_AVX2, 1); \
-	Q4K_GROUP(Q4K_SUB_AVX2, 2); \
-	Q4K_GROUP(Q4K_SUB_AVX2, 3); \
+	GROUPS; \
 	Q4K_FINISH
+
+#define Q4K_GROUPS(SUB) \
+	Q4K_GROUP(SUB, 0); \
+	Q4K_GROUP(SUB, 1); \
+	Q4K_GROUP(SUB, 2); \
+	Q4K_GROUP(SUB, 3)
+
+#define Q4K_BLOCK_AVX2 KBLOCK_AVX2(Q4K_GROUPS(Q4K_SUB_AVX2))
 
 // func gemvQ4KAVX2(out *float32, w *byte, stride, rows int, x *byte, nb int)
 TEXT ·gemvQ4KAVX2(SB), NOSPLIT, $0-48
@@ -150,10 +161,7 @@ TEXT ·gemvQ4KAVX2(SB), NOSPLIT, $0-48
 	Q4K_MINS; \
 	VPXOR        Y3, Y3, Y3; \
 	VPXOR        Y10, Y10, Y10; \
-	Q4K_GROUP(Q4K_SUB_VNNI, 0); \
-	Q4K_GROUP(Q4K_SUB_VNNI, 1); \
-	Q4K_GROUP(Q4K_SUB_VNNI, 2); \
-	Q4K_GROUP(Q4K_SUB_VNNI, 3); \
+	Q4K_GROUPS(Q4K_SUB_VNNI); \
 	VPADDD       Y10, Y3, Y3; \
 	Q4K_FINISH
 
@@ -356,32 +364,25 @@ block6:
 
 // Q5K_GROUP is Q4K_GROUP with the fifth bits (QA, QB: the QHj of the two
 // sub-blocks; Y14 = 0x10 bytes).
-#define Q5K_GROUP(SUB, k, QA, QB) \
-	VMOVDQU (48+32*k)(R8), Y4; \
-	VPSRLW  $4, Y4, Y5; \
-	VPAND   Y15, Y4, Y4; \
-	VPAND   Y15, Y5, Y5; \
+#define Q5MERGE_AVX2(QA, QB) \
 	QA; \
-	VPAND   Y14, Y7, Y7; \
-	VPOR    Y7, Y4, Y4; \
+	VPAND Y14, Y7, Y7; \
+	VPOR  Y7, Y4, Y4; \
 	QB; \
-	VPAND   Y14, Y7, Y7; \
-	VPOR    Y7, Y5, Y5; \
-	SUB(Y4, (4+64*k), (2*k), Y3); \
-	SUB(Y5, (36+64*k), (2*k+1), Y10)
+	VPAND Y14, Y7, Y7; \
+	VPOR  Y7, Y5, Y5
 
-#define Q5K_BLOCK_AVX2 \
-	Q4K_SCALES; \
-	VMOVQ        R9, X1; \
-	VPBROADCASTQ X1, Y1; \
-	Q4K_MINS; \
-	VPXOR        Y3, Y3, Y3; \
-	VMOVDQU      16(R8), Y11; \
-	Q5K_GROUP(Q4K_SUB_AVX2, 0, QH0, QH1); \
-	Q5K_GROUP(Q4K_SUB_AVX2, 1, QH2, QH3); \
-	Q5K_GROUP(Q4K_SUB_AVX2, 2, QH4, QH5); \
-	Q5K_GROUP(Q4K_SUB_AVX2, 3, QH6, QH7); \
-	Q4K_FINISH
+#define Q5K_GROUP(SUB, k, QA, QB) KGROUP(SUB, k, 48, Q5MERGE_AVX2(QA, QB))
+
+// Q5K_GROUPS loads qh (Y11) and runs the 4 groups with their fifth bits.
+#define Q5K_GROUPS(SUB) \
+	VMOVDQU 16(R8), Y11; \
+	Q5K_GROUP(SUB, 0, QH0, QH1); \
+	Q5K_GROUP(SUB, 1, QH2, QH3); \
+	Q5K_GROUP(SUB, 2, QH4, QH5); \
+	Q5K_GROUP(SUB, 3, QH6, QH7)
+
+#define Q5K_BLOCK_AVX2 KBLOCK_AVX2(Q5K_GROUPS(Q4K_SUB_AVX2))
 
 // func gemvQ5KAVX2(out *float32, w *byte, stride, rows int, x *byte, nb int)
 TEXT ·gemvQ5KAVX2(SB), NOSPLIT, $0-48
