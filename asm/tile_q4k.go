@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/exaone-go/exaone/quant"
 )
@@ -143,59 +142,14 @@ func GemmQ4_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx
 	gemmKTiles(k.tileK, k.prefetch, k.repackQ4K, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
-var tileKPool = sync.Pool{New: func() any { return new([]byte) }}
-
-// gemmKTiles walks the weight rows (super-blocks of wBlock bytes) in groups
-// of 16: each group is unpacked once (gBytes per super-block), then
-// multiplied with every activation tile.
+// gemmKTiles is gemmTiles for the K-quant tile kernels (super-blocks of
+// wBlock bytes, gBytes unpacked), whose results are always finite.
 func gemmKTiles(f tileKFunc, prefetch func([]byte), repack repackFunc, wBlock, gBytes int,
 	out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	if nx == 0 || nrows == 0 {
-		return
-	}
-	nb := len(x) / nx / q8KBytes
-	if nb == 0 {
-		for j := range nx {
-			clear(out[j*ldo : j*ldo+nrows])
-		}
-		return
-	}
-	if len(xt) < KTilesBytes(nx, nb*qkK) {
-		panic(fmt.Sprintf("asm: prepared activations too short: %d < %d", len(xt), KTilesBytes(nx, nb*qkK)))
-	}
-	rowBytes := nb * wBlock
-	bp := tileKPool.Get().(*[]byte)
-	if cap(*bp) < nb*gBytes {
-		*bp = make([]byte, nb*gBytes)
-	}
-	buf := (*bp)[:nb*gBytes]
-	var tmp [tileCols * tileRows]float32
-	for r := 0; r < nrows; r += tileRows {
-		m := min(tileRows, nrows-r)
-		if next := r + tileRows; next < nrows && prefetch != nil { // as in gemmTiles
-			prefetch(w[next*rowBytes : min(next+tileRows, nrows)*rowBytes])
-		}
-		repack(buf, w[r*rowBytes:], rowBytes, m, nb)
-		for t := 0; t < nx; t += tileCols {
-			nj := min(tileCols, nx-t)
-			xtile := xt[t/tileCols*nb*kXBytes:][:nb*kXBytes]
-			full := m == tileRows && nj == tileCols
-			dst, ld := &tmp[0], tileRows
-			if full {
-				// (checkGemm: out holds the 8 x 16 outputs at ldo)
-				dst, ld = &out[t*ldo+r], ldo
-			}
-			for b := 0; b < nb; b += tileKMaxBlocks {
-				f(dst, ld, &buf[b*gBytes], &xtile[b*kXBytes], min(tileKMaxBlocks, nb-b), b > 0)
-			}
-			if !full {
-				for j := range nj {
-					copy(out[(t+j)*ldo+r:][:m], tmp[j*tileRows:][:m])
-				}
-			}
-		}
-	}
-	tileKPool.Put(bp)
+	gemmTiles(&kTileShape, func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) bool {
+		f(out, ldo, w, x, nb, acc)
+		return false
+	}, prefetch, repack, nil, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // repackQ4KTile unpacks rows (<= 16) Q4_K rows of nb super-blocks into a
