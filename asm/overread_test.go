@@ -3,33 +3,8 @@
 package asm
 
 import (
-	"syscall"
 	"testing"
-	"unsafe"
 )
-
-// fenced returns a slice of n bytes that starts or ends exactly at an
-// inaccessible page, so a kernel reading outside its arguments faults.
-func fenced(t *testing.T, n int, atEnd bool) []byte {
-	t.Helper()
-	ps := syscall.Getpagesize()
-	data := (n + ps - 1) / ps * ps
-	mem, err := syscall.Mmap(-1, 0, data+2*ps, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-	if err != nil {
-		t.Skip("mmap:", err)
-	}
-	t.Cleanup(func() { syscall.Munmap(mem) })
-	if err := syscall.Mprotect(mem[:ps], syscall.PROT_NONE); err != nil {
-		t.Skip("mprotect:", err)
-	}
-	if err := syscall.Mprotect(mem[ps+data:], syscall.PROT_NONE); err != nil {
-		t.Skip("mprotect:", err)
-	}
-	if atEnd {
-		return mem[ps+data-n : ps+data : ps+data]
-	}
-	return mem[ps : ps+n : ps+n]
-}
 
 // TestNoOverread runs every kernel on arguments that touch inaccessible
 // pages at either end: the test crashes if a kernel reads (or writes) a
@@ -77,11 +52,3 @@ func TestNoOverread(t *testing.T) {
 		}
 	})
 }
-
-func putF32(b []byte, v float32) {
-	*(*float32)(unsafe.Pointer(&b[0])) = v
-}
-
-// bytesF32 and bytesU16 view a page-aligned byte slice as float32/uint16.
-func bytesF32(b []byte) []float32 { return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4) }
-func bytesU16(b []byte) []uint16  { return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), len(b)/2) }

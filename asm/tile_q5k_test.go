@@ -2,22 +2,10 @@ package asm
 
 import (
 	"encoding/binary"
-	"math"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/exaone-go/exaone/quant"
 )
-
-// q5KRows returns n random Q5_K super-blocks (random values and packed
-// scales) with random finite f16 d and dmin of either sign.
-func q5KRows(r *rand.Rand, n int) []byte {
-	w := kWeights(r, q5KBytes, n, func(int) uint16 { return randScale(r) })
-	for b := range n {
-		binary.LittleEndian.PutUint16(w[b*q5KBytes+2:], randScale(r))
-	}
-	return w
-}
 
 // TestTileKKernelQ5Range checks the Q4_K tile kernel, which GemmQ5_KTiles
 // uses, against tileKKernelRef with values in Q5_K's range 0..31.
@@ -27,19 +15,7 @@ func TestTileKKernelQ5Range(t *testing.T) {
 		if f == nil {
 			t.Skip("no tile kernel")
 		}
-		checkTileKernel(t, f, tileKKernelRef, kWBytes, func(r *rand.Rand, blk []byte) {
-			for i := range 4096 {
-				blk[i] = byte(r.IntN(32))
-			}
-			for i := range 128 {
-				m := uint32(r.IntN(64))
-				binary.LittleEndian.PutUint32(blk[4096+4*i:], uint32(r.IntN(64)))
-				binary.LittleEndian.PutUint32(blk[4608+4*i:], m|m<<16)
-			}
-			for i := range 32 {
-				binary.LittleEndian.PutUint32(blk[5120+4*i:], math.Float32bits(float32(r.NormFloat64())))
-			}
-		})
+		checkTileKernel(t, f, tileKKernelRef, kWBytes, fillKGroup(32))
 	})
 }
 
