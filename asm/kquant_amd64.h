@@ -174,3 +174,21 @@ GLOBL kq5sh<>(SB), RODATA|NOPTR, $256
 DATA32(kqgf<>, 0, 0x0102040800000000)
 DATA32(kqgf<>, 32, 0x1020408000000000)
 GLOBL kqgf<>(SB), RODATA|NOPTR, $64
+
+// KFLOAT4 does the float steps of a Q4_K/Q5_K block for 4 dot products
+// (4 rows of the GEMV or 4 activations of the GEMM): their int32 lanes in
+// Y0..Y3 are reduced to (isum, msum) pairs, DS sets Y12 to the matching
+// (d*dx, dmin*dx) pairs, and the even lanes of SUMS get
+// + isum*d*dx - msum*dmin*dx, in the reference's order.
+#define KFLOAT4(DS, SUMS) \
+	VPHADDD      Y1, Y0, Y0; \
+	VPHADDD      Y3, Y2, Y2; \
+	VPERM2I128   $0x20, Y2, Y0, Y13; \
+	VPERM2I128   $0x31, Y2, Y0, Y14; \
+	VPADDD       Y14, Y13, Y13; \
+	VCVTDQ2PS    Y13, Y13; \
+	DS; \
+	VMULPS       Y12, Y13, Y13; \
+	VADDPS       Y13, SUMS, SUMS; \
+	VMOVSHDUP    Y13, Y13; \
+	VSUBPS       Y13, SUMS, SUMS

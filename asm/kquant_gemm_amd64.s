@@ -248,17 +248,9 @@ g6block:
 	Q5K_NIB(R8, 2, Z10, Z13, VPSRLVW, Z14); \
 	Q5K_NIB(R8, 3, Z11, Z13, VPSRLVW, Z14)
 
-// G4_FLOAT does the float steps of a Q4_K/Q5_K block for the 4
-// activations from their (isum, msum) int32 pairs in Y0..Y3: d, dmin of
-// the weight block at R8 times each activation's d, isum*d*dx - msum*dmin*dx
-// added to the running sums SUMS (even lanes).
-#define G4_FLOAT(SUMS) \
-	VPHADDD      Y1, Y0, Y0; \
-	VPHADDD      Y3, Y2, Y2; \
-	VPERM2I128   $0x20, Y2, Y0, Y13; \
-	VPERM2I128   $0x31, Y2, Y0, Y14; \
-	VPADDD       Y14, Y13, Y13; \
-	VCVTDQ2PS    Y13, Y13; \
+// G4_DS sets Y12 to the weight block's (d, dmin) times each of the 4
+// activation blocks' d, for KFLOAT4; G4_FLOAT is the whole float step.
+#define G4_DS \
 	VPBROADCASTD (R8), X12; \
 	VCVTPH2PS    X12, Y12; \
 	VMOVD        (BX), X14; \
@@ -267,11 +259,9 @@ g6block:
 	VPINSRD      $3, (R11), X14, X14; \
 	VPMOVZXDQ    X14, Y14; \
 	VMOVSLDUP    Y14, Y14; \
-	VMULPS       Y14, Y12, Y12; \
-	VMULPS       Y12, Y13, Y13; \
-	VADDPS       Y13, SUMS, SUMS; \
-	VMOVSHDUP    Y13, Y13; \
-	VSUBPS       Y13, SUMS, SUMS
+	VMULPS       Y14, Y12, Y12
+
+#define G4_FLOAT(SUMS) KFLOAT4(G4_DS, SUMS)
 
 // GEMM4K is the body of the 4-activation GEMMs on zmm (gemm4Q4KVNNI,
 // gemm4Q5KVNNI, gemm4Q4KPERM, gemm4Q5KPERM): CONST loads the constants, W

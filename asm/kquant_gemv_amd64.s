@@ -514,6 +514,17 @@ TEXT ·gemvQ5KAVX2(SB), NOSPLIT, $0-48
 	PREFETCHT0 576(R12); \
 	PREFETCHT0 640(R12)
 
+// V4_DS sets Y12 to the (d, dmin) pairs of the 4 rows' blocks times the
+// activation block's d, for KFLOAT4.
+#define V4_DS \
+	VMOVD        (R8), X12; \
+	VPINSRD      $1, (R9), X12, X12; \
+	VPINSRD      $2, (R10), X12, X12; \
+	VPINSRD      $3, (R11), X12, X12; \
+	VCVTPH2PS    X12, Y12; \
+	VBROADCASTSS (BX), Y14; \
+	VMULPS       Y14, Y12, Y12
+
 // GEMV4K is the body of the 4-row kernels: ROW(P, r, ACC, MS, NIB) adds a
 // row's block, WB is the block size, PF prefetches 4*WB bytes at R12 (16
 // rows ahead, one sequential stream).
@@ -543,23 +554,7 @@ block: \
 	FOLD_ROW(Z1, Y1, Y5); \
 	FOLD_ROW(Z2, Y2, Y6); \
 	FOLD_ROW(Z3, Y3, Y7); \
-	VPHADDD      Y1, Y0, Y0; \
-	VPHADDD      Y3, Y2, Y2; \
-	VPERM2I128   $0x20, Y2, Y0, Y13; \
-	VPERM2I128   $0x31, Y2, Y0, Y14; \
-	VPADDD       Y14, Y13, Y13; \
-	VCVTDQ2PS    Y13, Y13; \
-	VMOVD        (R8), X12; \
-	VPINSRD      $1, (R9), X12, X12; \
-	VPINSRD      $2, (R10), X12, X12; \
-	VPINSRD      $3, (R11), X12, X12; \
-	VCVTPH2PS    X12, Y12; \
-	VBROADCASTSS (BX), Y14; \
-	VMULPS       Y14, Y12, Y12; \
-	VMULPS       Y12, Y13, Y13; \
-	VADDPS       Y13, Y15, Y15; \
-	VMOVSHDUP    Y13, Y13; \
-	VSUBPS       Y13, Y15, Y15; \
+	KFLOAT4(V4_DS, Y15); \
 	ADDQ         $WB, R8; \
 	ADDQ         $WB, R9; \
 	ADDQ         $WB, R10; \
