@@ -487,3 +487,31 @@ func fillKGroup(maxv int) func(r *rand.Rand, blk []byte) {
 		}
 	}
 }
+
+// testTileKernel runs checkTileKernel on the tile kernel of each path that
+// has one.
+func testTileKernel(t *testing.T, kernel func() tileKFunc, ref tileKFunc, gBytes int, fill func(r *rand.Rand, blk []byte)) {
+	forEachPath(t, func(t *testing.T) {
+		f := kernel()
+		if f == nil {
+			t.Skip("no tile kernel")
+		}
+		checkTileKernel(t, f, ref, gBytes, fill)
+	})
+}
+
+// testGemmKTiles checks gemm on every path against dot bit for bit (see
+// checkGemmKTiles; hostile values go to the block scales), and the tile
+// driver with the Go reference kernel kref on any machine.
+func testGemmKTiles(t *testing.T, seed uint64, gemm tileGemmFn, kref tileKFunc, repack repackFunc, gBytes int,
+	dot func(w, x []byte) float32, wBlock int, rows func(r *rand.Rand, n int) []byte, hostile func(w []byte, blk, i int, h uint16)) {
+	nbs := []int{1, 3, 8, 11, tileKMaxBlocks + 3}
+	forEachPath(t, func(t *testing.T) {
+		checkGemmKTiles(t, seed, gemm, dot, wBlock, rows, hostile, nbs)
+	})
+	t.Run("ref", func(t *testing.T) {
+		checkGemmKTiles(t, seed, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+			gemmKTiles(kref, nil, repack, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
+		}, dot, wBlock, rows, hostile, nbs[:4])
+	})
+}

@@ -12,13 +12,7 @@ import (
 // reference's exact integer sums and float steps), with and without acc;
 // the guard values around the tile stay.
 func TestTileKKernel(t *testing.T) {
-	forEachPath(t, func(t *testing.T) {
-		f := tileKKernel()
-		if f == nil {
-			t.Skip("no tile kernel")
-		}
-		checkTileKernel(t, f, tileKKernelRef, kWBytes, fillKGroup(16))
-	})
+	testTileKernel(t, tileKKernel, tileKKernelRef, kWBytes, fillKGroup(16))
 }
 
 // TestGemmQ4_KTiles checks GemmQ4_KTiles on every path against
@@ -26,16 +20,7 @@ func TestTileKKernel(t *testing.T) {
 // and dmin), and the same driver with the Go reference kernel on any
 // machine.
 func TestGemmQ4_KTiles(t *testing.T) {
-	hostile := hostileDMin(q4KBytes)
-	nbs := []int{1, 3, 8, 11, tileKMaxBlocks + 3}
-	forEachPath(t, func(t *testing.T) {
-		checkGemmKTiles(t, 23, GemmQ4_KTiles, quant.DotQ4_K, q4KBytes, q4KRows, hostile, nbs)
-	})
-	t.Run("ref", func(t *testing.T) {
-		checkGemmKTiles(t, 23, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-			gemmKTiles(tileKKernelRef, nil, repackQ4KTile, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
-		}, quant.DotQ4_K, q4KBytes, q4KRows, hostile, nbs[:4])
-	})
+	testGemmKTiles(t, 23, GemmQ4_KTiles, tileKKernelRef, repackQ4KTile, kWBytes, quant.DotQ4_K, q4KBytes, q4KRows, hostileDMin(q4KBytes))
 }
 
 // TestGemmQ4_KTilesExtremes checks GemmQ4_KTiles with every integer sum at

@@ -12,27 +12,21 @@ import (
 // TestTileK6Kernel checks the Q6_K tile kernel of each path that has one
 // against tileK6KernelRef on random groups in the kernel's value ranges.
 func TestTileK6Kernel(t *testing.T) {
-	forEachPath(t, func(t *testing.T) {
-		f := tileK6Kernel()
-		if f == nil {
-			t.Skip("no tile kernel")
+	testTileKernel(t, tileK6Kernel, tileK6KernelRef, k6WBytes, func(r *rand.Rand, blk []byte) {
+		for i := range 4096 {
+			blk[i] = byte(r.IntN(64))
 		}
-		checkTileKernel(t, f, tileK6KernelRef, k6WBytes, func(r *rand.Rand, blk []byte) {
-			for i := range 4096 {
-				blk[i] = byte(r.IntN(64))
-			}
-			for i := range 256 {
-				sc := int32(int8(r.Uint32()))
-				binary.LittleEndian.PutUint32(blk[4096+4*i:], uint32(sc))
-			}
-			for i := range 128 {
-				lo, hi := int16(-32*int8(r.Uint32())), int16(-32*int8(r.Uint32()))
-				binary.LittleEndian.PutUint32(blk[5120+4*i:], uint32(uint16(lo))|uint32(uint16(hi))<<16)
-			}
-			for i := range 16 {
-				binary.LittleEndian.PutUint32(blk[5632+4*i:], math.Float32bits(float32(r.NormFloat64())))
-			}
-		})
+		for i := range 256 {
+			sc := int32(int8(r.Uint32()))
+			binary.LittleEndian.PutUint32(blk[4096+4*i:], uint32(sc))
+		}
+		for i := range 128 {
+			lo, hi := int16(-32*int8(r.Uint32())), int16(-32*int8(r.Uint32()))
+			binary.LittleEndian.PutUint32(blk[5120+4*i:], uint32(uint16(lo))|uint32(uint16(hi))<<16)
+		}
+		for i := range 16 {
+			binary.LittleEndian.PutUint32(blk[5632+4*i:], math.Float32bits(float32(r.NormFloat64())))
+		}
 	})
 }
 
@@ -40,16 +34,7 @@ func TestTileK6Kernel(t *testing.T) {
 // quant.DotQ6_K bit for bit (see checkGemmKTiles), and the same driver
 // with the Go reference kernel on any machine.
 func TestGemmQ6_KTiles(t *testing.T) {
-	hostile := hostileQ6KD
-	nbs := []int{1, 3, 8, 11, tileKMaxBlocks + 3}
-	forEachPath(t, func(t *testing.T) {
-		checkGemmKTiles(t, 43, GemmQ6_KTiles, quant.DotQ6_K, q6KBytes, q6KRows, hostile, nbs)
-	})
-	t.Run("ref", func(t *testing.T) {
-		checkGemmKTiles(t, 43, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-			gemmKTiles(tileK6KernelRef, nil, repackQ6KTile, q6KBytes, k6WBytes, out, ldo, w, nrows, x, xt, nx)
-		}, quant.DotQ6_K, q6KBytes, q6KRows, hostile, nbs[:4])
-	})
+	testGemmKTiles(t, 43, GemmQ6_KTiles, tileK6KernelRef, repackQ6KTile, k6WBytes, quant.DotQ6_K, q6KBytes, q6KRows, hostileQ6KD)
 }
 
 // TestGemmQ6_KTilesExtremes checks GemmQ6_KTiles with every integer sum at
