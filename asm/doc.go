@@ -101,6 +101,9 @@
 // # Testing
 //
 // go test ./asm/ runs every path the CPU can run against the reference.
+// The helpers the tests share (forEachPath, the random weights and
+// activations, checkTileKernel, checkGemmKTiles, ...) are in
+// helpers_test.go.
 // For arm64 on an x86 machine, with qemu-user-static:
 //
 //	GOARCH=arm64 go test -exec qemu-aarch64-static ./asm/   # with QEMU_CPU=cortex-a76 (dotprod)
