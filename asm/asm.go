@@ -209,25 +209,25 @@ func QuantizeQ8_0(dst []byte, x []float32) {
 	table().quantQ8(dst, x)
 }
 
-// DotQ8_0 returns the dot product of one Q8_0 weight row w with Q8_0
+// dotQ8_0 returns the dot product of one Q8_0 weight row w with Q8_0
 // activations x (len(w) == len(x), a multiple of 34).
-func DotQ8_0(w, x []byte) float32 {
+func dotQ8_0(w, x []byte) float32 {
 	if len(w) != len(x) || len(x)%q8Bytes != 0 {
-		panic(fmt.Sprintf("asm.DotQ8_0: len(w)=%d len(x)=%d", len(w), len(x)))
+		panic(fmt.Sprintf("asm.dotQ8_0: len(w)=%d len(x)=%d", len(w), len(x)))
 	}
 	return table().dotQ8(w, x)
 }
 
-// DotQ4_0 returns the dot product of one Q4_0 weight row w (len(w)/18
+// dotQ4_0 returns the dot product of one Q4_0 weight row w (len(w)/18
 // blocks) with Q8_0 activations x (len(x)/34 blocks, the same number).
-func DotQ4_0(w, x []byte) float32 {
+func dotQ4_0(w, x []byte) float32 {
 	if len(x)%q8Bytes != 0 || len(w) != len(x)/q8Bytes*q4Bytes {
-		panic(fmt.Sprintf("asm.DotQ4_0: len(w)=%d len(x)=%d", len(w), len(x)))
+		panic(fmt.Sprintf("asm.dotQ4_0: len(w)=%d len(x)=%d", len(w), len(x)))
 	}
 	return table().dotQ4(w, x)
 }
 
-// GemvQ8_0 sets out[r] = DotQ8_0(row r of w, x) for r < len(out); rows are
+// GemvQ8_0 sets out[r] = quant.DotQ8_0(row r of w, x) for r < len(out); rows are
 // len(x) bytes and len(w) == len(out)*len(x).
 func GemvQ8_0(out []float32, w []byte, x []byte) {
 	if len(x)%q8Bytes != 0 || len(w) != len(out)*len(x) {
@@ -236,7 +236,7 @@ func GemvQ8_0(out []float32, w []byte, x []byte) {
 	table().gemvQ8(out, w, x)
 }
 
-// GemvQ4_0 sets out[r] = DotQ4_0(row r of w, x) for r < len(out); rows are
+// GemvQ4_0 sets out[r] = quant.DotQ4_0(row r of w, x) for r < len(out); rows are
 // len(x)/34*18 bytes and len(w) == len(out) rows.
 func GemvQ4_0(out []float32, w []byte, x []byte) {
 	if len(x)%q8Bytes != 0 || len(w) != len(out)*(len(x)/q8Bytes*q4Bytes) {
@@ -245,26 +245,28 @@ func GemvQ4_0(out []float32, w []byte, x []byte) {
 	table().gemvQ4(out, w, x)
 }
 
-// GemmQ8_0 sets out[j*ldo+r] = DotQ8_0(row r of w, activation row j of x)
+// GemmQ8_0 sets out[j*ldo+r] = quant.DotQ8_0(row r of w, activation row j of x)
 // for r < nrows and j < nx. x holds nx activation rows of len(x)/nx bytes
 // each; w holds nrows rows of the same length.
 func GemmQ8_0(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-	checkGemm("GemmQ8_0", out, ldo, len(w), nrows, len(x), nx, q8Bytes)
+	checkGemm("GemmQ8_0", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q8Bytes)
 	table().gemmQ8(out, ldo, w, nrows, x, nx)
 }
 
 // GemmQ4_0 is GemmQ8_0 for Q4_0 weights: nrows rows of len(x)/nx/34*18
 // bytes.
 func GemmQ4_0(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-	checkGemm("GemmQ4_0", out, ldo, len(w), nrows, len(x), nx, q4Bytes)
+	checkGemm("GemmQ4_0", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q4Bytes)
 	table().gemmQ4(out, ldo, w, nrows, x, nx)
 }
 
-func checkGemm(fn string, out []float32, ldo, lw, nrows, lx, nx, wb int) {
+// checkGemm panics unless the GEMM arguments fit: xb and wb are the
+// activation and weight block sizes.
+func checkGemm(fn string, out []float32, ldo, lw, nrows, lx, nx, xb, wb int) {
 	ok := nrows >= 0 && nx >= 0
 	if ok && nx > 0 {
 		xrow := lx / nx
-		ok = lx%nx == 0 && xrow%q8Bytes == 0 && lw == nrows*(xrow/q8Bytes*wb) &&
+		ok = lx%nx == 0 && xrow%xb == 0 && lw == nrows*(xrow/xb*wb) &&
 			ldo >= nrows && (nrows == 0 || len(out) >= (nx-1)*ldo+nrows)
 	} else if ok {
 		ok = lx == 0
@@ -275,10 +277,10 @@ func checkGemm(fn string, out []float32, ldo, lw, nrows, lx, nx, wb int) {
 	}
 }
 
-// DotF32 returns the dot product of a and b (len(a) == len(b)).
-func DotF32(a, b []float32) float32 {
+// dotF32 returns the dot product of a and b (len(a) == len(b)).
+func dotF32(a, b []float32) float32 {
 	if len(a) != len(b) {
-		panic(fmt.Sprintf("asm.DotF32: len(a)=%d len(b)=%d", len(a), len(b)))
+		panic(fmt.Sprintf("asm.dotF32: len(a)=%d len(b)=%d", len(a), len(b)))
 	}
 	return table().dotF32(a, b)
 }
@@ -291,11 +293,11 @@ func AxpyF32(alpha float32, x, y []float32) {
 	table().axpyF32(alpha, x, y)
 }
 
-// DotBF16 returns the dot product of bf16 weights w (widened exactly) with
+// dotBF16 returns the dot product of bf16 weights w (widened exactly) with
 // x (len(w) == len(x)).
-func DotBF16(w []uint16, x []float32) float32 {
+func dotBF16(w []uint16, x []float32) float32 {
 	if len(w) != len(x) {
-		panic(fmt.Sprintf("asm.DotBF16: len(w)=%d len(x)=%d", len(w), len(x)))
+		panic(fmt.Sprintf("asm.dotBF16: len(w)=%d len(x)=%d", len(w), len(x)))
 	}
 	return table().dotBF16(w, x)
 }
@@ -309,14 +311,14 @@ func DotF16(w []uint16, x []float32) float32 {
 	return table().dotF16(w, x)
 }
 
-// ScaleF32 sets x *= alpha.
-func ScaleF32(alpha float32, x []float32) { table().scaleF32(alpha, x) }
+// scaleF32 sets x *= alpha.
+func scaleF32(alpha float32, x []float32) { table().scaleF32(alpha, x) }
 
-// AxpyF16 sets y += alpha*x for f16 x widened exactly (len(x) == len(y)),
+// axpyF16 sets y += alpha*x for f16 x widened exactly (len(x) == len(y)),
 // e.g. the value rows of an f16 KV cache.
-func AxpyF16(alpha float32, x []uint16, y []float32) {
+func axpyF16(alpha float32, x []uint16, y []float32) {
 	if len(x) != len(y) {
-		panic(fmt.Sprintf("asm.AxpyF16: len(x)=%d len(y)=%d", len(x), len(y)))
+		panic(fmt.Sprintf("asm.axpyF16: len(x)=%d len(y)=%d", len(x), len(y)))
 	}
 	table().axpyF16(alpha, x, y)
 }
@@ -330,10 +332,10 @@ func ToF16(dst []uint16, x []float32) {
 	table().toF16(dst, x)
 }
 
-// AxpyBF16 sets y += alpha*x for bf16 x widened exactly (len(x) == len(y)).
-func AxpyBF16(alpha float32, x []uint16, y []float32) {
+// axpyBF16 sets y += alpha*x for bf16 x widened exactly (len(x) == len(y)).
+func axpyBF16(alpha float32, x []uint16, y []float32) {
 	if len(x) != len(y) {
-		panic(fmt.Sprintf("asm.AxpyBF16: len(x)=%d len(y)=%d", len(x), len(y)))
+		panic(fmt.Sprintf("asm.axpyBF16: len(x)=%d len(y)=%d", len(x), len(y)))
 	}
 	table().axpyBF16(alpha, x, y)
 }

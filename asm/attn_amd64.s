@@ -1,6 +1,7 @@
 //go:build !noasm
 
 #include "textflag.h"
+#include "macros_amd64.h"
 
 // Attention kernels for AVX-512 F: the softmax of a row of scores and the
 // product of probabilities with f16 values. See attn.go.
@@ -37,12 +38,7 @@ mloop:
 mdone:
 	VEXTRACTF64X4 $1, Z0, Y1
 	VMAXPS        Y1, Y0, Y0
-	VEXTRACTF128  $1, Y0, X1
-	VMAXPS        X1, X0, X0
-	VPERMILPS     $0x4e, X0, X1
-	VMAXPS        X1, X0, X0
-	VPERMILPS     $0xb1, X0, X1
-	VMAXPS        X1, X0, X0
+	HMAX8(Y0, X0, X1)
 	VMOVSS        X0, ret+16(FP)
 	VZEROUPPER
 	RET

@@ -132,13 +132,13 @@ func BenchmarkDotInCache(b *testing.B) {
 		b.Run("Q8_0", func(b *testing.B) {
 			b.SetBytes(int64(len(w8)))
 			for b.Loop() {
-				DotQ8_0(w8, benchX)
+				dotQ8_0(w8, benchX)
 			}
 		})
 		b.Run("Q4_0", func(b *testing.B) {
 			b.SetBytes(int64(len(w4)))
 			for b.Loop() {
-				DotQ4_0(w4, benchX)
+				dotQ4_0(w4, benchX)
 			}
 		})
 	})
@@ -158,9 +158,9 @@ func BenchmarkF32(b *testing.B) {
 			bytes int
 			f     func()
 		}{
-			{"DotF32", 8 * n, func() { DotF32(x, y) }},
+			{"dotF32", 8 * n, func() { dotF32(x, y) }},
 			{"AxpyF32", 8 * n, func() { AxpyF32(0.5, x, y) }},
-			{"DotBF16", 6 * n, func() { DotBF16(w, x) }},
+			{"dotBF16", 6 * n, func() { dotBF16(w, x) }},
 			{"DotF16", 6 * n, func() { DotF16(w, x) }},
 			{"QuantizeQ8_0", 4 * n, func() { QuantizeQ8_0(q, x) }},
 		} {

@@ -51,9 +51,28 @@
 // sweep; ops gemv, gemm, quant, prep, vec. A .s file comes with a Go file of
 // //go:noescape stubs whose doc comments give the Go loop they replace; a
 // _generic.go file holds what a build without the assembly needs instead.
-// Kernels that differ only in an unpack step, a block size or a row count
-// are one macro with those as parameters (GEMV4K, GEMM4K, DOT1, ...), and
-// each TEXT symbol is one line.
+// The K-quant amd64 kernels are split by op: kquant_gemv_amd64.s (1- and
+// 4-row GEMVs) and kquant_gemm_amd64.s (4- and 8-activation GEMMs), with
+// the layouts and the constants and macros both use in kquant_amd64.h.
+//
+// Kernels that differ only in an unpack or load step, a block size or a
+// row count are one macro with those as parameters (GEMV4K, GEMM4K,
+// GEMV_P, DOT1, DOT16, TILE4X4, ...), so each TEXT symbol is a line or
+// two. Shared pieces live once per architecture: const_amd64.s holds the
+// constants more than one file loads, as global symbols (·bytes0f,
+// ·ones16, ...) sized for their widest load (a <> symbol is private to
+// its file); macros_amd64.h the macros several files use (DATA16/DATA32
+// for tables that repeat a qword per lane, HSUM8, HMAX8); tile_amd64.h
+// those of the tile kernels. vet reads a .s file as text and checks each
+// FP reference against the TEXT above it, so a macro that loads arguments
+// sits before any TEXT or in a header (checked against none: the kernel
+// tests catch a wrong offset) or after a TEXT with the same frame.
+//
+// A change to the assembly that should not change the code is checked per
+// TEXT symbol: go tool asm -S on the old and the new files prints each
+// symbol's bytes and relocations, which must match (relocations up to a
+// renamed constant); go tool objdump cannot decode every EVEX instruction.
+//
 // Go assembly is not asynchronously preemptible, so the Go wrappers split
 // the work into calls of bounded length (at most 4096 blocks per row and
 // about 32K block-rows per call). The multi-row kernels read activations
@@ -82,6 +101,9 @@
 // # Testing
 //
 // go test ./asm/ runs every path the CPU can run against the reference.
+// The helpers the tests share (forEachPath, the random weights and
+// activations, checkTileKernel, checkGemmKTiles, ...) are in
+// helpers_test.go.
 // For arm64 on an x86 machine, with qemu-user-static:
 //
 //	GOARCH=arm64 go test -exec qemu-aarch64-static ./asm/   # with QEMU_CPU=cortex-a76 (dotprod)

@@ -61,7 +61,7 @@ func (w *floatRows) at(r, k int) float32 {
 
 // GemmF32 sets out[j*ldo+r] = w row r . x row j for r < nrows and j < nx,
 // where w holds nrows rows and x holds nx rows of len(x)/nx values. It is
-// the batched form of DotF32 for prompt processing: on AVX-512 it works on
+// the batched form of a f32 dot product for prompt processing: on AVX-512 it works on
 // 4x4 tiles so each load feeds four multiply-adds.
 func GemmF32(out []float32, ldo int, w []float32, nrows int, x []float32, nx int) {
 	n := checkGemmF("GemmF32", out, ldo, len(w), nrows, len(x), nx)

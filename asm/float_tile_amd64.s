@@ -103,94 +103,66 @@
 	LEAQ (R11)(R9*1), BX     \
 	ZERO16
 
+// The weight loaders put 16 values of each of the 4 rows (SI, R12, R10,
+// R13), widened to f32, into Z16..Z19: f32 loads, bf16 zero-extended and
+// shifted (bf16 is the top half of an f32, so exactly), f16 converted.
+#define LDW_F32 \
+	VMOVUPS (SI), Z16; \
+	VMOVUPS (R12), Z17; \
+	VMOVUPS (R10), Z18; \
+	VMOVUPS (R13), Z19
+
+#define LDW_BF16 \
+	VPMOVZXWD (SI), Z16; \
+	VPMOVZXWD (R12), Z17; \
+	VPMOVZXWD (R10), Z18; \
+	VPMOVZXWD (R13), Z19; \
+	VPSLLD    $16, Z16, Z16; \
+	VPSLLD    $16, Z17, Z17; \
+	VPSLLD    $16, Z18, Z18; \
+	VPSLLD    $16, Z19, Z19
+
+#define LDW_F16 \
+	VCVTPH2PS (SI), Z16; \
+	VCVTPH2PS (R12), Z17; \
+	VCVTPH2PS (R10), Z18; \
+	VCVTPH2PS (R13), Z19
+
+// TILE4X4 is the loop of the float tiles: LDW loads the weights (WB bytes
+// per 16 values and row), the 4 activation rows are f32.
+#define TILE4X4(LDW, WB) \
+loop: \
+	LDW; \
+	VMOVUPS (DI), Z20; \
+	VMOVUPS (R14), Z21; \
+	VMOVUPS (R11), Z22; \
+	VMOVUPS (BX), Z23; \
+	FMA16; \
+	ADDQ    $WB, SI; \
+	ADDQ    $WB, R12; \
+	ADDQ    $WB, R10; \
+	ADDQ    $WB, R13; \
+	ADDQ    $64, DI; \
+	ADDQ    $64, R14; \
+	ADDQ    $64, R11; \
+	ADDQ    $64, BX; \
+	SUBQ    $16, CX; \
+	JNZ     loop; \
+	STORE16; \
+	VZEROUPPER; \
+	RET
+
 // func tileF32AVX512(w *float32, ldw int, x *float32, ldx int, n int, out *[16]float32)
 TEXT ·tileF32AVX512(SB), NOSPLIT, $0-48
 	SETUP(2)
-
-loopf32:
-	VMOVUPS (SI), Z16
-	VMOVUPS (R12), Z17
-	VMOVUPS (R10), Z18
-	VMOVUPS (R13), Z19
-	VMOVUPS (DI), Z20
-	VMOVUPS (R14), Z21
-	VMOVUPS (R11), Z22
-	VMOVUPS (BX), Z23
-	FMA16
-	ADDQ $64, SI
-	ADDQ $64, R12
-	ADDQ $64, R10
-	ADDQ $64, R13
-	ADDQ $64, DI
-	ADDQ $64, R14
-	ADDQ $64, R11
-	ADDQ $64, BX
-	SUBQ $16, CX
-	JNZ  loopf32
-
-	STORE16
-	VZEROUPPER
-	RET
+	TILE4X4(LDW_F32, 64)
 
 // func tileBF16AVX512(w *uint16, ldw int, x *float32, ldx int, n int, out *[16]float32)
 TEXT ·tileBF16AVX512(SB), NOSPLIT, $0-48
 	SETUP(1)
-
-loopbf16:
-	// bf16 is the top half of an f32: widen and shift, exactly.
-	VPMOVZXWD (SI), Z16
-	VPMOVZXWD (R12), Z17
-	VPMOVZXWD (R10), Z18
-	VPMOVZXWD (R13), Z19
-	VPSLLD    $16, Z16, Z16
-	VPSLLD    $16, Z17, Z17
-	VPSLLD    $16, Z18, Z18
-	VPSLLD    $16, Z19, Z19
-	VMOVUPS   (DI), Z20
-	VMOVUPS   (R14), Z21
-	VMOVUPS   (R11), Z22
-	VMOVUPS   (BX), Z23
-	FMA16
-	ADDQ $32, SI
-	ADDQ $32, R12
-	ADDQ $32, R10
-	ADDQ $32, R13
-	ADDQ $64, DI
-	ADDQ $64, R14
-	ADDQ $64, R11
-	ADDQ $64, BX
-	SUBQ $16, CX
-	JNZ  loopbf16
-
-	STORE16
-	VZEROUPPER
-	RET
+	TILE4X4(LDW_BF16, 32)
 
 // func tileF16AVX512(w *uint16, ldw int, x *float32, ldx int, n int, out *[16]float32)
 TEXT ·tileF16AVX512(SB), NOSPLIT, $0-48
 	SETUP(1)
-
-loopf16:
-	VCVTPH2PS (SI), Z16
-	VCVTPH2PS (R12), Z17
-	VCVTPH2PS (R10), Z18
-	VCVTPH2PS (R13), Z19
-	VMOVUPS   (DI), Z20
-	VMOVUPS   (R14), Z21
-	VMOVUPS   (R11), Z22
-	VMOVUPS   (BX), Z23
-	FMA16
-	ADDQ $32, SI
-	ADDQ $32, R12
-	ADDQ $32, R10
-	ADDQ $32, R13
-	ADDQ $64, DI
-	ADDQ $64, R14
-	ADDQ $64, R11
-	ADDQ $64, BX
-	SUBQ $16, CX
-	JNZ  loopf16
-
-	STORE16
-	VZEROUPPER
-	RET
+	TILE4X4(LDW_F16, 32)

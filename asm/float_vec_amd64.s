@@ -1,39 +1,62 @@
 //go:build !noasm
 
 #include "textflag.h"
+#include "macros_amd64.h"
 
-// HSUM8 reduces the 8 floats of Y into the low lane of X (X is Y's low
-// half); T is a scratch X register.
-#define HSUM8(Y, X, T) \
-	VEXTRACTF128 $1, Y, T; \
-	VADDPS       T, X, X; \
-	VPERMILPS    $0x4e, X, T; \
-	VADDPS       T, X, X; \
-	VPERMILPS    $0xb1, X, T; \
-	VADDSS       T, X, X
+// The loaders put 16 values at SI, widened to f32, into A and B: f32
+// loads, bf16 zero-extended and shifted (bf16 is the top half of an f32,
+// so exactly), f16 converted.
+#define LD_F32(A, B) VMOVUPS (SI), A; VMOVUPS 32(SI), B
+#define LD_BF16(A, B) \
+	VPMOVZXWD (SI), A; \
+	VPMOVZXWD 16(SI), B; \
+	VPSLLD    $16, A, A; \
+	VPSLLD    $16, B, B
+#define LD_F16(A, B) VCVTPH2PS (SI), A; VCVTPH2PS 16(SI), B
+
+// DOT16 is the dot product of n (a multiple of 16) values at SI, read by
+// LD and WB bytes per 16, with the f32 at DI, left in X0: two accumulators,
+// reduced at the end.
+#define DOT16(LD, WB) \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+loop: \
+	LD(Y2, Y3); \
+	VFMADD231PS (DI), Y2, Y0; \
+	VFMADD231PS 32(DI), Y3, Y1; \
+	ADDQ        $WB, SI; \
+	ADDQ        $64, DI; \
+	SUBQ        $16, CX; \
+	JNZ         loop; \
+	VADDPS      Y1, Y0, Y0; \
+	HSUM8(Y0, X0, X1); \
+	VZEROUPPER
+
+// AXPY16 adds alpha (Y0) times the n values at SI, read by LD and WB bytes
+// per 16, to the f32 at DI.
+#define AXPY16(LD, WB) \
+loop: \
+	LD(Y4, Y5); \
+	VMOVUPS     (DI), Y2; \
+	VMOVUPS     32(DI), Y3; \
+	VFMADD231PS Y4, Y0, Y2; \
+	VFMADD231PS Y5, Y0, Y3; \
+	VMOVUPS     Y2, (DI); \
+	VMOVUPS     Y3, 32(DI); \
+	ADDQ        $WB, SI; \
+	ADDQ        $64, DI; \
+	SUBQ        $16, CX; \
+	JNZ         loop; \
+	VZEROUPPER; \
+	RET
 
 // func dotF32AVX2(a, b *float32, n int) float32
 TEXT ·dotF32AVX2(SB), NOSPLIT, $0-28
-	MOVQ   a+0(FP), SI
-	MOVQ   b+8(FP), DI
-	MOVQ   n+16(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-
-loop:
-	VMOVUPS     (SI), Y2
-	VMOVUPS     32(SI), Y3
-	VFMADD231PS (DI), Y2, Y0
-	VFMADD231PS 32(DI), Y3, Y1
-	ADDQ        $64, SI
-	ADDQ        $64, DI
-	SUBQ        $16, CX
-	JNZ         loop
-
-	VADDPS     Y1, Y0, Y0
-	HSUM8(Y0, X0, X1)
-	VZEROUPPER
-	MOVSS      X0, ret+24(FP)
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	DOT16(LD_F32, 64)
+	MOVSS X0, ret+24(FP)
 	RET
 
 // func axpyF32AVX2(alpha float32, x, y *float32, n int)
@@ -59,53 +82,20 @@ loop:
 
 // func dotBF16AVX2(w *uint16, x *float32, n int) float32
 TEXT ·dotBF16AVX2(SB), NOSPLIT, $0-28
-	MOVQ   w+0(FP), SI
-	MOVQ   x+8(FP), DI
-	MOVQ   n+16(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-
-loop:
-	// bf16 is the top half of an f32: zero-extend and shift, exactly.
-	VPMOVZXWD   (SI), Y2
-	VPMOVZXWD   16(SI), Y3
-	VPSLLD      $16, Y2, Y2
-	VPSLLD      $16, Y3, Y3
-	VFMADD231PS (DI), Y2, Y0
-	VFMADD231PS 32(DI), Y3, Y1
-	ADDQ        $32, SI
-	ADDQ        $64, DI
-	SUBQ        $16, CX
-	JNZ         loop
-
-	VADDPS     Y1, Y0, Y0
-	HSUM8(Y0, X0, X1)
-	VZEROUPPER
-	MOVSS      X0, ret+24(FP)
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	DOT16(LD_BF16, 32)
+	MOVSS X0, ret+24(FP)
 	RET
 
 // func dotF16AVX2(w *uint16, x *float32, n int) float32
 TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
-	MOVQ   w+0(FP), SI
-	MOVQ   x+8(FP), DI
-	MOVQ   n+16(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-
-loop:
-	VCVTPH2PS   (SI), Y2
-	VCVTPH2PS   16(SI), Y3
-	VFMADD231PS (DI), Y2, Y0
-	VFMADD231PS 32(DI), Y3, Y1
-	ADDQ        $32, SI
-	ADDQ        $64, DI
-	SUBQ        $16, CX
-	JNZ         loop
-
-	VADDPS     Y1, Y0, Y0
-	HSUM8(Y0, X0, X1)
-	VZEROUPPER
-	MOVSS      X0, ret+24(FP)
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	DOT16(LD_F16, 32)
+	MOVSS X0, ret+24(FP)
 	RET
 
 // func scaleF32AVX2(alpha float32, x *float32, n int)
@@ -131,22 +121,7 @@ TEXT ·axpyF16AVX2(SB), NOSPLIT, $0-32
 	MOVQ         x+8(FP), SI
 	MOVQ         y+16(FP), DI
 	MOVQ         n+24(FP), CX
-
-loop:
-	VCVTPH2PS   (SI), Y4
-	VCVTPH2PS   16(SI), Y5
-	VMOVUPS     (DI), Y2
-	VMOVUPS     32(DI), Y3
-	VFMADD231PS Y4, Y0, Y2
-	VFMADD231PS Y5, Y0, Y3
-	VMOVUPS     Y2, (DI)
-	VMOVUPS     Y3, 32(DI)
-	ADDQ        $32, SI
-	ADDQ        $64, DI
-	SUBQ        $16, CX
-	JNZ         loop
-	VZEROUPPER
-	RET
+	AXPY16(LD_F16, 32)
 
 // func axpyBF16AVX2(alpha float32, x *uint16, y *float32, n int)
 TEXT ·axpyBF16AVX2(SB), NOSPLIT, $0-32
@@ -154,24 +129,7 @@ TEXT ·axpyBF16AVX2(SB), NOSPLIT, $0-32
 	MOVQ         x+8(FP), SI
 	MOVQ         y+16(FP), DI
 	MOVQ         n+24(FP), CX
-
-loop:
-	VPMOVZXWD   (SI), Y4
-	VPMOVZXWD   16(SI), Y5
-	VPSLLD      $16, Y4, Y4
-	VPSLLD      $16, Y5, Y5
-	VMOVUPS     (DI), Y2
-	VMOVUPS     32(DI), Y3
-	VFMADD231PS Y4, Y0, Y2
-	VFMADD231PS Y5, Y0, Y3
-	VMOVUPS     Y2, (DI)
-	VMOVUPS     Y3, 32(DI)
-	ADDQ        $32, SI
-	ADDQ        $64, DI
-	SUBQ        $16, CX
-	JNZ         loop
-	VZEROUPPER
-	RET
+	AXPY16(LD_BF16, 32)
 
 // func toF16AVX2(dst *uint16, x *float32, n int)
 TEXT ·toF16AVX2(SB), NOSPLIT, $0-24

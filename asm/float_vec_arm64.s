@@ -35,24 +35,60 @@
 	VEOR V2.B16, V2.B16, V2.B16; \
 	VEOR V3.B16, V3.B16, V3.B16
 
+// The loaders put 16 values at R0 (advanced), widened to f32, into V4..V7:
+// f32 loads, bf16 interleaved with zero halves (bf16 is the top half of an
+// f32; V30 = 0), f16 through fcvtl.
+#define LD_F32 VLD1.P 64(R0), [V4.S4, V5.S4, V6.S4, V7.S4]
+
+#define LD_BF16 \
+	VLD1.P 32(R0), [V12.H8, V13.H8]; \
+	VZIP1  V12.H8, V30.H8, V4.H8; \
+	VZIP2  V12.H8, V30.H8, V5.H8; \
+	VZIP1  V13.H8, V30.H8, V6.H8; \
+	VZIP2  V13.H8, V30.H8, V7.H8
+
+#define LD_F16 \
+	VLD1.P 32(R0), [V12.H8, V13.H8]; \
+	FCVTL(4, 12); \
+	FCVTL2(5, 12); \
+	FCVTL(6, 13); \
+	FCVTL2(7, 13)
+
+// DOT16 is the dot product of the n (a multiple of 16) values read by LD
+// with the f32 at R1, left in F0: four accumulators, reduced at the end.
+#define DOT16(LD) \
+loop: \
+	LD; \
+	VLD1.P 64(R1), [V8.S4, V9.S4, V10.S4, V11.S4]; \
+	VFMLA  V8.S4, V4.S4, V0.S4; \
+	VFMLA  V9.S4, V5.S4, V1.S4; \
+	VFMLA  V10.S4, V6.S4, V2.S4; \
+	VFMLA  V11.S4, V7.S4, V3.S4; \
+	SUBS   $16, R2; \
+	BNE    loop; \
+	REDUCE4
+
+// AXPY16 adds alpha (V31) times the n values read by LD to the f32 at R1.
+#define AXPY16(LD) \
+loop: \
+	LD; \
+	VLD1   (R1), [V0.S4, V1.S4, V2.S4, V3.S4]; \
+	VFMLA  V31.S4, V4.S4, V0.S4; \
+	VFMLA  V31.S4, V5.S4, V1.S4; \
+	VFMLA  V31.S4, V6.S4, V2.S4; \
+	VFMLA  V31.S4, V7.S4, V3.S4; \
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R1); \
+	SUBS   $16, R2; \
+	BNE    loop; \
+	RET
+
 // func dotF32NEON(a, b *float32, n int) float32
 TEXT ·dotF32NEON(SB), NOSPLIT, $0-28
 	MOVD a+0(FP), R0
 	MOVD b+8(FP), R1
 	MOVD n+16(FP), R2
 	ZERO4
-
-loop:
-	VLD1.P 64(R0), [V4.S4, V5.S4, V6.S4, V7.S4]
-	VLD1.P 64(R1), [V8.S4, V9.S4, V10.S4, V11.S4]
-	VFMLA  V8.S4, V4.S4, V0.S4
-	VFMLA  V9.S4, V5.S4, V1.S4
-	VFMLA  V10.S4, V6.S4, V2.S4
-	VFMLA  V11.S4, V7.S4, V3.S4
-	SUBS   $16, R2
-	BNE    loop
-
-	REDUCE4
+	DOT16(LD_F32)
 	FMOVS F0, ret+24(FP)
 	RET
 
@@ -63,18 +99,7 @@ TEXT ·axpyF32NEON(SB), NOSPLIT, $0-32
 	MOVD  x+8(FP), R0
 	MOVD  y+16(FP), R1
 	MOVD  n+24(FP), R2
-
-loop:
-	VLD1.P 64(R0), [V4.S4, V5.S4, V6.S4, V7.S4]
-	VLD1   (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VFMLA  V31.S4, V4.S4, V0.S4
-	VFMLA  V31.S4, V5.S4, V1.S4
-	VFMLA  V31.S4, V6.S4, V2.S4
-	VFMLA  V31.S4, V7.S4, V3.S4
-	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R1)
-	SUBS   $16, R2
-	BNE    loop
-	RET
+	AXPY16(LD_F32)
 
 // func dotBF16NEON(w *uint16, x *float32, n int) float32
 TEXT ·dotBF16NEON(SB), NOSPLIT, $0-28
@@ -83,23 +108,7 @@ TEXT ·dotBF16NEON(SB), NOSPLIT, $0-28
 	MOVD n+16(FP), R2
 	ZERO4
 	VEOR V30.B16, V30.B16, V30.B16
-
-loop:
-	// bf16 is the top half of an f32: interleave with zero halves.
-	VLD1.P 32(R0), [V12.H8, V13.H8]
-	VZIP1  V12.H8, V30.H8, V4.H8
-	VZIP2  V12.H8, V30.H8, V5.H8
-	VZIP1  V13.H8, V30.H8, V6.H8
-	VZIP2  V13.H8, V30.H8, V7.H8
-	VLD1.P 64(R1), [V8.S4, V9.S4, V10.S4, V11.S4]
-	VFMLA  V8.S4, V4.S4, V0.S4
-	VFMLA  V9.S4, V5.S4, V1.S4
-	VFMLA  V10.S4, V6.S4, V2.S4
-	VFMLA  V11.S4, V7.S4, V3.S4
-	SUBS   $16, R2
-	BNE    loop
-
-	REDUCE4
+	DOT16(LD_BF16)
 	FMOVS F0, ret+24(FP)
 	RET
 
@@ -109,22 +118,7 @@ TEXT ·dotF16NEON(SB), NOSPLIT, $0-28
 	MOVD x+8(FP), R1
 	MOVD n+16(FP), R2
 	ZERO4
-
-loop:
-	VLD1.P 32(R0), [V12.H8, V13.H8]
-	FCVTL(4, 12)
-	FCVTL2(5, 12)
-	FCVTL(6, 13)
-	FCVTL2(7, 13)
-	VLD1.P 64(R1), [V8.S4, V9.S4, V10.S4, V11.S4]
-	VFMLA  V8.S4, V4.S4, V0.S4
-	VFMLA  V9.S4, V5.S4, V1.S4
-	VFMLA  V10.S4, V6.S4, V2.S4
-	VFMLA  V11.S4, V7.S4, V3.S4
-	SUBS   $16, R2
-	BNE    loop
-
-	REDUCE4
+	DOT16(LD_F16)
 	FMOVS F0, ret+24(FP)
 	RET
 
@@ -153,22 +147,7 @@ TEXT ·axpyF16NEON(SB), NOSPLIT, $0-32
 	MOVD  x+8(FP), R0
 	MOVD  y+16(FP), R1
 	MOVD  n+24(FP), R2
-
-loop:
-	VLD1.P 32(R0), [V12.H8, V13.H8]
-	FCVTL(4, 12)
-	FCVTL2(5, 12)
-	FCVTL(6, 13)
-	FCVTL2(7, 13)
-	VLD1   (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VFMLA  V31.S4, V4.S4, V0.S4
-	VFMLA  V31.S4, V5.S4, V1.S4
-	VFMLA  V31.S4, V6.S4, V2.S4
-	VFMLA  V31.S4, V7.S4, V3.S4
-	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R1)
-	SUBS   $16, R2
-	BNE    loop
-	RET
+	AXPY16(LD_F16)
 
 // func axpyBF16NEON(alpha float32, x *uint16, y *float32, n int)
 TEXT ·axpyBF16NEON(SB), NOSPLIT, $0-32
@@ -178,19 +157,4 @@ TEXT ·axpyBF16NEON(SB), NOSPLIT, $0-32
 	MOVD  y+16(FP), R1
 	MOVD  n+24(FP), R2
 	VEOR  V30.B16, V30.B16, V30.B16
-
-loop:
-	VLD1.P 32(R0), [V12.H8, V13.H8]
-	VZIP1  V12.H8, V30.H8, V4.H8
-	VZIP2  V12.H8, V30.H8, V5.H8
-	VZIP1  V13.H8, V30.H8, V6.H8
-	VZIP2  V13.H8, V30.H8, V7.H8
-	VLD1   (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VFMLA  V31.S4, V4.S4, V0.S4
-	VFMLA  V31.S4, V5.S4, V1.S4
-	VFMLA  V31.S4, V6.S4, V2.S4
-	VFMLA  V31.S4, V7.S4, V3.S4
-	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R1)
-	SUBS   $16, R2
-	BNE    loop
-	RET
+	AXPY16(LD_BF16)

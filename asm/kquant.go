@@ -54,27 +54,13 @@ func setGenericK(k *kernels) {
 		refGemv(quant.DotQ6_K, out, w, x, len(x)/q8KBytes*q6KBytes)
 	}
 	k.gemmQ4K = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-		refGemmK(quant.DotQ4_K, q4KBytes, out, ldo, w, nrows, x, nx)
+		refGemm(quant.DotQ4_K, q8KBytes, q4KBytes, out, ldo, w, nrows, x, nx)
 	}
 	k.gemmQ5K = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-		refGemmK(quant.DotQ5_K, q5KBytes, out, ldo, w, nrows, x, nx)
+		refGemm(quant.DotQ5_K, q8KBytes, q5KBytes, out, ldo, w, nrows, x, nx)
 	}
 	k.gemmQ6K = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-		refGemmK(quant.DotQ6_K, q6KBytes, out, ldo, w, nrows, x, nx)
-	}
-}
-
-func refGemmK(dot func(w, x []byte) float32, wb int, out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-	if nx == 0 {
-		return
-	}
-	xrow := len(x) / nx
-	wrow := xrow / q8KBytes * wb
-	for j := range nx {
-		xj := x[j*xrow:][:xrow]
-		for r := range nrows {
-			out[j*ldo+r] = dot(w[r*wrow:][:wrow], xj)
-		}
+		refGemm(quant.DotQ6_K, q8KBytes, q6KBytes, out, ldo, w, nrows, x, nx)
 	}
 }
 
@@ -94,24 +80,24 @@ func checkDotK(fn string, lw, lx, wb int) {
 	}
 }
 
-// DotQ4_K returns the dot product of one Q4_K weight row w (len(w)/144
+// dotQ4_K returns the dot product of one Q4_K weight row w (len(w)/144
 // super-blocks) with Q8_K activations x (len(x)/292, the same number).
-func DotQ4_K(w, x []byte) float32 {
-	checkDotK("DotQ4_K", len(w), len(x), q4KBytes)
+func dotQ4_K(w, x []byte) float32 {
+	checkDotK("dotQ4_K", len(w), len(x), q4KBytes)
 	return table().dotQ4K(w, x)
 }
 
-// DotQ5_K returns the dot product of one Q5_K weight row w (len(w)/176
+// dotQ5_K returns the dot product of one Q5_K weight row w (len(w)/176
 // super-blocks) with Q8_K activations x.
-func DotQ5_K(w, x []byte) float32 {
-	checkDotK("DotQ5_K", len(w), len(x), q5KBytes)
+func dotQ5_K(w, x []byte) float32 {
+	checkDotK("dotQ5_K", len(w), len(x), q5KBytes)
 	return table().dotQ5K(w, x)
 }
 
-// DotQ6_K returns the dot product of one Q6_K weight row w (len(w)/210
+// dotQ6_K returns the dot product of one Q6_K weight row w (len(w)/210
 // super-blocks) with Q8_K activations x.
-func DotQ6_K(w, x []byte) float32 {
-	checkDotK("DotQ6_K", len(w), len(x), q6KBytes)
+func dotQ6_K(w, x []byte) float32 {
+	checkDotK("dotQ6_K", len(w), len(x), q6KBytes)
 	return table().dotQ6K(w, x)
 }
 
@@ -121,57 +107,42 @@ func checkGemvK(fn string, out []float32, lw, lx, wb int) {
 	}
 }
 
-// GemvQ4_K sets out[r] = DotQ4_K(row r of w, x) for r < len(out); rows are
+// GemvQ4_K sets out[r] = quant.DotQ4_K(row r of w, x) for r < len(out); rows are
 // len(x)/292*144 bytes.
 func GemvQ4_K(out []float32, w []byte, x []byte) {
 	checkGemvK("GemvQ4_K", out, len(w), len(x), q4KBytes)
 	table().gemvQ4K(out, w, x)
 }
 
-// GemvQ5_K sets out[r] = DotQ5_K(row r of w, x) for r < len(out); rows are
+// GemvQ5_K sets out[r] = quant.DotQ5_K(row r of w, x) for r < len(out); rows are
 // len(x)/292*176 bytes.
 func GemvQ5_K(out []float32, w []byte, x []byte) {
 	checkGemvK("GemvQ5_K", out, len(w), len(x), q5KBytes)
 	table().gemvQ5K(out, w, x)
 }
 
-// GemvQ6_K sets out[r] = DotQ6_K(row r of w, x) for r < len(out); rows are
+// GemvQ6_K sets out[r] = quant.DotQ6_K(row r of w, x) for r < len(out); rows are
 // len(x)/292*210 bytes.
 func GemvQ6_K(out []float32, w []byte, x []byte) {
 	checkGemvK("GemvQ6_K", out, len(w), len(x), q6KBytes)
 	table().gemvQ6K(out, w, x)
 }
 
-func checkGemmK(fn string, out []float32, ldo, lw, nrows, lx, nx, wb int) {
-	ok := nrows >= 0 && nx >= 0
-	if ok && nx > 0 {
-		xrow := lx / nx
-		ok = lx%nx == 0 && xrow%q8KBytes == 0 && lw == nrows*(xrow/q8KBytes*wb) &&
-			ldo >= nrows && (nrows == 0 || len(out) >= (nx-1)*ldo+nrows)
-	} else if ok {
-		ok = lx == 0
-	}
-	if !ok {
-		panic(fmt.Sprintf("asm.%s: len(out)=%d ldo=%d len(w)=%d nrows=%d len(x)=%d nx=%d",
-			fn, len(out), ldo, lw, nrows, lx, nx))
-	}
-}
-
-// GemmQ4_K sets out[j*ldo+r] = DotQ4_K(row r of w, activation row j of x)
+// GemmQ4_K sets out[j*ldo+r] = quant.DotQ4_K(row r of w, activation row j of x)
 // for r < nrows and j < nx; x holds nx Q8_K rows of len(x)/nx bytes.
 func GemmQ4_K(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-	checkGemmK("GemmQ4_K", out, ldo, len(w), nrows, len(x), nx, q4KBytes)
+	checkGemm("GemmQ4_K", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q4KBytes)
 	table().gemmQ4K(out, ldo, w, nrows, x, nx)
 }
 
 // GemmQ5_K is GemmQ4_K for Q5_K weights.
 func GemmQ5_K(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-	checkGemmK("GemmQ5_K", out, ldo, len(w), nrows, len(x), nx, q5KBytes)
+	checkGemm("GemmQ5_K", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q5KBytes)
 	table().gemmQ5K(out, ldo, w, nrows, x, nx)
 }
 
 // GemmQ6_K is GemmQ4_K for Q6_K weights.
 func GemmQ6_K(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-	checkGemmK("GemmQ6_K", out, ldo, len(w), nrows, len(x), nx, q6KBytes)
+	checkGemm("GemmQ6_K", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q6KBytes)
 	table().gemmQ6K(out, ldo, w, nrows, x, nx)
 }

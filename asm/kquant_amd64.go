@@ -57,7 +57,7 @@ func gemvQ4KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
 func gemvQ6KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)
 
 // gemv4Q4KVNNI is gemvQ4KVNNI for rows a multiple of 4, four rows at a
-// time on zmm (see kquant_amd64.s).
+// time on zmm (see kquant_gemv_amd64.s).
 //
 //go:noescape
 func gemv4Q4KVNNI(out *float32, w *byte, stride, rows int, x *byte, nb int)

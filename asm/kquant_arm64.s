@@ -3,7 +3,7 @@
 #include "textflag.h"
 
 // K-quant kernels for arm64 (see kquant_arm64.go); layouts as in
-// kquant_amd64.s. Each super-block is reduced to its exact int32 sums
+// kquant_amd64.h. Each super-block is reduced to its exact int32 sums
 // (SDOT, or SMULL/SADALP without the dot-product extension), then the
 // float steps are the reference's, in its order, in scalar registers.
 //

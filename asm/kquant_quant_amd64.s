@@ -1,6 +1,7 @@
 //go:build !noasm
 
 #include "textflag.h"
+#include "macros_amd64.h"
 
 // func quantQ8KAVX2(dst *byte, x *float32, nb int)
 //
@@ -11,12 +12,8 @@
 // reference's float magic (x*iscale + 1.5*2^23, low mantissa bits), so NaN
 // and inf products give its values; bsums from the packed bytes.
 
-DATA kqabs<>+0(SB)/4, $0x7fffffff
-GLOBL kqabs<>(SB), RODATA|NOPTR, $4
 DATA kqm127<>+0(SB)/4, $0xc2fe0000
 GLOBL kqm127<>(SB), RODATA|NOPTR, $4
-DATA kqone<>+0(SB)/4, $0x3f800000
-GLOBL kqone<>(SB), RODATA|NOPTR, $4
 DATA kqmagic<>+0(SB)/4, $0x4b400000
 GLOBL kqmagic<>(SB), RODATA|NOPTR, $4
 DATA kqmant<>+0(SB)/4, $0x007fffff
@@ -27,16 +24,6 @@ DATA kq127<>+0(SB)/4, $127
 GLOBL kq127<>(SB), RODATA|NOPTR, $4
 DATA kqm128<>+0(SB)/4, $-128
 GLOBL kqm128<>(SB), RODATA|NOPTR, $4
-DATA kqones8<>+0(SB)/4, $0x01010101
-GLOBL kqones8<>(SB), RODATA|NOPTR, $4
-DATA kqones16<>+0(SB)/4, $0x00010001
-GLOBL kqones16<>(SB), RODATA|NOPTR, $4
-DATA kqpackperm<>+0(SB)/8, $0x0000000400000000
-DATA kqpackperm<>+8(SB)/8, $0x0000000500000001
-DATA kqpackperm<>+16(SB)/8, $0x0000000600000002
-DATA kqpackperm<>+24(SB)/8, $0x0000000700000003
-GLOBL kqpackperm<>(SB), RODATA|NOPTR, $32
-
 #define AMAX4(off) \
 	VANDPS off(SI), Y15, Y4; \
 	VMAXPS Y0, Y4, Y0; \
@@ -77,7 +64,7 @@ TEXT ·quantQ8KAVX2(SB), NOSPLIT, $0-24
 	MOVQ nb+16(FP), CX
 
 qblock:
-	VBROADCASTSS kqabs<>(SB), Y15
+	VBROADCASTSS ·absf32(SB), Y15
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -93,12 +80,7 @@ qblock:
 	VMAXPS       Y1, Y0, Y0
 	VMAXPS       Y3, Y2, Y2
 	VMAXPS       Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VMAXPS       X1, X0, X0
-	VPERMILPS    $0x4e, X0, X1
-	VMAXPS       X1, X0, X0
-	VPERMILPS    $0xb1, X0, X1
-	VMAXPS       X1, X0, X0
+	HMAX8(Y0, X0, X1)
 	VXORPS       X1, X1, X1
 	VUCOMISS     X1, X0
 	JEQ          zero
@@ -120,7 +102,7 @@ found:
 	VMOVSS       (SI)(AX*4), X6
 	VMOVSS       kqm127<>(SB), X7
 	VDIVSS       X6, X7, X7
-	VMOVSS       kqone<>(SB), X6
+	VMOVSS       ·onef32(SB), X6
 	VDIVSS       X7, X6, X6
 	VMOVSS       X6, (DI)
 	VBROADCASTSS X7, Y7
@@ -129,9 +111,9 @@ found:
 	VPBROADCASTD kqhalf<>(SB), Y12
 	VPBROADCASTD kq127<>(SB), Y11
 	VPBROADCASTD kqm128<>(SB), Y10
-	VMOVDQU      kqpackperm<>(SB), Y9
-	VPBROADCASTD kqones8<>(SB), Y8
-	VPBROADCASTD kqones16<>(SB), Y15
+	VMOVDQU      ·packperm(SB), Y9
+	VPBROADCASTD ·ones8(SB), Y8
+	VPBROADCASTD ·ones16(SB), Y15
 	QCHUNK(0, 4, Y4)
 	QCHUNK(128, 36, Y5)
 	VPHADDD      Y5, Y4, Y4

@@ -3,7 +3,6 @@ package asm
 import (
 	"encoding/binary"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -19,65 +18,9 @@ var kformats = []struct {
 	gemv func(out []float32, w, x []byte)
 	gemm func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)
 }{
-	{"Q4_K", q4KBytes, quant.DotQ4_K, DotQ4_K, GemvQ4_K, GemmQ4_K},
-	{"Q5_K", q5KBytes, quant.DotQ5_K, DotQ5_K, GemvQ5_K, GemmQ5_K},
-	{"Q6_K", q6KBytes, quant.DotQ6_K, DotQ6_K, GemvQ6_K, GemmQ6_K},
-}
-
-// kWeights returns nb random super-blocks of the format with wb bytes:
-// random packed values and scales, f16 super-block scales from scale(b).
-func kWeights(r *rand.Rand, wb, nb int, scale func(b int) uint16) []byte {
-	w := make([]byte, nb*wb)
-	for i := range w {
-		w[i] = byte(r.Uint32())
-	}
-	for b := range nb {
-		blk := w[b*wb:]
-		if wb != q6KBytes {
-			binary.LittleEndian.PutUint16(blk, scale(b))
-			binary.LittleEndian.PutUint16(blk[2:], scale(b))
-		} else {
-			binary.LittleEndian.PutUint16(blk[208:], scale(b))
-		}
-	}
-	return w
-}
-
-// fixBsums makes the block sums of Q8_K blocks x the sums of their values,
-// as QuantizeQ8_K writes them.
-func fixBsums(x []byte) {
-	for b := 0; b+q8KBytes <= len(x); b += q8KBytes {
-		blk := x[b:]
-		for g := range 16 {
-			var s int
-			for i := range 16 {
-				s += int(int8(blk[4+16*g+i]))
-			}
-			binary.LittleEndian.PutUint16(blk[260+2*g:], uint16(int16(s)))
-		}
-	}
-}
-
-// kActs returns nb Q8_K blocks of random values (q() each) with d from
-// dx(b) and consistent block sums.
-func kActs(nb int, dx func(b int) float32, q func() int8) []byte {
-	x := make([]byte, nb*q8KBytes)
-	for b := range nb {
-		blk := x[b*q8KBytes:]
-		binary.LittleEndian.PutUint32(blk, math.Float32bits(dx(b)))
-		for i := range qkK {
-			blk[4+i] = byte(q())
-		}
-	}
-	fixBsums(x)
-	return x
-}
-
-func randDx(r *rand.Rand) float32 { return float32(math.Ldexp(1+r.Float64(), -r.IntN(12)-5)) }
-
-// sameBits: results must equal the reference exactly (NaN matches NaN).
-func sameBits(got, want float32) bool {
-	return got == want || math.IsNaN(float64(got)) && math.IsNaN(float64(want))
+	{"Q4_K", q4KBytes, quant.DotQ4_K, dotQ4_K, GemvQ4_K, GemmQ4_K},
+	{"Q5_K", q5KBytes, quant.DotQ5_K, dotQ5_K, GemvQ5_K, GemmQ5_K},
+	{"Q6_K", q6KBytes, quant.DotQ6_K, dotQ6_K, GemvQ6_K, GemmQ6_K},
 }
 
 func TestKDotRandom(t *testing.T) {
@@ -347,8 +290,8 @@ func FuzzQuantizeQ8_K(f *testing.F) {
 
 func TestKBadLengthsPanic(t *testing.T) {
 	cases := map[string]func(){
-		"DotQ4_K":      func() { DotQ4_K(make([]byte, 144), make([]byte, 291)) },
-		"DotQ6_K":      func() { DotQ6_K(make([]byte, 144), make([]byte, 292)) },
+		"dotQ4_K":      func() { dotQ4_K(make([]byte, 144), make([]byte, 291)) },
+		"dotQ6_K":      func() { dotQ6_K(make([]byte, 144), make([]byte, 292)) },
 		"GemvQ4_K":     func() { GemvQ4_K(make([]float32, 2), make([]byte, 144), make([]byte, 292)) },
 		"GemmQ6_K":     func() { GemmQ6_K(make([]float32, 3), 2, make([]byte, 420), 2, make([]byte, 584), 2) },
 		"QuantizeQ8_K": func() { QuantizeQ8_K(make([]byte, 292), make([]float32, 255)) },

@@ -3,33 +3,8 @@
 package asm
 
 import (
-	"syscall"
 	"testing"
-	"unsafe"
 )
-
-// fenced returns a slice of n bytes that starts or ends exactly at an
-// inaccessible page, so a kernel reading outside its arguments faults.
-func fenced(t *testing.T, n int, atEnd bool) []byte {
-	t.Helper()
-	ps := syscall.Getpagesize()
-	data := (n + ps - 1) / ps * ps
-	mem, err := syscall.Mmap(-1, 0, data+2*ps, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-	if err != nil {
-		t.Skip("mmap:", err)
-	}
-	t.Cleanup(func() { syscall.Munmap(mem) })
-	if err := syscall.Mprotect(mem[:ps], syscall.PROT_NONE); err != nil {
-		t.Skip("mprotect:", err)
-	}
-	if err := syscall.Mprotect(mem[ps+data:], syscall.PROT_NONE); err != nil {
-		t.Skip("mprotect:", err)
-	}
-	if atEnd {
-		return mem[ps+data-n : ps+data : ps+data]
-	}
-	return mem[ps : ps+n : ps+n]
-}
 
 // TestNoOverread runs every kernel on arguments that touch inaccessible
 // pages at either end: the test crashes if a kernel reads (or writes) a
@@ -48,11 +23,11 @@ func TestNoOverread(t *testing.T) {
 					copy(x, q8Blocks(2*nb, rs, func() int8 { return int8(r.Uint32()) }))
 					out := make([]float32, 2*rows)
 					if f.wb == q8Bytes {
-						DotQ8_0(w[:nb*f.wb], x[:nb*q8Bytes])
+						dotQ8_0(w[:nb*f.wb], x[:nb*q8Bytes])
 						GemvQ8_0(out[:rows], w, x[nb*q8Bytes:])
 						GemmQ8_0(out, rows, w, rows, x, 2)
 					} else {
-						DotQ4_0(w[:nb*f.wb], x[:nb*q8Bytes])
+						dotQ4_0(w[:nb*f.wb], x[:nb*q8Bytes])
 						GemvQ4_0(out[:rows], w, x[nb*q8Bytes:])
 						GemmQ4_0(out, rows, w, rows, x, 2)
 					}
@@ -66,22 +41,14 @@ func TestNoOverread(t *testing.T) {
 				QuantizeQ8_0(q, fx)
 				h := bytesU16(fenced(t, 2*nb*qk, !atEnd))
 				y := bytesF32(fenced(t, 4*nb*qk, !atEnd))
-				DotF32(fx, y)
+				dotF32(fx, y)
 				AxpyF32(0.5, fx, y)
-				ScaleF32(0.5, y)
+				scaleF32(0.5, y)
 				DotF16(h, fx)
-				DotBF16(h, fx)
-				AxpyF16(0.5, h, y)
-				AxpyBF16(0.5, h, y)
+				dotBF16(h, fx)
+				axpyF16(0.5, h, y)
+				axpyBF16(0.5, h, y)
 			}
 		}
 	})
 }
-
-func putF32(b []byte, v float32) {
-	*(*float32)(unsafe.Pointer(&b[0])) = v
-}
-
-// bytesF32 and bytesU16 view a page-aligned byte slice as float32/uint16.
-func bytesF32(b []byte) []float32 { return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4) }
-func bytesU16(b []byte) []uint16  { return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), len(b)/2) }

@@ -1,6 +1,7 @@
 //go:build !noasm
 
 #include "textflag.h"
+#include "macros_amd64.h"
 
 // Layout: a Q8_0 block is 34 bytes (f16 d, 32 int8), a Q4_0 block 18 bytes
 // (f16 d, 16 bytes of nibbles: low = element j, high = element j+16).
@@ -12,41 +13,43 @@
 // inf and NaN) in the 1-row kernels and through a 64K-entry table in the
 // multi-row ones.
 
-DATA q4shift<>+0(SB)/8, $0
-DATA q4shift<>+8(SB)/8, $0
-DATA q4shift<>+16(SB)/8, $4
-DATA q4shift<>+24(SB)/8, $4
+DATA16(q4shift<>, 0, 0)
+DATA16(q4shift<>, 16, 4)
 GLOBL q4shift<>(SB), RODATA|NOPTR, $32
 
 // GF(2) affine matrices for VGF2P8AFFINEQB, one per qword lane: low lane
 // keeps bits 0-3 of each byte, high lane moves bits 4-7 down (byte 7-i of
 // a matrix selects the input bits of output bit i).
-DATA gfnib<>+0(SB)/8, $0x0102040800000000
-DATA gfnib<>+8(SB)/8, $0x0102040800000000
-DATA gfnib<>+16(SB)/8, $0x1020408000000000
-DATA gfnib<>+24(SB)/8, $0x1020408000000000
+DATA16(gfnib<>, 0, 0x0102040800000000)
+DATA16(gfnib<>, 16, 0x1020408000000000)
 GLOBL gfnib<>(SB), RODATA|NOPTR, $32
-
-DATA nib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
-GLOBL nib<>(SB), RODATA|NOPTR, $8
-
-DATA ones16<>+0(SB)/8, $0x0001000100010001
-GLOBL ones16<>(SB), RODATA|NOPTR, $8
-
-DATA ones8<>+0(SB)/8, $0x0101010101010101
-GLOBL ones8<>(SB), RODATA|NOPTR, $8
 
 DATA bias8<>+0(SB)/8, $0x8080808080808080
 GLOBL bias8<>(SB), RODATA|NOPTR, $8
 
-// HSUM8 reduces the 8 floats of Y into the low lane of X (Y's low half).
-#define HSUM8(Y, X, T) \
-	VEXTRACTF128 $1, Y, T; \
-	VADDPS       T, X, X; \
-	VPERMILPS    $0x4e, X, T; \
-	VADDPS       T, X, X; \
-	VPERMILPS    $0xb1, X, T; \
-	VADDSS       T, X, X
+// ARGS_GEMV / ARGS_GEMM load the multi-row kernels' arguments (the GEMV_*
+// and GEMM42 bodies start with them) into the
+// registers of the multi-row section below (GEMM: R12 = activation stride
+// instead of a cursor). Like KARGS (kquant_gemv_amd64.s) they precede every TEXT,
+// so that vet checks them against none.
+#define ARGS_GEMV \
+	MOVQ out+0(FP), AX; \
+	MOVQ w+8(FP), BX; \
+	MOVQ stride+16(FP), DX; \
+	MOVQ rows+24(FP), R13; \
+	MOVQ xp+32(FP), DI; \
+	MOVQ nb+40(FP), R14; \
+	MOVQ tab+48(FP), R15
+
+#define ARGS_GEMM \
+	MOVQ out+0(FP), AX; \
+	MOVQ w+8(FP), BX; \
+	MOVQ stride+16(FP), DX; \
+	MOVQ rows+24(FP), R13; \
+	MOVQ xp+32(FP), DI; \
+	MOVQ xstride+40(FP), R12; \
+	MOVQ nb+48(FP), R14; \
+	MOVQ tab+56(FP), R15
 
 // STORE4 reduces the 8-float accumulators Y0..Y3 of rows 0..3 and stores the
 // four sums at (AX).
@@ -57,6 +60,35 @@ GLOBL bias8<>(SB), RODATA|NOPTR, $8
 	VEXTRACTF128 $1, Y0, X1; \
 	VADDPS       X1, X0, X0; \
 	VMOVUPS      X0, (AX)
+
+// DOT1 is the body of the 1-row kernels: XQ loads an activation block,
+// ROW adds a weight block of WB bytes; two accumulators, reduced into X0.
+#define DOT1(XQ, ROW, WB) \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	CMPQ   CX, $2; \
+	JB     tail; \
+loop2: \
+	XQ; \
+	ROW(SI, Y0); \
+	ADDQ   $WB, SI; \
+	ADDQ   $34, DI; \
+	XQ; \
+	ROW(SI, Y1); \
+	ADDQ   $WB, SI; \
+	ADDQ   $34, DI; \
+	SUBQ   $2, CX; \
+	CMPQ   CX, $2; \
+	JAE    loop2; \
+tail: \
+	TESTQ  CX, CX; \
+	JZ     done; \
+	XQ; \
+	ROW(SI, Y0); \
+done: \
+	VADDPS Y1, Y0, Y0; \
+	HSUM8(Y0, X0, X1); \
+	VZEROUPPER
 
 // ---------------------------------------------------------------- AVX2
 
@@ -89,34 +121,7 @@ TEXT ·dotQ8AVX2(SB), NOSPLIT, $0-28
 	MOVQ   w+0(FP), SI
 	MOVQ   x+8(FP), DI
 	MOVQ   n+16(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	CMPQ   CX, $2
-	JB     tail
-
-loop2:
-	XQ8_AVX2
-	Q8ROW_AVX2(SI, Y0)
-	ADDQ $34, SI
-	ADDQ $34, DI
-	XQ8_AVX2
-	Q8ROW_AVX2(SI, Y1)
-	ADDQ $34, SI
-	ADDQ $34, DI
-	SUBQ $2, CX
-	CMPQ CX, $2
-	JAE  loop2
-
-tail:
-	TESTQ CX, CX
-	JZ    done
-	XQ8_AVX2
-	Q8ROW_AVX2(SI, Y0)
-
-done:
-	VADDPS Y1, Y0, Y0
-	HSUM8(Y0, X0, X1)
-	VZEROUPPER
+	DOT1(XQ8_AVX2, Q8ROW_AVX2, 34)
 	MOVSS  X0, ret+24(FP)
 	RET
 
@@ -153,9 +158,9 @@ done:
 
 #define Q4CONST_AVX2 \
 	VMOVDQU      q4shift<>(SB), Y13; \
-	VPBROADCASTQ nib<>(SB), Y14; \
-	VPBROADCASTQ ones16<>(SB), Y15; \
-	VPBROADCASTQ ones8<>(SB), Y12
+	VPBROADCASTQ ·bytes0f(SB), Y14; \
+	VPBROADCASTQ ·ones16(SB), Y15; \
+	VPBROADCASTQ ·ones8(SB), Y12
 
 // func dotQ4AVX2(w, x *byte, n int) float32
 TEXT ·dotQ4AVX2(SB), NOSPLIT, $0-28
@@ -163,34 +168,7 @@ TEXT ·dotQ4AVX2(SB), NOSPLIT, $0-28
 	MOVQ   x+8(FP), DI
 	MOVQ   n+16(FP), CX
 	Q4CONST_AVX2
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	CMPQ   CX, $2
-	JB     tail
-
-loop2:
-	XQ4_AVX2
-	Q4ROW_AVX2(SI, Y0)
-	ADDQ $18, SI
-	ADDQ $34, DI
-	XQ4_AVX2
-	Q4ROW_AVX2(SI, Y1)
-	ADDQ $18, SI
-	ADDQ $34, DI
-	SUBQ $2, CX
-	CMPQ CX, $2
-	JAE  loop2
-
-tail:
-	TESTQ CX, CX
-	JZ    done
-	XQ4_AVX2
-	Q4ROW_AVX2(SI, Y0)
-
-done:
-	VADDPS Y1, Y0, Y0
-	HSUM8(Y0, X0, X1)
-	VZEROUPPER
+	DOT1(XQ4_AVX2, Q4ROW_AVX2, 18)
 	MOVSS  X0, ret+24(FP)
 	RET
 
@@ -294,27 +272,67 @@ done:
 #define PF8ROWS LEAQ (BX)(DX*8), R12
 #define PF16ROWS LEAQ (BX)(DX*8), R12; LEAQ (R12)(DX*8), R12
 
+// ROWS4 points R8..R11 at the group's 4 rows and CX at its block count.
+#define ROWS4 \
+	MOVQ BX, R8; \
+	LEAQ (BX)(DX*1), R9; \
+	LEAQ (BX)(DX*2), R10; \
+	LEAQ (R9)(DX*2), R11; \
+	MOVQ R14, CX
+
+// ZERO4 / ZERO4HI clear the accumulators of rows 0..3 / 4..7 (or of the
+// second activation).
+#define ZERO4 VXORPS Y0, Y0, Y0; VXORPS Y1, Y1, Y1; VXORPS Y2, Y2, Y2; VXORPS Y3, Y3, Y3
+#define ZERO4HI VPXORD Y16, Y16, Y16; VPXORD Y17, Y17, Y17; VPXORD Y18, Y18, Y18; VPXORD Y19, Y19, Y19
+
+// STEP4 advances the 4 row pointers by a weight block of WB bytes and the
+// activations by a prepared block, and loops over the blocks.
+#define STEP4(WB) \
+	ADDQ $WB, R8; \
+	ADDQ $WB, R9; \
+	ADDQ $WB, R10; \
+	ADDQ $WB, R11; \
+	ADDQ $72, DI; \
+	DECQ CX; \
+	JNZ  block
+
+// STORE8 stores the sums of Y0..Y3, then of Y16..Y19, as 8 floats.
+#define STORE8 \
+	STORE4; \
+	VMOVAPS Y16, Y0; \
+	VMOVAPS Y17, Y1; \
+	VMOVAPS Y18, Y2; \
+	VMOVAPS Y19, Y3; \
+	ADDQ    $16, AX; \
+	STORE4; \
+	ADDQ    $16, AX
+
+// NEXTGROUP moves to the next group of N rows, rewinds the activations and
+// loops over the groups; the kernel returns after the last.
+#define NEXTGROUP(N) \
+	LEAQ   (BX)(DX*N), BX; \
+	IMUL3Q $72, R14, SI; \
+	SUBQ   SI, DI; \
+	SUBQ   $N, R13; \
+	JNZ    group; \
+	VZEROUPPER; \
+	RET
+
 // GEMV_P is the body of the multi-row kernels: HDR loads an activation
 // block, ROW adds one row's block, WB is the weight block size, PFX an
 // extra prefetch and PFD the prefetch distance. It only uses AVX2 itself;
 // the ROW macros decide the instruction set.
 #define GEMV_P(HDR, ROW, WB, PFX, PFD) \
+	ARGS_GEMV; \
 	VMOVDQU q4shift<>(SB), Y13; \
-	VPBROADCASTQ ones16<>(SB), Y10; \
+	VPBROADCASTQ ·ones16(SB), Y10; \
 	VMOVDQU gfnib<>(SB), Y12; \
-	VPBROADCASTQ nib<>(SB), Y14; \
+	VPBROADCASTQ ·bytes0f(SB), Y14; \
 	VPBROADCASTQ bias8<>(SB), Y15; \
 group: \
 	PFD; \
-	MOVQ   BX, R8; \
-	LEAQ   (BX)(DX*1), R9; \
-	LEAQ   (BX)(DX*2), R10; \
-	LEAQ   (R9)(DX*2), R11; \
-	MOVQ   R14, CX; \
-	VXORPS Y0, Y0, Y0; \
-	VXORPS Y1, Y1, Y1; \
-	VXORPS Y2, Y2, Y2; \
-	VXORPS Y3, Y3, Y3; \
+	ROWS4; \
+	ZERO4; \
 block: \
 	PREFETCHT0 (R12); \
 	PREFETCHT0 64(R12); \
@@ -325,22 +343,10 @@ block: \
 	ROW((R9), Y1); \
 	ROW((R10), Y2); \
 	ROW((R11), Y3); \
-	ADDQ   $WB, R8; \
-	ADDQ   $WB, R9; \
-	ADDQ   $WB, R10; \
-	ADDQ   $WB, R11; \
-	ADDQ   $72, DI; \
-	DECQ   CX; \
-	JNZ    block; \
+	STEP4(WB); \
 	STORE4; \
 	ADDQ   $16, AX; \
-	LEAQ   (BX)(DX*4), BX; \
-	IMUL3Q $72, R14, SI; \
-	SUBQ   SI, DI; \
-	SUBQ   $4, R13; \
-	JNZ    group; \
-	VZEROUPPER; \
-	RET
+	NEXTGROUP(4)
 
 // Q4PAIR_P2 adds the Q4_0 blocks of two rows at pA and pB to ACC, whose low
 // 128 bits belong to row A and high 128 bits to row B: one register holds
@@ -380,15 +386,12 @@ block: \
 // GEMV_PAIR is GEMV_P for row-pair macros: rows 0,1 accumulate in Y0 and
 // rows 2,3 in Y1.
 #define GEMV_PAIR(HDR, ROW2, WB, PFX, PFD) \
-	VPBROADCASTQ ones16<>(SB), Y10; \
-	VPBROADCASTQ nib<>(SB), Y14; \
+	ARGS_GEMV; \
+	VPBROADCASTQ ·ones16(SB), Y10; \
+	VPBROADCASTQ ·bytes0f(SB), Y14; \
 group: \
 	PFD; \
-	MOVQ   BX, R8; \
-	LEAQ   (BX)(DX*1), R9; \
-	LEAQ   (BX)(DX*2), R10; \
-	LEAQ   (R9)(DX*2), R11; \
-	MOVQ   R14, CX; \
+	ROWS4; \
 	VXORPS Y0, Y0, Y0; \
 	VXORPS Y1, Y1, Y1; \
 block: \
@@ -399,44 +402,26 @@ block: \
 	HDR; \
 	ROW2((R8), (R9), Y0); \
 	ROW2((R10), (R11), Y1); \
-	ADDQ   $WB, R8; \
-	ADDQ   $WB, R9; \
-	ADDQ   $WB, R10; \
-	ADDQ   $WB, R11; \
-	ADDQ   $72, DI; \
-	DECQ   CX; \
-	JNZ    block; \
+	STEP4(WB); \
 	VHADDPS      Y1, Y0, Y0; \
 	VHADDPS      Y0, Y0, Y0; \
 	VEXTRACTF128 $1, Y0, X1; \
 	VUNPCKLPS    X1, X0, X0; \
 	VMOVUPS      X0, (AX); \
 	ADDQ   $16, AX; \
-	LEAQ   (BX)(DX*4), BX; \
-	IMUL3Q $72, R14, SI; \
-	SUBQ   SI, DI; \
-	SUBQ   $4, R13; \
-	JNZ    group; \
-	VZEROUPPER; \
-	RET
+	NEXTGROUP(4)
 
 // GEMV_PAIR8 is GEMV_PAIR for groups of 8 rows (row pairs 0-1, 2-3, 4-5,
 // 6-7 in Y0..Y3; rows 4..7 are rows 0..3 plus 4*stride): the activation
 // block and the prefetches serve twice as many rows.
 #define GEMV_PAIR8(HDR, ROW2, WB, PFX, PFD) \
-	VPBROADCASTQ ones16<>(SB), Y10; \
-	VPBROADCASTQ nib<>(SB), Y14; \
+	ARGS_GEMV; \
+	VPBROADCASTQ ·ones16(SB), Y10; \
+	VPBROADCASTQ ·bytes0f(SB), Y14; \
 group: \
 	PFD; \
-	MOVQ   BX, R8; \
-	LEAQ   (BX)(DX*1), R9; \
-	LEAQ   (BX)(DX*2), R10; \
-	LEAQ   (R9)(DX*2), R11; \
-	MOVQ   R14, CX; \
-	VXORPS Y0, Y0, Y0; \
-	VXORPS Y1, Y1, Y1; \
-	VXORPS Y2, Y2, Y2; \
-	VXORPS Y3, Y3, Y3; \
+	ROWS4; \
+	ZERO4; \
 block: \
 	PREFETCHT0 (R12); \
 	PREFETCHT0 64(R12); \
@@ -448,13 +433,7 @@ block: \
 	ROW2((R10), (R11), Y1); \
 	ROW2((R8)(DX*4), (R9)(DX*4), Y2); \
 	ROW2((R10)(DX*4), (R11)(DX*4), Y3); \
-	ADDQ   $WB, R8; \
-	ADDQ   $WB, R9; \
-	ADDQ   $WB, R10; \
-	ADDQ   $WB, R11; \
-	ADDQ   $72, DI; \
-	DECQ   CX; \
-	JNZ    block; \
+	STEP4(WB); \
 	VHADDPS      Y1, Y0, Y0; \
 	VHADDPS      Y0, Y0, Y0; \
 	VEXTRACTF128 $1, Y0, X1; \
@@ -466,38 +445,23 @@ block: \
 	VUNPCKLPS    X3, X2, X2; \
 	VMOVUPS      X2, 16(AX); \
 	ADDQ   $32, AX; \
-	LEAQ   (BX)(DX*8), BX; \
-	IMUL3Q $72, R14, SI; \
-	SUBQ   SI, DI; \
-	SUBQ   $8, R13; \
-	JNZ    group; \
-	VZEROUPPER; \
-	RET
+	NEXTGROUP(8)
 
 // GEMV_P8 is GEMV_P for groups of 8 rows (AVX-512 only: rows 4..7
 // accumulate in Y16..Y19). Per block and row it issues fewer loads (the
 // activation block and the prefetches serve 8 rows), which bound the 4-row
 // loop. Rows 4..7 are addressed as rows 0..3 plus 4*stride.
 #define GEMV_P8(HDR, ROW, WB, PFX, PFD) \
+	ARGS_GEMV; \
 	VMOVDQU q4shift<>(SB), Y13; \
 	VMOVDQU gfnib<>(SB), Y12; \
-	VPBROADCASTQ nib<>(SB), Y14; \
+	VPBROADCASTQ ·bytes0f(SB), Y14; \
 	VPBROADCASTQ bias8<>(SB), Y15; \
 group: \
 	PFD; \
-	MOVQ   BX, R8; \
-	LEAQ   (BX)(DX*1), R9; \
-	LEAQ   (BX)(DX*2), R10; \
-	LEAQ   (R9)(DX*2), R11; \
-	MOVQ   R14, CX; \
-	VXORPS Y0, Y0, Y0; \
-	VXORPS Y1, Y1, Y1; \
-	VXORPS Y2, Y2, Y2; \
-	VXORPS Y3, Y3, Y3; \
-	VPXORD Y16, Y16, Y16; \
-	VPXORD Y17, Y17, Y17; \
-	VPXORD Y18, Y18, Y18; \
-	VPXORD Y19, Y19, Y19; \
+	ROWS4; \
+	ZERO4; \
+	ZERO4HI; \
 block: \
 	PREFETCHT0 (R12); \
 	PREFETCHT0 64(R12); \
@@ -513,28 +477,9 @@ block: \
 	ROW((R9)(DX*4), Y17); \
 	ROW((R10)(DX*4), Y18); \
 	ROW((R11)(DX*4), Y19); \
-	ADDQ   $WB, R8; \
-	ADDQ   $WB, R9; \
-	ADDQ   $WB, R10; \
-	ADDQ   $WB, R11; \
-	ADDQ   $72, DI; \
-	DECQ   CX; \
-	JNZ    block; \
-	STORE4; \
-	VMOVAPS Y16, Y0; \
-	VMOVAPS Y17, Y1; \
-	VMOVAPS Y18, Y2; \
-	VMOVAPS Y19, Y3; \
-	ADDQ   $16, AX; \
-	STORE4; \
-	ADDQ   $16, AX; \
-	LEAQ   (BX)(DX*8), BX; \
-	IMUL3Q $72, R14, SI; \
-	SUBQ   SI, DI; \
-	SUBQ   $8, R13; \
-	JNZ    group; \
-	VZEROUPPER; \
-	RET
+	STEP4(WB); \
+	STORE8; \
+	NEXTGROUP(8)
 
 // GEMM tiles: 4 weight rows x 2 activation rows per block step. The weight
 // block is loaded, unpacked and its scale looked up once for both
@@ -565,22 +510,13 @@ block: \
 	VFMADD231PS Y9, Y11, ACC1
 
 #define GEMM42(UNPACK, WB) \
+	ARGS_GEMM; \
 	VMOVDQU gfnib<>(SB), Y12; \
 	VPBROADCASTQ bias8<>(SB), Y15; \
 group: \
-	MOVQ   BX, R8; \
-	LEAQ   (BX)(DX*1), R9; \
-	LEAQ   (BX)(DX*2), R10; \
-	LEAQ   (R9)(DX*2), R11; \
-	MOVQ   R14, CX; \
-	VXORPS Y0, Y0, Y0; \
-	VXORPS Y1, Y1, Y1; \
-	VXORPS Y2, Y2, Y2; \
-	VXORPS Y3, Y3, Y3; \
-	VPXORD Y16, Y16, Y16; \
-	VPXORD Y17, Y17, Y17; \
-	VPXORD Y18, Y18, Y18; \
-	VPXORD Y19, Y19, Y19; \
+	ROWS4; \
+	ZERO4; \
+	ZERO4HI; \
 block: \
 	VMOVDQU      (DI), Y4; \
 	VMOVDQU      32(DI), Y5; \
@@ -592,126 +528,42 @@ block: \
 	ROW42(UNPACK, (R9), Y1, Y17); \
 	ROW42(UNPACK, (R10), Y2, Y18); \
 	ROW42(UNPACK, (R11), Y3, Y19); \
-	ADDQ   $WB, R8; \
-	ADDQ   $WB, R9; \
-	ADDQ   $WB, R10; \
-	ADDQ   $WB, R11; \
-	ADDQ   $72, DI; \
-	DECQ   CX; \
-	JNZ    block; \
-	STORE4; \
-	VMOVAPS Y16, Y0; \
-	VMOVAPS Y17, Y1; \
-	VMOVAPS Y18, Y2; \
-	VMOVAPS Y19, Y3; \
-	ADDQ   $16, AX; \
-	STORE4; \
-	ADDQ   $16, AX; \
-	LEAQ   (BX)(DX*4), BX; \
-	IMUL3Q $72, R14, SI; \
-	SUBQ   SI, DI; \
-	SUBQ   $4, R13; \
-	JNZ    group; \
-	VZEROUPPER; \
-	RET
+	STEP4(WB); \
+	STORE8; \
+	NEXTGROUP(4)
 
 // func gemvQ8VNNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
 TEXT ·gemvQ8VNNI(SB), NOSPLIT, $0-56
-	MOVQ out+0(FP), AX
-	MOVQ w+8(FP), BX
-	MOVQ stride+16(FP), DX
-	MOVQ rows+24(FP), R13
-	MOVQ xp+32(FP), DI
-	MOVQ nb+40(FP), R14
-	MOVQ tab+48(FP), R15
 	GEMV_P(HDR_P, Q8ROW_VNNI, 34, PREFETCHT0 128(R12), PF8ROWS)
 
 // func gemvQ4VNNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
 TEXT ·gemvQ4VNNI(SB), NOSPLIT, $0-56
-	MOVQ out+0(FP), AX
-	MOVQ w+8(FP), BX
-	MOVQ stride+16(FP), DX
-	MOVQ rows+24(FP), R13
-	MOVQ xp+32(FP), DI
-	MOVQ nb+40(FP), R14
-	MOVQ tab+48(FP), R15
 	GEMV_P(HDR_P, Q4ROW_VNNI, 18, NOP, PF16ROWS)
 
 // func gemvQ4GFNI(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
 TEXT ·gemvQ4GFNI(SB), NOSPLIT, $0-56
-	MOVQ out+0(FP), AX
-	MOVQ w+8(FP), BX
-	MOVQ stride+16(FP), DX
-	MOVQ rows+24(FP), R13
-	MOVQ xp+32(FP), DI
-	MOVQ nb+40(FP), R14
-	MOVQ tab+48(FP), R15
 	GEMV_P(HDR_P, Q4ROW_GFNI, 18, NOP, PF16ROWS)
 
 // func gemvQ8AVX2P(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
 TEXT ·gemvQ8AVX2P(SB), NOSPLIT, $0-56
-	MOVQ out+0(FP), AX
-	MOVQ w+8(FP), BX
-	MOVQ stride+16(FP), DX
-	MOVQ rows+24(FP), R13
-	MOVQ xp+32(FP), DI
-	MOVQ nb+40(FP), R14
-	MOVQ tab+48(FP), R15
 	GEMV_P(HDR_W16, Q8ROW_P2, 34, PREFETCHT0 128(R12), PF8ROWS)
 
 // func gemvQ4AVX2P(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
 TEXT ·gemvQ4AVX2P(SB), NOSPLIT, $0-56
-	MOVQ out+0(FP), AX
-	MOVQ w+8(FP), BX
-	MOVQ stride+16(FP), DX
-	MOVQ rows+24(FP), R13
-	MOVQ xp+32(FP), DI
-	MOVQ nb+40(FP), R14
-	MOVQ tab+48(FP), R15
 	GEMV_PAIR(HDR_PAIR, Q4PAIR_P2, 18, NOP, PF16ROWS)
 
 // func gemvQ4GFNI8(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
 TEXT ·gemvQ4GFNI8(SB), NOSPLIT, $0-56
-	MOVQ out+0(FP), AX
-	MOVQ w+8(FP), BX
-	MOVQ stride+16(FP), DX
-	MOVQ rows+24(FP), R13
-	MOVQ xp+32(FP), DI
-	MOVQ nb+40(FP), R14
-	MOVQ tab+48(FP), R15
 	GEMV_P8(HDR_P, Q4ROW_GFNI, 18, NOP, PF16ROWS)
 
 // func gemm42Q8VNNI(out *float32, w *byte, stride, rows int, xp *byte, xstride, nb int, tab *[65536]float32)
 TEXT ·gemm42Q8VNNI(SB), NOSPLIT, $0-64
-	MOVQ out+0(FP), AX
-	MOVQ w+8(FP), BX
-	MOVQ stride+16(FP), DX
-	MOVQ rows+24(FP), R13
-	MOVQ xp+32(FP), DI
-	MOVQ xstride+40(FP), R12
-	MOVQ nb+48(FP), R14
-	MOVQ tab+56(FP), R15
 	GEMM42(TILE_Q8, 34)
 
 // func gemm42Q4GFNI(out *float32, w *byte, stride, rows int, xp *byte, xstride, nb int, tab *[65536]float32)
 TEXT ·gemm42Q4GFNI(SB), NOSPLIT, $0-64
-	MOVQ out+0(FP), AX
-	MOVQ w+8(FP), BX
-	MOVQ stride+16(FP), DX
-	MOVQ rows+24(FP), R13
-	MOVQ xp+32(FP), DI
-	MOVQ xstride+40(FP), R12
-	MOVQ nb+48(FP), R14
-	MOVQ tab+56(FP), R15
 	GEMM42(TILE_Q4, 18)
 
 // func gemvQ4AVX2P8(out *float32, w *byte, stride, rows int, xp *byte, nb int, tab *[65536]float32)
 TEXT ·gemvQ4AVX2P8(SB), NOSPLIT, $0-56
-	MOVQ out+0(FP), AX
-	MOVQ w+8(FP), BX
-	MOVQ stride+16(FP), DX
-	MOVQ rows+24(FP), R13
-	MOVQ xp+32(FP), DI
-	MOVQ nb+40(FP), R14
-	MOVQ tab+48(FP), R15
 	GEMV_PAIR8(HDR_PAIR, Q4PAIR_P2, 18, NOP, PF16ROWS)

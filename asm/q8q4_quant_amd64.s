@@ -2,34 +2,17 @@
 
 #include "textflag.h"
 
-DATA absmask<>+0(SB)/4, $0x7fffffff
-GLOBL absmask<>(SB), RODATA|NOPTR, $4
-
 DATA signmask<>+0(SB)/4, $0x80000000
 GLOBL signmask<>(SB), RODATA|NOPTR, $4
 
 DATA half<>+0(SB)/4, $0x3f000000
 GLOBL half<>(SB), RODATA|NOPTR, $4
 
-DATA one<>+0(SB)/4, $0x3f800000
-GLOBL one<>(SB), RODATA|NOPTR, $4
-
 DATA c127<>+0(SB)/4, $0x42fe0000
 GLOBL c127<>(SB), RODATA|NOPTR, $4
 
 DATA two31<>+0(SB)/4, $0x4f000000
 GLOBL two31<>(SB), RODATA|NOPTR, $4
-
-// Dword order that undoes the per-128-bit-lane interleave of the packs.
-DATA packperm<>+0(SB)/4, $0
-DATA packperm<>+4(SB)/4, $4
-DATA packperm<>+8(SB)/4, $1
-DATA packperm<>+12(SB)/4, $5
-DATA packperm<>+16(SB)/4, $2
-DATA packperm<>+20(SB)/4, $6
-DATA packperm<>+24(SB)/4, $3
-DATA packperm<>+28(SB)/4, $7
-GLOBL packperm<>(SB), RODATA|NOPTR, $32
 
 // ROUND rounds the 8 floats of Y half away from zero, like C's roundf and
 // the reference: r = floor(|t|) + (|t| - floor(|t|) >= 0.5), both steps
@@ -55,14 +38,14 @@ TEXT ·quantQ8AVX2(SB), NOSPLIT, $0-24
 	MOVQ         dst+0(FP), DI
 	MOVQ         x+8(FP), SI
 	MOVQ         nb+16(FP), CX
-	VBROADCASTSS absmask<>(SB), Y12
+	VBROADCASTSS ·absf32(SB), Y12
 	VBROADCASTSS half<>(SB), Y13
-	VBROADCASTSS one<>(SB), Y14
+	VBROADCASTSS ·onef32(SB), Y14
 	VBROADCASTSS two31<>(SB), Y15
 	VBROADCASTSS signmask<>(SB), Y11
-	VMOVDQU      packperm<>(SB), Y10
+	VMOVDQU      ·packperm(SB), Y10
 	VMOVSS       c127<>(SB), X9
-	VMOVSS       one<>(SB), X5
+	VMOVSS       ·onef32(SB), X5
 
 block:
 	VMOVUPS (SI), Y0
@@ -121,20 +104,14 @@ zero:
 	VZEROUPPER
 	RET
 
-DATA pones8<>+0(SB)/8, $0x0101010101010101
-GLOBL pones8<>(SB), RODATA|NOPTR, $8
-
-DATA pones16<>+0(SB)/8, $0x0001000100010001
-GLOBL pones16<>(SB), RODATA|NOPTR, $8
-
 // func prepAVX2(dst *byte, x *byte, nb int, shift uint64)
 TEXT ·prepAVX2(SB), NOSPLIT, $0-32
 	MOVQ         dst+0(FP), DI
 	MOVQ         x+8(FP), SI
 	MOVQ         nb+16(FP), CX
 	VMOVQ        shift+24(FP), X3
-	VPBROADCASTQ pones8<>(SB), Y1
-	VPBROADCASTQ pones16<>(SB), Y2
+	VPBROADCASTQ ·ones8(SB), Y1
+	VPBROADCASTQ ·ones16(SB), Y2
 	VPXOR        Y4, Y4, Y4
 
 block:

@@ -3,8 +3,6 @@ package asm
 import (
 	"encoding/binary"
 	"math"
-	"math/rand/v2"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -12,143 +10,9 @@ import (
 	"github.com/exaone-go/exaone/quant"
 )
 
-// allSets returns every kernel set this CPU can run: the paths (generic
-// included) and the variants that swap in a kernel for a finer feature.
-func allSets() []*kernels { return append(sets(), archVariants()...) }
-
-// The kernels of the path in use, for the tests of one kernel.
-func tileKernel() tileFunc    { return table().tile }
-func tileKKernel() tileKFunc  { return table().tileK }
-func tileK6Kernel() tileKFunc { return table().tileK6 }
-
-// forEachPath runs f once per kernel set of allSets, with the set in use,
-// and restores the set in use afterwards.
-func forEachPath(t *testing.T, f func(t *testing.T)) {
-	t.Helper()
-	saved := table()
-	defer func() { cur.Store(saved) }()
-	for _, k := range allSets() {
-		if err := SetPath(k.name); err == nil {
-			if Path() != k.name {
-				t.Fatalf("SetPath(%q) left Path() = %q", k.name, Path())
-			}
-		} else {
-			cur.Store(k) // a variant, not a path
-		}
-		t.Run(k.name, f)
-	}
-}
-
-// funcPC is the code address of f, to tell which kernel a table entry is.
-func funcPC(f any) uintptr { return reflect.ValueOf(f).Pointer() }
-
-func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)) }
-
-// randScale returns a random f16 scale of the sizes quantized tensors have.
-func randScale(r *rand.Rand) uint16 {
-	v := float32(math.Ldexp(1+r.Float64(), -r.IntN(12)))
-	if r.IntN(2) == 0 {
-		v = -v
-	}
-	return quant.F32ToF16(v)
-}
-
-// q8Blocks returns nb random Q8_0 blocks; scale(b) gives block b's f16 scale
-// and qv() each value.
-func q8Blocks(nb int, scale func(b int) uint16, qv func() int8) []byte {
-	buf := make([]byte, nb*q8Bytes)
-	for b := range nb {
-		blk := buf[b*q8Bytes:]
-		binary.LittleEndian.PutUint16(blk, scale(b))
-		for i := range qk {
-			blk[2+i] = byte(qv())
-		}
-	}
-	return buf
-}
-
-// q4Blocks returns nb Q4_0 blocks; nib() gives each nibble (0..15).
-func q4Blocks(nb int, scale func(b int) uint16, nib func() uint8) []byte {
-	buf := make([]byte, nb*q4Bytes)
-	for b := range nb {
-		blk := buf[b*q4Bytes:]
-		binary.LittleEndian.PutUint16(blk, scale(b))
-		for i := range qk / 2 {
-			blk[2+i] = nib()&15 | nib()<<4
-		}
-	}
-	return buf
-}
-
-func q8At(blk []byte, i int) int { return int(int8(blk[2+i])) }
-
-func q4At(blk []byte, i int) int {
-	if i < 16 {
-		return int(blk[2+i]&15) - 8
-	}
-	return int(blk[2+i-16]>>4) - 8
-}
-
-// absBound returns sum over blocks of |dw*dx| * sum_i |qw_i*qx_i|: the scale
-// of the float rounding errors of any summation order.
-func absBound(w, x []byte, wb int) float64 {
-	var t float64
-	for b := range len(x) / q8Bytes {
-		wblk, xblk := w[b*wb:], x[b*q8Bytes:]
-		s := float64(quant.F16ToF32(binary.LittleEndian.Uint16(wblk))) * float64(quant.F16ToF32(binary.LittleEndian.Uint16(xblk)))
-		var a int
-		for i := range qk {
-			var qw int
-			if wb == q8Bytes {
-				qw = q8At(wblk, i)
-			} else {
-				qw = q4At(wblk, i)
-			}
-			p := qw * q8At(xblk, i)
-			a += max(p, -p)
-		}
-		t += math.Abs(s) * float64(a)
-	}
-	return t
-}
-
 // relTol is the documented bound of the SIMD float results:
 // |got-want| <= relTol*(|want| + absBound).
 const relTol = 1e-6
-
-// same reports whether got matches want within tol*(|want|+bound); NaN
-// matches NaN and infinities must match exactly.
-func same(got, want float32, bound, tol float64) bool {
-	if math.IsNaN(float64(want)) || math.IsNaN(float64(got)) {
-		return math.IsNaN(float64(want)) && math.IsNaN(float64(got))
-	}
-	if math.IsInf(float64(want), 0) || math.IsInf(float64(got), 0) {
-		return got == want
-	}
-	return math.Abs(float64(got)-float64(want)) <= tol*(math.Abs(float64(want))+bound)
-}
-
-func dotRef(w, x []byte, wb int) float32 {
-	if wb == q8Bytes {
-		return quant.DotQ8_0(w, x)
-	}
-	return quant.DotQ4_0(w, x)
-}
-
-func dotCur(w, x []byte, wb int) float32 {
-	if wb == q8Bytes {
-		return DotQ8_0(w, x)
-	}
-	return DotQ4_0(w, x)
-}
-
-// weights returns nb random weight blocks of the format with wb bytes.
-func weights(r *rand.Rand, wb, nb int, scale func(int) uint16) []byte {
-	if wb == q8Bytes {
-		return q8Blocks(nb, scale, func() int8 { return int8(r.Uint32()) })
-	}
-	return q4Blocks(nb, scale, func() uint8 { return uint8(r.Uint32()) })
-}
 
 var formats = []struct {
 	name string
@@ -217,7 +81,7 @@ func TestDotExtremeQuants(t *testing.T) {
 				for _, xq := range []int8{-128, 127, 1} {
 					w := q8Blocks(nb, one, func() int8 { return wq })
 					x := q8Blocks(nb, one, func() int8 { return xq })
-					if got, want := DotQ8_0(w, x), quant.DotQ8_0(w, x); got != want {
+					if got, want := dotQ8_0(w, x), quant.DotQ8_0(w, x); got != want {
 						t.Errorf("Q8_0 nb=%d w=%d x=%d: got %v want %v", nb, wq, xq, got, want)
 					}
 				}
@@ -226,7 +90,7 @@ func TestDotExtremeQuants(t *testing.T) {
 				for _, xq := range []int8{-128, 127} {
 					w := q4Blocks(nb, one, func() uint8 { return n })
 					x := q8Blocks(nb, one, func() int8 { return xq })
-					if got, want := DotQ4_0(w, x), quant.DotQ4_0(w, x); got != want {
+					if got, want := dotQ4_0(w, x), quant.DotQ4_0(w, x); got != want {
 						t.Errorf("Q4_0 nb=%d nib=%d x=%d: got %v want %v", nb, n, xq, got, want)
 					}
 				}
@@ -236,7 +100,7 @@ func TestDotExtremeQuants(t *testing.T) {
 			alt := func() int8 { i++; return [...]int8{-128, 127, -128, -128, 127, 1}[i%6] }
 			w := q8Blocks(nb, one, alt)
 			x := q8Blocks(nb, one, alt)
-			if got, want := DotQ8_0(w, x), quant.DotQ8_0(w, x); got != want {
+			if got, want := dotQ8_0(w, x), quant.DotQ8_0(w, x); got != want {
 				t.Errorf("Q8_0 alternating nb=%d: got %v want %v", nb, got, want)
 			}
 		}
@@ -288,31 +152,6 @@ func TestDotEdgeScales(t *testing.T) {
 }
 
 const guard = -7.25 // marks output slots a kernel must not write
-
-func guarded(n, pad int) ([]float32, []float32) {
-	buf := make([]float32, n+2*pad)
-	for i := range buf {
-		buf[i] = guard
-	}
-	return buf, buf[pad : pad+n]
-}
-
-func checkGuards(t *testing.T, buf []float32, pad, n int) {
-	t.Helper()
-	for i, v := range buf {
-		if (i < pad || i >= pad+n) && v != guard {
-			t.Fatalf("guard %d of %d overwritten: %v", i, len(buf), v)
-		}
-	}
-}
-
-// odd returns a copy of b at an odd offset inside a larger buffer, so that
-// kernels see unaligned inputs.
-func odd(b []byte, off int) []byte {
-	buf := make([]byte, len(b)+off+3)
-	copy(buf[off:], b)
-	return buf[off : off+len(b) : off+len(b)]
-}
 
 func TestGemv(t *testing.T) {
 	forEachPath(t, func(t *testing.T) {
@@ -439,29 +278,13 @@ func TestQuantizeQ8_0(t *testing.T) {
 	})
 }
 
-func f32s(r *rand.Rand, n int) []float32 {
-	x := make([]float32, n+1)[1:]
-	for i := range x {
-		x[i] = float32(r.NormFloat64())
-	}
-	return x
-}
-
-func absDot(a, b []float32) float64 {
-	var s float64
-	for i := range a {
-		s += math.Abs(float64(a[i]) * float64(b[i]))
-	}
-	return s
-}
-
 func TestF32Kernels(t *testing.T) {
 	forEachPath(t, func(t *testing.T) {
 		r := newRand(7)
 		for _, n := range []int{0, 1, 15, 16, 17, 33, 100, 1000} {
 			a, b := f32s(r, n), f32s(r, n)
-			if got, want := DotF32(a, b), refDotF32(a, b); !same(got, want, absDot(a, b), relTol) {
-				t.Errorf("DotF32 n=%d: got %v want %v", n, got, want)
+			if got, want := dotF32(a, b), refDotF32(a, b); !same(got, want, absDot(a, b), relTol) {
+				t.Errorf("dotF32 n=%d: got %v want %v", n, got, want)
 			}
 			w16, wf16 := make([]uint16, n), make([]uint16, n)
 			wb, wf := make([]float32, n), make([]float32, n)
@@ -477,8 +300,8 @@ func TestF32Kernels(t *testing.T) {
 				}
 				wf[i] = quant.F16ToF32(wf16[i])
 			}
-			if got, want := DotBF16(w16, b), refDot16(quant.BF16ToF32, w16, b); !same(got, want, absDot(wb, b), relTol) {
-				t.Errorf("DotBF16 n=%d: got %v want %v", n, got, want)
+			if got, want := dotBF16(w16, b), refDot16(quant.BF16ToF32, w16, b); !same(got, want, absDot(wb, b), relTol) {
+				t.Errorf("dotBF16 n=%d: got %v want %v", n, got, want)
 			}
 			if got, want := DotF16(wf16, b), refDot16(quant.F16ToF32, wf16, b); !same(got, want, absDot(wf, b), relTol) {
 				t.Errorf("DotF16 n=%d: got %v want %v", n, got, want)
@@ -493,9 +316,9 @@ func TestF32Kernels(t *testing.T) {
 				ref  func(y []float32)
 			}{
 				{"AxpyF32", a, func(y []float32) { AxpyF32(alpha, a, y) }, func(y []float32) { refAxpyF32(alpha, a, y) }},
-				{"AxpyF16", wf, func(y []float32) { AxpyF16(alpha, wf16, y) }, func(y []float32) { refAxpy16(quant.F16ToF32, alpha, wf16, y) }},
-				{"AxpyBF16", wb, func(y []float32) { AxpyBF16(alpha, w16, y) }, func(y []float32) { refAxpy16(quant.BF16ToF32, alpha, w16, y) }},
-				{"ScaleF32", b, func(y []float32) { ScaleF32(alpha, y) }, func(y []float32) { refScaleF32(alpha, y) }},
+				{"axpyF16", wf, func(y []float32) { axpyF16(alpha, wf16, y) }, func(y []float32) { refAxpy16(quant.F16ToF32, alpha, wf16, y) }},
+				{"axpyBF16", wb, func(y []float32) { axpyBF16(alpha, w16, y) }, func(y []float32) { refAxpy16(quant.BF16ToF32, alpha, w16, y) }},
+				{"scaleF32", b, func(y []float32) { scaleF32(alpha, y) }, func(y []float32) { refScaleF32(alpha, y) }},
 			} {
 				buf, y := guarded(n, 2)
 				copy(y, b)
@@ -509,8 +332,8 @@ func TestF32Kernels(t *testing.T) {
 						t.Errorf("%s n=%d y[%d]: got %v want %v", op.name, n, i, y[i], want[i])
 					}
 				}
-				if op.name == "ScaleF32" && !slices.Equal(y, want) {
-					t.Errorf("ScaleF32 n=%d: not exactly x*alpha", n)
+				if op.name == "scaleF32" && !slices.Equal(y, want) {
+					t.Errorf("scaleF32 n=%d: not exactly x*alpha", n)
 				}
 			}
 		}
@@ -572,11 +395,11 @@ func TestPaths(t *testing.T) {
 
 func TestBadLengthsPanic(t *testing.T) {
 	cases := map[string]func(){
-		"DotQ8_0":  func() { DotQ8_0(make([]byte, 34), make([]byte, 68)) },
-		"DotQ4_0":  func() { DotQ4_0(make([]byte, 34), make([]byte, 34)) },
+		"dotQ8_0":  func() { dotQ8_0(make([]byte, 34), make([]byte, 68)) },
+		"dotQ4_0":  func() { dotQ4_0(make([]byte, 34), make([]byte, 34)) },
 		"GemvQ8_0": func() { GemvQ8_0(make([]float32, 2), make([]byte, 34), make([]byte, 34)) },
 		"GemmQ4_0": func() { GemmQ4_0(make([]float32, 3), 2, make([]byte, 36), 2, make([]byte, 68), 2) },
-		"DotF32":   func() { DotF32(make([]float32, 3), make([]float32, 2)) },
+		"dotF32":   func() { dotF32(make([]float32, 3), make([]float32, 2)) },
 	}
 	for name, f := range cases {
 		func() {

@@ -16,10 +16,10 @@ func genericKernels() *kernels {
 			refGemv(quant.DotQ4_0, out, w, x, len(x)/q8Bytes*q4Bytes)
 		},
 		gemmQ8: func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-			refGemm(quant.DotQ8_0, q8Bytes, out, ldo, w, nrows, x, nx)
+			refGemm(quant.DotQ8_0, q8Bytes, q8Bytes, out, ldo, w, nrows, x, nx)
 		},
 		gemmQ4: func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-			refGemm(quant.DotQ4_0, q4Bytes, out, ldo, w, nrows, x, nx)
+			refGemm(quant.DotQ4_0, q8Bytes, q4Bytes, out, ldo, w, nrows, x, nx)
 		},
 		dotF32:   refDotF32,
 		axpyF32:  refAxpyF32,
@@ -50,12 +50,15 @@ func refGemv(dot func(w, x []byte) float32, out []float32, w, x []byte, rowBytes
 	}
 }
 
-func refGemm(dot func(w, x []byte) float32, wb int, out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+// refGemm is the reference GEMM of every quantized weight type: xb and wb
+// are the activation and weight block sizes (Q8_0 and Q4_0 or Q8_K and a
+// K-quant).
+func refGemm(dot func(w, x []byte) float32, xb, wb int, out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
 	if nx == 0 {
 		return
 	}
 	xrow := len(x) / nx
-	wrow := xrow / q8Bytes * wb
+	wrow := xrow / xb * wb
 	for j := range nx {
 		xj := x[j*xrow:][:xrow]
 		for r := range nrows {

@@ -273,3 +273,41 @@
 	VPMOVDW   Z22, Y23; \
 	VCVTPH2PS Y23, Z23; \
 	VMOVUPS   Z23, 5184(DI)
+
+// TILE_ARGS loads the arguments of the 16x8 tile kernels (out, ldo in
+// bytes, w, x, nb, acc: see tile16x8VNNI) and, when acc is set, the
+// running sums into F0..F7. FP offsets in a header go unchecked by vet;
+// the three kernels share this one signature.
+#define TILE_ARGS(F0, F1, F2, F3, F4, F5, F6, F7) \
+	MOVQ    out+0(FP), AX; \
+	MOVQ    ldo+8(FP), DX; \
+	SHLQ    $2, DX; \
+	MOVQ    w+16(FP), BX; \
+	MOVQ    x+24(FP), SI; \
+	MOVQ    nb+32(FP), CX; \
+	MOVBQZX acc+40(FP), R8; \
+	TILE_ACCMASK; \
+	TILE_LOAD8(F0, F1, F2, F3, F4, F5, F6, F7)
+
+// TILE_LD8 loads the 8 zmm at off(P), off+64(P), ... into Z16..Z23.
+#define TILE_LD8(P, off) \
+	VMOVDQU32 (off)(P), Z16; \
+	VMOVDQU32 (off+64)(P), Z17; \
+	VMOVDQU32 (off+128)(P), Z18; \
+	VMOVDQU32 (off+192)(P), Z19; \
+	VMOVDQU32 (off+256)(P), Z20; \
+	VMOVDQU32 (off+320)(P), Z21; \
+	VMOVDQU32 (off+384)(P), Z22; \
+	VMOVDQU32 (off+448)(P), Z23
+
+// TILE_BSUMS is TILE_BSUM8 for the int16 pairs 0..7 in Z16..Z23 (as
+// TILE_LD8 loads them), into A0..A7.
+#define TILE_BSUMS(A0, A1, A2, A3, A4, A5, A6, A7) \
+	TILE_BSUM8(0, Z16, A0, A1, A2, A3, A4, A5, A6, A7); \
+	TILE_BSUM8(1, Z17, A0, A1, A2, A3, A4, A5, A6, A7); \
+	TILE_BSUM8(2, Z18, A0, A1, A2, A3, A4, A5, A6, A7); \
+	TILE_BSUM8(3, Z19, A0, A1, A2, A3, A4, A5, A6, A7); \
+	TILE_BSUM8(4, Z20, A0, A1, A2, A3, A4, A5, A6, A7); \
+	TILE_BSUM8(5, Z21, A0, A1, A2, A3, A4, A5, A6, A7); \
+	TILE_BSUM8(6, Z22, A0, A1, A2, A3, A4, A5, A6, A7); \
+	TILE_BSUM8(7, Z23, A0, A1, A2, A3, A4, A5, A6, A7)

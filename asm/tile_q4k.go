@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/exaone-go/exaone/quant"
 )
@@ -47,7 +46,7 @@ const (
 )
 
 // tileKFunc sets (or with acc, adds to) out[j*ldo+i], for j < 8 and i < 16,
-// the DotQ4_K sum over nb super-blocks of weight row i and activation j.
+// the dotQ4_K sum over nb super-blocks of weight row i and activation j.
 type tileKFunc = func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
 
 // tileKKernelRef is the Q4_K tile kernel in Go (the reference of the
@@ -130,11 +129,11 @@ func PrepKTiles(dst, x []byte, nx int) {
 }
 
 // GemmQ4_KTiles is GemmQ4_K with the activations x also given prepared (xt,
-// from PrepKTiles(xt, x, nx)): out[j*ldo+r] = DotQ4_K(row r of w,
+// from PrepKTiles(xt, x, nx)): out[j*ldo+r] = quant.DotQ4_K(row r of w,
 // activation row j of x), bit for bit. Without a tile kernel (HasTiles) it
 // is GemmQ4_K.
 func GemmQ4_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemmK("GemmQ4_KTiles", out, ldo, len(w), nrows, len(x), nx, q4KBytes)
+	checkGemm("GemmQ4_KTiles", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q4KBytes)
 	k := table()
 	if k.tileK == nil {
 		k.gemmQ4K(out, ldo, w, nrows, x, nx)
@@ -143,59 +142,14 @@ func GemmQ4_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx
 	gemmKTiles(k.tileK, k.prefetch, k.repackQ4K, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
-var tileKPool = sync.Pool{New: func() any { return new([]byte) }}
-
-// gemmKTiles walks the weight rows (super-blocks of wBlock bytes) in groups
-// of 16: each group is unpacked once (gBytes per super-block), then
-// multiplied with every activation tile.
+// gemmKTiles is gemmTiles for the K-quant tile kernels (super-blocks of
+// wBlock bytes, gBytes unpacked), whose results are always finite.
 func gemmKTiles(f tileKFunc, prefetch func([]byte), repack repackFunc, wBlock, gBytes int,
 	out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	if nx == 0 || nrows == 0 {
-		return
-	}
-	nb := len(x) / nx / q8KBytes
-	if nb == 0 {
-		for j := range nx {
-			clear(out[j*ldo : j*ldo+nrows])
-		}
-		return
-	}
-	if len(xt) < KTilesBytes(nx, nb*qkK) {
-		panic(fmt.Sprintf("asm: prepared activations too short: %d < %d", len(xt), KTilesBytes(nx, nb*qkK)))
-	}
-	rowBytes := nb * wBlock
-	bp := tileKPool.Get().(*[]byte)
-	if cap(*bp) < nb*gBytes {
-		*bp = make([]byte, nb*gBytes)
-	}
-	buf := (*bp)[:nb*gBytes]
-	var tmp [tileCols * tileRows]float32
-	for r := 0; r < nrows; r += tileRows {
-		m := min(tileRows, nrows-r)
-		if next := r + tileRows; next < nrows && prefetch != nil { // as in gemmTiles
-			prefetch(w[next*rowBytes : min(next+tileRows, nrows)*rowBytes])
-		}
-		repack(buf, w[r*rowBytes:], rowBytes, m, nb)
-		for t := 0; t < nx; t += tileCols {
-			nj := min(tileCols, nx-t)
-			xtile := xt[t/tileCols*nb*kXBytes:][:nb*kXBytes]
-			full := m == tileRows && nj == tileCols
-			dst, ld := &tmp[0], tileRows
-			if full {
-				// (checkGemmK: out holds the 8 x 16 outputs at ldo)
-				dst, ld = &out[t*ldo+r], ldo
-			}
-			for b := 0; b < nb; b += tileKMaxBlocks {
-				f(dst, ld, &buf[b*gBytes], &xtile[b*kXBytes], min(tileKMaxBlocks, nb-b), b > 0)
-			}
-			if !full {
-				for j := range nj {
-					copy(out[(t+j)*ldo+r:][:m], tmp[j*tileRows:][:m])
-				}
-			}
-		}
-	}
-	tileKPool.Put(bp)
+	gemmTiles(&kTileShape, func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) bool {
+		f(out, ldo, w, x, nb, acc)
+		return false
+	}, prefetch, repack, nil, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // repackQ4KTile unpacks rows (<= 16) Q4_K rows of nb super-blocks into a

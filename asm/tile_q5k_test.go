@@ -2,45 +2,15 @@ package asm
 
 import (
 	"encoding/binary"
-	"math"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/exaone-go/exaone/quant"
 )
 
-// q5KRows returns n random Q5_K super-blocks (random values and packed
-// scales) with random finite f16 d and dmin of either sign.
-func q5KRows(r *rand.Rand, n int) []byte {
-	w := kWeights(r, q5KBytes, n, func(int) uint16 { return randScale(r) })
-	for b := range n {
-		binary.LittleEndian.PutUint16(w[b*q5KBytes+2:], randScale(r))
-	}
-	return w
-}
-
 // TestTileKKernelQ5Range checks the Q4_K tile kernel, which GemmQ5_KTiles
 // uses, against tileKKernelRef with values in Q5_K's range 0..31.
 func TestTileKKernelQ5Range(t *testing.T) {
-	forEachPath(t, func(t *testing.T) {
-		f := tileKKernel()
-		if f == nil {
-			t.Skip("no tile kernel")
-		}
-		checkTileKernel(t, f, tileKKernelRef, kWBytes, func(r *rand.Rand, blk []byte) {
-			for i := range 4096 {
-				blk[i] = byte(r.IntN(32))
-			}
-			for i := range 128 {
-				m := uint32(r.IntN(64))
-				binary.LittleEndian.PutUint32(blk[4096+4*i:], uint32(r.IntN(64)))
-				binary.LittleEndian.PutUint32(blk[4608+4*i:], m|m<<16)
-			}
-			for i := range 32 {
-				binary.LittleEndian.PutUint32(blk[5120+4*i:], math.Float32bits(float32(r.NormFloat64())))
-			}
-		})
-	})
+	testTileKernel(t, tileKKernel, tileKKernelRef, kWBytes, fillKGroup(32))
 }
 
 // TestGemmQ5_KTiles checks GemmQ5_KTiles on every path against
@@ -48,16 +18,7 @@ func TestTileKKernelQ5Range(t *testing.T) {
 // and dmin), and the same driver with the Go reference kernel on any
 // machine.
 func TestGemmQ5_KTiles(t *testing.T) {
-	hostile := hostileDMin(q5KBytes)
-	nbs := []int{1, 3, 8, 11, tileKMaxBlocks + 3}
-	forEachPath(t, func(t *testing.T) {
-		checkGemmKTiles(t, 43, GemmQ5_KTiles, quant.DotQ5_K, q5KBytes, q5KRows, hostile, nbs)
-	})
-	t.Run("ref", func(t *testing.T) {
-		checkGemmKTiles(t, 43, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-			gemmKTiles(tileKKernelRef, nil, repackQ5KTile, q5KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
-		}, quant.DotQ5_K, q5KBytes, q5KRows, hostile, nbs[:4])
-	})
+	testGemmKTiles(t, 43, GemmQ5_KTiles, tileKKernelRef, repackQ5KTile, kWBytes, quant.DotQ5_K, q5KBytes, q5KRows, hostileDMin(q5KBytes))
 }
 
 // TestGemmQ5_KTilesExtremes checks GemmQ5_KTiles with every integer sum at

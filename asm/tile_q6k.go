@@ -27,7 +27,7 @@ import (
 const k6WBytes = 5696
 
 // tileK6KernelRef is the Q6_K tile kernel in Go (the reference of the
-// assembly): out[j*ldo+i] (+)= the DotQ6_K sum over nb super-blocks of row
+// assembly): out[j*ldo+i] (+)= the dotQ6_K sum over nb super-blocks of row
 // i of the group w and activation j of the tile x.
 func tileK6KernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) {
 	o := unsafeF32(out, 7*ldo+tileRows)
@@ -71,11 +71,11 @@ func tileK6KernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) 
 }
 
 // GemmQ6_KTiles is GemmQ6_K with the activations x also given prepared
-// (xt, from PrepKTiles(xt, x, nx)): out[j*ldo+r] = DotQ6_K(row r of w,
+// (xt, from PrepKTiles(xt, x, nx)): out[j*ldo+r] = quant.DotQ6_K(row r of w,
 // activation row j of x), bit for bit. Without a tile kernel it is
 // GemmQ6_K.
 func GemmQ6_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemmK("GemmQ6_KTiles", out, ldo, len(w), nrows, len(x), nx, q6KBytes)
+	checkGemm("GemmQ6_KTiles", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q6KBytes)
 	k := table()
 	if k.tileK6 == nil {
 		k.gemmQ6K(out, ldo, w, nrows, x, nx)

@@ -9,156 +9,32 @@ import (
 	"github.com/exaone-go/exaone/quant"
 )
 
-// tileGemmFn is the signature of GemmQ4_KTiles and its kin.
-type tileGemmFn = func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int)
-
-// q6KRows returns n random Q6_K super-blocks (random values and int8
-// scales) with random finite f16 d of either sign.
-func q6KRows(r *rand.Rand, n int) []byte {
-	return kWeights(r, q6KBytes, n, func(int) uint16 { return randScale(r) })
-}
-
-// checkTileKernel checks a tile kernel f against its Go reference ref on
-// random groups (gBytes per super-block, from fill) and random prepared
-// activations, bit for bit, with and without acc; the guard values around
-// the tile stay.
-func checkTileKernel(t *testing.T, f, ref tileKFunc, gBytes int, fill func(r *rand.Rand, blk []byte)) {
-	r := newRand(41)
-	for _, nb := range []int{1, 2, 5} {
-		w := make([]byte, nb*gBytes)
-		x := make([]byte, nb*kXBytes)
-		for i := range x {
-			x[i] = byte(r.Uint32())
-		}
-		for b := range nb {
-			fill(r, w[b*gBytes:][:gBytes])
-			for j := range tileCols {
-				binary.LittleEndian.PutUint32(x[b*kXBytes+2304+4*j:], math.Float32bits(float32(r.NormFloat64())))
-			}
-		}
-		for _, acc := range []bool{false, true} {
-			const ldo = 21
-			got := make([]float32, 8*ldo+3)
-			want := make([]float32, len(got))
-			for i := range got {
-				got[i] = float32(i) + 0.5
-				want[i] = got[i]
-			}
-			f(&got[1], ldo, &w[0], &x[0], nb, acc)
-			ref(&want[1], ldo, &w[0], &x[0], nb, acc)
-			for i := range got {
-				if !sameBits(got[i], want[i]) {
-					t.Fatalf("nb=%d acc=%v: out[%d] = %g, want %g", nb, acc, i, got[i], want[i])
-				}
-			}
-		}
-	}
-}
-
 // TestTileK6Kernel checks the Q6_K tile kernel of each path that has one
 // against tileK6KernelRef on random groups in the kernel's value ranges.
 func TestTileK6Kernel(t *testing.T) {
-	forEachPath(t, func(t *testing.T) {
-		f := tileK6Kernel()
-		if f == nil {
-			t.Skip("no tile kernel")
+	testTileKernel(t, tileK6Kernel, tileK6KernelRef, k6WBytes, func(r *rand.Rand, blk []byte) {
+		for i := range 4096 {
+			blk[i] = byte(r.IntN(64))
 		}
-		checkTileKernel(t, f, tileK6KernelRef, k6WBytes, func(r *rand.Rand, blk []byte) {
-			for i := range 4096 {
-				blk[i] = byte(r.IntN(64))
-			}
-			for i := range 256 {
-				sc := int32(int8(r.Uint32()))
-				binary.LittleEndian.PutUint32(blk[4096+4*i:], uint32(sc))
-			}
-			for i := range 128 {
-				lo, hi := int16(-32*int8(r.Uint32())), int16(-32*int8(r.Uint32()))
-				binary.LittleEndian.PutUint32(blk[5120+4*i:], uint32(uint16(lo))|uint32(uint16(hi))<<16)
-			}
-			for i := range 16 {
-				binary.LittleEndian.PutUint32(blk[5632+4*i:], math.Float32bits(float32(r.NormFloat64())))
-			}
-		})
+		for i := range 256 {
+			sc := int32(int8(r.Uint32()))
+			binary.LittleEndian.PutUint32(blk[4096+4*i:], uint32(sc))
+		}
+		for i := range 128 {
+			lo, hi := int16(-32*int8(r.Uint32())), int16(-32*int8(r.Uint32()))
+			binary.LittleEndian.PutUint32(blk[5120+4*i:], uint32(uint16(lo))|uint32(uint16(hi))<<16)
+		}
+		for i := range 16 {
+			binary.LittleEndian.PutUint32(blk[5632+4*i:], math.Float32bits(float32(r.NormFloat64())))
+		}
 	})
-}
-
-// checkGemmKTiles checks gemm against dot (the reference) bit for bit, with
-// odd sizes, a row stride larger than the rows, guard values, rows longer
-// than one kernel call (nbs), and hostile f16 scales (infinite, NaN and
-// huge; hostile(w, blk, i) puts the i-th of them into super-block blk)
-// with activations large enough to overflow: some results must be
-// infinite and some NaN.
-func checkGemmKTiles(t *testing.T, seed uint64, gemm tileGemmFn, dot func(w, x []byte) float32, wBlock int,
-	rows func(r *rand.Rand, n int) []byte, hostile func(w []byte, blk, i int, h uint16), nbs []int) {
-	r := newRand(seed)
-	var nInf, nNaN int
-	for _, nb := range nbs {
-		for _, nrows := range []int{1, 15, 16, 17, 48} {
-			for _, nx := range []int{1, 7, 8, 9, 24} {
-				for _, hot := range []bool{false, true} {
-					rowBytes := nb * wBlock
-					w := rows(r, nrows*nb)
-					x := q8KRows(r, nx, nb, func(j int) float64 {
-						if hot && j == nx-1 && nx > 1 {
-							return 1e37
-						}
-						return 1
-					})
-					if hot {
-						for i, h := range []uint16{0x7c00, 0xfc00, 0x7e00, 0x7bff, 0xfbff} {
-							hostile(w, (i*7+3)%(nrows*nb), i, h)
-						}
-					}
-					xt := make([]byte, KTilesBytes(nx, nb*qkK))
-					PrepKTiles(xt, x, nx)
-					ldo := nrows + 5
-					out := make([]float32, nx*ldo+7)
-					for i := range out {
-						out[i] = -7.25
-					}
-					gemm(out, ldo, w, nrows, x, xt, nx)
-					for i, v := range out {
-						j, rr := i/ldo, i%ldo
-						if j >= nx || rr >= nrows {
-							if v != -7.25 {
-								t.Fatalf("nb=%d nrows=%d nx=%d: guard out[%d] = %g", nb, nrows, nx, i, v)
-							}
-							continue
-						}
-						want := dot(w[rr*rowBytes:][:rowBytes], x[j*nb*q8KBytes:][:nb*q8KBytes])
-						if math.IsInf(float64(want), 0) {
-							nInf++
-						} else if math.IsNaN(float64(want)) {
-							nNaN++
-						}
-						if !sameBits(v, want) {
-							t.Fatalf("nb=%d nrows=%d nx=%d hostile=%v: out[%d][%d] = %g, want %g",
-								nb, nrows, nx, hot, j, rr, v, want)
-						}
-					}
-				}
-			}
-		}
-	}
-	if nInf == 0 || nNaN == 0 {
-		t.Fatalf("hostile scales gave %d infinite and %d NaN results; want some of each", nInf, nNaN)
-	}
 }
 
 // TestGemmQ6_KTiles checks GemmQ6_KTiles on every path against
 // quant.DotQ6_K bit for bit (see checkGemmKTiles), and the same driver
 // with the Go reference kernel on any machine.
 func TestGemmQ6_KTiles(t *testing.T) {
-	hostile := hostileQ6KD
-	nbs := []int{1, 3, 8, 11, tileKMaxBlocks + 3}
-	forEachPath(t, func(t *testing.T) {
-		checkGemmKTiles(t, 43, GemmQ6_KTiles, quant.DotQ6_K, q6KBytes, q6KRows, hostile, nbs)
-	})
-	t.Run("ref", func(t *testing.T) {
-		checkGemmKTiles(t, 43, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-			gemmKTiles(tileK6KernelRef, nil, repackQ6KTile, q6KBytes, k6WBytes, out, ldo, w, nrows, x, xt, nx)
-		}, quant.DotQ6_K, q6KBytes, q6KRows, hostile, nbs[:4])
-	})
+	testGemmKTiles(t, 43, GemmQ6_KTiles, tileK6KernelRef, repackQ6KTile, k6WBytes, quant.DotQ6_K, q6KBytes, q6KRows, hostileQ6KD)
 }
 
 // TestGemmQ6_KTilesExtremes checks GemmQ6_KTiles with every integer sum at
@@ -241,10 +117,4 @@ func TestRepackQ6K(t *testing.T) {
 		t.Skip("no tile kernel (the unpacking may need its instructions)")
 	}
 	checkRepackK(t, 59, []int{1, 3, 8, tileKMaxBlocks + 3}, q6KBytes, k6WBytes, q6KRows, hostileQ6KD, table().repackQ6K, repackQ6KTile)
-}
-
-// hostileQ6KD is the hostile-scale writer of checkGemmKTiles and
-// checkRepackK for Q6_K: the value goes to d.
-func hostileQ6KD(w []byte, blk, _ int, h uint16) {
-	binary.LittleEndian.PutUint16(w[blk*q6KBytes+208:], h)
 }

@@ -130,24 +130,24 @@ func PrepTiles(dst, x []byte, nx int) {
 // GemmQ8_0Tiles is GemmQ8_0 with the activations x also given prepared
 // (xt, from PrepTiles(xt, x, nx)).
 func GemmQ8_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemm("GemmQ8_0Tiles", out, ldo, len(w), nrows, len(x), nx, q8Bytes)
+	checkGemm("GemmQ8_0Tiles", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q8Bytes)
 	k := table()
 	if k.tile == nil {
 		k.gemmQ8(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmTiles(k.tile, k.prefetch, k.repackQ8, quant.DotQ8_0, q8Bytes, out, ldo, w, nrows, x, xt, nx)
+	gemmTiles(&q8TileShape, k.tile, k.prefetch, k.repackQ8, quant.DotQ8_0, q8Bytes, tileWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // GemmQ4_0Tiles is GemmQ8_0Tiles for Q4_0 weights.
 func GemmQ4_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemm("GemmQ4_0Tiles", out, ldo, len(w), nrows, len(x), nx, q4Bytes)
+	checkGemm("GemmQ4_0Tiles", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q4Bytes)
 	k := table()
 	if k.tile == nil {
 		k.gemmQ4(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmTiles(k.tile, k.prefetch, k.repackQ4, quant.DotQ4_0, q4Bytes, out, ldo, w, nrows, x, xt, nx)
+	gemmTiles(&q8TileShape, k.tile, k.prefetch, k.repackQ4, quant.DotQ4_0, q4Bytes, tileWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // padTile zeroes the scales of the rows past rows of a group.
@@ -161,30 +161,44 @@ func padTile(dst []byte, rows, nb int) {
 
 var tilePool = sync.Pool{New: func() any { return new([]byte) }}
 
-// gemmTiles walks the weight rows in groups of 16: each group is unpacked
-// once, then multiplied with every activation tile.
-func gemmTiles(f tileFunc, prefetch func([]byte), repack repackFunc, ref func(w, x []byte) float32,
-	wb int, out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+// tileShape is what gemmTiles needs to know of a family of tile kernels.
+type tileShape struct {
+	xb        int // bytes of an activation block (Q8_0 or Q8_K)
+	xtBytes   int // prepared activation bytes per block of an 8-row tile
+	maxBlocks int // blocks per kernel call
+}
+
+var (
+	q8TileShape = tileShape{q8Bytes, tileXBytes, tileMaxBlocks}
+	kTileShape  = tileShape{q8KBytes, kXBytes, tileKMaxBlocks}
+)
+
+// gemmTiles is the driver of every tile GEMM: it walks the weight rows
+// (blocks of wb bytes) in groups of 16, unpacks each group once (gBytes
+// per block) and multiplies it with every activation tile. A kernel call
+// that reports a non-finite result has those recomputed by ref.
+func gemmTiles(sh *tileShape, f tileFunc, prefetch func([]byte), repack repackFunc, ref func(w, x []byte) float32,
+	wb, gBytes int, out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 	if nx == 0 || nrows == 0 {
 		return
 	}
 	xrow := len(x) / nx
-	nb := xrow / q8Bytes
+	nb := xrow / sh.xb
 	if nb == 0 {
 		for j := range nx {
 			clear(out[j*ldo : j*ldo+nrows])
 		}
 		return
 	}
-	if len(xt) < TilesBytes(nx, nb*qk) {
-		panic(fmt.Sprintf("asm: prepared activations too short: %d < %d", len(xt), TilesBytes(nx, nb*qk)))
+	if need := (nx + tileCols - 1) / tileCols * nb * sh.xtBytes; len(xt) < need {
+		panic(fmt.Sprintf("asm: prepared activations too short: %d < %d", len(xt), need))
 	}
 	rowBytes := nb * wb
 	bp := tilePool.Get().(*[]byte)
-	if cap(*bp) < nb*tileWBytes {
-		*bp = make([]byte, nb*tileWBytes)
+	if cap(*bp) < nb*gBytes {
+		*bp = make([]byte, nb*gBytes)
 	}
-	buf := (*bp)[:nb*tileWBytes]
+	buf := (*bp)[:nb*gBytes]
 	var tmp [tileCols * tileRows]float32
 	for r := 0; r < nrows; r += tileRows {
 		m := min(tileRows, nrows-r)
@@ -198,15 +212,16 @@ func gemmTiles(f tileFunc, prefetch func([]byte), repack repackFunc, ref func(w,
 		repack(buf, w[r*rowBytes:], rowBytes, m, nb)
 		for t := 0; t < nx; t += tileCols {
 			nj := min(tileCols, nx-t)
-			xtile := xt[t/tileCols*nb*tileXBytes:]
+			xtile := xt[t/tileCols*nb*sh.xtBytes:][:nb*sh.xtBytes]
 			full := m == tileRows && nj == tileCols
 			dst, ld := &tmp[0], tileRows
 			if full {
+				// (checkGemm: out holds the 8 x 16 outputs at ldo)
 				dst, ld = &out[t*ldo+r], ldo
 			}
 			var bad bool
-			for b := 0; b < nb; b += tileMaxBlocks {
-				bad = f(dst, ld, &buf[b*tileWBytes], &xtile[b*tileXBytes], min(tileMaxBlocks, nb-b), b > 0)
+			for b := 0; b < nb; b += sh.maxBlocks {
+				bad = f(dst, ld, &buf[b*gBytes], &xtile[b*sh.xtBytes], min(sh.maxBlocks, nb-b), b > 0)
 			}
 			if !full {
 				for j := range nj {

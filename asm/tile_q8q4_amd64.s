@@ -19,25 +19,10 @@
 
 // func tile16x8VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) (bad bool)
 TEXT ·tile16x8VNNI(SB), NOSPLIT, $0-49
-	MOVQ out+0(FP), AX
-	MOVQ ldo+8(FP), DX
-	SHLQ $2, DX
-	MOVQ w+16(FP), BX
-	MOVQ x+24(FP), SI
-	MOVQ nb+32(FP), CX
-	MOVBQZX acc+40(FP), R8
-	TILE_ACCMASK
-	TILE_LOAD8(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	TILE_ARGS(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 
 block:
-	VMOVDQU32    (BX), Z16
-	VMOVDQU32    64(BX), Z17
-	VMOVDQU32    128(BX), Z18
-	VMOVDQU32    192(BX), Z19
-	VMOVDQU32    256(BX), Z20
-	VMOVDQU32    320(BX), Z21
-	VMOVDQU32    384(BX), Z22
-	VMOVDQU32    448(BX), Z23
+	TILE_LD8(BX, 0)
 	VMOVUPS      512(BX), Z24
 	VPBROADCASTD 256(SI), Z8
 	VPBROADCASTD 260(SI), Z9
