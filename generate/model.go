@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/exaone-go/exaone/defaultmodel"
+	"github.com/exaone-go/exaone/grammar"
 	"github.com/exaone-go/exaone/model"
 	"github.com/exaone-go/exaone/tokenizer"
 	"github.com/exaone-go/exaone/tokenizer/chat"
@@ -24,6 +26,11 @@ type Model struct {
 	loadTime time.Duration
 	// ids of the control tokens the output parser needs to see as text.
 	tags map[int]string
+
+	// The vocabulary indexed for grammar masks, built on first use
+	// (grammar.NewVocab takes ~200 ms on 102,400 tokens).
+	vocabOnce sync.Once
+	vocab     *grammar.Vocab
 }
 
 // Load maps the GGUF file at path (the weights stay in the file's pages,
@@ -130,4 +137,33 @@ func (m *Model) Render(req *Request) (string, error) {
 		return "", fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
 	return text, nil
+}
+
+// tokenBytes is what token id adds to the output text: a tag's text for
+// the tags the parser reads, nothing for other control tokens.
+func (m *Model) tokenBytes(id int) []byte {
+	if tag, ok := m.tags[id]; ok {
+		return []byte(tag)
+	}
+	if m.tk.IsControl(id) {
+		return nil
+	}
+	return m.tk.TokenBytes(id)
+}
+
+// grammarVocab returns the vocabulary for grammar masks: each token's
+// bytes, the tool-call tags as their text (a tool-call grammar writes
+// them), other control tokens (the think tags included) never allowed,
+// and the end-of-turn token as the end of the document.
+func (m *Model) grammarVocab() *grammar.Vocab {
+	m.vocabOnce.Do(func() {
+		tokens := make([][]byte, m.tk.VocabSize())
+		for id := range tokens {
+			if tag, ok := m.tags[id]; !ok || tag == tagCallOpen || tag == tagCallClose {
+				tokens[id] = m.tokenBytes(id)
+			}
+		}
+		m.vocab = grammar.NewVocab(tokens, m.tk.EOS())
+	})
+	return m.vocab
 }

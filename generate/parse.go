@@ -91,7 +91,12 @@ type parser struct {
 	sawAnswer bool   // answer text other than whitespace was passed on
 	trimLead  bool   // drop whitespace at the start of the reasoning or answer
 	raw       bool   // no structure: everything is text
-	out       []event
+	// A grammar constrains the answer: plain, a document, is passed on as
+	// text with no tags looked for (a string may hold "<tool_call>");
+	// oneCall, <tool_call>...</tool_call>, is held whole and read at flush
+	// (a string argument may hold "</tool_call>").
+	plain, oneCall bool
+	out            []event
 }
 
 const (
@@ -132,6 +137,14 @@ func (p *parser) step() bool {
 			return false
 		}
 		p.trimLead = false
+	}
+	if p.state == stAnswer && p.plain {
+		p.answer(p.buf)
+		p.buf = ""
+		return false
+	}
+	if p.state == stAnswer && p.oneCall {
+		return false
 	}
 	switch p.state {
 	case stReasoning:
@@ -225,6 +238,15 @@ func (p *parser) flush() []event {
 	case stCall:
 		p.answer(strings.TrimRight(tagCallOpen+p.buf, space))
 	default:
+		if p.oneCall {
+			body, ok := strings.CutPrefix(p.buf, tagCallOpen)
+			if body, ok2 := strings.CutSuffix(body, tagCallClose); ok && ok2 {
+				if tc, ok := parseCall(body); ok {
+					p.out = append(p.out, event{call: tc})
+					break
+				}
+			}
+		}
 		p.answer(strings.TrimRight(p.buf, space))
 	}
 	p.buf = ""

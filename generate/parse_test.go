@@ -301,3 +301,43 @@ func FuzzParser(f *testing.F) {
 		}
 	})
 }
+
+// Under a grammar the parser looks for no tags in the answer: a document's
+// strings may hold them, and a constrained call is read whole at the end.
+func TestParserConstrained(t *testing.T) {
+	for _, c := range []struct {
+		name           string
+		think, oneCall bool
+		in             string
+		want           parsed
+	}{
+		{"document with tags in a string", false, false, `{"a": "<tool_call>x</think><think>"}`,
+			parsed{Text: `{"a": "<tool_call>x</think><think>"}`, Order: "t"}},
+		{"document after reasoning", true, false, "hmm <tool_call>\n</think>\n[1, \"</tool_call>\"]",
+			parsed{Reasoning: "hmm <tool_call>", Text: `[1, "</tool_call>"]`, Order: "rt"}},
+		{"call with a closing tag in an argument", false, true, `<tool_call>{"name": "f", "arguments": {"s": "</tool_call>"}}</tool_call>`,
+			parsed{Calls: []string{`f {"s":"</tool_call>"}`}, Order: "c"}},
+		{"call after reasoning", true, true, `why</think><tool_call>{"name": "f", "arguments": {}}</tool_call>`,
+			parsed{Reasoning: "why", Calls: []string{`f {}`}, Order: "rc"}},
+		{"cut call stays text", false, true, `<tool_call>{"name": "f"`,
+			parsed{Text: `<tool_call>{"name": "f"`, Order: "t"}},
+	} {
+		// Every split into two pieces parses alike.
+		for i := range len(c.in) + 1 {
+			p := newParser(c.think, false)
+			p.plain, p.oneCall = !c.oneCall, c.oneCall
+			var out parsed
+			for _, s := range []string{c.in[:i], c.in[i:]} {
+				for _, e := range p.push(s) {
+					out.add(e)
+				}
+			}
+			for _, e := range p.flush() {
+				out.add(e)
+			}
+			if fmt.Sprint(out) != fmt.Sprint(c.want) {
+				t.Fatalf("%s split at %d: %+v, want %+v", c.name, i, out, c.want)
+			}
+		}
+	}
+}

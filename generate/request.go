@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/exaone-go/exaone/grammar"
 	"github.com/exaone-go/exaone/model"
 	"github.com/exaone-go/exaone/sampler"
 	"github.com/exaone-go/exaone/tokenizer/chat"
@@ -53,8 +54,20 @@ type Request struct {
 	// it stands, Seed included (so 0 is a seed like any other).
 	Sampling *sampler.Params
 	// IgnoreEOS keeps generating past the end-of-turn token (which is then
-	// never sampled), up to MaxTokens or a full context.
+	// never sampled), up to MaxTokens or a full context. Under Grammar or
+	// ToolChoice the grammar decides where the output ends.
 	IgnoreEOS bool
+
+	// Grammar constrains the answer to the documents it accepts (see
+	// grammar.CompileSchema, grammar.JSON): with Think the model reasons
+	// freely and the constraint starts after </think>. The answer is the
+	// document, as Text chunks, and generation ends when it is complete.
+	Grammar *grammar.Grammar
+	// ToolChoice "required" constrains the answer to one call of one of
+	// Tools, with arguments valid for its parameters schema; the name of a
+	// tool constrains it to a call of that tool. "", "auto" and "none"
+	// leave the model free (for "none", leave out Tools).
+	ToolChoice string
 }
 
 func (r *Request) check() error {
@@ -71,7 +84,8 @@ func (r *Request) check() error {
 			return fmt.Errorf("%w: stop[%d] is empty", ErrBadRequest, i)
 		}
 	}
-	return nil
+	_, err := r.constraint()
+	return err
 }
 
 // StopReason says why a generation ended.

@@ -112,6 +112,10 @@ func (s *Session) Generate(ctx context.Context, req *Request, fn func(Chunk) err
 	if err := params.ValidateVocab(s.m.dec.Vocab); err != nil {
 		return res, fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
+	gram, err := req.constraint()
+	if err != nil {
+		return res, err
+	}
 	res.PromptTokens = len(ids)
 	if len(ids) > s.Ctx() {
 		return res, fmt.Errorf("%w: the prompt is %d tokens, longer than the context size %d", ErrContextFull, len(ids), s.Ctx())
@@ -144,6 +148,11 @@ func (s *Session) Generate(ctx context.Context, req *Request, fn func(Chunk) err
 		stop:   stopFilter{stops: req.Stop},
 		parser: newParser(req.Think, req.Prompt != ""),
 	}
+	var cons *constraint
+	if gram != nil {
+		cons = s.m.newConstraint(gram, req)
+		g.parser.plain, g.parser.oneCall = !cons.call, cons.call
+	}
 	var text, reasoning strings.Builder
 	g.text, g.reasoning = &text, &reasoning
 	start = time.Now()
@@ -154,11 +163,21 @@ func (s *Session) Generate(ctx context.Context, req *Request, fn func(Chunk) err
 			res.Stop = StopCancelled
 			return res, err
 		}
-		tok := smp.Sample(logits)
+		var tok int
+		if cons != nil && cons.active {
+			if tok, err = cons.sample(smp, logits); err != nil {
+				g.finish()
+				return res, err
+			}
+		} else {
+			tok = smp.Sample(logits)
+		}
 		smp.Accept(tok)
 		res.Tokens = append(res.Tokens, tok)
 		res.GeneratedTokens++
-		if tok == eos && !req.IgnoreEOS {
+		// Under a grammar the end of turn comes only where the document
+		// is complete, so it ends the output even with IgnoreEOS.
+		if tok == eos && (!req.IgnoreEOS || cons != nil && cons.active) {
 			res.Stop = StopEndOfTurn
 			break
 		}
@@ -168,6 +187,17 @@ func (s *Session) Generate(ctx context.Context, req *Request, fn func(Chunk) err
 		} else if hit {
 			res.Stop = StopString
 			break
+		}
+		if cons != nil {
+			if !cons.active {
+				if err := cons.watch(s.m.tokenBytes(tok)); err != nil {
+					g.finish()
+					return res, err
+				}
+			} else if cons.st.Done() {
+				res.Stop = StopEndOfTurn // nothing may follow the document
+				break
+			}
 		}
 		if req.MaxTokens > 0 && res.GeneratedTokens >= req.MaxTokens {
 			res.Stop = StopLength

@@ -23,6 +23,7 @@ package grammar
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -99,6 +100,44 @@ var (
 	jsonOnce    sync.Once
 	jsonGrammar *Grammar
 )
+
+// Enclose returns a grammar of prefix, then a document of g, then suffix,
+// the two as literal bytes with no whitespace around the document: the
+// shape of a tool call, <tool_call>{...}</tool_call>. The enclosure takes
+// one level of MaxDepth, so a g whose documents all need every level is
+// refused (ErrUnsupported).
+func (g *Grammar) Enclose(prefix, suffix string) (*Grammar, error) {
+	if prefix == "" && suffix == "" {
+		return g, nil
+	}
+	doc := g.nodes[g.root].child
+	h := g.nodes[doc].height
+	if int(h)+1 > MaxDepth {
+		return nil, unsupported("", "schema", fmt.Sprintf("every document nests deeper than %d levels inside the enclosure", MaxDepth-1))
+	}
+	// Nodes are read-only once compiled, so the copy shares their slices.
+	e := &Grammar{nodes: slices.Clip(slices.Clone(g.nodes))}
+	add := func(n node) int32 {
+		n.done, n.firstDone = true, true
+		e.nodes = append(e.nodes, n)
+		return int32(len(e.nodes) - 1)
+	}
+	var parts []int32
+	if prefix != "" {
+		l := literal([]string{prefix}, nil)
+		l.height = 1
+		parts = append(parts, add(l))
+	}
+	parts = append(parts, doc)
+	if suffix != "" {
+		l := literal([]string{suffix}, nil)
+		l.height = 1
+		parts = append(parts, add(l))
+	}
+	seq := add(node{kind: kSeq, alts: parts, height: h + 1})
+	e.root = add(node{kind: kRoot, child: seq, height: h + 1})
+	return e, nil
+}
 
 // State is one generation's position in a Grammar. It is not safe for
 // concurrent use; Clone it to explore alternatives.
@@ -184,7 +223,17 @@ func (s *State) CanEnd() bool {
 		return true
 	}
 	f := &s.m.ar[s.top]
-	return f.parent >= 0 && s.m.ar[f.parent].parent < 0 && s.m.g.nodes[f.node].complete(f)
+	if f.parent < 0 || !s.m.g.nodes[f.node].complete(f) {
+		return false
+	}
+	// Complete up to the root: every enclosing sequence is at its last part.
+	for p := f.parent; s.m.ar[p].parent >= 0; p = s.m.ar[p].parent {
+		pf := &s.m.ar[p]
+		if n := &s.m.g.nodes[pf.node]; n.kind != kSeq || int(pf.a) != len(n.alts) {
+			return false
+		}
+	}
+	return true
 }
 
 // compact rewrites the arena to hold just the live stack, so it does not

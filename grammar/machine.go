@@ -9,6 +9,7 @@ const (
 	kNumber         // integer or number, bounds
 	kLiteral        // a sorted set of byte strings (enum, const, true, keys)
 	kUnion          // alternatives told apart by their first byte
+	kSeq            // alts in order (Enclose: literal prefix, document, suffix)
 )
 
 // Limits on numbers: 15 integer digits keep magnitudes exact in int64 and
@@ -165,6 +166,10 @@ func (m *machine) pop(p int32, val int32) int32 {
 		}
 	case kArray:
 		f.ph = 3
+	case kSeq:
+		if int(f.a) == len(m.g.nodes[f.node].alts) {
+			return m.pop(f.parent, 0) // the last part closes the sequence
+		}
 	}
 	return m.put(f)
 }
@@ -184,6 +189,12 @@ func (m *machine) stepFrame(f *frame, c byte) (res int, val int32, child int32) 
 			return rReject, 0, 0
 		}
 		return rReplace, 0, n.alts[a]
+	case kSeq:
+		if int(f.a) < len(n.alts) {
+			f.a++
+			return rPush, 0, n.alts[f.a-1]
+		}
+		return rReject, 0, 0
 	case kObject:
 		return m.stepObject(f, n, c)
 	case kArray:

@@ -2,7 +2,7 @@
 // sampler chain of llama.cpp's command-line tools, so that settings carried
 // over from llama.cpp or ollama behave the same:
 //
-//	logit bias -> penalties -> top-k -> top-p -> min-p -> temperature ->
+//	[grammar mask] -> logit bias -> penalties -> top-k -> top-p -> min-p -> temperature ->
 //	softmax -> draw
 //
 // Top-p and min-p look at the distribution before temperature, as in
@@ -20,6 +20,7 @@ package sampler
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 )
@@ -180,6 +181,8 @@ type Sampler struct {
 	win   []int32     // sorted copy of the penalty window, to count repeats
 	cands []candidate // surviving candidates
 	w     []float64   // final unnormalised weights of cands
+
+	mask []uint64 // the allowed tokens during SampleMasked
 }
 
 // seedStream fills the second half of PCG's 128-bit state; any constant
@@ -240,6 +243,65 @@ func (s *Sampler) Sample(logits []float32) int {
 	return int(c[s.draw(w)].id)
 }
 
+// SampleMasked is Sample over the tokens whose bits are set in mask (bit
+// id%64 of word id/64; ids past the mask are not allowed): the others count
+// as -Inf before any other stage, as llama.cpp applies a grammar first. It
+// reads but never modifies logits or mask, and never returns a token outside
+// the mask: when no allowed token has a logit above -Inf (all banned by
+// LogitBias, say) it returns the lowest allowed id. With no allowed token it
+// returns -1; a nil mask is Sample.
+func (s *Sampler) SampleMasked(logits []float32, mask []uint64) int {
+	if mask == nil {
+		return s.Sample(logits)
+	}
+	first := -1
+	for w, m := range mask {
+		if m != 0 {
+			first = w*64 + bits.TrailingZeros64(m)
+			break
+		}
+	}
+	if first < 0 || first >= len(logits) {
+		return -1
+	}
+	s.mask = mask
+	t := s.Sample(logits)
+	s.mask = nil
+	if t < 0 || t>>6 >= len(mask) || mask[t>>6]>>(t&63)&1 == 0 {
+		return first
+	}
+	return t
+}
+
+// maskInto copies src to dst with the tokens mask leaves out set to -Inf,
+// a word of the mask at a time (whole words are the common case).
+func maskInto(dst, src []float32, mask []uint64) {
+	ninf := float32(math.Inf(-1))
+	for lo := 0; lo < len(src); lo += 64 {
+		hi := min(lo+64, len(src))
+		var m uint64
+		if w := lo >> 6; w < len(mask) {
+			m = mask[w]
+		}
+		switch m {
+		case 0:
+			for i := lo; i < hi; i++ {
+				dst[i] = ninf
+			}
+		case ^uint64(0):
+			copy(dst[lo:hi], src[lo:hi])
+		default:
+			for i := lo; i < hi; i++ {
+				if m>>(i-lo)&1 != 0 {
+					dst[i] = src[i]
+				} else {
+					dst[i] = ninf
+				}
+			}
+		}
+	}
+}
+
 // penaltiesOn reports whether any penalty would change a logit.
 func (s *Sampler) penaltiesOn() bool {
 	p := s.p
@@ -256,15 +318,20 @@ func (s *Sampler) window() []int32 {
 	return s.hist[len(s.hist)-n:]
 }
 
-// penalize returns logits with the logit biases and then the penalties
-// applied: the caller's slice when there is nothing to do, otherwise a
-// scratch copy.
+// penalize returns logits with the mask of SampleMasked, the logit biases
+// and then the penalties applied: the caller's slice when there is nothing
+// to do, otherwise a scratch copy.
 func (s *Sampler) penalize(logits []float32) []float32 {
 	pen := s.penaltiesOn() && len(s.window()) != 0
-	if !pen && len(s.bias) == 0 {
+	if !pen && len(s.bias) == 0 && s.mask == nil {
 		return logits
 	}
-	s.pen = append(s.pen[:0], logits...)
+	if s.mask != nil {
+		s.pen = slices.Grow(s.pen[:0], len(logits))[:len(logits)]
+		maskInto(s.pen, logits, s.mask)
+	} else {
+		s.pen = append(s.pen[:0], logits...)
+	}
 	for _, b := range s.bias {
 		if b.id >= 0 && b.id < len(s.pen) {
 			s.pen[b.id] += b.v

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"os"
 	"time"
 
 	"github.com/exaone-go/exaone/generate"
+	"github.com/exaone-go/exaone/grammar"
 	"github.com/exaone-go/exaone/tokenizer/chat"
 )
 
@@ -104,15 +106,32 @@ type ollamaCommon struct {
 }
 
 func (c *ollamaCommon) apply(req *generate.Request, s *Server) *apiError {
-	if len(c.Format) > 0 && string(c.Format) != "null" && string(c.Format) != `""` {
-		return badRequest("format: structured outputs are not supported yet")
+	g, err := ollamaFormat(c.Format)
+	if err != nil {
+		return err
 	}
+	req.Grammar = g
 	think, err := ollamaThink(c.Think)
 	if err != nil {
 		return err
 	}
 	req.Think = think
 	return c.Options.sampling().apply(req, s.ctx, s.m.Decoder().Vocab)
+}
+
+// ollamaFormat reads ollama's format: "json" (a JSON object, as ollama's
+// JSON grammar) or a JSON Schema object.
+func ollamaFormat(raw json.RawMessage) (*grammar.Grammar, *apiError) {
+	switch string(bytes.TrimSpace(raw)) {
+	case "", "null", `""`:
+		return nil, nil
+	case `"json"`:
+		return compileSchema("format", []byte(anyObject))
+	}
+	if t := bytes.TrimSpace(raw); t[0] != '{' {
+		return nil, badRequest(`format: expected "json" or a JSON Schema object`)
+	}
+	return compileSchema("format", raw)
 }
 
 type ollamaMetrics struct {

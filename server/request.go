@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/exaone-go/exaone/generate"
+	"github.com/exaone-go/exaone/grammar"
 	"github.com/exaone-go/exaone/sampler"
 	"github.com/exaone-go/exaone/tokenizer/chat"
 )
@@ -231,14 +232,86 @@ type chatRequest struct {
 	Model    string            `json:"model"`
 	Messages []chatMessage     `json:"messages"`
 	Tools    []json.RawMessage `json:"tools"`
-	// ToolChoice: "auto" (the default) or "none".
+	// ToolChoice: "auto" (the default), "none", "required" or
+	// {"type": "function", "function": {"name": ...}}.
 	ToolChoice         json.RawMessage            `json:"tool_choice"`
 	ChatTemplateKwargs map[string]json.RawMessage `json:"chat_template_kwargs"`
 	ReasoningEffort    *string                    `json:"reasoning_effort"`
-	ResponseFormat     *struct {
-		Type string `json:"type"`
-	} `json:"response_format"`
+	ResponseFormat     *responseFormat            `json:"response_format"`
 	sampling
+}
+
+// responseFormat is OpenAI's response_format: text, json_object (any JSON
+// object; llama-server's "schema" beside it narrows it) or json_schema.
+type responseFormat struct {
+	Type       string          `json:"type"`
+	Schema     json.RawMessage `json:"schema"`
+	JSONSchema *struct {
+		Schema json.RawMessage `json:"schema"`
+	} `json:"json_schema"`
+}
+
+// anyObject is json_object's grammar: an object of any JSON values.
+const anyObject = `{"type": "object"}`
+
+// grammar compiles the format; nil for text.
+func (f *responseFormat) grammar() (*grammar.Grammar, *apiError) {
+	if f == nil {
+		return nil, nil
+	}
+	field, schema := "response_format.schema", f.Schema
+	switch f.Type {
+	case "", "text":
+		return nil, nil
+	case "json_object":
+		if len(schema) == 0 || string(schema) == "null" {
+			schema = json.RawMessage(anyObject)
+		}
+	case "json_schema":
+		if f.JSONSchema == nil || len(f.JSONSchema.Schema) == 0 || string(f.JSONSchema.Schema) == "null" {
+			return nil, badRequest("response_format.json_schema.schema: missing")
+		}
+		field, schema = "response_format.json_schema.schema", f.JSONSchema.Schema
+	default:
+		return nil, badRequest("response_format.type: %q (want text, json_object or json_schema)", f.Type)
+	}
+	return compileSchema(field, schema)
+}
+
+// compileSchema compiles a request's JSON Schema; an unsupported feature
+// or a bad schema is a 400 naming the field and the feature.
+func compileSchema(field string, schema []byte) (*grammar.Grammar, *apiError) {
+	g, err := grammar.CompileSchema(schema)
+	if err != nil {
+		return nil, badRequest("%s: %v", field, err)
+	}
+	return g, nil
+}
+
+// toolChoice reads tool_choice into generate's spelling: "auto", "none",
+// "required" or a function's name.
+func toolChoice(raw json.RawMessage) (string, *apiError) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var choice string
+	if json.Unmarshal(raw, &choice) == nil {
+		switch choice {
+		case "auto", "none", "required":
+			return choice, nil
+		}
+		return "", badRequest("tool_choice: %q (want auto, none, required or {\"type\": \"function\", \"function\": {\"name\": ...}})", choice)
+	}
+	var named struct {
+		Type     string `json:"type"`
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	}
+	if json.Unmarshal(raw, &named) != nil || named.Type != "function" || named.Function.Name == "" {
+		return "", badRequest("tool_choice: expected a string or {\"type\": \"function\", \"function\": {\"name\": ...}}")
+	}
+	return named.Function.Name, nil
 }
 
 type chatMessage struct {
@@ -339,17 +412,25 @@ func (c *chatRequest) toGenerate(ctx, vocab int) (*generate.Request, *apiError) 
 		}
 	}
 	req.Tools = c.Tools
-	if len(c.ToolChoice) > 0 && string(c.ToolChoice) != "null" {
-		var choice string
-		if json.Unmarshal(c.ToolChoice, &choice) != nil || (choice != "auto" && choice != "none") {
-			return nil, badRequest("tool_choice: only \"auto\" and \"none\" are supported")
-		}
-		if choice == "none" {
-			req.Tools = nil // the model cannot call what it is not shown
-		}
+	choice, aerr := toolChoice(c.ToolChoice)
+	if aerr != nil {
+		return nil, aerr
 	}
-	if c.ResponseFormat != nil && c.ResponseFormat.Type != "" && c.ResponseFormat.Type != "text" {
-		return nil, badRequest("response_format: type %q is not supported yet (only text)", c.ResponseFormat.Type)
+	switch choice {
+	case "none":
+		req.Tools = nil // the model cannot call what it is not shown
+	case "", "auto":
+	default:
+		if len(c.Tools) == 0 {
+			return nil, badRequest("tool_choice: %q without tools", choice)
+		}
+		req.ToolChoice = choice
+	}
+	if req.Grammar, aerr = c.ResponseFormat.grammar(); aerr != nil {
+		return nil, aerr
+	}
+	if req.Grammar != nil && req.ToolChoice != "" {
+		return nil, badRequest("response_format: not with tool_choice %q (the answer is a tool call)", c.ToolChoice)
 	}
 	if c.ReasoningEffort != nil {
 		switch *c.ReasoningEffort {
@@ -402,6 +483,8 @@ type completionRequest struct {
 	Prompt json.RawMessage `json:"prompt"`
 	Echo   bool            `json:"echo"`
 	Suffix *string         `json:"suffix"`
+	// ResponseFormat as on chat completions (llama-server takes it here too).
+	ResponseFormat *responseFormat `json:"response_format"`
 	sampling
 }
 
@@ -425,6 +508,10 @@ func (c *completionRequest) toGenerate(ctx, vocab int) (*generate.Request, *apiE
 		return nil, badRequest("suffix: not supported")
 	}
 	req.Prompt = prompt
+	var aerr *apiError
+	if req.Grammar, aerr = c.ResponseFormat.grammar(); aerr != nil {
+		return nil, aerr
+	}
 	if err := c.sampling.apply(req, ctx, vocab); err != nil {
 		return nil, err
 	}

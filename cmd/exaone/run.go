@@ -18,6 +18,7 @@ import (
 
 	"github.com/exaone-go/exaone/asm"
 	"github.com/exaone-go/exaone/generate"
+	"github.com/exaone-go/exaone/grammar"
 	"github.com/exaone-go/exaone/sampler"
 	"github.com/exaone-go/exaone/tokenizer/chat"
 )
@@ -64,6 +65,7 @@ func init() {
 			&cli.Float64Flag{Name: "presence-penalty", Value: f64(d.PresencePenalty), Usage: "subtracted once from every repeated token"},
 			&cli.Float64Flag{Name: "frequency-penalty", Value: f64(d.FrequencyPenalty), Usage: "subtracted per repetition"},
 			&cli.BoolFlag{Name: "ignore-eos", Usage: "never end at the end-of-turn token"},
+			&cli.StringFlag{Name: "json-schema", Aliases: []string{"j"}, Usage: "constrain the output (the answer, after any reasoning) to JSON valid for the JSON Schema `FILE|JSON` ('{}': any JSON value)"},
 			&cli.BoolFlag{Name: "chat", Usage: "send the prompt as a chat turn instead of completing it"},
 			&cli.BoolFlag{Name: "raw", Aliases: []string{"no-cnv"}, Usage: "complete the prompt as plain text (the default for a prompt)"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i", "cnv"}, Usage: "interactive chat (after the prompt, if one is given)"},
@@ -90,6 +92,7 @@ type runOptions struct {
 	displayPrompt       bool
 	verbose             bool
 	reverse             []string
+	grammar             *grammar.Grammar
 }
 
 func runRun(c *cli.Context) error {
@@ -136,6 +139,11 @@ func runRun(c *cli.Context) error {
 			return err
 		}
 		o.system = trimNewline(text)
+	}
+	if c.IsSet("json-schema") {
+		if o.grammar, err = jsonSchemaFlag(c.String("json-schema")); err != nil {
+			return err
+		}
 	}
 	o.reverse = c.StringSlice("reverse-prompt")
 	if c.Bool("escape") {
@@ -436,7 +444,7 @@ func rate(n int, d time.Duration) float64 {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func (r *runner) oneShot() error {
-	req := &generate.Request{Think: r.o.chatMode && r.o.think}
+	req := &generate.Request{Think: r.o.chatMode && r.o.think, Grammar: r.o.grammar}
 	if r.o.chatMode {
 		req.Messages = r.conversation(r.o.prompt)
 	} else {
@@ -458,6 +466,27 @@ func (r *runner) oneShot() error {
 		return exitError{code: 130}
 	}
 	return nil
+}
+
+// jsonSchemaFlag reads -j: a JSON Schema given inline (as llama.cpp's -j)
+// or a file holding one.
+func jsonSchemaFlag(v string) (*grammar.Grammar, error) {
+	schema := strings.TrimSpace(v)
+	if schema == "" {
+		return nil, errors.New("run: --json-schema: empty")
+	}
+	if schema[0] != '{' && schema != "true" {
+		text, err := readTextFile(v)
+		if err != nil {
+			return nil, fmt.Errorf("run: --json-schema: %w", err)
+		}
+		schema = text
+	}
+	g, err := grammar.CompileSchema([]byte(schema))
+	if err != nil {
+		return nil, fmt.Errorf("run: --json-schema: %w", err)
+	}
+	return g, nil
 }
 
 func contextFull(err error) error {
@@ -523,7 +552,7 @@ func (r *runner) interactive(in lineReader) error {
 			fmt.Fprintln(r.out)
 			continue
 		}
-		res, _, err := r.reply(&generate.Request{Messages: msgs, Think: r.o.think})
+		res, _, err := r.reply(&generate.Request{Messages: msgs, Think: r.o.think, Grammar: r.o.grammar})
 		if errors.Is(err, generate.ErrContextFull) {
 			msgs = msgs[:len(msgs)-1]
 			fmt.Fprintf(r.out, "[%v; /clear to start over]\n", err)

@@ -118,6 +118,29 @@ func TestRunChatTurn(t *testing.T) {
 	}
 }
 
+// -j constrains a chat reply to the schema, at temperature 1 too.
+func TestRunJSONSchema(t *testing.T) {
+	dir := t.TempDir()
+	schema := `{"type":"object","properties":{"name":{"type":"string","maxLength":20},"age":{"type":"integer","minimum":1,"maximum":120}},"required":["name","age"],"additionalProperties":false}`
+	file := filepath.Join(dir, "schema.json")
+	if err := os.WriteFile(file, []byte(schema), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for seed, arg := range []string{schema, file, schema} {
+		r := exaone(t, "", "run", "--chat", "-p", "Who was Moses?", "--temp", "1", "-s", strconv.Itoa(seed), "-n", "300", "-t", "1", "-j", arg)
+		r.ok(t)
+		var v struct {
+			Name *string
+			Age  *int
+		}
+		dec := json.NewDecoder(strings.NewReader(r.stdout))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&v); err != nil || v.Name == nil || v.Age == nil || *v.Age < 1 || *v.Age > 120 || len([]rune(*v.Name)) > 20 {
+			t.Fatalf("-j %s: output %q: %v", arg, r.stdout, err)
+		}
+	}
+}
+
 // Bad input ends with one line on stderr and a non-zero status.
 func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
@@ -151,6 +174,8 @@ func TestBadInput(t *testing.T) {
 		{"invalid UTF-8 prompt file", []string{"run", "-f", badUTF8}, "UTF-8"},
 		{"missing prompt file", []string{"run", "-f", filepath.Join(dir, "nope.txt")}, "no such file"},
 		{"empty prompt", []string{"run", "-p", ""}, "empty"},
+		{"unsupported schema feature", []string{"run", "-p", "x", "-j", `{"type":"string","pattern":"a+"}`}, `unsupported schema feature "pattern"`},
+		{"missing schema file", []string{"run", "-p", "x", "--json-schema", filepath.Join(dir, "nope.json")}, "no such file"},
 		{"flag after the prompt", []string{"run", "And God said", "-n", "5"}, "put flags first"},
 		{"prompt longer than the context", []string{"run", "-c", "32", "-p", long}, "longer than the context"},
 		{"perplexity: no such model", []string{"perplexity", "-m", filepath.Join(dir, "missing.gguf"), "-f", evalText()}, "no such file"},
