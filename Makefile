@@ -14,7 +14,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/exaone
 
 test:
-	CGO_ENABLED=0 $(GO) test -count=1 $(PKGS)
+	CGO_ENABLED=0 $(GO) test -count=1 -timeout 30m $(PKGS)
 
 # The generic (pure-Go) kernels, as other architectures get them.
 test-noasm:
