@@ -20,45 +20,13 @@ import (
 
 func greedy() *sampler.Params { p := sampler.Greedy(); return &p }
 
-func request(c *chatCase) *generate.Request {
-	return &generate.Request{Messages: c.Messages, Tools: c.Tools, Think: c.Think, Sampling: greedy()}
-}
-
-// expected splits a reference continuation's text into what Generate must
-// return, written independently of the package's parser: reasoning before
-// "</think>", then answer text and well-formed tool calls.
-func expected(t *testing.T, c *chatCase) (reasoning, text string, calls []chat.ToolCall) {
+func request(t testing.TB, c *chatCase) *generate.Request {
 	t.Helper()
-	s := strings.TrimSuffix(c.Text, "[|endofturn|]")
-	if c.Think {
-		r, rest, ok := strings.Cut(s, "</think>")
-		if !ok {
-			t.Fatalf("%s: reference reasons without closing </think>", c.Name)
-		}
-		reasoning, s = strings.TrimSpace(r), strings.TrimLeft(rest, "\n")
+	msgs, err := c.ChatMessages()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for {
-		before, rest, ok := strings.Cut(s, "<tool_call>")
-		if !ok {
-			text += s
-			break
-		}
-		text += before
-		body, after, ok := strings.Cut(rest, "</tool_call>")
-		if !ok {
-			t.Fatalf("%s: unterminated call in the reference", c.Name)
-		}
-		var v struct {
-			Name      string          `json:"name"`
-			Arguments json.RawMessage `json:"arguments"`
-		}
-		if err := json.Unmarshal([]byte(body), &v); err != nil {
-			t.Fatalf("%s: reference call %q: %v", c.Name, body, err)
-		}
-		calls = append(calls, chat.ToolCall{Name: v.Name, Arguments: v.Arguments})
-		s = after
-	}
-	return reasoning, strings.TrimSpace(text), calls
+	return &generate.Request{Messages: msgs, Tools: c.Tools, Think: c.Think, Sampling: greedy()}
 }
 
 // TestReferences generates every tiny-chat reference conversation greedily
@@ -68,7 +36,7 @@ func TestReferences(t *testing.T) {
 	m := chatModel(t)
 	for _, c := range refCases(t) {
 		t.Run(c.Name, func(t *testing.T) {
-			req := request(c)
+			req := request(t, c)
 			ids, err := m.Tokens(req)
 			if err != nil {
 				t.Fatal(err)
@@ -190,7 +158,7 @@ func TestStopReasons(t *testing.T) {
 	c := refCases(t)["plain"] // "23 plus 19 is 42.[|endofturn|]"
 	s := newSession(t, generate.Options{Ctx: 1024, Threads: 1})
 
-	req := request(c)
+	req := request(t, c)
 	req.MaxTokens = 3
 	res, err := s.Generate(context.Background(), req, nil)
 	if err != nil {
@@ -200,7 +168,7 @@ func TestStopReasons(t *testing.T) {
 		t.Errorf("max 3 tokens: stop %v after %d tokens %v", res.Stop, res.GeneratedTokens, res.Tokens)
 	}
 
-	req = request(c)
+	req = request(t, c)
 	req.Stop = []string{"nothing like this", " 19"}
 	res, err = s.Generate(context.Background(), req, nil)
 	if err != nil {
@@ -212,7 +180,7 @@ func TestStopReasons(t *testing.T) {
 
 	// A context that holds the prompt and 4 more tokens.
 	small := newSession(t, generate.Options{Ctx: len(c.PromptIDs) + 4, Threads: 1})
-	res, err = small.Generate(context.Background(), request(c), nil)
+	res, err = small.Generate(context.Background(), request(t, c), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,12 +188,12 @@ func TestStopReasons(t *testing.T) {
 		t.Errorf("full context: stop %v after %d tokens %v", res.Stop, res.GeneratedTokens, res.Tokens)
 	}
 	tiny := newSession(t, generate.Options{Ctx: len(c.PromptIDs) - 1, Threads: 1})
-	if _, err := tiny.Generate(context.Background(), request(c), nil); !errors.Is(err, generate.ErrContextFull) {
+	if _, err := tiny.Generate(context.Background(), request(t, c), nil); !errors.Is(err, generate.ErrContextFull) {
 		t.Errorf("prompt longer than the context: %v, want ErrContextFull", err)
 	}
 
 	// Ignoring the end of turn generates up to the limit.
-	req = request(c)
+	req = request(t, c)
 	req.IgnoreEOS, req.MaxTokens = true, len(c.Generated)+5
 	res, err = s.Generate(context.Background(), req, nil)
 	if err != nil {
@@ -279,7 +247,7 @@ func TestCancel(t *testing.T) {
 	s := newSession(t, generate.Options{Ctx: 1024, Batch: 8, Threads: 1})
 
 	ctx, cancel := context.WithCancel(context.Background())
-	req := request(c)
+	req := request(t, c)
 	req.IgnoreEOS = true
 	chunks := 0
 	res, err := s.Generate(ctx, req, func(generate.Chunk) error {
@@ -300,7 +268,7 @@ func TestCancel(t *testing.T) {
 
 	// A callback error stops the generation and is returned as it is.
 	boom := errors.New("client went away")
-	res, err = s.Generate(context.Background(), request(c), func(generate.Chunk) error { return boom })
+	res, err = s.Generate(context.Background(), request(t, c), func(generate.Chunk) error { return boom })
 	if !errors.Is(err, boom) || res.Stop != generate.StopCancelled || res.GeneratedTokens != 1 {
 		t.Errorf("callback error: %v, stop %v after %d tokens", err, res.Stop, res.GeneratedTokens)
 	}
@@ -338,7 +306,7 @@ func TestCancel(t *testing.T) {
 	}
 
 	// Still usable, and the cached part is reused.
-	res, err = s.Generate(context.Background(), request(c), nil)
+	res, err = s.Generate(context.Background(), request(t, c), nil)
 	if err != nil || !slices.Equal(res.Tokens, c.Generated) {
 		t.Errorf("after cancellations: %v, tokens %v, want %v", err, res.Tokens, c.Generated)
 	}
@@ -349,7 +317,7 @@ func TestCancel(t *testing.T) {
 func TestLogitBias(t *testing.T) {
 	c := refCases(t)["plain"]
 	s := newSession(t, generate.Options{Ctx: 256, Threads: 1})
-	req := request(c)
+	req := request(t, c)
 	req.MaxTokens = 1
 	req.Sampling.LogitBias = map[int]float32{c.Generated[0]: -100}
 	res, err := s.Generate(context.Background(), req, nil)
@@ -370,7 +338,7 @@ func TestLogitBias(t *testing.T) {
 // TestTimings: a result says how long its prompt and its reply took.
 func TestTimings(t *testing.T) {
 	s := newSession(t, generate.Options{Ctx: 256, Threads: 1})
-	res, err := s.Generate(context.Background(), request(refCases(t)["plain"]), nil)
+	res, err := s.Generate(context.Background(), request(t, refCases(t)["plain"]), nil)
 	if err != nil || res.PromptTime <= 0 || res.GenerateTime <= 0 {
 		t.Errorf("prompt time %v, generate time %v (%v)", res.PromptTime, res.GenerateTime, err)
 	}

@@ -1,15 +1,11 @@
 package generate_test
 
 import (
-	"compress/gzip"
-	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
-	"github.com/exaone-go/exaone/convert"
 	"github.com/exaone-go/exaone/convert/fixture"
 	"github.com/exaone-go/exaone/generate"
 	"github.com/exaone-go/exaone/tokenizer/chat"
@@ -25,8 +21,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	tinyChat = filepath.Join(dir, "tiny-chat-bf16.gguf")
-	if err := convert.ConvertDir(fixture.ModelDir("tiny-chat"), tinyChat, convert.Options{Type: "bf16", Name: "tiny-chat"}); err != nil {
+	if tinyChat, err = fixture.ConvertTo(dir, "tiny-chat", "bf16"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -35,53 +30,26 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// chatCase is one reference conversation of the tiny-chat fixture, with the
-// greedy continuation transformers computed in float64.
-type chatCase struct {
-	Name      string            `json:"name"`
-	Messages  []chat.Message    `json:"messages"`
-	Tools     []json.RawMessage `json:"tools"`
-	Think     bool              `json:"enable_thinking"`
-	Prompt    string            `json:"prompt"`
-	PromptIDs []int             `json:"prompt_ids"`
-	Generated []int             `json:"generated"`
-	Text      string            `json:"text"`
-	MinMargin float64           `json:"min_margin"`
-}
-
-var (
-	casesOnce sync.Once
-	cases     map[string]*chatCase
-	casesErr  error
-)
+// chatCase is one reference conversation of the tiny-chat fixture.
+type chatCase = fixture.ChatCase
 
 func refCases(t testing.TB) map[string]*chatCase {
 	t.Helper()
-	casesOnce.Do(func() {
-		f, err := os.Open(filepath.Join(fixture.Root(), "testdata", "models", "tiny-chat", "refs.json.gz"))
-		if err != nil {
-			casesErr = err
-			return
-		}
-		defer f.Close()
-		z, err := gzip.NewReader(f)
-		if err != nil {
-			casesErr = err
-			return
-		}
-		var v struct{ Cases []*chatCase }
-		if casesErr = json.NewDecoder(z).Decode(&v); casesErr != nil {
-			return
-		}
-		cases = map[string]*chatCase{}
-		for _, c := range v.Cases {
-			cases[c.Name] = c
-		}
-	})
-	if casesErr != nil {
-		t.Fatal(casesErr)
+	cases, err := fixture.ChatCases()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return cases
+}
+
+// expected is what Generate must return for a reference case.
+func expected(t testing.TB, c *chatCase) (reasoning, text string, calls []chat.ToolCall) {
+	t.Helper()
+	reasoning, text, calls, err := c.Expected()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reasoning, text, calls
 }
 
 var (

@@ -1,19 +1,15 @@
 package server_test
 
 import (
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/exaone-go/exaone/convert"
 	"github.com/exaone-go/exaone/convert/fixture"
 	"github.com/exaone-go/exaone/generate"
 	"github.com/exaone-go/exaone/server"
@@ -30,8 +26,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	tinyChat = filepath.Join(dir, "tiny-chat-bf16.gguf")
-	if err := convert.ConvertDir(fixture.ModelDir("tiny-chat"), tinyChat, convert.Options{Type: "bf16", Name: "tiny-chat"}); err != nil {
+	if tinyChat, err = fixture.ConvertTo(dir, "tiny-chat", "bf16"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -43,89 +38,26 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// chatCase is one reference conversation of the tiny-chat fixture, with the
-// greedy continuation transformers computed in float64.
-type chatCase struct {
-	Name      string            `json:"name"`
-	Messages  []json.RawMessage `json:"messages"`
-	Tools     []json.RawMessage `json:"tools"`
-	Think     bool              `json:"enable_thinking"`
-	Prompt    string            `json:"prompt"`
-	PromptIDs []int             `json:"prompt_ids"`
-	Generated []int             `json:"generated"`
-	Text      string            `json:"text"`
-}
-
-var (
-	casesOnce sync.Once
-	cases     map[string]*chatCase
-	casesErr  error
-)
+// chatCase is one reference conversation of the tiny-chat fixture.
+type chatCase = fixture.ChatCase
 
 func refCases(t testing.TB) map[string]*chatCase {
 	t.Helper()
-	casesOnce.Do(func() {
-		f, err := os.Open(filepath.Join(fixture.Root(), "testdata", "models", "tiny-chat", "refs.json.gz"))
-		if err != nil {
-			casesErr = err
-			return
-		}
-		defer f.Close()
-		z, err := gzip.NewReader(f)
-		if err != nil {
-			casesErr = err
-			return
-		}
-		var v struct{ Cases []*chatCase }
-		if casesErr = json.NewDecoder(z).Decode(&v); casesErr != nil {
-			return
-		}
-		cases = map[string]*chatCase{}
-		for _, c := range v.Cases {
-			cases[c.Name] = c
-		}
-	})
-	if casesErr != nil {
-		t.Fatal(casesErr)
+	cases, err := fixture.ChatCases()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return cases
 }
 
-// expected splits a reference continuation into what the server must
-// return, written independently of the engine's parser: reasoning before
-// "</think>", then answer text and tool calls.
+// expected is what the server must return for a reference case.
 func expected(t testing.TB, c *chatCase) (reasoning, text string, calls []chat.ToolCall) {
 	t.Helper()
-	s := strings.TrimSuffix(c.Text, "[|endofturn|]")
-	if c.Think {
-		r, rest, ok := strings.Cut(s, "</think>")
-		if !ok {
-			t.Fatalf("%s: reference reasons without closing </think>", c.Name)
-		}
-		reasoning, s = strings.TrimSpace(r), strings.TrimLeft(rest, "\n")
+	reasoning, text, calls, err := c.Expected()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for {
-		before, rest, ok := strings.Cut(s, "<tool_call>")
-		if !ok {
-			text += s
-			break
-		}
-		text += before
-		body, after, ok := strings.Cut(rest, "</tool_call>")
-		if !ok {
-			t.Fatalf("%s: unterminated call in the reference", c.Name)
-		}
-		var v struct {
-			Name      string          `json:"name"`
-			Arguments json.RawMessage `json:"arguments"`
-		}
-		if err := json.Unmarshal([]byte(body), &v); err != nil {
-			t.Fatalf("%s: reference call %q: %v", c.Name, body, err)
-		}
-		calls = append(calls, chat.ToolCall{Name: v.Name, Arguments: v.Arguments})
-		s = after
-	}
-	return reasoning, strings.TrimSpace(text), calls
+	return reasoning, text, calls
 }
 
 var (

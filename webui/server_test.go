@@ -3,7 +3,6 @@ package webui
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -82,50 +81,25 @@ func realTab(t *testing.T, browserCtx context.Context, m *generate.Model) *tab {
 	return tb
 }
 
-// refCase is a tiny-chat reference conversation: the greedy continuation
-// transformers computed for it.
-type refCase struct {
-	Name      string `json:"name"`
-	Messages  []struct{ Role, Content string }
-	Think     bool   `json:"enable_thinking"`
-	PromptIDs []int  `json:"prompt_ids"`
-	Text      string `json:"text"`
-}
-
-func refCases(t *testing.T) map[string]*refCase {
+// question is the last user message of a tiny-chat reference conversation.
+func question(t *testing.T, c *fixture.ChatCase) string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(fixture.ModelDir("tiny-chat"), "refs.json.gz"))
+	msgs, err := c.ChatMessages()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	z, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v struct{ Cases []*refCase }
-	if err := json.NewDecoder(z).Decode(&v); err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]*refCase{}
-	for _, c := range v.Cases {
-		m[c.Name] = c
-	}
-	return m
+	return msgs[len(msgs)-1].Content
 }
 
-// split cuts a reference continuation into the reasoning and the answer
-// the page must show, independently of the server's parser.
-func (c *refCase) split(t *testing.T) (reasoning, answer string) {
-	s := strings.TrimSuffix(c.Text, "[|endofturn|]")
-	if c.Think {
-		r, rest, ok := strings.Cut(s, "</think>")
-		if !ok {
-			t.Fatalf("%s: the reference does not close its reasoning", c.Name)
-		}
-		reasoning, s = strings.TrimSpace(r), rest
+// split cuts a tiny-chat reference continuation into the reasoning and the
+// answer the page must show, independently of the server's parser.
+func split(t *testing.T, c *fixture.ChatCase) (reasoning, answer string) {
+	t.Helper()
+	reasoning, answer, _, err := c.Expected()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return reasoning, strings.TrimSpace(s)
+	return reasoning, answer
 }
 
 // stream is what the server sent a chat completion call: the non-empty
@@ -215,10 +189,13 @@ func (tb *tab) waitBusy(n int, what string) {
 // testConversation asks tiny-chat a plain question and, with the thinking
 // switch on, one it reasons about, at temperature 0.
 func testConversation(t *testing.T, browserCtx context.Context, m *generate.Model) {
-	refs := refCases(t)
+	refs, err := fixture.ChatCases()
+	if err != nil {
+		t.Fatal(err)
+	}
 	plain, thinking := refs["plain"], refs["plain_thinking"]
-	_, plainWant := plain.split(t)
-	reasoningWant, thinkingWant := thinking.split(t)
+	_, plainWant := split(t, plain)
+	reasoningWant, thinkingWant := split(t, thinking)
 
 	tb := realTab(t, browserCtx, m)
 	// No system prompt: the references have none.
@@ -236,7 +213,7 @@ func testConversation(t *testing.T, browserCtx context.Context, m *generate.Mode
 			if (a) window.seen.push(a.textContent);
 		}).observe(document.getElementById("messages"), {childList: true, subtree: true, characterData: true});`)
 
-	tb.say(plain.Messages[0].Content)
+	tb.say(question(t, plain))
 	if got := tb.reply(1); got != plainWant {
 		t.Errorf("answer %q, want the reference %q", got, plainWant)
 	}
@@ -263,7 +240,7 @@ func testConversation(t *testing.T, browserCtx context.Context, m *generate.Mode
 		t.Errorf("stats %q for usage %+v: want the reference prompt's %d tokens, the reply's and the speed", stats, st.usage, len(plain.PromptIDs))
 	}
 	r := c.req
-	if len(r.Messages) != 1 || r.Messages[0].Role != "user" || r.Messages[0].Content != plain.Messages[0].Content {
+	if len(r.Messages) != 1 || r.Messages[0].Role != "user" || r.Messages[0].Content != question(t, plain) {
 		t.Errorf("request messages %+v, want the question alone", r.Messages)
 	}
 	if r.Model != filepath.Base(m.Path()) || !r.Stream || r.StreamOptions == nil || !r.StreamOptions.IncludeUsage {
@@ -280,7 +257,7 @@ func testConversation(t *testing.T, browserCtx context.Context, m *generate.Mode
 	// reference asks the question alone; after the first exchange tiny-chat
 	// answers it the same, word for word.
 	tb.do(chromedp.Click(chromedp.ID("thinking")))
-	tb.say(thinking.Messages[0].Content)
+	tb.say(question(t, thinking))
 	if got := tb.reply(2); got != thinkingWant {
 		t.Errorf("answer with thinking %q, want the reference %q (the reasoning apart)", got, thinkingWant)
 	}
