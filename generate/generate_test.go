@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 
 	"github.com/exaone-go/exaone/convert/fixture"
 	"github.com/exaone-go/exaone/generate"
@@ -277,7 +277,6 @@ func TestCancel(t *testing.T) {
 	ctx, cancel = context.WithCancel(context.Background())
 	cancel()
 	long := &generate.Request{Prompt: strings.Repeat("And God said, Let there be light. ", 40), Sampling: greedy()}
-	start := time.Now()
 	res, err = s.Generate(ctx, long, nil)
 	if !errors.Is(err, context.Canceled) || res.Stop != generate.StopCancelled || res.GeneratedTokens != 0 {
 		t.Errorf("cancelled prompt: %v, stop %v, %d tokens", err, res.Stop, res.GeneratedTokens)
@@ -285,25 +284,24 @@ func TestCancel(t *testing.T) {
 	if s.Cached() > res.CachedTokens+8 {
 		t.Errorf("cancelled before the prompt, yet %d tokens were evaluated", s.Cached()-res.CachedTokens)
 	}
-	_ = start
-
-	// Cancelled from another goroutine during a long prompt, after some
-	// batches have run: the prompt is abandoned at a batch boundary.
+	// Cancelled from another goroutine during a long prompt, while its
+	// second batch runs (the turn lock is taken around each forward pass):
+	// the prompt is abandoned at the next batch boundary.
 	ctx, cancel = context.WithCancel(context.Background())
-	s.Reset()
-	go func() {
-		for s.Cached() < 16 {
-			time.Sleep(100 * time.Microsecond)
+	passes := 0
+	mid := newSession(t, generate.Options{Ctx: 1024, Batch: 8, Threads: 1, Turns: &onLock{fn: func() {
+		if passes++; passes == 2 {
+			go cancel()
 		}
-		cancel()
-	}()
-	res, err = s.Generate(ctx, long, nil)
+	}}})
+	res, err = mid.Generate(ctx, long, nil)
 	if !errors.Is(err, context.Canceled) || res.GeneratedTokens != 0 {
 		t.Errorf("prompt cancelled mid-way: %v, %d tokens generated", err, res.GeneratedTokens)
 	}
-	if n := s.Cached(); n%8 != 0 || n >= res.PromptTokens {
-		t.Errorf("prompt cancelled mid-way: %d of %d prompt tokens cached, want a whole number of 8-token batches short of the prompt", n, res.PromptTokens)
+	if n := mid.Cached(); n%8 != 0 || n < 16 || n >= res.PromptTokens {
+		t.Errorf("prompt cancelled mid-way: %d of %d prompt tokens cached, want a whole number of 8-token batches, at least 2, short of the prompt", n, res.PromptTokens)
 	}
+	s = mid
 
 	// Still usable, and the cached part is reused.
 	res, err = s.Generate(context.Background(), request(t, c), nil)
@@ -381,3 +379,13 @@ func TestTemplateRenderings(t *testing.T) {
 		}
 	}
 }
+
+// onLock is a sync.Locker that calls fn on each Lock: Options.Turns is
+// taken around every forward pass, so it counts them.
+type onLock struct {
+	mu sync.Mutex
+	fn func()
+}
+
+func (l *onLock) Lock()   { l.mu.Lock(); l.fn() }
+func (l *onLock) Unlock() { l.mu.Unlock() }
