@@ -1,8 +1,6 @@
 package model
 
 import (
-	"math"
-
 	"github.com/exaone-go/exaone/asm"
 
 	"github.com/exaone-go/exaone/quant"
@@ -220,72 +218,4 @@ func (s *Session) matmuls(n int, out0 []float32, w0 *Matrix, out1 []float32, w1 
 		t.first[k] = t.first[t.n]
 	}
 	s.pool.parallel(t.first[t.n], 1, t)
-}
-
-// attnTask computes causal attention for each (token, KV head) of the
-// batch: the query heads sharing a KV head score its keys together, so each
-// key is read once per group (four query heads per key load on AVX-512).
-type attnTask struct {
-	s     *Session
-	layer int
-	pos0  int
-}
-
-func (t *attnTask) run(lo, hi, worker int) {
-	s := t.s
-	c := &s.m.Config
-	hd, qd := c.HeadDim, c.Heads*c.HeadDim
-	group := c.Heads / c.KVHeads
-	l := &s.cache.layers[t.layer]
-	scale := float32(1 / math.Sqrt(float64(hd)))
-	for u := lo; u < hi; u++ {
-		i, g := u/c.KVHeads, u%c.KVHeads
-		p := t.pos0 + i
-		first := 0
-		if c.Sliding[t.layer] {
-			first = max(0, p-c.Window+1)
-		}
-		nk := p - first + 1
-		q := s.q[i*qd+g*group*hd : i*qd+(g+1)*group*hd]
-		sc := s.scores[worker][:group*nk]
-		base := g * l.slots
-
-		// Scores of the group's heads (rows of sc) against the keys of
-		// positions first..p, which a ring holds in up to two runs of slots.
-		for o := 0; o < nk; {
-			slot := l.slot(first + o)
-			run := min(nk-o, l.slots-slot)
-			off := (base + slot) * hd
-			if s.cache.f16 {
-				asm.GemmF16(sc[o:], nk, l.k16[off:off+run*hd], run, q, group)
-			} else {
-				asm.GemmF32(sc[o:], nk, l.k32[off:off+run*hd], run, q, group)
-			}
-			o += run
-		}
-
-		for h := 0; h < group; h++ {
-			asm.SoftmaxScaled(sc[h*nk:(h+1)*nk], scale)
-		}
-		out := s.att[i*qd+g*group*hd : i*qd+(g+1)*group*hd]
-		clear(out)
-		if s.cache.f16 {
-			// The group's probabilities times the values, for each run
-			// of slots.
-			for o := 0; o < nk; {
-				slot := l.slot(first + o)
-				run := min(nk-o, l.slots-slot)
-				off := (base + slot) * hd
-				asm.PVF16(out, hd, sc[o:], nk, l.v16[off:off+run*hd], hd, group, run, hd)
-				o += run
-			}
-			continue
-		}
-		for j := 0; j < nk; j++ {
-			off := (base + l.slot(first+j)) * hd
-			for h := 0; h < group; h++ {
-				asm.AxpyF32(sc[h*nk+j], l.v32[off:off+hd], out[h*hd:(h+1)*hd])
-			}
-		}
-	}
 }
