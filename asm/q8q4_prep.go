@@ -26,6 +26,10 @@ const prepBytes = 72
 
 var prepPool = sync.Pool{New: func() any { return new([]byte) }}
 
+// tmpPool holds gemmP's two-row results (a decode step of several
+// sequences calls it for every matrix: it must not allocate).
+var tmpPool = sync.Pool{New: func() any { return new([]float32) }}
+
 // prepX prepares the nb blocks of x into a pooled buffer, with prepAsm if
 // it is not nil; put the buffer back with prepPool.Put when done.
 func prepX(prepAsm prepFunc, x []byte, nb int, shift uint) *[]byte {
@@ -159,7 +163,12 @@ func gemmP(prep prepFunc, fP, fP8 gemvPFunc, fT gemmTFunc,
 		group := max(8, (256<<10)/rowBytes&^7)
 		var tmp []float32
 		if fT != nil && nx >= 2 {
-			tmp = make([]float32, 2*min(group, rows4))
+			tp := tmpPool.Get().(*[]float32)
+			defer tmpPool.Put(tp)
+			if cap(*tp) < 2*min(group, rows4) {
+				*tp = make([]float32, 2*min(group, rows4))
+			}
+			tmp = (*tp)[:2*min(group, rows4)]
 		}
 		for r := 0; r < rows4; r += group {
 			m := min(group, rows4-r)

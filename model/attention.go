@@ -12,7 +12,6 @@ import (
 type attnTask struct {
 	s     *Session
 	layer int
-	pos0  int
 }
 
 func (t *attnTask) run(lo, hi, worker int) {
@@ -20,11 +19,11 @@ func (t *attnTask) run(lo, hi, worker int) {
 	c := &s.m.Config
 	hd, qd := c.HeadDim, c.Heads*c.HeadDim
 	group := c.Heads / c.KVHeads
-	l := &s.cache.layers[t.layer]
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	for u := lo; u < hi; u++ {
 		i, g := u/c.KVHeads, u%c.KVHeads
-		p := t.pos0 + i
+		p, cache := s.rowPos[i], s.rowSeq[i].cache
+		l := &cache.layers[t.layer]
 		first := 0
 		if c.Sliding[t.layer] {
 			first = max(0, p-c.Window+1)
@@ -40,7 +39,7 @@ func (t *attnTask) run(lo, hi, worker int) {
 			slot := l.slot(first + o)
 			run := min(nk-o, l.slots-slot)
 			off := (base + slot) * hd
-			if s.cache.f16 {
+			if cache.f16 {
 				asm.GemmF16(sc[o:], nk, l.k16[off:off+run*hd], run, q, group)
 			} else {
 				asm.GemmF32(sc[o:], nk, l.k32[off:off+run*hd], run, q, group)
@@ -53,7 +52,7 @@ func (t *attnTask) run(lo, hi, worker int) {
 		}
 		out := s.att[i*qd+g*group*hd : i*qd+(g+1)*group*hd]
 		clear(out)
-		if s.cache.f16 {
+		if cache.f16 {
 			// The group's probabilities times the values, for each run
 			// of slots.
 			for o := 0; o < nk; {

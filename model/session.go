@@ -53,17 +53,29 @@ var (
 	ErrBadToken = errors.New("token id out of range")
 )
 
-// Session is one sequence being evaluated: its position, KV cache, worker
-// pool and every scratch buffer, allocated once so evaluating tokens
-// allocates nothing in steady state. A Session is not safe for concurrent
-// use.
+// Session evaluates tokens: it holds the worker pool and every scratch
+// buffer, allocated once so evaluating tokens allocates nothing in steady
+// state, and one or more sequences (Seq), each with its own position and KV
+// cache. Eval, EvalAll and EvalFrom run the session's first sequence;
+// Step evaluates tokens of several sequences in one forward pass, so the
+// weights are read once for all of them. A Session is not safe for
+// concurrent use.
 type Session struct {
 	m     *Model
 	ctx   int
 	batch int
-	pos   int
-	cache *kvCache
+	f16   bool
+	seq0  *Seq
+	extra []*Seq // sequences added by NewSeq
 	pool  *pool
+
+	// the tokens in flight: id, sequence and position of each row, and
+	// the rows whose logits are wanted (with the caller's tag for each)
+	tokens           []int
+	rowSeq           []*Seq
+	rowPos           []int
+	wantRow, wantTag []int
+	stepSeen         []*Seq
 
 	// activations of the tokens in flight, batch rows each
 	x, q, k, v, att, ao, gate, up, down, xn []float32
@@ -77,8 +89,8 @@ type Session struct {
 	attn attnTask
 
 	// the per-token steps between the matmuls, as parallel loops over
-	// the batch's tokens (of layer li, batch starting at pos0)
-	li, pos0                                 int
+	// the batch's tokens (of layer li)
+	li                                       int
 	qkTask, attnOutTask, ffnTask, ffnOutTask rowTask
 }
 
@@ -125,11 +137,12 @@ func (m *Model) NewSession(opts Options) (*Session, error) {
 	c := &m.Config
 	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	s := &Session{
-		m: m, ctx: opts.Ctx, batch: b,
-		cache: newKVCache(c, opts.Ctx, opts.Batch, !opts.KVF32),
-		pool:  newPool(opts.Threads),
-		x:     make([]float32, b*c.Embd),
-		q:     make([]float32, b*qd), k: make([]float32, b*kvd), v: make([]float32, b*kvd),
+		m: m, ctx: opts.Ctx, batch: b, f16: !opts.KVF32,
+		pool:   newPool(opts.Threads),
+		tokens: make([]int, 0, b), rowSeq: make([]*Seq, 0, b), rowPos: make([]int, 0, b),
+		wantRow: make([]int, 0, b), wantTag: make([]int, 0, b),
+		x: make([]float32, b*c.Embd),
+		q: make([]float32, b*qd), k: make([]float32, b*kvd), v: make([]float32, b*kvd),
 		att: make([]float32, b*qd), ao: make([]float32, b*c.Embd),
 		gate: make([]float32, b*c.FF), up: make([]float32, b*c.FF), down: make([]float32, b*c.Embd),
 		logits: make([]float32, logitRows*m.Vocab),
@@ -143,7 +156,12 @@ func (m *Model) NewSession(opts Options) (*Session, error) {
 	s.xn = make([]float32, max(b, logitRows)*c.Embd)
 	s.attn.s = s
 	s.qkTask.f, s.attnOutTask.f, s.ffnTask.f, s.ffnOutTask.f = s.qkRows, s.attnOutRows, s.ffnRows, s.ffnOutRows
+	s.seq0 = s.newSeq(opts.Ctx)
 	return s, nil
+}
+
+func (s *Session) newSeq(ctx int) *Seq {
+	return &Seq{s: s, ctx: ctx, cache: newKVCache(&s.m.Config, ctx, s.batch, s.f16)}
 }
 
 // Close stops the session's worker threads.
@@ -153,63 +171,81 @@ func (s *Session) Close() { s.pool.close() }
 // defaulting and capping).
 func (s *Session) Threads() int { return s.pool.threads }
 
-// Pos is the number of tokens evaluated so far (the next token's position).
-func (s *Session) Pos() int { return s.pos }
+// Seq returns the session's first sequence, the one Eval, EvalAll and
+// EvalFrom run.
+func (s *Session) Seq() *Seq { return s.seq0 }
+
+// Pos is the number of tokens the first sequence has evaluated (the next
+// token's position).
+func (s *Session) Pos() int { return s.seq0.pos }
 
 // Ctx is the context size.
 func (s *Session) Ctx() int { return s.ctx }
 
+// Batch is the most tokens one forward pass evaluates (Options.Batch after
+// defaulting, at most the context size).
+func (s *Session) Batch() int { return s.batch }
+
 // Model returns the model the session runs.
 func (s *Session) Model() *Model { return s.m }
 
-// Reset forgets every evaluated token.
-func (s *Session) Reset() { s.pos = 0 }
+// Reset forgets every token the first sequence evaluated.
+func (s *Session) Reset() { s.seq0.Reset() }
 
-// Truncate forgets the tokens from position n on, so evaluation continues
-// at n (regenerating a reply, say).
-func (s *Session) Truncate(n int) error {
-	if n < 0 || n > s.pos {
-		return fmt.Errorf("model: cannot truncate to %d tokens, %d evaluated", n, s.pos)
-	}
-	if err := s.cache.checkTruncate(&s.m.Config, s.pos, n); err != nil {
-		return err
-	}
-	s.pos = n
-	return nil
-}
+// Truncate forgets the first sequence's tokens from position n on, so
+// evaluation continues at n (regenerating a reply, say).
+func (s *Session) Truncate(n int) error { return s.seq0.Truncate(n) }
 
 // KVBytes is the memory of the KV cache of the sliding-window layers and of
-// the global layers.
+// the global layers, over the session's open sequences.
 func (s *Session) KVBytes() (sliding, global int) {
-	return s.cache.bytes(true), s.cache.bytes(false)
+	for _, q := range s.seqs() {
+		sliding += q.cache.bytes(true)
+		global += q.cache.bytes(false)
+	}
+	return sliding, global
 }
 
-func (s *Session) check(tokens []int) error {
-	if len(tokens) == 0 {
-		return fmt.Errorf("model: no tokens to evaluate")
+// check validates tokens for sequence q, of chunk chunk of a Step (or -1).
+func (s *Session) check(chunk int, q *Seq, tokens []int) error {
+	err := s.checkTokens(q, tokens)
+	switch {
+	case err == nil:
+		return nil
+	case chunk < 0:
+		return fmt.Errorf("model: %w", err)
 	}
-	if s.pos+len(tokens) > s.ctx {
-		return fmt.Errorf("model: %w: %d tokens evaluated + %d new > context size %d", ErrContextFull, s.pos, len(tokens), s.ctx)
+	return fmt.Errorf("model: chunk %d: %w", chunk, err)
+}
+
+func (s *Session) checkTokens(q *Seq, tokens []int) error {
+	if len(tokens) == 0 {
+		return errors.New("no tokens to evaluate")
+	}
+	if q.pos+len(tokens) > q.ctx {
+		return fmt.Errorf("%w: %d tokens evaluated + %d new > context size %d", ErrContextFull, q.pos, len(tokens), q.ctx)
 	}
 	for _, t := range tokens {
 		if t < 0 || t >= s.m.Vocab {
-			return fmt.Errorf("model: %w: %d (vocabulary %d)", ErrBadToken, t, s.m.Vocab)
+			return fmt.Errorf("%w: %d (vocabulary %d)", ErrBadToken, t, s.m.Vocab)
 		}
 	}
 	return nil
 }
 
-// Eval evaluates tokens at the next positions and returns the logits
-// predicting the token after the last one: exactly Vocab values. The slice
-// is reused by the next call.
+// Eval evaluates tokens at the first sequence's next positions and returns
+// the logits predicting the token after the last one: exactly Vocab values.
+// The slice is reused by the next call.
 func (s *Session) Eval(tokens []int) ([]float32, error) {
-	if err := s.check(tokens); err != nil {
+	q := s.seq0
+	if err := s.check(-1, q, tokens); err != nil {
 		return nil, err
 	}
 	for len(tokens) > 0 {
 		n := min(len(tokens), s.batch)
-		last := n == len(tokens)
-		s.forward(tokens[:n], last, 0, nil)
+		s.begin()
+		s.add(q, tokens[:n], n == len(tokens), 0)
+		s.forward(nil)
 		tokens = tokens[n:]
 	}
 	return s.logits[:s.m.Vocab:s.m.Vocab], nil
@@ -225,36 +261,63 @@ func (s *Session) EvalAll(tokens []int, fn func(i int, logits []float32)) error 
 // tokens[first:] (perplexity scores only part of a chunk, and the LM head is
 // the largest matrix).
 func (s *Session) EvalFrom(tokens []int, first int, fn func(i int, logits []float32)) error {
-	if err := s.check(tokens); err != nil {
+	q := s.seq0
+	if err := s.check(-1, q, tokens); err != nil {
 		return err
 	}
-	start := s.pos
 	for done := 0; done < len(tokens); {
 		n := min(len(tokens)-done, s.batch)
-		want := done+n > first
-		base := done
-		s.forward(tokens[done:done+n], want, start+first, func(i int, l []float32) { fn(base+i, l) })
+		s.begin()
+		for i := done; i < done+n; i++ {
+			s.addRow(q, tokens[i], q.pos+i-done, i >= first, i)
+		}
+		s.forward(fn)
+		q.pos += n
 		done += n
 	}
 	return nil
 }
 
-// forward runs one batch through the decoder, following the EXAONE 4 layer
-// (no pre-norm; per-head QK RMSNorm; RoPE on RoPE layers; sliding or global
-// causal attention; RMSNorm on each sublayer's output before the residual
-// add). If want is true, the logits of the last token (or, with each set,
-// of every token) are computed.
-func (s *Session) forward(tokens []int, want bool, wantFrom int, each func(int, []float32)) {
+// begin starts the rows of a forward pass.
+func (s *Session) begin() {
+	s.tokens, s.rowSeq, s.rowPos = s.tokens[:0], s.rowSeq[:0], s.rowPos[:0]
+	s.wantRow, s.wantTag = s.wantRow[:0], s.wantTag[:0]
+}
+
+// addRow adds one token of sequence q at position pos to the pass, with its
+// logits wanted (reported under tag) if want.
+func (s *Session) addRow(q *Seq, tok, pos int, want bool, tag int) {
+	if want {
+		s.wantRow, s.wantTag = append(s.wantRow, len(s.tokens)), append(s.wantTag, tag)
+	}
+	s.tokens, s.rowSeq, s.rowPos = append(s.tokens, tok), append(s.rowSeq, q), append(s.rowPos, pos)
+}
+
+// add adds tokens of q at its next positions and advances it, with the
+// logits after the last token wanted (reported under tag) if want.
+func (s *Session) add(q *Seq, tokens []int, want bool, tag int) {
+	for i, t := range tokens {
+		s.addRow(q, t, q.pos+i, want && i == len(tokens)-1, tag)
+	}
+	q.pos += len(tokens)
+}
+
+// forward runs the pass's rows through the decoder, following the EXAONE 4
+// layer (no pre-norm; per-head QK RMSNorm; RoPE on RoPE layers; sliding or
+// global causal attention, each row within its own sequence; RMSNorm on
+// each sublayer's output before the residual add), then the final norm and
+// LM head for the wanted rows: fn gets each one's logits with its tag, or,
+// with fn nil, the last wanted row's logits stay in s.logits.
+func (s *Session) forward(fn func(tag int, logits []float32)) {
 	m, c := s.m, &s.m.Config
-	n, d := len(tokens), c.Embd
+	n, d := len(s.tokens), c.Embd
 	qd := c.Heads * c.HeadDim
-	pos0 := s.pos
 
 	// Token embeddings (not scaled).
-	for i, t := range tokens {
+	for i, t := range s.tokens {
 		quant.Dequantize(m.TokEmbd.Layout, s.x[i*d:(i+1)*d], m.TokEmbd.Row(t))
 	}
-	s.ropeTables(pos0, n)
+	s.ropeTables()
 
 	for li := range m.Layers {
 		L := &m.Layers[li]
@@ -263,11 +326,11 @@ func (s *Session) forward(tokens []int, want bool, wantFrom int, each func(int, 
 		s.setInput(s.x, n, d)
 		s.matmuls(n, s.q, L.Wq, s.k, L.Wk, s.v, L.Wv)
 		// Per-head RMSNorm of q and k, RoPE on RoPE layers, k and v
-		// into the cache (qkRows).
-		s.li, s.pos0 = li, pos0
+		// into each row's sequence's cache (qkRows).
+		s.li = li
 		s.pool.parallel(n, tokenGrain, &s.qkTask)
 		// Causal attention, sliding or global (attnTask).
-		s.attn.layer, s.attn.pos0 = li, pos0
+		s.attn.layer = li
 		s.pool.parallel(n*c.KVHeads, 1, &s.attn)
 		s.setInput(s.att, n, qd)
 		s.matmul(s.ao, L.Wo, n)
@@ -283,28 +346,25 @@ func (s *Session) forward(tokens []int, want bool, wantFrom int, each func(int, 
 		s.matmul(s.down, L.Wdown, n)
 		s.pool.parallel(n, tokenGrain, &s.ffnOutTask)
 	}
-	s.pos += n
 
-	if !want {
-		return
-	}
-	// Final norm and LM head, for the last token or for each from the
-	// first wanted one, a group of rows per matmul.
-	first := n - 1
-	if each != nil {
-		first = max(0, wantFrom-pos0)
-	}
-	for lo := first; lo < n; lo += logitRows {
-		hi := min(lo+logitRows, n)
-		for i := lo; i < hi; i++ {
-			rmsNorm(s.xn[(i-lo)*d:(i-lo+1)*d], s.x[i*d:(i+1)*d], m.OutputNorm, c.Eps)
+	// Final norm and LM head for the wanted rows, a group per matmul.
+	for lo := 0; lo < len(s.wantRow); lo += logitRows {
+		hi := min(lo+logitRows, len(s.wantRow))
+		for j := lo; j < hi; j++ {
+			i := s.wantRow[j]
+			rmsNorm(s.xn[(j-lo)*d:(j-lo+1)*d], s.x[i*d:(i+1)*d], m.OutputNorm, c.Eps)
 		}
 		s.setInput(s.xn, hi-lo, d)
 		s.matmul(s.logits, m.Output, hi-lo)
-		if each != nil {
-			for i := lo; i < hi; i++ {
-				each(i, s.logits[(i-lo)*m.Vocab:(i-lo+1)*m.Vocab:(i-lo+1)*m.Vocab])
+		if fn == nil {
+			// Eval: the last wanted row's logits go first.
+			if k := hi - lo - 1; k > 0 {
+				copy(s.logits[:m.Vocab], s.logits[k*m.Vocab:(k+1)*m.Vocab])
 			}
+			continue
+		}
+		for j := lo; j < hi; j++ {
+			fn(s.wantTag[j], s.logits[(j-lo)*m.Vocab:(j-lo+1)*m.Vocab:(j-lo+1)*m.Vocab])
 		}
 	}
 }
@@ -328,7 +388,7 @@ func (s *Session) qkRows(lo, hi int) {
 			if c.Rope[li] {
 				s.rope(kh, i)
 			}
-			s.cache.store(li, h, s.pos0+i, kh, s.v[i*kvd+h*hd:i*kvd+(h+1)*hd])
+			s.rowSeq[i].cache.store(li, h, s.rowPos[i], kh, s.v[i*kvd+h*hd:i*kvd+(h+1)*hd])
 		}
 	}
 }
@@ -357,12 +417,12 @@ func (s *Session) ffnOutRows(lo, hi int) {
 	}
 }
 
-// ropeTables fills cos/sin of every RoPE pair for positions pos0..pos0+n-1.
+// ropeTables fills cos/sin of every RoPE pair for each row's position.
 // The angle is formed in float32 as transformers does.
-func (s *Session) ropeTables(pos0, n int) {
+func (s *Session) ropeTables() {
 	half := len(s.m.invFreq)
-	for i := 0; i < n; i++ {
-		p := float32(pos0 + i)
+	for i, pos := range s.rowPos {
+		p := float32(pos)
 		for j, f := range s.m.invFreq {
 			a := float64(p * f)
 			s.cos[i*half+j] = float32(math.Cos(a))
