@@ -43,8 +43,10 @@ type Progress struct {
 	Done, Total  int64  // bytes
 }
 
-// chunkElems bounds the float32 scratch of one streamed piece (16 MiB).
-const chunkElems = 4 << 20
+// chunkElems bounds the values of one streamed piece: 16 MiB of float32
+// scratch, as much source data and at most as much output. A variable so
+// that a test can show memory does not follow tensor size.
+var chunkElems int64 = 4 << 20
 
 // ConvertDir converts the checkpoint in directory dir to dst.
 func ConvertDir(dir, dst string, opts Options) error {
@@ -330,7 +332,7 @@ func write(w *gguf.Writer, h *HParams, v *tokenizer.HFVocab, plan []planned, p P
 		total += t.bytes
 	}
 	var done int64
-	var raw []byte
+	var raw, out []byte
 	var f32 []float32
 	for i, t := range plan {
 		rowLen := int64(t.dims[0])
@@ -338,13 +340,17 @@ func write(w *gguf.Writer, h *HParams, v *tokenizer.HFVocab, plan []planned, p P
 		for _, d := range t.dims[1:] {
 			n *= int64(d)
 		}
-		outBytes, err := quant.RowBytes(t.typ, n)
+		rowBytes, err := quant.RowBytes(t.typ, rowLen)
 		if err != nil {
 			return fmt.Errorf("convert: tensor %s: %w", t.name, err)
 		}
-		out := make([]byte, outBytes)
-		rowBytes := outBytes / (n / rowLen)
-		// Whole rows per piece so that quantization blocks never straddle.
+		tw, err := w.BeginTensor(t.name)
+		if err != nil {
+			return err
+		}
+		// Whole rows per piece so that quantization blocks never straddle;
+		// each piece is read, quantized and written before the next, so
+		// memory is bounded by the piece, not the tensor.
 		rows := max(1, chunkElems/rowLen)
 		for r0 := int64(0); r0*rowLen < n; r0 += rows {
 			r1 := min(r0+rows, n/rowLen)
@@ -352,10 +358,13 @@ func write(w *gguf.Writer, h *HParams, v *tokenizer.HFVocab, plan []planned, p P
 			if int64(cap(f32)) < cnt {
 				f32 = make([]float32, cnt)
 			}
+			if int64(cap(out)) < (r1-r0)*rowBytes {
+				out = make([]byte, (r1-r0)*rowBytes)
+			}
 			if opts.Context != nil && opts.Context.Err() != nil {
 				return fmt.Errorf("convert: %w", context.Cause(opts.Context))
 			}
-			buf := f32[:cnt]
+			buf, dst := f32[:cnt], out[:(r1-r0)*rowBytes]
 			if t.data != nil {
 				copy(buf, t.data[r0*rowLen:r1*rowLen])
 			} else if t.gen != nil {
@@ -363,15 +372,18 @@ func write(w *gguf.Writer, h *HParams, v *tokenizer.HFVocab, plan []planned, p P
 			} else if raw, err = t.file.ReadFloat32At(t.info, r0*rowLen, buf, raw); err != nil {
 				return fmt.Errorf("convert: %w", err)
 			}
-			if err := quantizeRows(t.typ, out[r0*rowBytes:r1*rowBytes], buf, r1-r0, rowLen, rowBytes); err != nil {
+			if err := quantizeRows(t.typ, dst, buf, r1-r0, rowLen, rowBytes); err != nil {
 				return fmt.Errorf("convert: tensor %s: %w", t.name, err)
+			}
+			if _, err := tw.Write(dst); err != nil {
+				return err
 			}
 			done += cnt * t.bytes / n
 			if opts.Progress != nil {
 				opts.Progress(Progress{Tensor: t.name, Index: i, Count: len(plan), Done: done, Total: total})
 			}
 		}
-		if err := w.WriteTensor(t.name, out); err != nil {
+		if err := tw.Close(); err != nil {
 			return err
 		}
 	}

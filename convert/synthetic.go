@@ -19,12 +19,16 @@ type Shape struct {
 	Tied                           bool
 }
 
-// Shapes are the released sizes: the 1.2B whole, and the 32B's layer
-// shape with four layers (its full 64 would need 20+ GB).
+// Shapes are the released sizes: the 1.2B and the 32B whole, and the
+// 32B's layer shape with four layers for machines without room for the
+// whole. Tensors are written in pieces, so any of them is written in
+// bounded memory.
 var Shapes = map[string]Shape{
 	"1.2b": {Name: "EXAONE-4.0-1.2B-synthetic", Layers: 30, Hidden: 2048, FFN: 4096,
 		Heads: 32, KVHeads: 8, HeadDim: 64, Vocab: 102400, Context: 65536, Tied: true},
 	"32b-4layers": {Name: "EXAONE-4.0-32B-4layers-synthetic", Layers: 4, Hidden: 5120, FFN: 27392,
+		Heads: 40, KVHeads: 8, HeadDim: 128, Vocab: 102400, Context: 131072, Window: 4096, Pattern: "LLLG"},
+	"32b": {Name: "EXAONE-4.0-32B-synthetic", Layers: 64, Hidden: 5120, FFN: 27392,
 		Heads: 40, KVHeads: 8, HeadDim: 128, Vocab: 102400, Context: 131072, Window: 4096, Pattern: "LLLG"},
 }
 

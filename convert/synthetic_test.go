@@ -66,3 +66,39 @@ func TestWriteSynthetic(t *testing.T) {
 		}
 	}
 }
+
+// The 32b shape is the whole EXAONE-4.0-32B: 64 layers, three sliding
+// (window 4096) then one global, an untied LM head, and in q4_k_m the
+// size of llama.cpp's Q4_K_M (about 19 GB), with llama.cpp's tensor types.
+func TestShape32B(t *testing.T) {
+	s := convert.Shapes["32b"]
+	if s.Layers != 64 || s.Hidden != 5120 || s.FFN != 27392 || s.Heads != 40 || s.KVHeads != 8 || s.HeadDim != 128 ||
+		s.Vocab != 102400 || s.Window != 4096 || s.Pattern != "LLLG" || s.Tied {
+		t.Fatalf("shape %+v", s)
+	}
+	ts, err := convert.SyntheticTensors(s, "q4_k_m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total uint64
+	types := map[string]quant.Type{}
+	for _, ti := range ts {
+		total += ti.Size
+		types[ti.Name] = ti.Type
+	}
+	if len(ts) != 3+1+64*11 {
+		t.Errorf("%d tensors", len(ts))
+	}
+	if total < 18e9 || total > 20e9 {
+		t.Errorf("q4_k_m tensor data is %d bytes, want about 19 GB", total)
+	}
+	for name, want := range map[string]quant.Type{
+		"token_embd.weight": quant.Q4_K, "output.weight": quant.Q6_K,
+		"blk.0.attn_v.weight": quant.Q6_K, "blk.8.attn_v.weight": quant.Q4_K, "blk.10.ffn_down.weight": quant.Q6_K,
+		"blk.63.ffn_down.weight": quant.Q6_K, "blk.63.ffn_up.weight": quant.Q4_K, "blk.63.post_ffw_norm.weight": quant.F32,
+	} {
+		if types[name] != want {
+			t.Errorf("%s is %s, want %s", name, types[name], want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -24,8 +25,9 @@ type Writer struct {
 	tensors   []TensorInfo
 	names     map[string]bool
 	alignment uint64
-	next      int  // index of the next tensor to write
-	started   bool // header written
+	next      int           // index of the next tensor to write
+	open      *TensorWriter // the tensor being written, if any
+	started   bool          // header written
 	pos       uint64
 	err       error
 }
@@ -103,33 +105,126 @@ func (w *Writer) AddTensor(name string, t quant.Type, dims []uint64) error {
 // WriteTensor writes the data of the next declared tensor, which must be
 // name, and pads it to the alignment.
 func (w *Writer) WriteTensor(name string, data []byte) error {
+	tw, err := w.BeginTensor(name)
+	if err != nil {
+		return err
+	}
+	if uint64(len(data)) != tw.t.Size {
+		// Checked before any byte is written so that the message is the
+		// same whole-tensor one as ever.
+		return w.setErr(fmt.Errorf("gguf: %s: tensor %s: %d bytes of data, want %d", w.path, name, len(data), tw.t.Size))
+	}
+	if _, err := tw.Write(data); err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+// TensorWriter takes the data of one tensor in pieces of any size, so that
+// a tensor larger than memory can be produced a block of rows at a time.
+// It is obtained from BeginTensor and must be closed before the next tensor
+// is begun or the Writer is closed.
+type TensorWriter struct {
+	w *Writer
+	t *TensorInfo
+	n uint64 // bytes written so far
+}
+
+// BeginTensor starts the data of the next declared tensor, which must be
+// name. Its bytes are then given to the TensorWriter's Write, in order, and
+// its Close checks that exactly the declared size came and pads to the
+// alignment. Any error, here or in the TensorWriter, fails the whole file:
+// Close then removes the temporary file.
+func (w *Writer) BeginTensor(name string) (*TensorWriter, error) {
 	if w.err != nil {
-		return w.err
+		return nil, w.err
+	}
+	if w.open != nil {
+		return nil, w.setErr(fmt.Errorf("gguf: %s: tensor %s begun before tensor %s was finished", w.path, name, w.open.t.Name))
 	}
 	if !w.started {
 		if err := w.writeHeader(); err != nil {
-			return w.setErr(err)
+			return nil, w.setErr(err)
 		}
 	}
 	if w.next >= len(w.tensors) {
-		return w.setErr(fmt.Errorf("gguf: %s: tensor %s was not declared (or written twice)", w.path, name))
+		return nil, w.setErr(fmt.Errorf("gguf: %s: tensor %s was not declared (or written twice)", w.path, name))
 	}
 	t := &w.tensors[w.next]
 	if t.Name != name {
-		return w.setErr(fmt.Errorf("gguf: %s: tensor %s written out of order (expected %s)", w.path, name, t.Name))
+		return nil, w.setErr(fmt.Errorf("gguf: %s: tensor %s written out of order (expected %s)", w.path, name, t.Name))
 	}
-	if uint64(len(data)) != t.Size {
-		return w.setErr(fmt.Errorf("gguf: %s: tensor %s: %d bytes of data, want %d", w.path, name, len(data), t.Size))
+	w.open = &TensorWriter{w: w, t: t}
+	return w.open, nil
+}
+
+// Write appends p to the tensor's data. More bytes than the tensor's
+// declared size are refused (and nothing of p is written).
+func (tw *TensorWriter) Write(p []byte) (int, error) {
+	w := tw.w
+	if w.err != nil {
+		return 0, w.err
 	}
-	if _, err := w.bw.Write(data); err != nil {
-		return w.setErr(fmt.Errorf("gguf: write %s: %w", w.path, err))
+	if w.open != tw {
+		return 0, w.setErr(fmt.Errorf("gguf: %s: tensor %s written after its Close", w.path, tw.t.Name))
 	}
-	w.pos += t.Size
+	if uint64(len(p)) > tw.t.Size-tw.n {
+		return 0, w.setErr(fmt.Errorf("gguf: %s: tensor %s: %d bytes of data, more than the %d declared", w.path, tw.t.Name, tw.n+uint64(len(p)), tw.t.Size))
+	}
+	if _, err := w.bw.Write(p); err != nil {
+		return 0, w.setErr(fmt.Errorf("gguf: write %s: %w", w.path, err))
+	}
+	tw.n += uint64(len(p))
+	w.pos += uint64(len(p))
+	return len(p), nil
+}
+
+// Close ends the tensor: it fails if fewer bytes than the declared size
+// were written, and pads the data to the alignment.
+func (tw *TensorWriter) Close() error {
+	w := tw.w
+	if w.err != nil {
+		return w.err
+	}
+	if w.open != tw {
+		return w.setErr(fmt.Errorf("gguf: %s: tensor %s closed twice", w.path, tw.t.Name))
+	}
+	if tw.n != tw.t.Size {
+		return w.setErr(fmt.Errorf("gguf: %s: tensor %s: %d bytes of data, want %d", w.path, tw.t.Name, tw.n, tw.t.Size))
+	}
 	if err := w.pad(); err != nil {
 		return w.setErr(err)
 	}
+	w.open = nil
 	w.next++
 	return nil
+}
+
+// WriteTensorFrom writes the data of the next declared tensor, which must
+// be name, from r, which must hold exactly the tensor's size: it is copied
+// through a small buffer, never held whole.
+func (w *Writer) WriteTensorFrom(name string, r io.Reader) error {
+	tw, err := w.BeginTensor(name)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, min(max(tw.t.Size, 1), 1<<20)) // CopyBuffer refuses an empty buffer
+	n, err := io.CopyBuffer(tw, io.LimitReader(r, int64(tw.t.Size)), buf)
+	if w.err != nil {
+		return w.err
+	}
+	if err != nil {
+		return w.setErr(fmt.Errorf("gguf: %s: tensor %s: reading its data: %v", w.path, name, err))
+	}
+	if uint64(n) < tw.t.Size {
+		return w.setErr(fmt.Errorf("gguf: %s: tensor %s: the data ends after %d of %d bytes", w.path, name, n, tw.t.Size))
+	}
+	// One byte more tells that the reader held more than the tensor.
+	var extra [1]byte
+	if k, _ := io.ReadFull(r, extra[:]); k > 0 {
+		return w.setErr(fmt.Errorf("gguf: %s: tensor %s: the data is longer than the %d bytes declared", w.path, name, tw.t.Size))
+	}
+	return tw.Close()
 }
 
 // Close finishes the file: it checks every tensor was written, flushes,
@@ -145,6 +240,10 @@ func (w *Writer) Close() error {
 			w.Abort()
 			return err
 		}
+	}
+	if w.open != nil {
+		w.Abort()
+		return fmt.Errorf("gguf: %s: tensor %s: only %d of %d bytes written", w.path, w.open.t.Name, w.open.n, w.open.t.Size)
 	}
 	if w.next != len(w.tensors) {
 		w.Abort()

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -32,8 +33,9 @@ of context, -r times, and prints the mean and standard deviation of tokens/s.
 Token ids are random: speed does not depend on the text.
 
 --write-synthetic SHAPE writes a model of a released EXAONE 4 shape with
-random weights instead (shapes: 1.2b, 32b-4layers; --type picks the
-quantization), so benchmarks need no download.`,
+random weights instead (shapes: 1.2b, 32b, 32b-4layers; --type picks the
+quantization), so benchmarks need no download. Tensors are generated and
+written a piece at a time: memory stays small whatever the shape.`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "model", Aliases: []string{"m"}, Usage: "GGUF files (repeat or comma-separate)"},
 			&cli.StringFlag{Name: "n-prompt", Aliases: []string{"p"}, Value: "512", Usage: "prompt lengths (comma-separated; 0 skips)"},
@@ -46,6 +48,7 @@ quantization), so benchmarks need no download.`,
 			&cli.StringFlag{Name: "type", Value: "q4_0", Usage: "quantization of the synthetic model"},
 			&cli.StringFlag{Name: "out", Usage: "file the synthetic model is written to"},
 			&cli.BoolFlag{Name: "force", Usage: "overwrite --out"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print load time, KV cache size and memory (peak resident, anonymous and mapped-file) to standard error"},
 			&cli.BoolFlag{Name: "bandwidth", Usage: "measure memory read bandwidth (GB/s) with each -t thread count and exit"},
 		},
 		Action: func(c *cli.Context) error { return oneLine(runBench(c)) },
@@ -140,6 +143,10 @@ func runBench(c *cli.Context) error {
 		return fmt.Errorf("-o: %q is not md or json", format)
 	}
 	out := c.App.Writer
+	var log io.Writer
+	if c.Bool("verbose") {
+		log = c.App.ErrWriter
+	}
 	var results []benchResult
 	if format == "md" {
 		fmt.Fprintf(out, "| model | size | params | kernels | threads | test | t/s |\n|---|--:|--:|---|--:|--:|--:|\n")
@@ -150,6 +157,9 @@ func runBench(c *cli.Context) error {
 			return err
 		}
 		info := describe(lm.m, file)
+		if log != nil {
+			fmt.Fprintf(log, "%s: loaded in %.1f ms%s\n", file, ms(lm.loadTime), peakNote())
+		}
 		for _, t := range threads {
 			for _, d := range depths {
 				var tests [][2]int
@@ -164,7 +174,7 @@ func runBench(c *cli.Context) error {
 					}
 				}
 				for _, test := range tests {
-					r, err := benchOne(lm.m, info, t, test[0], test[1], d, reps)
+					r, err := benchOne(lm.m, info, t, test[0], test[1], d, reps, log)
 					if err != nil {
 						lm.Close()
 						return err
@@ -222,12 +232,21 @@ func fileTypeName(v uint32) string {
 
 // benchOne times one test reps times on a fresh session, after a warm-up
 // run, with the context filled to depth d first (not timed, and only once).
-func benchOne(m *model.Model, info benchResult, threads, p, n, d, reps int) (benchResult, error) {
+// With log set it reports the KV cache and memory there.
+func benchOne(m *model.Model, info benchResult, threads, p, n, d, reps int, log io.Writer) (benchResult, error) {
 	s, err := m.NewSession(model.Options{Ctx: d + p + n + 1, Threads: threads})
 	if err != nil {
 		return info, err
 	}
 	defer s.Close()
+	if log != nil {
+		fmt.Fprintf(log, "p%d n%d d%d t%d: %s\n", p, n, d, threads, kvReport(s))
+		defer func() {
+			if m := memoryReport(); m != "" {
+				fmt.Fprintf(log, "p%d n%d d%d t%d: %s\n", p, n, d, threads, m)
+			}
+		}()
+	}
 	rng := rand.New(rand.NewPCG(uint64(p), uint64(n+d)))
 	tok := func() int { return rng.IntN(m.Vocab) }
 	// The context up to depth d is evaluated once; each run rewinds to it.
@@ -360,7 +379,7 @@ func writeSynthetic(c *cli.Context, name string) error {
 		return sc.result("bench", err)
 	}
 	st, _ := os.Stat(out)
-	fmt.Fprintf(c.App.ErrWriter, "wrote %s: %s in %.1f s\n", out, humanBytes(st.Size()), time.Since(start).Seconds())
+	fmt.Fprintf(c.App.ErrWriter, "wrote %s: %s in %.1f s%s\n", out, humanBytes(st.Size()), time.Since(start).Seconds(), peakNote())
 	return nil
 }
 

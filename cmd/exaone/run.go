@@ -287,6 +287,7 @@ func newRunner(lm *loadedModel, o *runOptions, out, log io.Writer) (*runner, err
 		fmt.Fprintf(log, "model: %s (%d layers, %d hidden, vocab %d)\n", lm.path, lm.m.Config.Layers, lm.m.Embd, lm.m.Vocab)
 		fmt.Fprintf(log, "kernels: %s, threads: %d, context: %d, batch: %d\n", asm.Path(), threads, s.Ctx(), o.batch)
 		fmt.Fprintf(log, "load time: %.1f ms\n", ms(lm.loadTime))
+		fmt.Fprintln(log, kvReport(s.Decoder()))
 		fmt.Fprintf(log, "seed: %d\n", o.params.Seed)
 	}
 	return r, nil
@@ -414,8 +415,8 @@ func (r *runner) report(res *generate.Result, interrupted bool) {
 	if r.o.verbose {
 		fmt.Fprintf(r.log, "prompt: %d tokens in %.1f ms (%.1f t/s)\n", evaluated, ms(res.PromptTime), rate(evaluated, res.PromptTime))
 		fmt.Fprintf(r.log, "generation: %d tokens in %.1f ms (%.1f t/s), stopped by %s\n", res.GeneratedTokens, ms(res.GenerateTime), rate(res.GeneratedTokens, res.GenerateTime), reason(res, interrupted))
-		if rss := peakRSS(); rss > 0 {
-			fmt.Fprintf(r.log, "peak memory: %.1f MiB resident\n", float64(rss)/(1<<20))
+		if m := memoryReport(); m != "" {
+			fmt.Fprintln(r.log, m)
 		}
 	}
 }
