@@ -47,6 +47,7 @@ quantization), so benchmarks need no download.`,
 			&cli.StringFlag{Name: "out", Usage: "file the synthetic model is written to"},
 			&cli.BoolFlag{Name: "force", Usage: "overwrite --out"},
 			&cli.BoolFlag{Name: "bandwidth", Usage: "measure memory read bandwidth (GB/s) with each -t thread count and exit"},
+			&cli.StringFlag{Name: "parallel", Aliases: []string{"npl"}, Usage: "sequence counts (comma-separated): batched tests like llama-batched-bench's -npl, each sequence a -p prompt then -n tokens decoded together; reports aggregate decode t/s"},
 		},
 		Action: func(c *cli.Context) error { return oneLine(runBench(c)) },
 	})
@@ -138,6 +139,9 @@ func runBench(c *cli.Context) error {
 	format := c.String("output")
 	if format != "md" && format != "json" {
 		return fmt.Errorf("-o: %q is not md or json", format)
+	}
+	if c.IsSet("parallel") {
+		return runParallel(c, files, prompts, gens, depths, threads, reps, format)
 	}
 	out := c.App.Writer
 	var results []benchResult
