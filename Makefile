@@ -53,10 +53,13 @@ test-arm64:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1s -count 3 ./asm/ ./model/ ./tokenizer/ ./sampler/
 
-# llama.cpp (node-llama-cpp's prebuilt CPU binaries) and exaone on the same
-# synthetic 1.2B-shaped files, alternating, with the read bandwidth.
+# llama.cpp's native build (../shared/anchors/llama.cpp-b9749, or
+# LLAMA_CPP_DIR) and exaone on the same synthetic files, alternating test by
+# test: llama-bench, llama-batched-bench and llama-server rows. Settings:
+# TYPES, THREADS, REPS, QUICK=1, ... (go run ./cmd/bench-compare -help).
+# Writes docs/bench-compare.md and the README's copy of it.
 bench-compare:
-	cmd/bench-compare/run.sh
+	CGO_ENABLED=0 $(GO) run ./cmd/bench-compare
 
 ci: vet test test-noasm cross fuzz-smoke test-arm64
 

@@ -50,6 +50,7 @@ written a piece at a time: memory stays small whatever the shape.`,
 			&cli.BoolFlag{Name: "force", Usage: "overwrite --out"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print load time, KV cache size and memory (peak resident, anonymous and mapped-file) to standard error"},
 			&cli.BoolFlag{Name: "bandwidth", Usage: "measure memory read bandwidth (GB/s) with each -t thread count and exit"},
+			&cli.StringFlag{Name: "parallel", Aliases: []string{"npl"}, Usage: "sequence counts (comma-separated): batched tests like llama-batched-bench's -npl, each sequence a -p prompt then -n tokens decoded together; reports aggregate decode t/s"},
 		},
 		Action: func(c *cli.Context) error { return oneLine(runBench(c)) },
 	})
@@ -141,6 +142,9 @@ func runBench(c *cli.Context) error {
 	format := c.String("output")
 	if format != "md" && format != "json" {
 		return fmt.Errorf("-o: %q is not md or json", format)
+	}
+	if c.IsSet("parallel") {
+		return runParallel(c, files, prompts, gens, depths, threads, reps, format)
 	}
 	out := c.App.Writer
 	var log io.Writer
