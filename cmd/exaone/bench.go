@@ -34,7 +34,7 @@ Token ids are random: speed does not depend on the text.
 --write-synthetic SHAPE writes a model of a released EXAONE 4 shape with
 random weights instead (shapes: 1.2b, 32b-4layers; --type picks the
 quantization), so benchmarks need no download.`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "model", Aliases: []string{"m"}, Usage: "GGUF files (repeat or comma-separate)"},
 			&cli.StringFlag{Name: "n-prompt", Aliases: []string{"p"}, Value: "512", Usage: "prompt lengths (comma-separated; 0 skips)"},
 			&cli.StringFlag{Name: "n-gen", Aliases: []string{"n"}, Value: "128", Usage: "generated lengths (comma-separated; 0 skips)"},
@@ -47,7 +47,7 @@ quantization), so benchmarks need no download.`,
 			&cli.StringFlag{Name: "out", Usage: "file the synthetic model is written to"},
 			&cli.BoolFlag{Name: "force", Usage: "overwrite --out"},
 			&cli.BoolFlag{Name: "bandwidth", Usage: "measure memory read bandwidth (GB/s) with each -t thread count and exit"},
-		},
+		}, cacheTypeFlags()...),
 		Action: func(c *cli.Context) error { return oneLine(runBench(c)) },
 	})
 }
@@ -76,6 +76,8 @@ type benchResult struct {
 	NPrompt       int       `json:"n_prompt"`
 	NGen          int       `json:"n_gen"`
 	NDepth        int       `json:"n_depth"`
+	TypeK         string    `json:"type_k"`
+	TypeV         string    `json:"type_v"`
 	TestTime      string    `json:"test_time"`
 	AvgNs         int64     `json:"avg_ns"`
 	StddevNs      int64     `json:"stddev_ns"`
@@ -125,6 +127,10 @@ func runBench(c *cli.Context) error {
 			return err
 		}
 	}
+	ctk, ctv, err := cacheTypes(c)
+	if err != nil {
+		return err
+	}
 	reps := c.Int("repetitions")
 	if reps < 1 {
 		return fmt.Errorf("-r must be at least 1")
@@ -164,7 +170,7 @@ func runBench(c *cli.Context) error {
 					}
 				}
 				for _, test := range tests {
-					r, err := benchOne(lm.m, info, t, test[0], test[1], d, reps)
+					r, err := benchOne(lm.m, info, model.Options{Threads: t, CacheTypeK: ctk, CacheTypeV: ctv}, test[0], test[1], d, reps)
 					if err != nil {
 						lm.Close()
 						return err
@@ -177,6 +183,9 @@ func runBench(c *cli.Context) error {
 						}
 						if d > 0 {
 							name += fmt.Sprintf(" @ d%d", d)
+						}
+						if ctk != model.CacheF16 || ctv != model.CacheF16 {
+							name += fmt.Sprintf(" kv %s/%s", ctk, ctv)
 						}
 						fmt.Fprintf(out, "| %s | %s | %s | %s | %d | %s | %.2f ± %.2f |\n", r.ModelType,
 							humanBytes(r.ModelSize), humanCount(r.ModelNParams), r.Backend, t, name, r.AvgTs, r.StddevTs)
@@ -222,8 +231,9 @@ func fileTypeName(v uint32) string {
 
 // benchOne times one test reps times on a fresh session, after a warm-up
 // run, with the context filled to depth d first (not timed, and only once).
-func benchOne(m *model.Model, info benchResult, threads, p, n, d, reps int) (benchResult, error) {
-	s, err := m.NewSession(model.Options{Ctx: d + p + n + 1, Threads: threads})
+func benchOne(m *model.Model, info benchResult, o model.Options, p, n, d, reps int) (benchResult, error) {
+	o.Ctx = d + p + n + 1
+	s, err := m.NewSession(o)
 	if err != nil {
 		return info, err
 	}
@@ -269,7 +279,8 @@ func benchOne(m *model.Model, info benchResult, threads, p, n, d, reps int) (ben
 		return info, err
 	}
 	r := info
-	r.NThreads, r.NPrompt, r.NGen, r.NDepth = threads, p, n, d
+	r.NThreads, r.NPrompt, r.NGen, r.NDepth = o.Threads, p, n, d
+	r.TypeK, r.TypeV = o.CacheTypeK.String(), o.CacheTypeV.String()
 	r.TestTime = time.Now().UTC().Format(time.RFC3339)
 	for i := 0; i < reps; i++ {
 		dt, err := run()
