@@ -55,6 +55,8 @@ const (
 	kvq8None kvq8Path = iota // the Go loops
 	kvq8AVX2
 	kvq8VNNI
+	kvq8NEON // PV only: scores need SDOT
+	kvq8SDOT
 )
 
 // KQ8Tile is the number of keys in one tile of a Q8_0 key cache.
@@ -129,12 +131,12 @@ func ScoresKQ8(out []float32, ldo int, keys []byte, first, n int, q []byte, head
 			len(out), ldo, len(keys), first, n, len(q), heads))
 	}
 	p := table().kvq8
-	if p == kvq8None || nb > kq8MaxBlocks {
+	if kq8ScoreHeads(p) == 0 || nb > kq8MaxBlocks {
 		refScoresKQ8(out, ldo, keys, first, n, q, heads)
 		return
 	}
 	for h := 0; h < heads; {
-		nh := kq8Heads(heads - h)
+		nh := min(kq8Heads(heads-h), kq8ScoreHeads(p))
 		scoresKQ8Heads(p, nh, out[h*ldo:], ldo, keys, first, n, q[h*rowBytes:(h+nh)*rowBytes], nb)
 		h += nh
 	}

@@ -2,6 +2,15 @@
 
 package asm
 
+// kq8ScoreHeads is the most heads of one score kernel call (0: the path has
+// no score kernel).
+func kq8ScoreHeads(p kvq8Path) int {
+	if p == kvq8None {
+		return 0
+	}
+	return 4
+}
+
 // kq8Scores runs path p's score kernel for nh (4, 2 or 1) heads over ntiles
 // whole tiles (see the stubs below).
 func kq8Scores(p kvq8Path, nh int, out *float32, ldo int, k *byte, ntiles int, q *byte, qstride, nb int, tab *[2 * 4 * kq8MaxBlocks]uint32) {
