@@ -75,6 +75,9 @@ type kernels struct {
 
 	// Attention and MLP helpers (attn.go); nil: the Go loops.
 	attn *attnKernels
+
+	// Q8_0 KV cache kernels (kvq8.go); kvq8None: the Go loops.
+	kvq8 kvq8Path
 }
 
 // gemmFunc is the shape of the row GEMMs (see GemmQ8_0).

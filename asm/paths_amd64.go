@@ -61,6 +61,7 @@ func avx2Set() *kernels {
 		kpair{gemvQ4KAVX2, nil, gemm4Q4KAVX2, nil, false, kidQ4AVX2},
 		kpair{gemvQ5KAVX2, nil, gemm4Q5KAVX2, nil, false, kidQ5AVX2},
 		kpair{gemvQ6KAVX2, nil, gemm4Q6KAVX2, nil, false, kidQ6AVX2})
+	k.kvq8 = kvq8AVX2
 	return k
 }
 
@@ -89,5 +90,6 @@ func avx512Set(name string, gfni bool) *kernels {
 	k.prefetch = prefetchAsm
 	k.floatTiles = true
 	k.attn = &attnKernels{maxF32AVX512, expSumAVX512, pv4x64F16AVX512, siluMulAVX512}
+	k.kvq8 = kvq8VNNI
 	return k
 }

@@ -27,6 +27,7 @@ func archKernels() []*kernels {
 			kpair{gemvQ4KSDOT, nil, gemm4Q4KSDOT, nil, false, kidQ4SDOT},
 			kpair{gemvQ5KSDOT, nil, gemm4Q5KSDOT, nil, false, kidQ5SDOT},
 			kpair{gemvQ6KSDOT, nil, gemm4Q6KSDOT, nil, false, kidQ6SDOT})
+		k.kvq8 = kvq8SDOT
 		ks = append(ks, k)
 	}
 	if cpuid.CPU.Supports(cpuid.ASIMD) {
@@ -41,6 +42,7 @@ func archKernels() []*kernels {
 			kpair{gemvQ4KNEON, nil, gemm4Q4KNEON, nil, false, kidQ4NEON},
 			kpair{gemvQ5KNEON, nil, gemm4Q5KNEON, nil, false, kidQ5NEON},
 			kpair{gemvQ6KNEON, nil, gemm4Q6KNEON, nil, false, kidQ6NEON})
+		k.kvq8 = kvq8NEON
 		ks = append(ks, k)
 	}
 	return ks

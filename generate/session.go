@@ -24,8 +24,9 @@ type Options struct {
 	Batch int
 	// Threads is the number of worker threads; 0 = model.DefaultThreads().
 	Threads int
-	// KVF32 keeps the KV cache in f32 instead of f16.
-	KVF32 bool
+	// CacheTypeK and CacheTypeV are the element types of the keys and
+	// the values in the KV cache (model.Options); the zero value is f16.
+	CacheTypeK, CacheTypeV model.CacheType
 	// Turns, if set, is held around each forward pass. Sessions that share
 	// one take turns token by token instead of running their worker
 	// threads at once on the same cores (a server's slots, say).
@@ -56,7 +57,7 @@ func (m *Model) NewSession(o Options) (*Session, error) {
 	if o.Batch == 0 {
 		o.Batch = 512
 	}
-	s, err := m.dec.NewSession(model.Options{Ctx: o.Ctx, Batch: o.Batch, Threads: o.Threads, KVF32: o.KVF32})
+	s, err := m.dec.NewSession(model.Options{Ctx: o.Ctx, Batch: o.Batch, Threads: o.Threads, CacheTypeK: o.CacheTypeK, CacheTypeV: o.CacheTypeV})
 	if err != nil {
 		return nil, err
 	}

@@ -35,14 +35,26 @@ func (t *attnTask) run(lo, hi, worker int) {
 
 		// Scores of the group's heads (rows of sc) against the keys of
 		// positions first..p, which a ring holds in up to two runs of slots.
+		var qq, keys []byte
+		if cache.kt == CacheQ8_0 {
+			// The queries in Q8_0, as llama.cpp does for q8_0 keys:
+			// the scores are int8 dot products with the keys as stored.
+			qq = s.qq8[worker][:group*CacheQ8_0.bytesPer(hd)]
+			asm.QuantizeQ8_0(qq, q)
+			tb := l.kTiles() * asm.KQ8TileBytes(hd)
+			keys = l.kq[g*tb : (g+1)*tb]
+		}
 		for o := 0; o < nk; {
 			slot := l.slot(first + o)
 			run := min(nk-o, l.slots-slot)
 			off := (base + slot) * hd
-			if cache.f16 {
+			switch cache.kt {
+			case CacheF16:
 				asm.GemmF16(sc[o:], nk, l.k16[off:off+run*hd], run, q, group)
-			} else {
+			case CacheF32:
 				asm.GemmF32(sc[o:], nk, l.k32[off:off+run*hd], run, q, group)
+			case CacheQ8_0:
+				asm.ScoresKQ8(sc[o:], nk, keys, slot, run, qq, group)
 			}
 			o += run
 		}
@@ -52,23 +64,29 @@ func (t *attnTask) run(lo, hi, worker int) {
 		}
 		out := s.att[i*qd+g*group*hd : i*qd+(g+1)*group*hd]
 		clear(out)
-		if cache.f16 {
-			// The group's probabilities times the values, for each run
-			// of slots.
-			for o := 0; o < nk; {
-				slot := l.slot(first + o)
-				run := min(nk-o, l.slots-slot)
-				off := (base + slot) * hd
-				asm.PVF16(out, hd, sc[o:], nk, l.v16[off:off+run*hd], hd, group, run, hd)
-				o += run
+		if cache.vt == CacheF32 {
+			for j := 0; j < nk; j++ {
+				off := (base + l.slot(first+j)) * hd
+				for h := 0; h < group; h++ {
+					asm.AxpyF32(sc[h*nk+j], l.v32[off:off+hd], out[h*hd:(h+1)*hd])
+				}
 			}
 			continue
 		}
-		for j := 0; j < nk; j++ {
-			off := (base + l.slot(first+j)) * hd
-			for h := 0; h < group; h++ {
-				asm.AxpyF32(sc[h*nk+j], l.v32[off:off+hd], out[h*hd:(h+1)*hd])
+		// The group's probabilities times the values, for each run of
+		// slots.
+		for o := 0; o < nk; {
+			slot := l.slot(first + o)
+			run := min(nk-o, l.slots-slot)
+			if cache.vt == CacheQ8_0 {
+				rb := CacheQ8_0.bytesPer(hd)
+				off := (base + slot) * rb
+				asm.PVQ8(out, hd, sc[o:], nk, l.vq[off:off+run*rb], rb, group, run, hd)
+			} else {
+				off := (base + slot) * hd
+				asm.PVF16(out, hd, sc[o:], nk, l.v16[off:off+run*hd], hd, group, run, hd)
 			}
+			o += run
 		}
 	}
 }

@@ -130,7 +130,7 @@ func TestLogits(t *testing.T) {
 			t.Run(name+"/"+preset, func(t *testing.T) {
 				t.Parallel()
 				m, r := open(t, name, preset), refs(t, name)
-				s := session(t, m, model.Options{Ctx: 256, KVF32: true, Threads: 1})
+				s := session(t, m, model.Options{Ctx: 256, CacheTypeK: model.CacheF32, CacheTypeV: model.CacheF32, Threads: 1})
 				for _, step := range []int{len(r.IDs), 1, 7} {
 					s.Reset()
 					c := &checker{t: t, r: r, label: name + "/" + preset + "/batch=" + itoa(step)}
@@ -168,7 +168,7 @@ func TestGreedy(t *testing.T) {
 			t.Run(name+"/"+preset, func(t *testing.T) {
 				t.Parallel()
 				m, r := open(t, name, preset), refs(t, name)
-				s := session(t, m, model.Options{Ctx: 256, KVF32: true, Threads: 1})
+				s := session(t, m, model.Options{Ctx: 256, CacheTypeK: model.CacheF32, CacheTypeV: model.CacheF32, Threads: 1})
 				l, err := s.Eval(r.Greedy.Prompt)
 				if err != nil {
 					t.Fatal(err)
@@ -249,21 +249,21 @@ func TestPerplexity(t *testing.T) {
 	}
 	cases := []struct {
 		preset string
-		f32KV  bool
+		kv     model.CacheType
 		rel    float64
 	}{
-		{"f32", true, 0.0005},
-		{"bf16", true, 0.0005},
-		{"bf16", false, 0.002},
-		{"q8_0", true, 0.005},
+		{"f32", model.CacheF32, 0.0005},
+		{"bf16", model.CacheF32, 0.0005},
+		{"bf16", model.CacheF16, 0.002},
+		{"q8_0", model.CacheF32, 0.005},
 	}
 	for _, name := range []string{"tiny-hybrid-kjv", "tiny-global-kjv"} {
 		for _, c := range cases {
-			label := name + "/" + c.preset + map[bool]string{true: "/kv=f32", false: "/kv=f16"}[c.f32KV]
+			label := name + "/" + c.preset + "/kv=" + c.kv.String()
 			t.Run(label, func(t *testing.T) {
 				t.Parallel()
 				m, r := open(t, name, c.preset), refs(t, name)
-				s := session(t, m, model.Options{Ctx: 256, KVF32: c.f32KV, Threads: 1})
+				s := session(t, m, model.Options{Ctx: 256, CacheTypeK: c.kv, CacheTypeV: c.kv, Threads: 1})
 				ppl := perplexity(t, s, evalTokens(t), r.Perplexity.NCtx)
 				rel := math.Abs(ppl/r.Perplexity.PPL - 1)
 				t.Logf("%s: perplexity %.4f, transformers %.4f (%.3f%%)", label, ppl, r.Perplexity.PPL, 100*rel)
@@ -272,6 +272,29 @@ func TestPerplexity(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestPerplexityKVQ8 holds a q8_0 KV cache (keys and values) to the target
+// of issue 17: perplexity within 0.3% of the f16 cache's.
+func TestPerplexityKVQ8(t *testing.T) {
+	if testing.Short() {
+		t.Skip("perplexity over eval.txt takes a few seconds")
+	}
+	for _, name := range []string{"tiny-hybrid-kjv", "tiny-global-kjv"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			m, r := open(t, name, "bf16"), refs(t, name)
+			ppl := func(typ model.CacheType) float64 {
+				s := session(t, m, model.Options{Ctx: 256, CacheTypeK: typ, CacheTypeV: typ, Threads: 1})
+				return perplexity(t, s, evalTokens(t), r.Perplexity.NCtx)
+			}
+			f16, q8 := ppl(model.CacheF16), ppl(model.CacheQ8_0)
+			t.Logf("%s: perplexity %.4f with a q8_0 cache, %.4f with f16 (%+.3f%%)", name, q8, f16, 100*(q8/f16-1))
+			if rel := math.Abs(q8/f16 - 1); rel > 0.003 {
+				t.Errorf("%.3f%% from the f16 cache's perplexity, above 0.3%%", 100*rel)
+			}
+		})
 	}
 }
 
@@ -363,7 +386,7 @@ func TestEveryKernelPath(t *testing.T) {
 		}
 		for _, preset := range []string{"f32", "bf16", "q8_0", "q4_0"} {
 			m := open(t, name, preset)
-			s := session(t, m, model.Options{Ctx: 256, Threads: 2, KVF32: true})
+			s := session(t, m, model.Options{Ctx: 256, Threads: 2, CacheTypeK: model.CacheF32, CacheTypeV: model.CacheF32})
 			c := &checker{t: t, r: r, label: path + "/" + preset}
 			var sum, worst float64
 			err := s.EvalAll(r.IDs, func(i int, l []float32) {

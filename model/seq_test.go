@@ -80,11 +80,56 @@ func TestMixedBatch(t *testing.T) {
 	}
 }
 
+// TestMixedBatchKVQ8 is TestMixedBatch with a q8_0 KV cache, on f32
+// weights: each sequence's logits in the mixed batch must equal those it
+// gets alone (with the same cache) bit for bit, on every kernel path (the
+// first only with -short).
+func TestMixedBatchKVQ8(t *testing.T) {
+	defer asm.SetPath(asm.Path())
+	plans := []seqPlan{
+		{join: 0, prefill: 1, decodeAt: 0, leave: -1},
+		{join: 3, prefill: 23, decodeAt: 69, rewindAt: 90, rewind: 5, leave: -1},
+		{join: 7, prefill: 7, decodeAt: 40, leave: 60},
+		{join: 61, prefill: 50, decodeAt: 100, leave: -1},
+	}
+	q8 := model.Options{Ctx: 256, CacheTypeK: model.CacheQ8_0, CacheTypeV: model.CacheQ8_0}
+	for _, name := range []string{"tiny-hybrid-kjv", "tiny-global-kjv"} {
+		r := refs(t, name)
+		m := open(t, name, "f32")
+		for i, path := range asm.Paths() {
+			// The pure-Go path is slow: one file is enough to show it.
+			if (testing.Short() && i > 0) || (path == "generic" && name != "tiny-hybrid-kjv") {
+				continue
+			}
+			if err := asm.SetPath(path); err != nil {
+				t.Fatal(err)
+			}
+			label := fmt.Sprintf("%s/f32/kv=q8_0/%s", name, path)
+			o := q8
+			o.Threads = 1
+			alone := soloLogitsOpts(t, m, r.IDs, o)
+			o.Batch, o.Threads = 16, 2
+			s := session(t, m, o)
+			res := mixedRun(t, label, s, plans, r.IDs, alone, r.NextTokenLogprob)
+			t.Logf("%s: max |logit - alone| %.3g; next-token log-prob error mean %.3g max %.3g", label, res.worst, res.lpSum/float64(res.lpN), res.lpMax)
+			if res.worst != 0 {
+				t.Errorf("%s: logits in the mixed batch differ from alone by %.3g", label, res.worst)
+			}
+		}
+	}
+}
+
 // soloLogits evaluates ids one at a time in a fresh session and returns the
 // logits after each.
 func soloLogits(t *testing.T, m *model.Model, ids []int) [][]float32 {
 	t.Helper()
-	s := session(t, m, model.Options{Ctx: 256, Threads: 1})
+	return soloLogitsOpts(t, m, ids, model.Options{Ctx: 256, Threads: 1})
+}
+
+// soloLogitsOpts is soloLogits with a session of options o.
+func soloLogitsOpts(t *testing.T, m *model.Model, ids []int, o model.Options) [][]float32 {
+	t.Helper()
+	s := session(t, m, o)
 	out := make([][]float32, len(ids))
 	for i, id := range ids {
 		l, err := s.Eval([]int{id})

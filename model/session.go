@@ -23,8 +23,11 @@ type Options struct {
 	// so more threads than CPUs only wait on each other. Session.Threads
 	// reports the count in use.
 	Threads int
-	// KVF32 keeps the KV cache in f32 instead of f16.
-	KVF32 bool
+	// CacheTypeK and CacheTypeV are the element types of the keys and
+	// of the values in the KV cache (llama.cpp's --cache-type-k and
+	// --cache-type-v); the zero value is f16. CacheQ8_0 needs a head
+	// dimension that is a multiple of 32.
+	CacheTypeK, CacheTypeV CacheType
 }
 
 // DefaultCtxCap caps the default context (Options.Ctx 0), as the command
@@ -32,7 +35,8 @@ type Options struct {
 // front: 2 (keys, values) x KVHeads x HeadDim x 2 bytes (f16) per token per
 // layer, so EXAONE-4.0-1.2B (30 global layers, 8 KV heads of 64) takes
 // 60 KiB per token: 240 MiB at 4096 tokens, 3.75 GiB at its 65536-token
-// training context. Session.KVBytes reports a session's figure.
+// training context (q8_0 keys and values: 34 bytes per 32 values, 0.53 of
+// that). Session.KVBytes reports a session's figure.
 const DefaultCtxCap = 4096
 
 // maxCtx bounds a model's context_length: larger values are not a real
@@ -64,7 +68,8 @@ type Session struct {
 	m     *Model
 	ctx   int
 	batch int
-	f16   bool
+	kt    CacheType // of the keys
+	vt    CacheType // of the values
 	seq0  *Seq
 	extra []*Seq // sequences added by NewSeq
 	pool  *pool
@@ -83,6 +88,8 @@ type Session struct {
 	act                                     actBuf
 	cos, sin                                []float32 // batch x HeadDim/2
 	scores                                  [][]float32
+	kq8                                     []byte   // q8_0 keys: each row's keys in Q8_0 (batch x KVHeads)
+	qq8                                     [][]byte // q8_0 keys: a query group in Q8_0, per worker
 
 	mm   matmulTask
 	prep prepTask
@@ -123,6 +130,14 @@ func (m *Model) NewSession(opts Options) (*Session, error) {
 	case opts.Ctx > m.CtxTrain:
 		return nil, fmt.Errorf("model: %w: context size %d exceeds the model's training context %d", ErrBadOptions, opts.Ctx, m.CtxTrain)
 	}
+	for _, t := range []CacheType{opts.CacheTypeK, opts.CacheTypeV} {
+		switch {
+		case t >= numCacheTypes:
+			return nil, fmt.Errorf("model: %w: unknown cache type %d", ErrBadOptions, t)
+		case t == CacheQ8_0 && m.HeadDim%quant.QK != 0:
+			return nil, fmt.Errorf("model: %w: cache type q8_0 needs a head dimension that is a multiple of %d (the model's is %d)", ErrBadOptions, quant.QK, m.HeadDim)
+		}
+	}
 	if opts.Ctx == 0 {
 		opts.Ctx = min(m.CtxTrain, DefaultCtxCap)
 	}
@@ -137,7 +152,7 @@ func (m *Model) NewSession(opts Options) (*Session, error) {
 	c := &m.Config
 	qd, kvd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	s := &Session{
-		m: m, ctx: opts.Ctx, batch: b, f16: !opts.KVF32,
+		m: m, ctx: opts.Ctx, batch: b, kt: opts.CacheTypeK, vt: opts.CacheTypeV,
 		pool:   newPool(opts.Threads),
 		tokens: make([]int, 0, b), rowSeq: make([]*Seq, 0, b), rowPos: make([]int, 0, b),
 		wantRow: make([]int, 0, b), wantTag: make([]int, 0, b),
@@ -152,6 +167,13 @@ func (m *Model) NewSession(opts Options) (*Session, error) {
 	for i := range s.scores {
 		s.scores[i] = make([]float32, opts.Ctx*(c.Heads/c.KVHeads))
 	}
+	if s.kt == CacheQ8_0 {
+		s.kq8 = make([]byte, b*c.KVHeads*CacheQ8_0.bytesPer(c.HeadDim))
+		s.qq8 = make([][]byte, opts.Threads)
+		for i := range s.qq8 {
+			s.qq8[i] = make([]byte, (c.Heads/c.KVHeads)*CacheQ8_0.bytesPer(c.HeadDim))
+		}
+	}
 	s.act.init(max(b, logitRows), max(c.Embd, c.FF))
 	s.xn = make([]float32, max(b, logitRows)*c.Embd)
 	s.attn.s = s
@@ -161,7 +183,7 @@ func (m *Model) NewSession(opts Options) (*Session, error) {
 }
 
 func (s *Session) newSeq(ctx int) *Seq {
-	return &Seq{s: s, ctx: ctx, cache: newKVCache(&s.m.Config, ctx, s.batch, s.f16)}
+	return &Seq{s: s, ctx: ctx, cache: newKVCache(&s.m.Config, ctx, s.batch, s.kt, s.vt)}
 }
 
 // Close stops the session's worker threads.
@@ -170,6 +192,10 @@ func (s *Session) Close() { s.pool.close() }
 // Threads is the number of worker threads in use (Options.Threads after
 // defaulting and capping).
 func (s *Session) Threads() int { return s.pool.threads }
+
+// CacheTypes are the element types of the keys and the values in the KV
+// cache (Options.CacheTypeK and CacheTypeV).
+func (s *Session) CacheTypes() (k, v CacheType) { return s.kt, s.vt }
 
 // Seq returns the session's first sequence, the one Eval, EvalAll and
 // EvalFrom run.
@@ -374,6 +400,10 @@ func (s *Session) forward(fn func(tag int, logits []float32)) {
 func (s *Session) qkRows(lo, hi int) {
 	c, L, li := &s.m.Config, &s.m.Layers[s.li], s.li
 	qd, kvd, hd := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim, c.HeadDim
+	kqb := 0 // a key's Q8_0 bytes, when the keys are q8_0
+	if s.kt == CacheQ8_0 {
+		kqb = CacheQ8_0.bytesPer(hd)
+	}
 	for i := lo; i < hi; i++ {
 		for h := 0; h < c.Heads; h++ {
 			qh := s.q[i*qd+h*hd : i*qd+(h+1)*hd]
@@ -388,7 +418,8 @@ func (s *Session) qkRows(lo, hi int) {
 			if c.Rope[li] {
 				s.rope(kh, i)
 			}
-			s.rowSeq[i].cache.store(li, h, s.rowPos[i], kh, s.v[i*kvd+h*hd:i*kvd+(h+1)*hd])
+			kq := s.kq8[(i*c.KVHeads+h)*kqb : (i*c.KVHeads+h+1)*kqb]
+			s.rowSeq[i].cache.store(li, h, s.rowPos[i], kh, s.v[i*kvd+h*hd:i*kvd+(h+1)*hd], kq)
 		}
 	}
 }

@@ -36,7 +36,7 @@ Token ids are random: speed does not depend on the text.
 random weights instead (shapes: 1.2b, 32b, 32b-4layers; --type picks the
 quantization), so benchmarks need no download. Tensors are generated and
 written a piece at a time: memory stays small whatever the shape.`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "model", Aliases: []string{"m"}, Usage: "GGUF files (repeat or comma-separate)"},
 			&cli.StringFlag{Name: "n-prompt", Aliases: []string{"p"}, Value: "512", Usage: "prompt lengths (comma-separated; 0 skips)"},
 			&cli.StringFlag{Name: "n-gen", Aliases: []string{"n"}, Value: "128", Usage: "generated lengths (comma-separated; 0 skips)"},
@@ -51,7 +51,7 @@ written a piece at a time: memory stays small whatever the shape.`,
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print load time, KV cache size and memory (peak resident, anonymous and mapped-file) to standard error"},
 			&cli.BoolFlag{Name: "bandwidth", Usage: "measure memory read bandwidth (GB/s) with each -t thread count and exit"},
 			&cli.StringFlag{Name: "parallel", Aliases: []string{"npl"}, Usage: "sequence counts (comma-separated): batched tests like llama-batched-bench's -npl, each sequence a -p prompt then -n tokens decoded together; reports aggregate decode t/s"},
-		},
+		}, cacheTypeFlags()...),
 		Action: func(c *cli.Context) error { return oneLine(runBench(c)) },
 	})
 }
@@ -80,6 +80,8 @@ type benchResult struct {
 	NPrompt       int       `json:"n_prompt"`
 	NGen          int       `json:"n_gen"`
 	NDepth        int       `json:"n_depth"`
+	TypeK         string    `json:"type_k"`
+	TypeV         string    `json:"type_v"`
 	TestTime      string    `json:"test_time"`
 	AvgNs         int64     `json:"avg_ns"`
 	StddevNs      int64     `json:"stddev_ns"`
@@ -128,6 +130,10 @@ func runBench(c *cli.Context) error {
 		if threads[i], err = checkThreads(threads[i], c.App.ErrWriter); err != nil {
 			return err
 		}
+	}
+	ctk, ctv, err := cacheTypes(c)
+	if err != nil {
+		return err
 	}
 	reps := c.Int("repetitions")
 	if reps < 1 {
@@ -178,7 +184,7 @@ func runBench(c *cli.Context) error {
 					}
 				}
 				for _, test := range tests {
-					r, err := benchOne(lm.m, info, t, test[0], test[1], d, reps, log)
+					r, err := benchOne(lm.m, info, model.Options{Threads: t, CacheTypeK: ctk, CacheTypeV: ctv}, test[0], test[1], d, reps, log)
 					if err != nil {
 						lm.Close()
 						return err
@@ -191,6 +197,9 @@ func runBench(c *cli.Context) error {
 						}
 						if d > 0 {
 							name += fmt.Sprintf(" @ d%d", d)
+						}
+						if ctk != model.CacheF16 || ctv != model.CacheF16 {
+							name += fmt.Sprintf(" kv %s/%s", ctk, ctv)
 						}
 						fmt.Fprintf(out, "| %s | %s | %s | %s | %d | %s | %.2f ± %.2f |\n", r.ModelType,
 							humanBytes(r.ModelSize), humanCount(r.ModelNParams), r.Backend, t, name, r.AvgTs, r.StddevTs)
@@ -237,17 +246,18 @@ func fileTypeName(v uint32) string {
 // benchOne times one test reps times on a fresh session, after a warm-up
 // run, with the context filled to depth d first (not timed, and only once).
 // With log set it reports the KV cache and memory there.
-func benchOne(m *model.Model, info benchResult, threads, p, n, d, reps int, log io.Writer) (benchResult, error) {
-	s, err := m.NewSession(model.Options{Ctx: d + p + n + 1, Threads: threads})
+func benchOne(m *model.Model, info benchResult, o model.Options, p, n, d, reps int, log io.Writer) (benchResult, error) {
+	o.Ctx = d + p + n + 1
+	s, err := m.NewSession(o)
 	if err != nil {
 		return info, err
 	}
 	defer s.Close()
 	if log != nil {
-		fmt.Fprintf(log, "p%d n%d d%d t%d: %s\n", p, n, d, threads, kvReport(s))
+		fmt.Fprintf(log, "p%d n%d d%d t%d: %s\n", p, n, d, o.Threads, kvReport(s))
 		defer func() {
 			if m := memoryReport(); m != "" {
-				fmt.Fprintf(log, "p%d n%d d%d t%d: %s\n", p, n, d, threads, m)
+				fmt.Fprintf(log, "p%d n%d d%d t%d: %s\n", p, n, d, o.Threads, m)
 			}
 		}()
 	}
@@ -292,7 +302,8 @@ func benchOne(m *model.Model, info benchResult, threads, p, n, d, reps int, log 
 		return info, err
 	}
 	r := info
-	r.NThreads, r.NPrompt, r.NGen, r.NDepth = threads, p, n, d
+	r.NThreads, r.NPrompt, r.NGen, r.NDepth = o.Threads, p, n, d
+	r.TypeK, r.TypeV = o.CacheTypeK.String(), o.CacheTypeV.String()
 	r.TestTime = time.Now().UTC().Format(time.RFC3339)
 	for i := 0; i < reps; i++ {
 		dt, err := run()

@@ -26,7 +26,7 @@ func init() {
 			"--kl-divergence --kl-divergence-base FILE evaluates another model file on the same tokens and\n" +
 			"reports the KL divergence, top-token agreement and both perplexities (-f is then not needed).\n" +
 			"Without -m the bundled tiny-hybrid-kjv model is used.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "GGUF `FILE` (default: the bundled tiny-hybrid-kjv)"},
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "text `FILE` to evaluate"},
 			&cli.IntFlag{Name: "ctx-size", Aliases: []string{"c"}, Value: 512, Usage: "tokens per chunk"},
@@ -36,7 +36,7 @@ func init() {
 			&cli.StringFlag{Name: "kl-divergence-base", Usage: "`FILE` of reference log-probabilities to write (or read with --kl-divergence)"},
 			&cli.BoolFlag{Name: "kl-divergence", Usage: "compare against --kl-divergence-base instead of writing it"},
 			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing --kl-divergence-base file"},
-		},
+		}, cacheTypeFlags()...),
 		Action: func(c *cli.Context) error { return oneLine(runPerplexity(c)) },
 	})
 }
@@ -45,6 +45,7 @@ type pplOptions struct {
 	model, file    string
 	ctx, chunks    int
 	threads, batch int
+	cacheK, cacheV model.CacheType
 	klBase         string
 	kl, force      bool
 	ctx0           context.Context // cancels the work (signals); nil: never
@@ -64,6 +65,9 @@ func runPerplexity(c *cli.Context) error {
 	}
 	var err error
 	if o.threads, err = checkThreads(o.threads, o.stderr); err != nil {
+		return fmt.Errorf("perplexity: %w", err)
+	}
+	if o.cacheK, o.cacheV, err = cacheTypes(c); err != nil {
 		return fmt.Errorf("perplexity: %w", err)
 	}
 	// The running values on stdout already show progress on a terminal;
@@ -155,7 +159,7 @@ func perplexity(o *pplOptions) error {
 		return errors.New("perplexity: no chunk to evaluate (--chunks 0)")
 	}
 	batch := min(o.batch, nCtx)
-	s, err := lm.m.NewSession(model.Options{Ctx: nCtx, Batch: batch, Threads: o.threads})
+	s, err := lm.m.NewSession(model.Options{Ctx: nCtx, Batch: batch, Threads: o.threads, CacheTypeK: o.cacheK, CacheTypeV: o.cacheV})
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/exaone-go/exaone/asm"
 	"github.com/exaone-go/exaone/generate"
 	"github.com/exaone-go/exaone/grammar"
+	"github.com/exaone-go/exaone/model"
 	"github.com/exaone-go/exaone/sampler"
 	"github.com/exaone-go/exaone/tokenizer/chat"
 )
@@ -43,7 +44,7 @@ func init() {
 			"the stats), clears the line at the prompt; a second Ctrl-C during a reply exits.\n\n" +
 			"Text inputs (-f, -sysf, standard input) are limited to 64 MiB; -t is capped at the CPUs of\n" +
 			"the machine. A one-shot run stopped by Ctrl-C exits with status 130.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "GGUF `FILE` (default: the bundled tiny-hybrid-kjv)"},
 			&cli.StringFlag{Name: "prompt", Aliases: []string{"p"}, Usage: "prompt `TEXT`"},
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "read the prompt from `FILE`"},
@@ -73,8 +74,8 @@ func init() {
 			&cli.StringFlag{Name: "reasoning", Aliases: []string{"rea"}, Usage: "`on` or off: --think by another name (llama.cpp's spelling)"},
 			&cli.BoolFlag{Name: "hide-thinking", Aliases: []string{"hidethinking"}, Usage: "do not print the <think> block"},
 			&cli.BoolFlag{Name: "no-display-prompt", Usage: "do not echo the prompt of a raw completion"},
-			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print kernels, load time, timings and the seed"},
-		},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print kernels, KV cache size, load time, timings and the seed"},
+		}, cacheTypeFlags()...),
 		Action: func(c *cli.Context) error { return oneLine(runRun(c)) },
 	})
 }
@@ -85,6 +86,7 @@ type runOptions struct {
 	havePrompt          bool
 	n, ctx, threads     int
 	batch               int
+	cacheK, cacheV      model.CacheType
 	params              sampler.Params
 	ignoreEOS, chatMode bool
 	interactive         bool
@@ -114,6 +116,9 @@ func runRun(c *cli.Context) error {
 	}
 	var err error
 	if o.threads, err = checkThreads(o.threads, c.App.ErrWriter); err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	if o.cacheK, o.cacheV, err = cacheTypes(c); err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
 	if o.n < -1 {
@@ -276,7 +281,7 @@ type runner struct {
 }
 
 func newRunner(lm *loadedModel, o *runOptions, out, log io.Writer) (*runner, error) {
-	s, err := lm.gm.NewSession(generate.Options{Ctx: o.ctx, Batch: o.batch, Threads: o.threads})
+	s, err := lm.gm.NewSession(generate.Options{Ctx: o.ctx, Batch: o.batch, Threads: o.threads, CacheTypeK: o.cacheK, CacheTypeV: o.cacheV})
 	if err != nil {
 		return nil, err
 	}
@@ -286,6 +291,7 @@ func newRunner(lm *loadedModel, o *runOptions, out, log io.Writer) (*runner, err
 		threads := s.Decoder().Threads()
 		fmt.Fprintf(log, "model: %s (%d layers, %d hidden, vocab %d)\n", lm.path, lm.m.Config.Layers, lm.m.Embd, lm.m.Vocab)
 		fmt.Fprintf(log, "kernels: %s, threads: %d, context: %d, batch: %d\n", asm.Path(), threads, s.Ctx(), o.batch)
+		fmt.Fprintln(log, kvLine(s.Decoder()))
 		fmt.Fprintf(log, "load time: %.1f ms\n", ms(lm.loadTime))
 		fmt.Fprintln(log, kvReport(s.Decoder()))
 		fmt.Fprintf(log, "seed: %d\n", o.params.Seed)
