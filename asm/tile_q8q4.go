@@ -159,7 +159,16 @@ func padTile(dst []byte, rows, nb int) {
 	}
 }
 
-var tilePool = sync.Pool{New: func() any { return new([]byte) }}
+// tileScratch is a tile GEMM's scratch: the unpacked weight group and the
+// outputs of a partial tile. Pooled, so that a GEMM allocates nothing once
+// the pool holds one per thread (tmp, passed to a kernel through a func
+// value, would escape from the stack).
+type tileScratch struct {
+	buf []byte
+	tmp [tileCols * tileRows]float32
+}
+
+var tilePool = sync.Pool{New: func() any { return new(tileScratch) }}
 
 // tileShape is what gemmTiles needs to know of a family of tile kernels.
 type tileShape struct {
@@ -194,12 +203,11 @@ func gemmTiles(sh *tileShape, f tileFunc, prefetch func([]byte), repack repackFu
 		panic(fmt.Sprintf("asm: prepared activations too short: %d < %d", len(xt), need))
 	}
 	rowBytes := nb * wb
-	bp := tilePool.Get().(*[]byte)
-	if cap(*bp) < nb*gBytes {
-		*bp = make([]byte, nb*gBytes)
+	sc := tilePool.Get().(*tileScratch)
+	if cap(sc.buf) < nb*gBytes {
+		sc.buf = make([]byte, nb*gBytes)
 	}
-	buf := (*bp)[:nb*gBytes]
-	var tmp [tileCols * tileRows]float32
+	buf, tmp := sc.buf[:nb*gBytes], &sc.tmp
 	for r := 0; r < nrows; r += tileRows {
 		m := min(tileRows, nrows-r)
 		// The next group's weights come from memory while this one is
@@ -242,7 +250,7 @@ func gemmTiles(sh *tileShape, f tileFunc, prefetch func([]byte), repack repackFu
 			}
 		}
 	}
-	tilePool.Put(bp)
+	tilePool.Put(sc)
 }
 
 // repackQ8Tile unpacks rows (<= 16) Q8_0 rows of nb blocks into a group.
