@@ -10,7 +10,7 @@ import (
 
 // lowKernels are the assembly entry points of one SIMD set. They take raw
 // pointers and block counts; the wrappers below validate nothing (the
-// exported functions did), split work into bounded calls and handle tails.
+// checked functions did), split work into bounded calls and handle tails.
 // A nil entry means the set has no assembly for it and uses the generic
 // kernel.
 type lowKernels struct {

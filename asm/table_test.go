@@ -58,7 +58,7 @@ func TestBadEnv(t *testing.T) {
 			t.Fatalf("Err() = %v, Path() = %s", Err(), Path())
 		}
 		out := make([]float32, 4)
-		GemvQ8_0(out, make([]byte, 4*34), make([]byte, 34))
+		gemvQ8_0(out, make([]byte, 4*34), make([]byte, 34))
 		if err := SetPath("generic"); err != nil || Err() != nil {
 			t.Fatalf("SetPath(generic) = %v, then Err() = %v", err, Err())
 		}

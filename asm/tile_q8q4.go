@@ -13,7 +13,7 @@ import (
 // Tiled int8 GEMM for batches (prompt processing) of Q8_0 and Q4_0 weights
 // with Q8_0 activations.
 //
-// The activations are prepared once per matmul input (PrepTiles) in tiles
+// The activations are prepared once per matmul input (prepTiles) in tiles
 // of 8 rows; per tile, block b is tileXBytes bytes:
 //
 //	[32j, 32j+32)  the 32 int8 values of activation j (j < 8)
@@ -83,19 +83,19 @@ func tileKernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) (b
 	return bad
 }
 
-// HasTiles reports whether the current kernel path has the tiled GEMM;
-// if not, GemmQ8_0Tiles and GemmQ4_0Tiles are GemmQ8_0 and GemmQ4_0.
-func HasTiles() bool { return table().tile != nil }
+// hasTiles reports whether the current kernel path has the tiled GEMM;
+// if not, gemmQ8_0Tiles and gemmQ4_0Tiles are gemmQ8_0 and gemmQ4_0.
+func hasTiles() bool { return table().tile != nil }
 
-// TilesBytes is the size of the prepared form of nx activation rows of
+// q8TilesBytes is the size of the prepared form of nx activation rows of
 // cols values.
-func TilesBytes(nx, cols int) int { return (nx + tileCols - 1) / tileCols * (cols / qk) * tileXBytes }
+func q8TilesBytes(nx, cols int) int { return (nx + tileCols - 1) / tileCols * (cols / qk) * tileXBytes }
 
-// PrepTiles prepares nx Q8_0 activation rows x (all the same length) for
-// GemmQ8_0Tiles and GemmQ4_0Tiles into dst (TilesBytes long).
-func PrepTiles(dst, x []byte, nx int) {
-	if nx <= 0 || len(x)%nx != 0 || len(x)/nx%q8Bytes != 0 || len(dst) < TilesBytes(nx, len(x)/nx/q8Bytes*qk) {
-		panic(fmt.Sprintf("asm.PrepTiles: len(dst)=%d len(x)=%d nx=%d", len(dst), len(x), nx))
+// prepTiles prepares nx Q8_0 activation rows x (all the same length) for
+// gemmQ8_0Tiles and gemmQ4_0Tiles into dst (q8TilesBytes long).
+func prepTiles(dst, x []byte, nx int) {
+	if nx <= 0 || len(x)%nx != 0 || len(x)/nx%q8Bytes != 0 || len(dst) < q8TilesBytes(nx, len(x)/nx/q8Bytes*qk) {
+		panic(fmt.Sprintf("asm.prepTiles: len(dst)=%d len(x)=%d nx=%d", len(dst), len(x), nx))
 	}
 	xrow := len(x) / nx
 	nb := xrow / q8Bytes
@@ -127,10 +127,10 @@ func PrepTiles(dst, x []byte, nx int) {
 	}
 }
 
-// GemmQ8_0Tiles is GemmQ8_0 with the activations x also given prepared
-// (xt, from PrepTiles(xt, x, nx)).
-func GemmQ8_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemm("GemmQ8_0Tiles", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q8Bytes)
+// gemmQ8_0Tiles is gemmQ8_0 with the activations x also given prepared
+// (xt, from prepTiles(xt, x, nx)).
+func gemmQ8_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+	checkGemm("gemmQ8_0Tiles", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q8Bytes)
 	k := table()
 	if k.tile == nil {
 		k.gemmQ8(out, ldo, w, nrows, x, nx)
@@ -139,9 +139,9 @@ func GemmQ8_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx
 	gemmTiles(&q8TileShape, k.tile, k.prefetch, k.repackQ8, quant.DotQ8_0, q8Bytes, tileWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
-// GemmQ4_0Tiles is GemmQ8_0Tiles for Q4_0 weights.
-func GemmQ4_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemm("GemmQ4_0Tiles", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q4Bytes)
+// gemmQ4_0Tiles is gemmQ8_0Tiles for Q4_0 weights.
+func gemmQ4_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+	checkGemm("gemmQ4_0Tiles", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q4Bytes)
 	k := table()
 	if k.tile == nil {
 		k.gemmQ4(out, ldo, w, nrows, x, nx)
