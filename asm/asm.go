@@ -62,6 +62,7 @@ type kernels struct {
 	// *Tiles functions run the row GEMMs above. The repackers unpack a
 	// group of weight rows for them; prefetch (optional) hints the next.
 	tile                            tileFunc
+	tile4, tile2                    tileFunc // (optional) on 4 and 2 activations
 	tileK, tileK6                   tileKFunc
 	repackQ8, repackQ4              repackFunc
 	repackQ4K, repackQ5K, repackQ6K repackFunc

@@ -243,13 +243,23 @@ func weightKind(t quant.Type) *weightKernels {
 func MatmulSupports(t quant.Type) bool { return weightKind(t) != nil }
 
 // minTileRows is the fewest activation rows for which the tiled GEMM runs
-// (it unpacks each group of weight rows once for all of them).
-const minTileRows = 8
+// (it unpacks each group of weight rows once for all of them), and
+// minTileRowsQ8 the fewest for Q8_0 and Q4_0 weights on a path with the
+// narrow tile kernels (tile4, tile2) and their transposing unpackers: from
+// 2 rows they beat the row kernels (gemm42 and kin).
+const (
+	minTileRows   = 8
+	minTileRowsQ8 = 2
+)
 
 // route returns the activation form the kernels of wk read for n input
 // rows on path k, and whether they read its tiled form too.
 func route(k *kernels, wk *weightKernels, n int) (act int, tiled bool) {
-	return wk.act, wk.tiles != nil && n >= minTileRows && k.tile != nil
+	least := minTileRows
+	if wk.act == actQ8_0 && k.tile2 != nil {
+		least = minTileRowsQ8
+	}
+	return wk.act, wk.tiles != nil && k.tile != nil && n >= least
 }
 
 // Matmul sets out[j*ldo+r] = (weight row r) . (input row j) for the rows r
@@ -270,7 +280,9 @@ func Matmul(out []float32, ldo int, t quant.Type, w []byte, rowBytes int, a *Act
 		return
 	}
 	nrows := r1 - r0
-	wr := w[r0*rowBytes : r1*rowBytes]
+	// (Its capacity reaches the end of the matrix: kernels may prefetch
+	// the rows after r1, which the same thread usually takes next.)
+	wr := w[r0*rowBytes : r1*rowBytes : len(w)]
 	act, tiled := route(table(), wk, n)
 	if act == actF32 {
 		wk.float(out[r0:], ldo, wr, rowBytes, nrows, a.x, n)

@@ -146,10 +146,10 @@ func gemmQ4_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx
 // wBlock bytes, gBytes unpacked), whose results are always finite.
 func gemmKTiles(f tileKFunc, prefetch func([]byte), repack repackFunc, wBlock, gBytes int,
 	out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	gemmTiles(&kTileShape, func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) bool {
+	gemmTiles(&kTileShape, tileSet{func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) bool {
 		f(out, ldo, w, x, nb, acc)
 		return false
-	}, prefetch, repack, nil, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
+	}}, prefetch, repack, nil, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // repackQ4KTile unpacks rows (<= 16) Q4_K rows of nb super-blocks into a

@@ -136,7 +136,7 @@ func gemmQ8_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx
 		k.gemmQ8(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmTiles(&q8TileShape, k.tile, k.prefetch, k.repackQ8, quant.DotQ8_0, q8Bytes, tileWBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmTiles(&q8TileShape, tileSet{k.tile, k.tile4, k.tile2}, nil, k.repackQ8, quant.DotQ8_0, q8Bytes, tileWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // gemmQ4_0Tiles is gemmQ8_0Tiles for Q4_0 weights.
@@ -147,7 +147,7 @@ func gemmQ4_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx
 		k.gemmQ4(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmTiles(&q8TileShape, k.tile, k.prefetch, k.repackQ4, quant.DotQ4_0, q4Bytes, tileWBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmTiles(&q8TileShape, tileSet{k.tile, k.tile4, k.tile2}, nil, k.repackQ4, quant.DotQ4_0, q4Bytes, tileWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // padTile zeroes the scales of the rows past rows of a group.
@@ -182,11 +182,27 @@ var (
 	kTileShape  = tileShape{q8KBytes, kXBytes, tileKMaxBlocks}
 )
 
+// tileSet is a family's tile kernels: for a tile's 8 activations and,
+// optionally, for its first 4 and 2 (nil: the 8-wide kernel runs on the
+// zero-padded tile). All give the same result for an activation.
+type tileSet [3]tileFunc
+
+// pick returns the narrowest kernel of s for nj activations, and its width.
+func (s *tileSet) pick(nj int) (tileFunc, int) {
+	switch {
+	case nj <= 2 && s[2] != nil:
+		return s[2], 2
+	case nj <= 4 && s[1] != nil:
+		return s[1], 4
+	}
+	return s[0], tileCols
+}
+
 // gemmTiles is the driver of every tile GEMM: it walks the weight rows
 // (blocks of wb bytes) in groups of 16, unpacks each group once (gBytes
 // per block) and multiplies it with every activation tile. A kernel call
 // that reports a non-finite result has those recomputed by ref.
-func gemmTiles(sh *tileShape, f tileFunc, prefetch func([]byte), repack repackFunc, ref func(w, x []byte) float32,
+func gemmTiles(sh *tileShape, fs tileSet, prefetch func([]byte), repack repackFunc, ref func(w, x []byte) float32,
 	wb, gBytes int, out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 	if nx == 0 || nrows == 0 {
 		return
@@ -221,7 +237,8 @@ func gemmTiles(sh *tileShape, f tileFunc, prefetch func([]byte), repack repackFu
 		for t := 0; t < nx; t += tileCols {
 			nj := min(tileCols, nx-t)
 			xtile := xt[t/tileCols*nb*sh.xtBytes:][:nb*sh.xtBytes]
-			full := m == tileRows && nj == tileCols
+			f, width := fs.pick(nj)
+			full := m == tileRows && nj == width
 			dst, ld := &tmp[0], tileRows
 			if full {
 				// (checkGemm: out holds the 8 x 16 outputs at ldo)

@@ -132,7 +132,7 @@ func TestGemmTiles(t *testing.T) {
 	// The Go reference kernel with the same driver, on any machine.
 	ref := func(dot func(w, x []byte) float32, repack func(dst, w []byte, rowBytes, rows, nb int), wb int) func([]float32, int, []byte, int, []byte, []byte, int) {
 		return func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-			gemmTiles(&q8TileShape, tileKernelRef, nil, repack, dot, wb, tileWBytes, out, ldo, w, nrows, x, xt, nx)
+			gemmTiles(&q8TileShape, tileSet{tileKernelRef}, nil, repack, dot, wb, tileWBytes, out, ldo, w, nrows, x, xt, nx)
 		}
 	}
 	t.Run("ref/q8_0", func(t *testing.T) { check(t, ref(quant.DotQ8_0, repackQ8Tile, q8Bytes), quant.DotQ8_0, q8Bytes, true) })
