@@ -58,12 +58,17 @@ type kernels struct {
 	axpyBF16 func(alpha float32, x []uint16, y []float32)
 	toF16    func(dst []uint16, x []float32)
 
-	// Int8 16x8 tiles for prompt batches (tile_q8q4.go, tile_q?k.go); nil: the
+	// Int8 16x8 tiles for batches (tile_q8q4.go, tile_q?k.go; the 4- and
+	// 2-activation ones for their last rows and small batches); nil: the
 	// *Tiles functions run the row GEMMs above. The repackers unpack a
-	// group of weight rows for them; prefetch (optional) hints the next.
+	// group of weight rows for them; prefetch (optional) brings the next
+	// group into L1 in pieces between the kernel calls (the Q8_0 family's
+	// transposing repackers prefetch for themselves).
 	tile                            tileFunc
 	tile4, tile2                    tileFunc // (optional) on 4 and 2 activations
 	tileK, tileK6                   tileKFunc
+	tileK4, tileK2                  tileKFunc // (optional) on 4 and 2 activations
+	tileK6x4, tileK6x2              tileKFunc
 	repackQ8, repackQ4              repackFunc
 	repackQ4K, repackQ5K, repackQ6K repackFunc
 	prefetch                        func(b []byte)

@@ -511,7 +511,7 @@ func testGemmKTiles(t *testing.T, seed uint64, gemm tileGemmFn, kref tileKFunc, 
 	})
 	t.Run("ref", func(t *testing.T) {
 		checkGemmKTiles(t, seed, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-			gemmKTiles(kref, nil, repack, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
+			gemmKTiles([3]tileKFunc{kref}, nil, repack, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
 		}, dot, wBlock, rows, hostile, nbs[:4])
 	})
 }

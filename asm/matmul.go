@@ -259,6 +259,7 @@ func route(k *kernels, wk *weightKernels, n int) (act int, tiled bool) {
 	if wk.act == actQ8_0 && k.tile2 != nil {
 		least = minTileRowsQ8
 	}
+
 	return wk.act, wk.tiles != nil && k.tile != nil && n >= least
 }
 

@@ -85,3 +85,15 @@ func groupOffsets(dst, w []byte, rowBytes, nb, wb int) (idx [tileRows]int32) {
 	}
 	return idx
 }
+
+// prefetchL1 requests the n > 0 bytes at p into L1 (PREFETCHT0 per line).
+//
+//go:noescape
+func prefetchL1(p *byte, n int)
+
+// prefetchNear asks for b to be brought into L1 ahead of use.
+func prefetchNear(b []byte) {
+	if len(b) > 0 {
+		prefetchL1(&b[0], len(b))
+	}
+}

@@ -139,17 +139,31 @@ func gemmQ4_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx
 		k.gemmQ4K(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmKTiles(k.tileK, k.prefetch, k.repackQ4K, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmKTiles([3]tileKFunc{k.tileK, k.tileK4, k.tileK2}, k.prefetch, k.repackQ4K, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
-// gemmKTiles is gemmTiles for the K-quant tile kernels (super-blocks of
-// wBlock bytes, gBytes unpacked), whose results are always finite.
-func gemmKTiles(f tileKFunc, prefetch func([]byte), repack repackFunc, wBlock, gBytes int,
+// gemmKTiles is gemmTiles for the K-quant tile kernels fs (for 8, 4 and 2
+// activations; the last two optional; super-blocks of wBlock bytes, gBytes
+// unpacked), whose results are always finite.
+func gemmKTiles(fs [3]tileKFunc, prefetch func([]byte), repack repackFunc, wBlock, gBytes int,
 	out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	gemmTiles(&kTileShape, tileSet{func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) bool {
-		f(out, ldo, w, x, nb, acc)
+	ts := tileSet{func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) bool {
+		fs[0](out, ldo, w, x, nb, acc)
 		return false
-	}}, prefetch, repack, nil, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
+	}}
+	if fs[1] != nil {
+		ts[1] = func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) bool {
+			fs[1](out, ldo, w, x, nb, acc)
+			return false
+		}
+	}
+	if fs[2] != nil {
+		ts[2] = func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) bool {
+			fs[2](out, ldo, w, x, nb, acc)
+			return false
+		}
+	}
+	gemmTiles(&kTileShape, ts, prefetch, repack, nil, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // repackQ4KTile unpacks rows (<= 16) Q4_K rows of nb super-blocks into a

@@ -32,7 +32,7 @@ func checkKTilesNoOverread(t *testing.T, seed uint64, blockBytes int, rows func(
 	forEachPath(t, func(t *testing.T) {
 		for _, nb := range []int{1, 3} {
 			for _, atEnd := range []bool{false, true} {
-				for _, nx := range []int{8, 9} {
+				for _, nx := range []int{2, 4, 8, 9, 11} {
 					const nrows = 17
 					w := fenced(t, nrows*nb*blockBytes, atEnd)
 					copy(w, rows(r, nrows*nb))

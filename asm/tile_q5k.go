@@ -21,7 +21,7 @@ func gemmQ5_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx
 		k.gemmQ5K(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmKTiles(k.tileK, k.prefetch, k.repackQ5K, q5KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmKTiles([3]tileKFunc{k.tileK, k.tileK4, k.tileK2}, k.prefetch, k.repackQ5K, q5KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // repackQ5KTile unpacks rows (<= 16) Q5_K rows of nb super-blocks into a

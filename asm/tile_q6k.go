@@ -81,7 +81,7 @@ func gemmQ6_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx
 		k.gemmQ6K(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmKTiles(k.tileK6, k.prefetch, k.repackQ6K, q6KBytes, k6WBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmKTiles([3]tileKFunc{k.tileK6, k.tileK6x4, k.tileK6x2}, k.prefetch, k.repackQ6K, q6KBytes, k6WBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // repackQ6KTile unpacks rows (<= 16) Q6_K rows of nb super-blocks into a

@@ -12,22 +12,26 @@ import (
 // TestTileK6Kernel checks the Q6_K tile kernel of each path that has one
 // against tileK6KernelRef on random groups in the kernel's value ranges.
 func TestTileK6Kernel(t *testing.T) {
-	testTileKernel(t, tileK6Kernel, tileK6KernelRef, k6WBytes, func(r *rand.Rand, blk []byte) {
-		for i := range 4096 {
-			blk[i] = byte(r.IntN(64))
-		}
-		for i := range 256 {
-			sc := int32(int8(r.Uint32()))
-			binary.LittleEndian.PutUint32(blk[4096+4*i:], uint32(sc))
-		}
-		for i := range 128 {
-			lo, hi := int16(-32*int8(r.Uint32())), int16(-32*int8(r.Uint32()))
-			binary.LittleEndian.PutUint32(blk[5120+4*i:], uint32(uint16(lo))|uint32(uint16(hi))<<16)
-		}
-		for i := range 16 {
-			binary.LittleEndian.PutUint32(blk[5632+4*i:], math.Float32bits(float32(r.NormFloat64())))
-		}
-	})
+	testTileKernel(t, tileK6Kernel, tileK6KernelRef, k6WBytes, fillK6Group)
+}
+
+// fillK6Group is a checkTileKernel fill for Q6_K groups: values 0..63,
+// random int8 scales and their offset pairs, random d.
+func fillK6Group(r *rand.Rand, blk []byte) {
+	for i := range 4096 {
+		blk[i] = byte(r.IntN(64))
+	}
+	for i := range 256 {
+		sc := int32(int8(r.Uint32()))
+		binary.LittleEndian.PutUint32(blk[4096+4*i:], uint32(sc))
+	}
+	for i := range 128 {
+		lo, hi := int16(-32*int8(r.Uint32())), int16(-32*int8(r.Uint32()))
+		binary.LittleEndian.PutUint32(blk[5120+4*i:], uint32(uint16(lo))|uint32(uint16(hi))<<16)
+	}
+	for i := range 16 {
+		binary.LittleEndian.PutUint32(blk[5632+4*i:], math.Float32bits(float32(r.NormFloat64())))
+	}
 }
 
 // TestGemmQ6_KTiles checks gemmQ6_KTiles on every path against

@@ -226,12 +226,17 @@ func gemmTiles(sh *tileShape, fs tileSet, prefetch func([]byte), repack repackFu
 	buf, tmp := sc.buf[:nb*gBytes], &sc.tmp
 	for r := 0; r < nrows; r += tileRows {
 		m := min(tileRows, nrows-r)
-		// The next group's weights come from memory while this one is
-		// multiplied: unpacking waited on them (the hardware prefetcher
-		// barely ramps up over one group's 18-36 KB), and the unpacking
-		// was 13% of a Q4_0 prompt's CPU time.
-		if next := r + tileRows; next < nrows && prefetch != nil {
-			prefetch(w[next*rowBytes : min(next+tileRows, nrows)*rowBytes])
+		// The next group's weights are asked for (into L1) in pieces
+		// between the kernel calls on this one, so that they arrive
+		// while it is multiplied: unpacking waited on them (the K-quant
+		// unpackers' gathers wait for each line; one burst of prefetches
+		// per group, into L2, did not help). The unpackers of the Q8_0
+		// family prefetch for themselves (prefetch is nil for them).
+		var next []byte
+		if prefetch != nil {
+			if wc := w[:cap(w)]; (r+tileRows)*rowBytes < len(wc) {
+				next = wc[(r+tileRows)*rowBytes : min((r+2*tileRows)*rowBytes, len(wc))]
+			}
 		}
 		repack(buf, w[r*rowBytes:], rowBytes, m, nb)
 		for t := 0; t < nx; t += tileCols {
@@ -245,9 +250,17 @@ func gemmTiles(sh *tileShape, fs tileSet, prefetch func([]byte), repack repackFu
 				dst, ld = &out[t*ldo+r], ldo
 			}
 			var bad bool
-			for b := 0; b < nb; b += sh.maxBlocks {
-				bad = f(dst, ld, &buf[b*gBytes], &xtile[b*sh.xtBytes], min(sh.maxBlocks, nb-b), b > 0)
+			step := sh.maxBlocks
+			if next != nil {
+				step = 1 // (acc carries the sums exactly from call to call)
 			}
+			for b := 0; b < nb; b += step {
+				if next != nil {
+					prefetch(next[len(next)*b/nb : len(next)*(b+1)/nb])
+				}
+				bad = f(dst, ld, &buf[b*gBytes], &xtile[b*sh.xtBytes], min(step, nb-b), b > 0)
+			}
+			next = nil
 			if !full {
 				for j := range nj {
 					copy(out[(t+j)*ldo+r:][:m], tmp[j*tileRows:][:m])
