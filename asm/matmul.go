@@ -16,13 +16,14 @@ import (
 // tiled or a small-batch kernel runs for this many activation rows on this
 // path) is decided here, by route, from the weight type's weightKernels.
 //
-// A weight type plugs in with an entry in weightKinds: its activation form
-// (one of the act* forms, or actF32 for the f32 rows themselves) and its
-// kernels. A path plugs in through the kernels struct: route picks the
-// tiled kernels where the path has them (tiles != nil) and the input is
-// large enough. A new activation form is an act* constant with its
-// quantizer in Activations.quantize (and, if it has a tiled layout, its
-// size and preparation in tilesBytes and tile).
+// A weight type plugs in with a weightKernels value returned by
+// weightKind: its activation form (one of the act* forms, or actF32 for the
+// f32 rows themselves) and its kernels. A path plugs in through the kernels
+// struct: route picks the tiled kernels where the path has them (tile,
+// and for small batches tile2) and the input is large enough. A new
+// activation form is an act* constant with its quantizer in
+// Activations.prepare (and, if it has a tiled layout, its size in
+// tilesBytes and its preparation in prepare too).
 
 // SplitRows is the multiple of weight rows in which to split one Matmul
 // across threads: the kernels walk weight rows in groups of up to this
@@ -62,10 +63,10 @@ type Activations struct {
 // or promised by Prepare to the caller's PrepareParts; pending says what
 // those parts make.
 type actForm struct {
-	rows, tiles            []byte
-	rowsOK, tilesOK        bool
-	pendRows, pendTiles    bool
-	rowBytes, tilesPerPart int
+	rows, tiles         []byte
+	rowsOK, tilesOK     bool
+	pendRows, pendTiles bool
+	rowBytes            int
 }
 
 // Set makes the n rows of cols values at x the input of the next Matmuls.
@@ -110,7 +111,9 @@ func (a *Activations) Prepare(t quant.Type) (parts int) {
 		panic(fmt.Sprintf("asm.Activations.Prepare: %d columns for %s activations", a.cols, at))
 	}
 	f.rowBytes = a.cols / at.BlockSize() * at.BlockBytes()
-	f.rows = grow(f.rows, a.n*f.rowBytes)
+	if quantize {
+		f.rows = grow(f.rows, a.n*f.rowBytes)
+	}
 	if tiled {
 		f.tiles = grow(f.tiles, tilesBytes(act, a.n, a.cols))
 	}

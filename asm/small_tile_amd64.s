@@ -171,20 +171,23 @@ q4blk:
 // The narrow tile kernels are tile16x8VNNI (tile_q8q4_amd64.s) on the
 // first 4 or 2 activations of a tile, with the same operations in the same
 // order per activation, so every result equals the 8-wide kernel's.
-// Z0..Z3 float sums, Z8..Z11 int32 sums of the block, Z16..Z23 the block's
-// weights (k-group g of the 16 rows), Z24 their scales.
+// Z0..Z3 float sums, Z8..Z15 int32 sums of the block, Z16..Z23 the
+// block's weights (k-group g of the 16 rows), Z24 their scales.
 
-// SMT_VNNI2 / SMT_VNNI4 (g, W) add k-group g of the first 2 / 4
-// activations (broadcast from SI, 32 bytes apart) times the weights W to
-// Z8, Z9 (, Z10, Z11).
-#define SMT_VNNI2(g, W) \
-	VPDPBUSD.BCST (4*g)(SI), W, Z8; \
-	VPDPBUSD.BCST (32+4*g)(SI), W, Z9
+// SMT_VNNI2(g, W, A0, A1) / SMT_VNNI4(g, W, A0, A1, A2, A3) add k-group
+// g of the first 2 / 4 activations (broadcast from SI, 32 bytes apart)
+// times the weights W to the int32 sums A0.. . With few activations one
+// sum per activation would be a chain of 8 dependent VPDPBUSDs per block:
+// the kernels spread the k-groups over 2 or 4 sums per activation and add
+// them up after (int32 sums in any order are exact).
+#define SMT_VNNI2(g, W, A0, A1) \
+	VPDPBUSD.BCST (4*g)(SI), W, A0; \
+	VPDPBUSD.BCST (32+4*g)(SI), W, A1
 
-#define SMT_VNNI4(g, W) \
-	SMT_VNNI2(g, W); \
-	VPDPBUSD.BCST (64+4*g)(SI), W, Z10; \
-	VPDPBUSD.BCST (96+4*g)(SI), W, Z11
+#define SMT_VNNI4(g, W, A0, A1, A2, A3) \
+	SMT_VNNI2(g, W, A0, A1); \
+	VPDPBUSD.BCST (64+4*g)(SI), W, A2; \
+	VPDPBUSD.BCST (96+4*g)(SI), W, A3
 
 // SMT_SCALE(j, I, T, F) adds float(I) * (dw * dx_j) to F, using T.
 #define SMT_SCALE(j, I, T, F) \
@@ -240,14 +243,22 @@ block4:
 	VPBROADCASTD 260(SI), Z9
 	VPBROADCASTD 264(SI), Z10
 	VPBROADCASTD 268(SI), Z11
-	SMT_VNNI4(0, Z16)
-	SMT_VNNI4(1, Z17)
-	SMT_VNNI4(2, Z18)
-	SMT_VNNI4(3, Z19)
-	SMT_VNNI4(4, Z20)
-	SMT_VNNI4(5, Z21)
-	SMT_VNNI4(6, Z22)
-	SMT_VNNI4(7, Z23)
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z13, Z13, Z13
+	VPXORD       Z14, Z14, Z14
+	VPXORD       Z15, Z15, Z15
+	SMT_VNNI4(0, Z16, Z8, Z9, Z10, Z11)
+	SMT_VNNI4(4, Z20, Z12, Z13, Z14, Z15)
+	SMT_VNNI4(1, Z17, Z8, Z9, Z10, Z11)
+	SMT_VNNI4(5, Z21, Z12, Z13, Z14, Z15)
+	SMT_VNNI4(2, Z18, Z8, Z9, Z10, Z11)
+	SMT_VNNI4(6, Z22, Z12, Z13, Z14, Z15)
+	SMT_VNNI4(3, Z19, Z8, Z9, Z10, Z11)
+	SMT_VNNI4(7, Z23, Z12, Z13, Z14, Z15)
+	VPADDD       Z12, Z8, Z8
+	VPADDD       Z13, Z9, Z9
+	VPADDD       Z14, Z10, Z10
+	VPADDD       Z15, Z11, Z11
 	SMT_SCALE(0, Z8, Z16, Z0)
 	SMT_SCALE(1, Z9, Z17, Z1)
 	SMT_SCALE(2, Z10, Z18, Z2)
@@ -298,14 +309,26 @@ block2:
 	SMT_WEIGHTS
 	VPBROADCASTD 256(SI), Z8
 	VPBROADCASTD 260(SI), Z9
-	SMT_VNNI2(0, Z16)
-	SMT_VNNI2(1, Z17)
-	SMT_VNNI2(2, Z18)
-	SMT_VNNI2(3, Z19)
-	SMT_VNNI2(4, Z20)
-	SMT_VNNI2(5, Z21)
-	SMT_VNNI2(6, Z22)
-	SMT_VNNI2(7, Z23)
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z11, Z11, Z11
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z13, Z13, Z13
+	VPXORD       Z14, Z14, Z14
+	VPXORD       Z15, Z15, Z15
+	SMT_VNNI2(0, Z16, Z8, Z9)
+	SMT_VNNI2(2, Z18, Z10, Z11)
+	SMT_VNNI2(4, Z20, Z12, Z13)
+	SMT_VNNI2(6, Z22, Z14, Z15)
+	SMT_VNNI2(1, Z17, Z8, Z9)
+	SMT_VNNI2(3, Z19, Z10, Z11)
+	SMT_VNNI2(5, Z21, Z12, Z13)
+	SMT_VNNI2(7, Z23, Z14, Z15)
+	VPADDD       Z10, Z8, Z8
+	VPADDD       Z11, Z9, Z9
+	VPADDD       Z14, Z12, Z12
+	VPADDD       Z15, Z13, Z13
+	VPADDD       Z12, Z8, Z8
+	VPADDD       Z13, Z9, Z9
 	SMT_SCALE(0, Z8, Z16, Z0)
 	SMT_SCALE(1, Z9, Z17, Z1)
 	ADDQ      $576, BX
