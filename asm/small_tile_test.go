@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"math"
 	"testing"
+
+	"github.com/exaone-go/exaone/quant"
 )
 
 // TestTileNarrow checks the 4- and 2-activation tile kernels of each path
@@ -120,4 +122,48 @@ func TestRepackQ8Q4(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPrepTiles checks prepTiles byte for byte against the layout of
+// tile_q8q4.go written out plainly, for whole and partial tiles, with
+// extreme values (sums of -128s and of 127s) among random ones.
+func TestPrepTiles(t *testing.T) {
+	r := newRand(37)
+	for _, nb := range []int{1, 3} {
+		for _, nx := range []int{1, 2, 7, 8, 9, 17} {
+			x := q8Blocks(nx*nb, func(int) uint16 { return randScale(r) }, func() int8 { return int8(r.Uint32()) })
+			for i := range qk {
+				x[2+i] = 0x80
+				if nx*nb > 1 {
+					x[q8Bytes+2+i] = 0x7f
+				}
+			}
+			got := make([]byte, q8TilesBytes(nx, nb*qk))
+			for i := range got {
+				got[i] = 0xa5
+			}
+			prepTiles(got, x, nx)
+			want := make([]byte, len(got))
+			for j := range (nx + tileCols - 1) / tileCols * tileCols {
+				for b := range nb {
+					blk := want[(j/tileCols*nb+b)*tileXBytes:]
+					jj := j % tileCols
+					if j >= nx {
+						continue
+					}
+					src := x[(j*nb+b)*q8Bytes:][:q8Bytes]
+					copy(blk[32*jj:], src[2:])
+					var s int32
+					for _, v := range src[2:] {
+						s += int32(int8(v))
+					}
+					binary.LittleEndian.PutUint32(blk[256+4*jj:], uint32(-128*s))
+					binary.LittleEndian.PutUint32(blk[288+4*jj:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src))))
+				}
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("nb=%d nx=%d: prepared tiles differ", nb, nx)
+			}
+		}
+	}
 }
