@@ -21,12 +21,12 @@ const (
 	maxBlocks = 4096
 )
 
-// kernels is one kernel path: every entry point the exported functions
-// dispatch to. Each architecture builds its sets once (archKernels); one of
-// them is in use, through cur. Arguments have been validated by the
-// exported functions before any of these run. The optional entries (tiles,
-// attention) are nil where a path has no such kernel, and the exported
-// functions then run the portable fallback named at each.
+// kernels is one kernel path: every entry point the checked functions
+// (gemvQ8_0, GemmF32, ...) dispatch to. Each architecture builds its sets
+// once (archKernels); one of them is in use, through cur. Arguments have
+// been validated by those functions before any of these run. The optional
+// entries (tiles, attention) are nil where a path has no such kernel, and
+// the functions then run the portable fallback named at each.
 type kernels struct {
 	name string
 
@@ -58,11 +58,17 @@ type kernels struct {
 	axpyBF16 func(alpha float32, x []uint16, y []float32)
 	toF16    func(dst []uint16, x []float32)
 
-	// Int8 16x8 tiles for prompt batches (tile_q8q4.go, tile_q?k.go); nil: the
+	// Int8 16x8 tiles for batches (tile_q8q4.go, tile_q?k.go; the 4- and
+	// 2-activation ones for their last rows and small batches); nil: the
 	// *Tiles functions run the row GEMMs above. The repackers unpack a
-	// group of weight rows for them; prefetch (optional) hints the next.
+	// group of weight rows for them; prefetch (optional) brings the next
+	// group into L1 in pieces between the kernel calls (the Q8_0 family's
+	// transposing repackers prefetch for themselves).
 	tile                            tileFunc
+	tile4, tile2                    tileFunc // (optional) on 4 and 2 activations
 	tileK, tileK6                   tileKFunc
+	tileK4, tileK2                  tileKFunc // (optional) on 4 and 2 activations
+	tileK6x4, tileK6x2              tileKFunc
 	repackQ8, repackQ4              repackFunc
 	repackQ4K, repackQ5K, repackQ6K repackFunc
 	prefetch                        func(b []byte)
@@ -80,7 +86,7 @@ type kernels struct {
 	kvq8 kvq8Path
 }
 
-// gemmFunc is the shape of the row GEMMs (see GemmQ8_0).
+// gemmFunc is the shape of the row GEMMs (see gemmQ8_0).
 type gemmFunc = func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)
 
 // prepFunc is an assembly version of prepX's loop (the Go loop is ~18 ns
@@ -202,12 +208,12 @@ func find(name string) (*kernels, error) {
 	return nil, fmt.Errorf("kernel path %q is not supported by this CPU or build (available: %v)", name, Paths())
 }
 
-// QuantizeQ8_0 quantizes x into Q8_0 blocks in dst, byte-identical to
+// quantizeQ8_0 quantizes x into Q8_0 blocks in dst, byte-identical to
 // quant.QuantizeQ8_0. len(x) must be a multiple of 32 and len(dst) ==
 // len(x)/32*34.
-func QuantizeQ8_0(dst []byte, x []float32) {
+func quantizeQ8_0(dst []byte, x []float32) {
 	if len(x)%qk != 0 || len(dst) != len(x)/qk*q8Bytes {
-		panic(fmt.Sprintf("asm.QuantizeQ8_0: len(x)=%d len(dst)=%d", len(x), len(dst)))
+		panic(fmt.Sprintf("asm.quantizeQ8_0: len(x)=%d len(dst)=%d", len(x), len(dst)))
 	}
 	table().quantQ8(dst, x)
 }
@@ -230,36 +236,36 @@ func dotQ4_0(w, x []byte) float32 {
 	return table().dotQ4(w, x)
 }
 
-// GemvQ8_0 sets out[r] = quant.DotQ8_0(row r of w, x) for r < len(out); rows are
+// gemvQ8_0 sets out[r] = quant.DotQ8_0(row r of w, x) for r < len(out); rows are
 // len(x) bytes and len(w) == len(out)*len(x).
-func GemvQ8_0(out []float32, w []byte, x []byte) {
+func gemvQ8_0(out []float32, w []byte, x []byte) {
 	if len(x)%q8Bytes != 0 || len(w) != len(out)*len(x) {
-		panic(fmt.Sprintf("asm.GemvQ8_0: len(out)=%d len(w)=%d len(x)=%d", len(out), len(w), len(x)))
+		panic(fmt.Sprintf("asm.gemvQ8_0: len(out)=%d len(w)=%d len(x)=%d", len(out), len(w), len(x)))
 	}
 	table().gemvQ8(out, w, x)
 }
 
-// GemvQ4_0 sets out[r] = quant.DotQ4_0(row r of w, x) for r < len(out); rows are
+// gemvQ4_0 sets out[r] = quant.DotQ4_0(row r of w, x) for r < len(out); rows are
 // len(x)/34*18 bytes and len(w) == len(out) rows.
-func GemvQ4_0(out []float32, w []byte, x []byte) {
+func gemvQ4_0(out []float32, w []byte, x []byte) {
 	if len(x)%q8Bytes != 0 || len(w) != len(out)*(len(x)/q8Bytes*q4Bytes) {
-		panic(fmt.Sprintf("asm.GemvQ4_0: len(out)=%d len(w)=%d len(x)=%d", len(out), len(w), len(x)))
+		panic(fmt.Sprintf("asm.gemvQ4_0: len(out)=%d len(w)=%d len(x)=%d", len(out), len(w), len(x)))
 	}
 	table().gemvQ4(out, w, x)
 }
 
-// GemmQ8_0 sets out[j*ldo+r] = quant.DotQ8_0(row r of w, activation row j of x)
+// gemmQ8_0 sets out[j*ldo+r] = quant.DotQ8_0(row r of w, activation row j of x)
 // for r < nrows and j < nx. x holds nx activation rows of len(x)/nx bytes
 // each; w holds nrows rows of the same length.
-func GemmQ8_0(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-	checkGemm("GemmQ8_0", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q8Bytes)
+func gemmQ8_0(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+	checkGemm("gemmQ8_0", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q8Bytes)
 	table().gemmQ8(out, ldo, w, nrows, x, nx)
 }
 
-// GemmQ4_0 is GemmQ8_0 for Q4_0 weights: nrows rows of len(x)/nx/34*18
+// gemmQ4_0 is gemmQ8_0 for Q4_0 weights: nrows rows of len(x)/nx/34*18
 // bytes.
-func GemmQ4_0(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-	checkGemm("GemmQ4_0", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q4Bytes)
+func gemmQ4_0(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+	checkGemm("gemmQ4_0", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q4Bytes)
 	table().gemmQ4(out, ldo, w, nrows, x, nx)
 }
 
@@ -305,11 +311,11 @@ func dotBF16(w []uint16, x []float32) float32 {
 	return table().dotBF16(w, x)
 }
 
-// DotF16 returns the dot product of f16 weights w (widened exactly) with x
+// dotF16 returns the dot product of f16 weights w (widened exactly) with x
 // (len(w) == len(x)).
-func DotF16(w []uint16, x []float32) float32 {
+func dotF16(w []uint16, x []float32) float32 {
 	if len(w) != len(x) {
-		panic(fmt.Sprintf("asm.DotF16: len(w)=%d len(x)=%d", len(w), len(x)))
+		panic(fmt.Sprintf("asm.dotF16: len(w)=%d len(x)=%d", len(w), len(x)))
 	}
 	return table().dotF16(w, x)
 }

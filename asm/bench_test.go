@@ -78,7 +78,7 @@ func BenchmarkGemvQ8_0(b *testing.B) {
 	benchPaths(b, func(b *testing.B) {
 		b.SetBytes(int64(len(bigQ8)))
 		for b.Loop() {
-			GemvQ8_0(out, bigQ8, benchX)
+			gemvQ8_0(out, bigQ8, benchX)
 		}
 	})
 }
@@ -89,7 +89,7 @@ func BenchmarkGemvQ4_0(b *testing.B) {
 	benchPaths(b, func(b *testing.B) {
 		b.SetBytes(int64(len(bigQ4)))
 		for b.Loop() {
-			GemvQ4_0(out, bigQ4, benchX)
+			gemvQ4_0(out, bigQ4, benchX)
 		}
 	})
 }
@@ -109,7 +109,7 @@ func BenchmarkGemm(b *testing.B) {
 		w    []byte
 		gemm func([]float32, int, []byte, int, []byte, int)
 		wb   int
-	}{{"Q8_0", bigQ8, GemmQ8_0, q8Bytes}, {"Q4_0", bigQ4, GemmQ4_0, q4Bytes}} {
+	}{{"Q8_0", bigQ8, gemmQ8_0, q8Bytes}, {"Q4_0", bigQ4, gemmQ4_0, q4Bytes}} {
 		rowBytes := benchCols / qk * f.wb
 		rows := (4 << 20) / rowBytes
 		w := f.w[:rows*rowBytes]
@@ -161,8 +161,8 @@ func BenchmarkF32(b *testing.B) {
 			{"dotF32", 8 * n, func() { dotF32(x, y) }},
 			{"AxpyF32", 8 * n, func() { AxpyF32(0.5, x, y) }},
 			{"dotBF16", 6 * n, func() { dotBF16(w, x) }},
-			{"DotF16", 6 * n, func() { DotF16(w, x) }},
-			{"QuantizeQ8_0", 4 * n, func() { QuantizeQ8_0(q, x) }},
+			{"dotF16", 6 * n, func() { dotF16(w, x) }},
+			{"quantizeQ8_0", 4 * n, func() { quantizeQ8_0(q, x) }},
 		} {
 			b.Run(k.name, func(b *testing.B) {
 				b.SetBytes(int64(k.bytes))
@@ -183,7 +183,7 @@ func BenchmarkGemvL2(b *testing.B) {
 		w    []byte
 		gemv func([]float32, []byte, []byte)
 		wb   int
-	}{{"Q8_0", bigQ8, GemvQ8_0, q8Bytes}, {"Q4_0", bigQ4, GemvQ4_0, q4Bytes}} {
+	}{{"Q8_0", bigQ8, gemvQ8_0, q8Bytes}, {"Q4_0", bigQ4, gemvQ4_0, q4Bytes}} {
 		rowBytes := benchCols / qk * f.wb
 		rows := (512 << 10) / rowBytes
 		w := f.w[:rows*rowBytes]
@@ -211,8 +211,8 @@ func BenchmarkStreamRatio(b *testing.B) {
 		w    []byte
 		run  func()
 	}{
-		{"Q8_0", bigQ8, func() { GemvQ8_0(o8, bigQ8, benchX) }},
-		{"Q4_0", bigQ4, func() { GemvQ4_0(o4, bigQ4, benchX) }},
+		{"Q8_0", bigQ8, func() { gemvQ8_0(o8, bigQ8, benchX) }},
+		{"Q4_0", bigQ4, func() { gemvQ4_0(o4, bigQ4, benchX) }},
 	} {
 		b.Run(f.name, func(b *testing.B) {
 			benchPaths(b, func(b *testing.B) {

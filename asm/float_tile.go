@@ -68,9 +68,9 @@ func GemmF32(out []float32, ldo int, w []float32, nrows int, x []float32, nx int
 	gemmF(out, ldo, &floatRows{kind: kindF32, f: w, n: n}, nrows, x, nx)
 }
 
-// GemmBF16 is GemmF32 for bf16 weights w (rows of len(x)/nx values).
-func GemmBF16(out []float32, ldo int, w []uint16, nrows int, x []float32, nx int) {
-	n := checkGemmF("GemmBF16", out, ldo, len(w), nrows, len(x), nx)
+// gemmBF16 is GemmF32 for bf16 weights w (rows of len(x)/nx values).
+func gemmBF16(out []float32, ldo int, w []uint16, nrows int, x []float32, nx int) {
+	n := checkGemmF("gemmBF16", out, ldo, len(w), nrows, len(x), nx)
 	gemmF(out, ldo, &floatRows{kind: kindBF16, h: w, n: n}, nrows, x, nx)
 }
 

@@ -49,7 +49,7 @@ func TestGemmFloat(t *testing.T) {
 				out := buf[1 : len(buf)-1]
 				switch kind {
 				case "bf16":
-					GemmBF16(out, ldo, wb, nrows, x, nx)
+					gemmBF16(out, ldo, wb, nrows, x, nx)
 				case "f16":
 					GemmF16(out, ldo, wh, nrows, x, nx)
 				default:

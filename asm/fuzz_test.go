@@ -39,17 +39,17 @@ func fuzzDot(t *testing.T, data []byte, wb int) {
 		}
 		out := make([]float32, rows)
 		if wb == q8Bytes {
-			GemvQ8_0(out, wr, x)
+			gemvQ8_0(out, wr, x)
 		} else {
-			GemvQ4_0(out, wr, x)
+			gemvQ4_0(out, wr, x)
 		}
 		// Two activation rows (x twice) so that GEMM tiles run too.
 		gm := make([]float32, 2*rows)
 		xx := append(append([]byte{}, x...), x...)
 		if wb == q8Bytes {
-			GemmQ8_0(gm, rows, wr, rows, xx, 2)
+			gemmQ8_0(gm, rows, wr, rows, xx, 2)
 		} else {
-			GemmQ4_0(gm, rows, wr, rows, xx, 2)
+			gemmQ4_0(gm, rows, wr, rows, xx, 2)
 		}
 		for i := range rows {
 			row := wr[i*len(w) : (i+1)*len(w)]
@@ -107,7 +107,7 @@ func FuzzQuantizeQ8_0(f *testing.F) {
 			cur.Store(k)
 			name := k.name
 			got := make([]byte, len(want))
-			QuantizeQ8_0(got, x)
+			quantizeQ8_0(got, x)
 			if string(got) != string(want) {
 				t.Fatalf("%s: quantization differs from quant.QuantizeQ8_0", name)
 			}

@@ -212,7 +212,7 @@ func kWeights(r *rand.Rand, wb, nb int, scale func(b int) uint16) []byte {
 }
 
 // fixBsums makes the block sums of Q8_K blocks x the sums of their values,
-// as QuantizeQ8_K writes them.
+// as quantizeQ8_K writes them.
 func fixBsums(x []byte) {
 	for b := 0; b+q8KBytes <= len(x); b += q8KBytes {
 		blk := x[b:]
@@ -322,7 +322,7 @@ func q5KRows(r *rand.Rand, n int) []byte {
 	return w
 }
 
-// tileGemmFn is the signature of GemmQ4_KTiles and its kin.
+// tileGemmFn is the signature of gemmQ4_KTiles and its kin.
 type tileGemmFn = func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int)
 
 // q6KRows returns n random Q6_K super-blocks (random values and int8
@@ -395,8 +395,8 @@ func checkGemmKTiles(t *testing.T, seed uint64, gemm tileGemmFn, dot func(w, x [
 							hostile(w, (i*7+3)%(nrows*nb), i, h)
 						}
 					}
-					xt := make([]byte, KTilesBytes(nx, nb*qkK))
-					PrepKTiles(xt, x, nx)
+					xt := make([]byte, kTilesBytes(nx, nb*qkK))
+					prepKTiles(xt, x, nx)
 					ldo := nrows + 5
 					out := make([]float32, nx*ldo+7)
 					for i := range out {
@@ -511,7 +511,7 @@ func testGemmKTiles(t *testing.T, seed uint64, gemm tileGemmFn, kref tileKFunc, 
 	})
 	t.Run("ref", func(t *testing.T) {
 		checkGemmKTiles(t, seed, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-			gemmKTiles(kref, nil, repack, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
+			gemmKTiles([3]tileKFunc{kref}, nil, repack, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
 		}, dot, wBlock, rows, hostile, nbs[:4])
 	})
 }

@@ -14,7 +14,7 @@ import (
 // super-block, so their results equal quant.DotQ4_K/DotQ5_K/DotQ6_K bit for bit
 // (infinities and NaNs included). One precondition beyond the reference:
 // the 16 block sums of each Q8_K block must be the sums of its values, as
-// QuantizeQ8_K writes them; on amd64 Q6_K's -32 offset is taken from them.
+// quantizeQ8_K writes them; on amd64 Q6_K's -32 offset is taken from them.
 //
 // Kernels per path: every SIMD path has 1-row GEMV kernels for the three
 // formats and GEMM kernels that unpack each weight block once for 4
@@ -24,7 +24,7 @@ import (
 // Q8_K with AVX2; neon and neon-dotprod (SMULL/SADALP or SDOT) use the
 // generic quantizer. Rates are measured with
 //
-//	go test -run X -bench 'ReadBandwidth|GemvQ4_0|GemvK' ./asm/
+//	go test -run X -bench 'ReadBandwidth|gemvQ4_0|GemvK' ./asm/
 
 const (
 	q8KBytes = quant.BlockBytesQ8_K
@@ -64,12 +64,12 @@ func setGenericK(k *kernels) {
 	}
 }
 
-// QuantizeQ8_K quantizes x into Q8_K blocks in dst, byte-identical to
+// quantizeQ8_K quantizes x into Q8_K blocks in dst, byte-identical to
 // quant.QuantizeQ8_K. len(x) must be a multiple of 256 and len(dst) ==
 // len(x)/256*292.
-func QuantizeQ8_K(dst []byte, x []float32) {
+func quantizeQ8_K(dst []byte, x []float32) {
 	if len(x)%qkK != 0 || len(dst) != len(x)/qkK*q8KBytes {
-		panic(fmt.Sprintf("asm.QuantizeQ8_K: len(x)=%d len(dst)=%d", len(x), len(dst)))
+		panic(fmt.Sprintf("asm.quantizeQ8_K: len(x)=%d len(dst)=%d", len(x), len(dst)))
 	}
 	table().quantQ8K(dst, x)
 }
@@ -107,42 +107,42 @@ func checkGemvK(fn string, out []float32, lw, lx, wb int) {
 	}
 }
 
-// GemvQ4_K sets out[r] = quant.DotQ4_K(row r of w, x) for r < len(out); rows are
+// gemvQ4_K sets out[r] = quant.DotQ4_K(row r of w, x) for r < len(out); rows are
 // len(x)/292*144 bytes.
-func GemvQ4_K(out []float32, w []byte, x []byte) {
-	checkGemvK("GemvQ4_K", out, len(w), len(x), q4KBytes)
+func gemvQ4_K(out []float32, w []byte, x []byte) {
+	checkGemvK("gemvQ4_K", out, len(w), len(x), q4KBytes)
 	table().gemvQ4K(out, w, x)
 }
 
-// GemvQ5_K sets out[r] = quant.DotQ5_K(row r of w, x) for r < len(out); rows are
+// gemvQ5_K sets out[r] = quant.DotQ5_K(row r of w, x) for r < len(out); rows are
 // len(x)/292*176 bytes.
-func GemvQ5_K(out []float32, w []byte, x []byte) {
-	checkGemvK("GemvQ5_K", out, len(w), len(x), q5KBytes)
+func gemvQ5_K(out []float32, w []byte, x []byte) {
+	checkGemvK("gemvQ5_K", out, len(w), len(x), q5KBytes)
 	table().gemvQ5K(out, w, x)
 }
 
-// GemvQ6_K sets out[r] = quant.DotQ6_K(row r of w, x) for r < len(out); rows are
+// gemvQ6_K sets out[r] = quant.DotQ6_K(row r of w, x) for r < len(out); rows are
 // len(x)/292*210 bytes.
-func GemvQ6_K(out []float32, w []byte, x []byte) {
-	checkGemvK("GemvQ6_K", out, len(w), len(x), q6KBytes)
+func gemvQ6_K(out []float32, w []byte, x []byte) {
+	checkGemvK("gemvQ6_K", out, len(w), len(x), q6KBytes)
 	table().gemvQ6K(out, w, x)
 }
 
-// GemmQ4_K sets out[j*ldo+r] = quant.DotQ4_K(row r of w, activation row j of x)
+// gemmQ4_K sets out[j*ldo+r] = quant.DotQ4_K(row r of w, activation row j of x)
 // for r < nrows and j < nx; x holds nx Q8_K rows of len(x)/nx bytes.
-func GemmQ4_K(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-	checkGemm("GemmQ4_K", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q4KBytes)
+func gemmQ4_K(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+	checkGemm("gemmQ4_K", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q4KBytes)
 	table().gemmQ4K(out, ldo, w, nrows, x, nx)
 }
 
-// GemmQ5_K is GemmQ4_K for Q5_K weights.
-func GemmQ5_K(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-	checkGemm("GemmQ5_K", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q5KBytes)
+// gemmQ5_K is gemmQ4_K for Q5_K weights.
+func gemmQ5_K(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+	checkGemm("gemmQ5_K", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q5KBytes)
 	table().gemmQ5K(out, ldo, w, nrows, x, nx)
 }
 
-// GemmQ6_K is GemmQ4_K for Q6_K weights.
-func GemmQ6_K(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
-	checkGemm("GemmQ6_K", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q6KBytes)
+// gemmQ6_K is gemmQ4_K for Q6_K weights.
+func gemmQ6_K(out []float32, ldo int, w []byte, nrows int, x []byte, nx int) {
+	checkGemm("gemmQ6_K", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q6KBytes)
 	table().gemmQ6K(out, ldo, w, nrows, x, nx)
 }

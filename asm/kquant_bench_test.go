@@ -38,7 +38,7 @@ func bigKData() {
 		}
 		x := newRand(17)
 		benchXK = make([]byte, nb*q8KBytes)
-		QuantizeQ8_K(benchXK, f32s(x, benchCols))
+		quantizeQ8_K(benchXK, f32s(x, benchCols))
 	})
 }
 

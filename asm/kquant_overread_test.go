@@ -24,7 +24,7 @@ func TestKNoOverread(t *testing.T) {
 				}
 				v := make([]float32, 2*nb*qkK)
 				q := fenced(t, 2*nb*q8KBytes, atEnd)
-				QuantizeQ8_K(q, v)
+				quantizeQ8_K(q, v)
 			}
 		}
 	})

@@ -18,9 +18,9 @@ var kformats = []struct {
 	gemv func(out []float32, w, x []byte)
 	gemm func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int)
 }{
-	{"Q4_K", q4KBytes, quant.DotQ4_K, dotQ4_K, GemvQ4_K, GemmQ4_K},
-	{"Q5_K", q5KBytes, quant.DotQ5_K, dotQ5_K, GemvQ5_K, GemmQ5_K},
-	{"Q6_K", q6KBytes, quant.DotQ6_K, dotQ6_K, GemvQ6_K, GemmQ6_K},
+	{"Q4_K", q4KBytes, quant.DotQ4_K, dotQ4_K, gemvQ4_K, gemmQ4_K},
+	{"Q5_K", q5KBytes, quant.DotQ5_K, dotQ5_K, gemvQ5_K, gemmQ5_K},
+	{"Q6_K", q6KBytes, quant.DotQ6_K, dotQ6_K, gemvQ6_K, gemmQ6_K},
 }
 
 func TestKDotRandom(t *testing.T) {
@@ -37,7 +37,7 @@ func TestKDotRandom(t *testing.T) {
 			// Activations from the quantizer.
 			v := f32s(r, 4*qkK)
 			x := make([]byte, 4*q8KBytes)
-			QuantizeQ8_K(x, v)
+			quantizeQ8_K(x, v)
 			w := kWeights(r, f.wb, 4, func(int) uint16 { return randScale(r) })
 			if got, want := f.dot(w, x), f.ref(w, x); !sameBits(got, want) {
 				t.Errorf("%s quantized x: got %v want %v", f.name, got, want)
@@ -192,11 +192,11 @@ func TestKGemm(t *testing.T) {
 			}
 		}
 		// Zero-length rows and no rows.
-		GemmQ4_K(nil, 0, nil, 0, nil, 0)
+		gemmQ4_K(nil, 0, nil, 0, nil, 0)
 		out := []float32{guard, guard}
-		GemvQ6_K(out, nil, nil)
+		gemvQ6_K(out, nil, nil)
 		if out[0] != 0 || out[1] != 0 {
-			t.Errorf("GemvQ6_K of empty rows: %v", out)
+			t.Errorf("gemvQ6_K of empty rows: %v", out)
 		}
 	})
 }
@@ -244,7 +244,7 @@ func TestKQuantizeQ8_K(t *testing.T) {
 			buf[i] = 0xa5
 		}
 		got := buf[3 : 3+len(want)]
-		QuantizeQ8_K(got, x)
+		quantizeQ8_K(got, x)
 		for b := range nb {
 			if g, w := got[b*q8KBytes:(b+1)*q8KBytes], want[b*q8KBytes:(b+1)*q8KBytes]; !slices.Equal(g, w) {
 				t.Errorf("block %d differs from quant.QuantizeQ8_K", b)
@@ -280,7 +280,7 @@ func FuzzQuantizeQ8_K(f *testing.F) {
 		for _, k := range allSets() {
 			cur.Store(k)
 			got := make([]byte, len(want))
-			QuantizeQ8_K(got, x)
+			quantizeQ8_K(got, x)
 			if !slices.Equal(got, want) {
 				t.Fatalf("%s: quantization differs from quant.QuantizeQ8_K", k.name)
 			}
@@ -292,9 +292,9 @@ func TestKBadLengthsPanic(t *testing.T) {
 	cases := map[string]func(){
 		"dotQ4_K":      func() { dotQ4_K(make([]byte, 144), make([]byte, 291)) },
 		"dotQ6_K":      func() { dotQ6_K(make([]byte, 144), make([]byte, 292)) },
-		"GemvQ4_K":     func() { GemvQ4_K(make([]float32, 2), make([]byte, 144), make([]byte, 292)) },
-		"GemmQ6_K":     func() { GemmQ6_K(make([]float32, 3), 2, make([]byte, 420), 2, make([]byte, 584), 2) },
-		"QuantizeQ8_K": func() { QuantizeQ8_K(make([]byte, 292), make([]float32, 255)) },
+		"gemvQ4_K":     func() { gemvQ4_K(make([]float32, 2), make([]byte, 144), make([]byte, 292)) },
+		"gemmQ6_K":     func() { gemmQ6_K(make([]float32, 3), 2, make([]byte, 420), 2, make([]byte, 584), 2) },
+		"quantizeQ8_K": func() { quantizeQ8_K(make([]byte, 292), make([]float32, 255)) },
 	}
 	for name, f := range cases {
 		func() {

@@ -24,12 +24,12 @@ func TestNoOverread(t *testing.T) {
 					out := make([]float32, 2*rows)
 					if f.wb == q8Bytes {
 						dotQ8_0(w[:nb*f.wb], x[:nb*q8Bytes])
-						GemvQ8_0(out[:rows], w, x[nb*q8Bytes:])
-						GemmQ8_0(out, rows, w, rows, x, 2)
+						gemvQ8_0(out[:rows], w, x[nb*q8Bytes:])
+						gemmQ8_0(out, rows, w, rows, x, 2)
 					} else {
 						dotQ4_0(w[:nb*f.wb], x[:nb*q8Bytes])
-						GemvQ4_0(out[:rows], w, x[nb*q8Bytes:])
-						GemmQ4_0(out, rows, w, rows, x, 2)
+						gemvQ4_0(out[:rows], w, x[nb*q8Bytes:])
+						gemmQ4_0(out, rows, w, rows, x, 2)
 					}
 				}
 				xs := fenced(t, 4*nb*qk, atEnd)
@@ -38,13 +38,13 @@ func TestNoOverread(t *testing.T) {
 				}
 				fx := bytesF32(xs)
 				q := fenced(t, nb*q8Bytes, !atEnd)
-				QuantizeQ8_0(q, fx)
+				quantizeQ8_0(q, fx)
 				h := bytesU16(fenced(t, 2*nb*qk, !atEnd))
 				y := bytesF32(fenced(t, 4*nb*qk, !atEnd))
 				dotF32(fx, y)
 				AxpyF32(0.5, fx, y)
 				scaleF32(0.5, y)
-				DotF16(h, fx)
+				dotF16(h, fx)
 				dotBF16(h, fx)
 				axpyF16(0.5, h, y)
 				axpyBF16(0.5, h, y)

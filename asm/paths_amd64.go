@@ -85,9 +85,12 @@ func avx512Set(name string, gfni bool) *kernels {
 		kpair{gemvQ6KVNNI, gemv4Q6KVNNI, gemm4Q6KVNNI, gemm8Q6KVNNI, false, kidQ6VNNI})
 
 	k.tile, k.tileK, k.tileK6 = tile16x8VNNI, tileK16x8VNNI, tileK6x16x8VNNI
-	k.repackQ8, k.repackQ4 = repackQ8Asm, repackQ4Asm
+	k.tile4, k.tile2 = tile16x4VNNI, tile16x2VNNI
+	k.tileK4, k.tileK2 = tileK16x4VNNI, tileK16x2VNNI
+	k.tileK6x4, k.tileK6x2 = tileK6x16x4VNNI, tileK6x16x2VNNI
+	k.repackQ8, k.repackQ4 = repackQ8Vec, repackQ4Vec
 	k.repackQ4K, k.repackQ5K, k.repackQ6K = repackQ4KAsm, repackQ5KAsm, repackQ6KAsm
-	k.prefetch = prefetchAsm
+	k.prefetch = prefetchNear
 	k.floatTiles = true
 	k.attn = &attnKernels{maxF32AVX512, expSumAVX512, pv4x64F16AVX512, siluMulAVX512}
 	k.kvq8 = kvq8VNNI

@@ -10,7 +10,7 @@ import (
 
 // lowKernels are the assembly entry points of one SIMD set. They take raw
 // pointers and block counts; the wrappers below validate nothing (the
-// exported functions did), split work into bounded calls and handle tails.
+// checked functions did), split work into bounded calls and handle tails.
 // A nil entry means the set has no assembly for it and uses the generic
 // kernel.
 type lowKernels struct {
@@ -203,23 +203,33 @@ func gemvQ(f4 func(*[4]float32, *byte, int, *byte, int), f1 func(w, x *byte, n i
 	rowBytes := nb * wb
 	r := 0
 	for ; r+4 <= len(out); r += 4 {
-		var acc [4]float32
-		for b := 0; b < nb; b += maxBlocks {
-			var part [4]float32
-			f4(&part, &w[r*rowBytes+b*wb], rowBytes, &x[b*q8Bytes], min(maxBlocks, nb-b))
-			for i := range acc {
-				acc[i] += part[i]
-			}
-		}
-		for i, v := range acc {
+		gemv4(f4, (*[4]float32)(out[r:r+4]), w[r*rowBytes:], rowBytes, x, nb, wb)
+		for i, v := range out[r : r+4] {
 			if !isFinite(v) {
-				v = ref(w[(r+i)*rowBytes:][:rowBytes], x)
+				out[r+i] = ref(w[(r+i)*rowBytes:][:rowBytes], x)
 			}
-			out[r+i] = v
 		}
 	}
 	for ; r < len(out); r++ {
 		out[r] = dotQ(f1, ref, w[r*rowBytes:][:rowBytes], x, wb)
+	}
+}
+
+// gemv4 sets out to the dots of the 4 rows at w (rowBytes apart) with x
+// (nb blocks) by the 4-row kernel f4, in calls of at most maxBlocks blocks
+// whose sums are added. out is the caller's (heap) memory: a local array
+// passed to f4, a func value, would be allocated on every call.
+func gemv4(f4 func(*[4]float32, *byte, int, *byte, int), out *[4]float32, w []byte, rowBytes int, x []byte, nb, wb int) {
+	f4(out, &w[0], rowBytes, &x[0], min(maxBlocks, nb))
+	for i := range out {
+		out[i] += 0 // as summing into a zeroed array did: -0 becomes +0
+	}
+	for b := maxBlocks; b < nb; b += maxBlocks {
+		part := new([4]float32) // rows of more than maxBlocks blocks only
+		f4(part, &w[b*wb], rowBytes, &x[b*q8Bytes], min(maxBlocks, nb-b))
+		for i := range out {
+			out[i] += part[i]
+		}
 	}
 }
 
@@ -245,19 +255,12 @@ func gemmQ(f4 func(*[4]float32, *byte, int, *byte, int), f1 func(w, x *byte, n i
 		wg := w[r*rowBytes : (r+4)*rowBytes]
 		for j := range nx {
 			xj := x[j*xrow:][:xrow]
-			var acc [4]float32
-			for b := 0; b < nb; b += maxBlocks {
-				var part [4]float32
-				f4(&part, &wg[b*wb], rowBytes, &xj[b*q8Bytes], min(maxBlocks, nb-b))
-				for i := range acc {
-					acc[i] += part[i]
-				}
-			}
-			for i, v := range acc {
+			o := out[j*ldo+r : j*ldo+r+4]
+			gemv4(f4, (*[4]float32)(o), wg, rowBytes, xj, nb, wb)
+			for i, v := range o {
 				if !isFinite(v) {
-					v = ref(wg[i*rowBytes:][:rowBytes], xj)
+					o[i] = ref(wg[i*rowBytes:][:rowBytes], xj)
 				}
-				out[j*ldo+r+i] = v
 			}
 		}
 	}

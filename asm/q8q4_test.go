@@ -170,9 +170,9 @@ func TestGemv(t *testing.T) {
 					}
 					buf, out := guarded(rows, 3)
 					if f.wb == q8Bytes {
-						GemvQ8_0(out, w, x)
+						gemvQ8_0(out, w, x)
 					} else {
-						GemvQ4_0(out, w, x)
+						gemvQ4_0(out, w, x)
 					}
 					checkGuards(t, buf, 3, rows)
 					rb := nb * f.wb
@@ -205,9 +205,9 @@ func TestGemm(t *testing.T) {
 						n := (nx-1)*ldo + rows
 						buf, out := guarded(n, 2)
 						if f.wb == q8Bytes {
-							GemmQ8_0(out, ldo, w, rows, x, nx)
+							gemmQ8_0(out, ldo, w, rows, x, nx)
 						} else {
-							GemmQ4_0(out, ldo, w, rows, x, nx)
+							gemmQ4_0(out, ldo, w, rows, x, nx)
 						}
 						checkGuards(t, buf, 2, n)
 						rb, xb := nb*f.wb, nb*q8Bytes
@@ -265,7 +265,7 @@ func TestQuantizeQ8_0(t *testing.T) {
 				buf[i] = 0xa5
 			}
 			got := buf[3 : 3+len(want)]
-			QuantizeQ8_0(got, x)
+			quantizeQ8_0(got, x)
 			if !slices.Equal(got, want) {
 				t.Errorf("nb=%d: output differs from quant.QuantizeQ8_0", nb)
 			}
@@ -303,8 +303,8 @@ func TestF32Kernels(t *testing.T) {
 			if got, want := dotBF16(w16, b), refDot16(quant.BF16ToF32, w16, b); !same(got, want, absDot(wb, b), relTol) {
 				t.Errorf("dotBF16 n=%d: got %v want %v", n, got, want)
 			}
-			if got, want := DotF16(wf16, b), refDot16(quant.F16ToF32, wf16, b); !same(got, want, absDot(wf, b), relTol) {
-				t.Errorf("DotF16 n=%d: got %v want %v", n, got, want)
+			if got, want := dotF16(wf16, b), refDot16(quant.F16ToF32, wf16, b); !same(got, want, absDot(wf, b), relTol) {
+				t.Errorf("dotF16 n=%d: got %v want %v", n, got, want)
 			}
 			// In-place kernels on guarded outputs: y = b, then the op; the
 			// result must match the reference element by element.
@@ -341,12 +341,12 @@ func TestF32Kernels(t *testing.T) {
 		w := []uint16{0x7c00, 0x0001, 0x8400, 0x3c00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 		x := make([]float32, 16)
 		x[1], x[2], x[3] = 1, 2, 3
-		if got, want := DotF16(w[1:], x[1:]), refDot16(quant.F16ToF32, w[1:], x[1:]); got != want {
-			t.Errorf("DotF16 subnormals: got %v want %v", got, want)
+		if got, want := dotF16(w[1:], x[1:]), refDot16(quant.F16ToF32, w[1:], x[1:]); got != want {
+			t.Errorf("dotF16 subnormals: got %v want %v", got, want)
 		}
 		x[0] = 1
-		if got := DotF16(w, x); !math.IsInf(float64(got), 1) {
-			t.Errorf("DotF16 inf: got %v", got)
+		if got := dotF16(w, x); !math.IsInf(float64(got), 1) {
+			t.Errorf("dotF16 inf: got %v", got)
 		}
 	})
 }
@@ -397,8 +397,8 @@ func TestBadLengthsPanic(t *testing.T) {
 	cases := map[string]func(){
 		"dotQ8_0":  func() { dotQ8_0(make([]byte, 34), make([]byte, 68)) },
 		"dotQ4_0":  func() { dotQ4_0(make([]byte, 34), make([]byte, 34)) },
-		"GemvQ8_0": func() { GemvQ8_0(make([]float32, 2), make([]byte, 34), make([]byte, 34)) },
-		"GemmQ4_0": func() { GemmQ4_0(make([]float32, 3), 2, make([]byte, 36), 2, make([]byte, 68), 2) },
+		"gemvQ8_0": func() { gemvQ8_0(make([]float32, 2), make([]byte, 34), make([]byte, 34)) },
+		"gemmQ4_0": func() { gemmQ4_0(make([]float32, 3), 2, make([]byte, 36), 2, make([]byte, 68), 2) },
 		"dotF32":   func() { dotF32(make([]float32, 3), make([]float32, 2)) },
 	}
 	for name, f := range cases {

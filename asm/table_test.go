@@ -10,7 +10,7 @@ import (
 
 // optionalEntries are the table entries a path may leave nil; only avx512
 // has them, and it has all of them.
-var optionalEntries = []string{"tile", "tileK", "tileK6", "prefetch", "attn"}
+var optionalEntries = []string{"tile", "tile4", "tile2", "tileK", "tileK6", "tileK4", "tileK2", "tileK6x4", "tileK6x2", "prefetch", "attn"}
 
 // TestTable sets each path through the one table and checks what it
 // holds: every other entry on every path, the optional ones on avx512 only.
@@ -58,7 +58,7 @@ func TestBadEnv(t *testing.T) {
 			t.Fatalf("Err() = %v, Path() = %s", Err(), Path())
 		}
 		out := make([]float32, 4)
-		GemvQ8_0(out, make([]byte, 4*34), make([]byte, 34))
+		gemvQ8_0(out, make([]byte, 4*34), make([]byte, 34))
 		if err := SetPath("generic"); err != nil || Err() != nil {
 			t.Fatalf("SetPath(generic) = %v, then Err() = %v", err, Err())
 		}

@@ -12,7 +12,7 @@ import (
 // Q8_K activations, the K-quant counterpart of the Q8_0/Q4_0 tiles in
 // tile_q8q4.go, with the same 16 weight rows x 8 activation rows per step.
 //
-// The activations are prepared once per matmul input (PrepKTiles) in tiles
+// The activations are prepared once per matmul input (prepKTiles) in tiles
 // of 8 rows; per tile, super-block b is kXBytes bytes:
 //
 //	[256j, 256j+256)  the 256 int8 values of activation j (j < 8)
@@ -91,19 +91,19 @@ func tileKKernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) {
 	}
 }
 
-// KTilesBytes is the size of the prepared form of nx Q8_K activation rows
+// kTilesBytes is the size of the prepared form of nx Q8_K activation rows
 // of cols values.
-func KTilesBytes(nx, cols int) int {
+func kTilesBytes(nx, cols int) int {
 	return (nx + tileCols - 1) / tileCols * (cols / qkK) * kXBytes
 }
 
-// PrepKTiles prepares nx Q8_K activation rows x (all the same length) for
-// GemmQ4_KTiles into dst (KTilesBytes long). The layout is tile-major (8
-// rows per tile), so PrepKTiles on rows [8t, 8t+k) into
-// dst[t*KTilesBytes(8, cols):] prepares just that tile.
-func PrepKTiles(dst, x []byte, nx int) {
-	if nx <= 0 || len(x)%nx != 0 || len(x)/nx%q8KBytes != 0 || len(dst) < KTilesBytes(nx, len(x)/nx/q8KBytes*qkK) {
-		panic(fmt.Sprintf("asm.PrepKTiles: len(dst)=%d len(x)=%d nx=%d", len(dst), len(x), nx))
+// prepKTiles prepares nx Q8_K activation rows x (all the same length) for
+// gemmQ4_KTiles into dst (kTilesBytes long). The layout is tile-major (8
+// rows per tile), so prepKTiles on rows [8t, 8t+k) into
+// dst[t*kTilesBytes(8, cols):] prepares just that tile.
+func prepKTiles(dst, x []byte, nx int) {
+	if nx <= 0 || len(x)%nx != 0 || len(x)/nx%q8KBytes != 0 || len(dst) < kTilesBytes(nx, len(x)/nx/q8KBytes*qkK) {
+		panic(fmt.Sprintf("asm.prepKTiles: len(dst)=%d len(x)=%d nx=%d", len(dst), len(x), nx))
 	}
 	xrow := len(x) / nx
 	nb := xrow / q8KBytes
@@ -128,28 +128,42 @@ func PrepKTiles(dst, x []byte, nx int) {
 	}
 }
 
-// GemmQ4_KTiles is GemmQ4_K with the activations x also given prepared (xt,
-// from PrepKTiles(xt, x, nx)): out[j*ldo+r] = quant.DotQ4_K(row r of w,
-// activation row j of x), bit for bit. Without a tile kernel (HasTiles) it
-// is GemmQ4_K.
-func GemmQ4_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemm("GemmQ4_KTiles", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q4KBytes)
+// gemmQ4_KTiles is gemmQ4_K with the activations x also given prepared (xt,
+// from prepKTiles(xt, x, nx)): out[j*ldo+r] = quant.DotQ4_K(row r of w,
+// activation row j of x), bit for bit. Without a tile kernel (hasTiles) it
+// is gemmQ4_K.
+func gemmQ4_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+	checkGemm("gemmQ4_KTiles", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q4KBytes)
 	k := table()
 	if k.tileK == nil {
 		k.gemmQ4K(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmKTiles(k.tileK, k.prefetch, k.repackQ4K, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmKTiles([3]tileKFunc{k.tileK, k.tileK4, k.tileK2}, k.prefetch, k.repackQ4K, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
-// gemmKTiles is gemmTiles for the K-quant tile kernels (super-blocks of
-// wBlock bytes, gBytes unpacked), whose results are always finite.
-func gemmKTiles(f tileKFunc, prefetch func([]byte), repack repackFunc, wBlock, gBytes int,
+// gemmKTiles is gemmTiles for the K-quant tile kernels fs (for 8, 4 and 2
+// activations; the last two optional; super-blocks of wBlock bytes, gBytes
+// unpacked), whose results are always finite.
+func gemmKTiles(fs [3]tileKFunc, prefetch func([]byte), repack repackFunc, wBlock, gBytes int,
 	out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	gemmTiles(&kTileShape, func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) bool {
-		f(out, ldo, w, x, nb, acc)
+	ts := tileSet{func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) bool {
+		fs[0](out, ldo, w, x, nb, acc)
 		return false
-	}, prefetch, repack, nil, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
+	}}
+	if fs[1] != nil {
+		ts[1] = func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) bool {
+			fs[1](out, ldo, w, x, nb, acc)
+			return false
+		}
+	}
+	if fs[2] != nil {
+		ts[2] = func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) bool {
+			fs[2](out, ldo, w, x, nb, acc)
+			return false
+		}
+	}
+	gemmTiles(&kTileShape, ts, prefetch, repack, nil, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // repackQ4KTile unpacks rows (<= 16) Q4_K rows of nb super-blocks into a

@@ -15,15 +15,15 @@ func TestTileKKernel(t *testing.T) {
 	testTileKernel(t, tileKKernel, tileKKernelRef, kWBytes, fillKGroup(16))
 }
 
-// TestGemmQ4_KTiles checks GemmQ4_KTiles on every path against
+// TestGemmQ4_KTiles checks gemmQ4_KTiles on every path against
 // quant.DotQ4_K bit for bit (see checkGemmKTiles; hostile values go to d
 // and dmin), and the same driver with the Go reference kernel on any
 // machine.
 func TestGemmQ4_KTiles(t *testing.T) {
-	testGemmKTiles(t, 23, GemmQ4_KTiles, tileKKernelRef, repackQ4KTile, kWBytes, quant.DotQ4_K, q4KBytes, q4KRows, hostileDMin(q4KBytes))
+	testGemmKTiles(t, 23, gemmQ4_KTiles, tileKKernelRef, repackQ4KTile, kWBytes, quant.DotQ4_K, q4KBytes, q4KRows, hostileDMin(q4KBytes))
 }
 
-// TestGemmQ4_KTilesExtremes checks GemmQ4_KTiles with every integer sum at
+// TestGemmQ4_KTilesExtremes checks gemmQ4_KTiles with every integer sum at
 // its limits: all values, scales and mins at their maximum or zero, and
 // activations all -128 or 127.
 func TestGemmQ4_KTilesExtremes(t *testing.T) {
@@ -41,10 +41,10 @@ func TestGemmQ4_KTilesExtremes(t *testing.T) {
 					binary.LittleEndian.PutUint16(w[b*q4KBytes:], 0x3c00)
 					binary.LittleEndian.PutUint16(w[b*q4KBytes+2:], 0x3800)
 				}
-				xt := make([]byte, KTilesBytes(nx, nb*qkK))
-				PrepKTiles(xt, x, nx)
+				xt := make([]byte, kTilesBytes(nx, nb*qkK))
+				prepKTiles(xt, x, nx)
 				out := make([]float32, nx*nrows)
-				GemmQ4_KTiles(out, nrows, w, nrows, x, xt, nx)
+				gemmQ4_KTiles(out, nrows, w, nrows, x, xt, nx)
 				rowBytes := nb * q4KBytes
 				for j := range nx {
 					for rr := range nrows {
@@ -74,17 +74,17 @@ func TestPrepKTilesSplit(t *testing.T) {
 	r := newRand(29)
 	const nb, nx = 2, 19
 	x := q8KRows(r, nx, nb, func(int) float64 { return 1 })
-	all := make([]byte, KTilesBytes(nx, nb*qkK))
-	PrepKTiles(all, x, nx)
+	all := make([]byte, kTilesBytes(nx, nb*qkK))
+	prepKTiles(all, x, nx)
 	split := make([]byte, len(all))
 	for i := range split {
 		split[i] = 0xa5
 	}
 	xrow := nb * q8KBytes
-	tb := KTilesBytes(8, nb*qkK)
+	tb := kTilesBytes(8, nb*qkK)
 	for tt := 0; tt*8 < nx; tt++ {
 		k := min(8, nx-8*tt)
-		PrepKTiles(split[tt*tb:], x[8*tt*xrow:(8*tt+k)*xrow], k)
+		prepKTiles(split[tt*tb:], x[8*tt*xrow:(8*tt+k)*xrow], k)
 	}
 	if string(all) != string(split) {
 		t.Fatal("tile-by-tile preparation differs")
@@ -92,7 +92,7 @@ func TestPrepKTilesSplit(t *testing.T) {
 }
 
 // BenchmarkGemmQ4_KTiles reports multiply-adds per second of
-// GemmQ4_KTiles (preparation excluded) and of GemmQ4_K on the same 2048 x
+// gemmQ4_KTiles (preparation excluded) and of gemmQ4_K on the same 2048 x
 // 2048 Q4_K matrix and 512 activation rows, one thread.
 func BenchmarkGemmQ4_KTiles(b *testing.B) {
 	const nrows, cols, nx = 2048, 2048, 512
@@ -100,18 +100,18 @@ func BenchmarkGemmQ4_KTiles(b *testing.B) {
 	r := newRand(31)
 	w := q4KRows(r, nrows*nb)
 	x := q8KRows(r, nx, nb, func(int) float64 { return 1 })
-	xt := make([]byte, KTilesBytes(nx, cols))
-	PrepKTiles(xt, x, nx)
+	xt := make([]byte, kTilesBytes(nx, cols))
+	prepKTiles(xt, x, nx)
 	out := make([]float32, nx*nrows)
 	b.Run("tiles", func(b *testing.B) {
 		for b.Loop() {
-			GemmQ4_KTiles(out, nrows, w, nrows, x, xt, nx)
+			gemmQ4_KTiles(out, nrows, w, nrows, x, xt, nx)
 		}
 		b.ReportMetric(float64(b.N)*nrows*nx*cols/b.Elapsed().Seconds()/1e9, "GMAC/s")
 	})
 	b.Run("gemm", func(b *testing.B) {
 		for b.Loop() {
-			GemmQ4_K(out, nrows, w, nrows, x, nx)
+			gemmQ4_K(out, nrows, w, nrows, x, nx)
 		}
 		b.ReportMetric(float64(b.N)*nrows*nx*cols/b.Elapsed().Seconds()/1e9, "GMAC/s")
 	})

@@ -10,18 +10,18 @@ import "encoding/binary"
 // 8*63*2^17 < 2^26, so the integer sums are still the reference's exact
 // ones and the results equal quant.DotQ5_K bit for bit.
 
-// GemmQ5_KTiles is GemmQ5_K with the activations x also given prepared
-// (xt, from PrepKTiles(xt, x, nx)): out[j*ldo+r] = quant.DotQ5_K(row r of w,
+// gemmQ5_KTiles is gemmQ5_K with the activations x also given prepared
+// (xt, from prepKTiles(xt, x, nx)): out[j*ldo+r] = quant.DotQ5_K(row r of w,
 // activation row j of x), bit for bit. Without a tile kernel it is
-// GemmQ5_K.
-func GemmQ5_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemm("GemmQ5_KTiles", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q5KBytes)
+// gemmQ5_K.
+func gemmQ5_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+	checkGemm("gemmQ5_KTiles", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q5KBytes)
 	k := table()
 	if k.tileK == nil {
 		k.gemmQ5K(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmKTiles(k.tileK, k.prefetch, k.repackQ5K, q5KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmKTiles([3]tileKFunc{k.tileK, k.tileK4, k.tileK2}, k.prefetch, k.repackQ5K, q5KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // repackQ5KTile unpacks rows (<= 16) Q5_K rows of nb super-blocks into a

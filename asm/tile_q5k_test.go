@@ -7,21 +7,21 @@ import (
 	"github.com/exaone-go/exaone/quant"
 )
 
-// TestTileKKernelQ5Range checks the Q4_K tile kernel, which GemmQ5_KTiles
+// TestTileKKernelQ5Range checks the Q4_K tile kernel, which gemmQ5_KTiles
 // uses, against tileKKernelRef with values in Q5_K's range 0..31.
 func TestTileKKernelQ5Range(t *testing.T) {
 	testTileKernel(t, tileKKernel, tileKKernelRef, kWBytes, fillKGroup(32))
 }
 
-// TestGemmQ5_KTiles checks GemmQ5_KTiles on every path against
+// TestGemmQ5_KTiles checks gemmQ5_KTiles on every path against
 // quant.DotQ5_K bit for bit (see checkGemmKTiles; hostile values go to d
 // and dmin), and the same driver with the Go reference kernel on any
 // machine.
 func TestGemmQ5_KTiles(t *testing.T) {
-	testGemmKTiles(t, 43, GemmQ5_KTiles, tileKKernelRef, repackQ5KTile, kWBytes, quant.DotQ5_K, q5KBytes, q5KRows, hostileDMin(q5KBytes))
+	testGemmKTiles(t, 43, gemmQ5_KTiles, tileKKernelRef, repackQ5KTile, kWBytes, quant.DotQ5_K, q5KBytes, q5KRows, hostileDMin(q5KBytes))
 }
 
-// TestGemmQ5_KTilesExtremes checks GemmQ5_KTiles with every integer sum at
+// TestGemmQ5_KTilesExtremes checks gemmQ5_KTiles with every integer sum at
 // its limits: all values 0 or 31 (and mixed), all scales and mins at
 // their maximum or zero, and activations all -128 or 127.
 func TestGemmQ5_KTilesExtremes(t *testing.T) {
@@ -44,10 +44,10 @@ func TestGemmQ5_KTilesExtremes(t *testing.T) {
 							blk[4+s] = scales
 						}
 					}
-					xt := make([]byte, KTilesBytes(nx, nb*qkK))
-					PrepKTiles(xt, x, nx)
+					xt := make([]byte, kTilesBytes(nx, nb*qkK))
+					prepKTiles(xt, x, nx)
 					out := make([]float32, nx*nrows)
-					GemmQ5_KTiles(out, nrows, w, nrows, x, xt, nx)
+					gemmQ5_KTiles(out, nrows, w, nrows, x, xt, nx)
 					rowBytes := nb * q5KBytes
 					for j := range nx {
 						for rr := range nrows {
@@ -63,9 +63,9 @@ func TestGemmQ5_KTilesExtremes(t *testing.T) {
 	})
 }
 
-// BenchmarkGemmQ5_KTiles compares GemmQ5_KTiles with GemmQ5_K.
+// BenchmarkGemmQ5_KTiles compares gemmQ5_KTiles with gemmQ5_K.
 func BenchmarkGemmQ5_KTiles(b *testing.B) {
-	benchGemmKTiles(b, GemmQ5_KTiles, GemmQ5_K, q5KRows)
+	benchGemmKTiles(b, gemmQ5_KTiles, gemmQ5_K, q5KRows)
 }
 
 // TestRepackQ5K checks the group unpacking in use (the assembly on amd64)

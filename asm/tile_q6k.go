@@ -20,7 +20,7 @@ import (
 // the 8 activations are scaled by the rows' scales into isum, and the -32
 // offset is added with one VPDPWSSD per sub-block pair and activation:
 // -32*sc(2p)*bsum(2p) - 32*sc(2p+1)*bsum(2p+1), the activations' block sums
-// being the sums of their values (QuantizeQ8_K). isum is then the
+// being the sums of their values (quantizeQ8_K). isum is then the
 // reference's exact int32 sum and the float step (d*dx, float(isum)*that,
 // add; no FMA) is the reference's, so the results equal quant.DotQ6_K bit
 // for bit, infinities and NaNs included.
@@ -70,18 +70,18 @@ func tileK6KernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) 
 	}
 }
 
-// GemmQ6_KTiles is GemmQ6_K with the activations x also given prepared
-// (xt, from PrepKTiles(xt, x, nx)): out[j*ldo+r] = quant.DotQ6_K(row r of w,
+// gemmQ6_KTiles is gemmQ6_K with the activations x also given prepared
+// (xt, from prepKTiles(xt, x, nx)): out[j*ldo+r] = quant.DotQ6_K(row r of w,
 // activation row j of x), bit for bit. Without a tile kernel it is
-// GemmQ6_K.
-func GemmQ6_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemm("GemmQ6_KTiles", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q6KBytes)
+// gemmQ6_K.
+func gemmQ6_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+	checkGemm("gemmQ6_KTiles", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q6KBytes)
 	k := table()
 	if k.tileK6 == nil {
 		k.gemmQ6K(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmKTiles(k.tileK6, k.prefetch, k.repackQ6K, q6KBytes, k6WBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmKTiles([3]tileKFunc{k.tileK6, k.tileK6x4, k.tileK6x2}, k.prefetch, k.repackQ6K, q6KBytes, k6WBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // repackQ6KTile unpacks rows (<= 16) Q6_K rows of nb super-blocks into a

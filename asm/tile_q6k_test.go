@@ -12,32 +12,36 @@ import (
 // TestTileK6Kernel checks the Q6_K tile kernel of each path that has one
 // against tileK6KernelRef on random groups in the kernel's value ranges.
 func TestTileK6Kernel(t *testing.T) {
-	testTileKernel(t, tileK6Kernel, tileK6KernelRef, k6WBytes, func(r *rand.Rand, blk []byte) {
-		for i := range 4096 {
-			blk[i] = byte(r.IntN(64))
-		}
-		for i := range 256 {
-			sc := int32(int8(r.Uint32()))
-			binary.LittleEndian.PutUint32(blk[4096+4*i:], uint32(sc))
-		}
-		for i := range 128 {
-			lo, hi := int16(-32*int8(r.Uint32())), int16(-32*int8(r.Uint32()))
-			binary.LittleEndian.PutUint32(blk[5120+4*i:], uint32(uint16(lo))|uint32(uint16(hi))<<16)
-		}
-		for i := range 16 {
-			binary.LittleEndian.PutUint32(blk[5632+4*i:], math.Float32bits(float32(r.NormFloat64())))
-		}
-	})
+	testTileKernel(t, tileK6Kernel, tileK6KernelRef, k6WBytes, fillK6Group)
 }
 
-// TestGemmQ6_KTiles checks GemmQ6_KTiles on every path against
+// fillK6Group is a checkTileKernel fill for Q6_K groups: values 0..63,
+// random int8 scales and their offset pairs, random d.
+func fillK6Group(r *rand.Rand, blk []byte) {
+	for i := range 4096 {
+		blk[i] = byte(r.IntN(64))
+	}
+	for i := range 256 {
+		sc := int32(int8(r.Uint32()))
+		binary.LittleEndian.PutUint32(blk[4096+4*i:], uint32(sc))
+	}
+	for i := range 128 {
+		lo, hi := int16(-32*int8(r.Uint32())), int16(-32*int8(r.Uint32()))
+		binary.LittleEndian.PutUint32(blk[5120+4*i:], uint32(uint16(lo))|uint32(uint16(hi))<<16)
+	}
+	for i := range 16 {
+		binary.LittleEndian.PutUint32(blk[5632+4*i:], math.Float32bits(float32(r.NormFloat64())))
+	}
+}
+
+// TestGemmQ6_KTiles checks gemmQ6_KTiles on every path against
 // quant.DotQ6_K bit for bit (see checkGemmKTiles), and the same driver
 // with the Go reference kernel on any machine.
 func TestGemmQ6_KTiles(t *testing.T) {
-	testGemmKTiles(t, 43, GemmQ6_KTiles, tileK6KernelRef, repackQ6KTile, k6WBytes, quant.DotQ6_K, q6KBytes, q6KRows, hostileQ6KD)
+	testGemmKTiles(t, 43, gemmQ6_KTiles, tileK6KernelRef, repackQ6KTile, k6WBytes, quant.DotQ6_K, q6KBytes, q6KRows, hostileQ6KD)
 }
 
-// TestGemmQ6_KTilesExtremes checks GemmQ6_KTiles with every integer sum at
+// TestGemmQ6_KTilesExtremes checks gemmQ6_KTiles with every integer sum at
 // its limits: all values 0 or 63 (and mixed), scales -128, 127 or 0, and
 // activations all -128 or 127.
 func TestGemmQ6_KTilesExtremes(t *testing.T) {
@@ -59,10 +63,10 @@ func TestGemmQ6_KTilesExtremes(t *testing.T) {
 						}
 						binary.LittleEndian.PutUint16(blk[208:], 0x3c00)
 					}
-					xt := make([]byte, KTilesBytes(nx, nb*qkK))
-					PrepKTiles(xt, x, nx)
+					xt := make([]byte, kTilesBytes(nx, nb*qkK))
+					prepKTiles(xt, x, nx)
 					out := make([]float32, nx*nrows)
-					GemmQ6_KTiles(out, nrows, w, nrows, x, xt, nx)
+					gemmQ6_KTiles(out, nrows, w, nrows, x, xt, nx)
 					rowBytes := nb * q6KBytes
 					for j := range nx {
 						for rr := range nrows {
@@ -88,8 +92,8 @@ func benchGemmKTiles(b *testing.B, tiles tileGemmFn, gemm func(out []float32, ld
 	r := newRand(31)
 	w := rows(r, nrows*nb)
 	x := q8KRows(r, nx, nb, func(int) float64 { return 1 })
-	xt := make([]byte, KTilesBytes(nx, cols))
-	PrepKTiles(xt, x, nx)
+	xt := make([]byte, kTilesBytes(nx, cols))
+	prepKTiles(xt, x, nx)
 	out := make([]float32, nx*nrows)
 	b.Run("tiles", func(b *testing.B) {
 		for b.Loop() {
@@ -105,9 +109,9 @@ func benchGemmKTiles(b *testing.B, tiles tileGemmFn, gemm func(out []float32, ld
 	})
 }
 
-// BenchmarkGemmQ6_KTiles compares GemmQ6_KTiles with GemmQ6_K.
+// BenchmarkGemmQ6_KTiles compares gemmQ6_KTiles with gemmQ6_K.
 func BenchmarkGemmQ6_KTiles(b *testing.B) {
-	benchGemmKTiles(b, GemmQ6_KTiles, GemmQ6_K, q6KRows)
+	benchGemmKTiles(b, gemmQ6_KTiles, gemmQ6_K, q6KRows)
 }
 
 // TestRepackQ6K checks the group unpacking in use (the assembly on amd64)

@@ -13,7 +13,7 @@ import (
 // Tiled int8 GEMM for batches (prompt processing) of Q8_0 and Q4_0 weights
 // with Q8_0 activations.
 //
-// The activations are prepared once per matmul input (PrepTiles) in tiles
+// The activations are prepared once per matmul input (prepTiles) in tiles
 // of 8 rows; per tile, block b is tileXBytes bytes:
 //
 //	[32j, 32j+32)  the 32 int8 values of activation j (j < 8)
@@ -83,19 +83,19 @@ func tileKernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) (b
 	return bad
 }
 
-// HasTiles reports whether the current kernel path has the tiled GEMM;
-// if not, GemmQ8_0Tiles and GemmQ4_0Tiles are GemmQ8_0 and GemmQ4_0.
-func HasTiles() bool { return table().tile != nil }
+// hasTiles reports whether the current kernel path has the tiled GEMM;
+// if not, gemmQ8_0Tiles and gemmQ4_0Tiles are gemmQ8_0 and gemmQ4_0.
+func hasTiles() bool { return table().tile != nil }
 
-// TilesBytes is the size of the prepared form of nx activation rows of
+// q8TilesBytes is the size of the prepared form of nx activation rows of
 // cols values.
-func TilesBytes(nx, cols int) int { return (nx + tileCols - 1) / tileCols * (cols / qk) * tileXBytes }
+func q8TilesBytes(nx, cols int) int { return (nx + tileCols - 1) / tileCols * (cols / qk) * tileXBytes }
 
-// PrepTiles prepares nx Q8_0 activation rows x (all the same length) for
-// GemmQ8_0Tiles and GemmQ4_0Tiles into dst (TilesBytes long).
-func PrepTiles(dst, x []byte, nx int) {
-	if nx <= 0 || len(x)%nx != 0 || len(x)/nx%q8Bytes != 0 || len(dst) < TilesBytes(nx, len(x)/nx/q8Bytes*qk) {
-		panic(fmt.Sprintf("asm.PrepTiles: len(dst)=%d len(x)=%d nx=%d", len(dst), len(x), nx))
+// prepTiles prepares nx Q8_0 activation rows x (all the same length) for
+// gemmQ8_0Tiles and gemmQ4_0Tiles into dst (q8TilesBytes long).
+func prepTiles(dst, x []byte, nx int) {
+	if nx <= 0 || len(x)%nx != 0 || len(x)/nx%q8Bytes != 0 || len(dst) < q8TilesBytes(nx, len(x)/nx/q8Bytes*qk) {
+		panic(fmt.Sprintf("asm.prepTiles: len(dst)=%d len(x)=%d nx=%d", len(dst), len(x), nx))
 	}
 	xrow := len(x) / nx
 	nb := xrow / q8Bytes
@@ -116,38 +116,49 @@ func PrepTiles(dst, x []byte, nx int) {
 				src := row[b*q8Bytes : (b+1)*q8Bytes]
 				blk := tile[b*tileXBytes:]
 				copy(blk[32*j:32*j+32], src[2:])
-				var s int32
-				for _, v := range src[2:] {
-					s += int32(int8(v))
-				}
-				binary.LittleEndian.PutUint32(blk[256+4*j:], uint32(-128*s))
+				binary.LittleEndian.PutUint32(blk[256+4*j:], uint32(-128*sumInt8x32(src[2:])))
 				binary.LittleEndian.PutUint32(blk[288+4*j:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src))))
 			}
 		}
 	}
 }
 
-// GemmQ8_0Tiles is GemmQ8_0 with the activations x also given prepared
-// (xt, from PrepTiles(xt, x, nx)).
-func GemmQ8_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemm("GemmQ8_0Tiles", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q8Bytes)
+// sumInt8x32 returns the sum of the 32 int8 values q, 8 at a time: as
+// bytes +128 (unsigned) summed in 16-bit lanes, which hold at most
+// 8*255 and whose sum a multiply gathers in the top lane (at most
+// 32*255: no carry). For a batch of a few rows, preparing the tiles is
+// paid once per input on one thread; the byte loop was most of it.
+func sumInt8x32(q []byte) int32 {
+	const lanes = 0x00ff00ff00ff00ff
+	var t uint64
+	for i := 0; i < 32; i += 8 {
+		v := binary.LittleEndian.Uint64(q[i:]) ^ 0x8080808080808080
+		t += v&lanes + v>>8&lanes
+	}
+	return int32(t*0x0001000100010001>>48) - 32*128
+}
+
+// gemmQ8_0Tiles is gemmQ8_0 with the activations x also given prepared
+// (xt, from prepTiles(xt, x, nx)).
+func gemmQ8_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+	checkGemm("gemmQ8_0Tiles", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q8Bytes)
 	k := table()
 	if k.tile == nil {
 		k.gemmQ8(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmTiles(&q8TileShape, k.tile, k.prefetch, k.repackQ8, quant.DotQ8_0, q8Bytes, tileWBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmTiles(&q8TileShape, tileSet{k.tile, k.tile4, k.tile2}, nil, k.repackQ8, quant.DotQ8_0, q8Bytes, tileWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
-// GemmQ4_0Tiles is GemmQ8_0Tiles for Q4_0 weights.
-func GemmQ4_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemm("GemmQ4_0Tiles", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q4Bytes)
+// gemmQ4_0Tiles is gemmQ8_0Tiles for Q4_0 weights.
+func gemmQ4_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+	checkGemm("gemmQ4_0Tiles", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q4Bytes)
 	k := table()
 	if k.tile == nil {
 		k.gemmQ4(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmTiles(&q8TileShape, k.tile, k.prefetch, k.repackQ4, quant.DotQ4_0, q4Bytes, tileWBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmTiles(&q8TileShape, tileSet{k.tile, k.tile4, k.tile2}, nil, k.repackQ4, quant.DotQ4_0, q4Bytes, tileWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // padTile zeroes the scales of the rows past rows of a group.
@@ -159,7 +170,16 @@ func padTile(dst []byte, rows, nb int) {
 	}
 }
 
-var tilePool = sync.Pool{New: func() any { return new([]byte) }}
+// tileScratch is a tile GEMM's scratch: the unpacked weight group and the
+// outputs of a partial tile. Pooled, so that a GEMM allocates nothing once
+// the pool holds one per thread (tmp, passed to a kernel through a func
+// value, would escape from the stack).
+type tileScratch struct {
+	buf []byte
+	tmp [tileCols * tileRows]float32
+}
+
+var tilePool = sync.Pool{New: func() any { return new(tileScratch) }}
 
 // tileShape is what gemmTiles needs to know of a family of tile kernels.
 type tileShape struct {
@@ -173,11 +193,27 @@ var (
 	kTileShape  = tileShape{q8KBytes, kXBytes, tileKMaxBlocks}
 )
 
+// tileSet is a family's tile kernels: for a tile's 8 activations and,
+// optionally, for its first 4 and 2 (nil: the 8-wide kernel runs on the
+// zero-padded tile). All give the same result for an activation.
+type tileSet [3]tileFunc
+
+// pick returns the narrowest kernel of s for nj activations, and its width.
+func (s *tileSet) pick(nj int) (tileFunc, int) {
+	switch {
+	case nj <= 2 && s[2] != nil:
+		return s[2], 2
+	case nj <= 4 && s[1] != nil:
+		return s[1], 4
+	}
+	return s[0], tileCols
+}
+
 // gemmTiles is the driver of every tile GEMM: it walks the weight rows
 // (blocks of wb bytes) in groups of 16, unpacks each group once (gBytes
 // per block) and multiplies it with every activation tile. A kernel call
 // that reports a non-finite result has those recomputed by ref.
-func gemmTiles(sh *tileShape, f tileFunc, prefetch func([]byte), repack repackFunc, ref func(w, x []byte) float32,
+func gemmTiles(sh *tileShape, fs tileSet, prefetch func([]byte), repack repackFunc, ref func(w, x []byte) float32,
 	wb, gBytes int, out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 	if nx == 0 || nrows == 0 {
 		return
@@ -194,35 +230,48 @@ func gemmTiles(sh *tileShape, f tileFunc, prefetch func([]byte), repack repackFu
 		panic(fmt.Sprintf("asm: prepared activations too short: %d < %d", len(xt), need))
 	}
 	rowBytes := nb * wb
-	bp := tilePool.Get().(*[]byte)
-	if cap(*bp) < nb*gBytes {
-		*bp = make([]byte, nb*gBytes)
+	sc := tilePool.Get().(*tileScratch)
+	if cap(sc.buf) < nb*gBytes {
+		sc.buf = make([]byte, nb*gBytes)
 	}
-	buf := (*bp)[:nb*gBytes]
-	var tmp [tileCols * tileRows]float32
+	buf, tmp := sc.buf[:nb*gBytes], &sc.tmp
 	for r := 0; r < nrows; r += tileRows {
 		m := min(tileRows, nrows-r)
-		// The next group's weights come from memory while this one is
-		// multiplied: unpacking waited on them (the hardware prefetcher
-		// barely ramps up over one group's 18-36 KB), and the unpacking
-		// was 13% of a Q4_0 prompt's CPU time.
-		if next := r + tileRows; next < nrows && prefetch != nil {
-			prefetch(w[next*rowBytes : min(next+tileRows, nrows)*rowBytes])
+		// The next group's weights are asked for (into L1) in pieces
+		// between the kernel calls on this one, so that they arrive
+		// while it is multiplied: unpacking waited on them (the K-quant
+		// unpackers' gathers wait for each line; one burst of prefetches
+		// per group, into L2, did not help). The unpackers of the Q8_0
+		// family prefetch for themselves (prefetch is nil for them).
+		var next []byte
+		if prefetch != nil {
+			if wc := w[:cap(w)]; (r+tileRows)*rowBytes < len(wc) {
+				next = wc[(r+tileRows)*rowBytes : min((r+2*tileRows)*rowBytes, len(wc))]
+			}
 		}
 		repack(buf, w[r*rowBytes:], rowBytes, m, nb)
 		for t := 0; t < nx; t += tileCols {
 			nj := min(tileCols, nx-t)
 			xtile := xt[t/tileCols*nb*sh.xtBytes:][:nb*sh.xtBytes]
-			full := m == tileRows && nj == tileCols
+			f, width := fs.pick(nj)
+			full := m == tileRows && nj == width
 			dst, ld := &tmp[0], tileRows
 			if full {
 				// (checkGemm: out holds the 8 x 16 outputs at ldo)
 				dst, ld = &out[t*ldo+r], ldo
 			}
 			var bad bool
-			for b := 0; b < nb; b += sh.maxBlocks {
-				bad = f(dst, ld, &buf[b*gBytes], &xtile[b*sh.xtBytes], min(sh.maxBlocks, nb-b), b > 0)
+			step := sh.maxBlocks
+			if next != nil {
+				step = 1 // (acc carries the sums exactly from call to call)
 			}
+			for b := 0; b < nb; b += step {
+				if next != nil {
+					prefetch(next[len(next)*b/nb : len(next)*(b+1)/nb])
+				}
+				bad = f(dst, ld, &buf[b*gBytes], &xtile[b*sh.xtBytes], min(step, nb-b), b > 0)
+			}
+			next = nil
 			if !full {
 				for j := range nj {
 					copy(out[(t+j)*ldo+r:][:m], tmp[j*tileRows:][:m])
@@ -242,7 +291,7 @@ func gemmTiles(sh *tileShape, f tileFunc, prefetch func([]byte), repack repackFu
 			}
 		}
 	}
-	tilePool.Put(bp)
+	tilePool.Put(sc)
 }
 
 // repackQ8Tile unpacks rows (<= 16) Q8_0 rows of nb blocks into a group.

@@ -12,13 +12,6 @@ func tile16x8VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) (ba
 //go:noescape
 func prefetchL2(p *byte, n int)
 
-// prefetchAsm asks for b to be brought into L2 ahead of use.
-func prefetchAsm(b []byte) {
-	if len(b) > 0 {
-		prefetchL2(&b[0], len(b))
-	}
-}
-
 // repackQ8TileAsm and repackQ4TileAsm are repackQ8Tile and repackQ4Tile
 // for the rows > 0 rows that exist (no padding), with scales from tab.
 //

@@ -65,7 +65,7 @@ func TestTileKernel(t *testing.T) {
 	})
 }
 
-// TestGemmTiles checks GemmQ8_0Tiles and GemmQ4_0Tiles on every path
+// TestGemmTiles checks gemmQ8_0Tiles and gemmQ4_0Tiles on every path
 // against the quant dot products, with odd sizes, guard values, a row
 // stride larger than the rows, and (through the reference kernel) the
 // prepare and unpack steps on every machine.
@@ -73,7 +73,7 @@ func TestGemmTiles(t *testing.T) {
 	check := func(t *testing.T, gemm func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int),
 		dot func(w, x []byte) float32, wb int, strict bool) {
 		r := newRand(11)
-		// (The paths without tiles run GemmQ8_0/GemmQ4_0, tested
+		// (The paths without tiles run gemmQ8_0/gemmQ4_0, tested
 		// elsewhere with their own tolerances; here only the guards.)
 		const tol = 1e-6
 		for _, nb := range []int{1, 3, 64} {
@@ -94,8 +94,8 @@ func TestGemmTiles(t *testing.T) {
 						// an infinite scale: the result is the reference's
 						binary.LittleEndian.PutUint16(w[5*rowBytes+wb:], 0x7c00)
 					}
-					xt := make([]byte, TilesBytes(nx, nb*qk))
-					PrepTiles(xt, x, nx)
+					xt := make([]byte, q8TilesBytes(nx, nb*qk))
+					prepTiles(xt, x, nx)
 					ldo := nrows + 5
 					out := make([]float32, nx*ldo+7)
 					for i := range out {
@@ -126,13 +126,13 @@ func TestGemmTiles(t *testing.T) {
 		}
 	}
 	forEachPath(t, func(t *testing.T) {
-		t.Run("q8_0", func(t *testing.T) { check(t, GemmQ8_0Tiles, quant.DotQ8_0, q8Bytes, HasTiles()) })
-		t.Run("q4_0", func(t *testing.T) { check(t, GemmQ4_0Tiles, quant.DotQ4_0, q4Bytes, HasTiles()) })
+		t.Run("q8_0", func(t *testing.T) { check(t, gemmQ8_0Tiles, quant.DotQ8_0, q8Bytes, hasTiles()) })
+		t.Run("q4_0", func(t *testing.T) { check(t, gemmQ4_0Tiles, quant.DotQ4_0, q4Bytes, hasTiles()) })
 	})
 	// The Go reference kernel with the same driver, on any machine.
 	ref := func(dot func(w, x []byte) float32, repack func(dst, w []byte, rowBytes, rows, nb int), wb int) func([]float32, int, []byte, int, []byte, []byte, int) {
 		return func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-			gemmTiles(&q8TileShape, tileKernelRef, nil, repack, dot, wb, tileWBytes, out, ldo, w, nrows, x, xt, nx)
+			gemmTiles(&q8TileShape, tileSet{tileKernelRef}, nil, repack, dot, wb, tileWBytes, out, ldo, w, nrows, x, xt, nx)
 		}
 	}
 	t.Run("ref/q8_0", func(t *testing.T) { check(t, ref(quant.DotQ8_0, repackQ8Tile, q8Bytes), quant.DotQ8_0, q8Bytes, true) })
@@ -156,20 +156,20 @@ func BenchmarkTileKernel(b *testing.B) {
 	b.ReportMetric(float64(b.N)*16*8*nb*qk/b.Elapsed().Seconds()/1e9, "GMAC/s")
 }
 
-// BenchmarkGemmTiles reports multiply-adds per second of GemmQ8_0Tiles and
-// GemmQ4_0Tiles on a 256 x 2048 matrix and 512 activation rows.
+// BenchmarkGemmTiles reports multiply-adds per second of gemmQ8_0Tiles and
+// gemmQ4_0Tiles on a 256 x 2048 matrix and 512 activation rows.
 func BenchmarkGemmTiles(b *testing.B) {
 	const nb, nrows, nx = 64, 256, 512
 	for _, c := range []struct {
 		name string
 		wb   int
 		f    func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int)
-	}{{"q8_0", q8Bytes, GemmQ8_0Tiles}, {"q4_0", q4Bytes, GemmQ4_0Tiles}} {
+	}{{"q8_0", q8Bytes, gemmQ8_0Tiles}, {"q4_0", q4Bytes, gemmQ4_0Tiles}} {
 		b.Run(c.name, func(b *testing.B) {
 			w := make([]byte, nrows*nb*c.wb)
 			x := make([]byte, nx*nb*q8Bytes)
-			xt := make([]byte, TilesBytes(nx, nb*qk))
-			PrepTiles(xt, x, nx)
+			xt := make([]byte, q8TilesBytes(nx, nb*qk))
+			prepTiles(xt, x, nx)
 			out := make([]float32, nx*nrows)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

@@ -1,0 +1,99 @@
+//go:build !noasm
+
+package asm
+
+import (
+	"math"
+	"unsafe"
+)
+
+// tile16x4VNNI and tile16x2VNNI are tile16x8VNNI on the first 4 and 2
+// activations of the tile: the same operations per activation, so the
+// same results; nb > 0.
+//
+//go:noescape
+func tile16x4VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) (bad bool)
+
+//go:noescape
+func tile16x2VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) (bad bool)
+
+// repackQ8Tile16 and repackQ4Tile16 are repackQ8Tile and repackQ4Tile
+// for a full group (16 rows; idx[i] = i*rowBytes) with AVX-512: the
+// values by a transpose in registers, the scales by a gather; nb > 0.
+// Spread over the blocks they prefetch as many bytes from pf on (any
+// address: prefetches do not fault).
+//
+//go:noescape
+func repackQ8Tile16(dst *byte, w *byte, rowBytes int, nb int, idx *[16]int32, pf uintptr)
+
+//go:noescape
+func repackQ4Tile16(dst *byte, w *byte, rowBytes int, nb int, idx *[16]int32, pf uintptr)
+
+// repackQ8Vec and repackQ4Vec unpack a group with repackQ8Tile16 and
+// repackQ4Tile16, in calls of at most tileMaxBlocks blocks (Go assembly
+// is not preemptible); a partial group, or rows too far apart for int32
+// offsets, go to the scalar unpackers.
+func repackQ8Vec(dst, w []byte, rowBytes, rows, nb int) {
+	if rows < tileRows || (tileRows-1)*rowBytes > math.MaxInt32 {
+		repackQ8Asm(dst, w, rowBytes, rows, nb)
+		return
+	}
+	idx := groupOffsets(dst, w, rowBytes, nb, q8Bytes)
+	pf := groupPrefetch(w, rowBytes)
+	for b := 0; b < nb; b += tileMaxBlocks {
+		n := min(tileMaxBlocks, nb-b)
+		repackQ8Tile16(&dst[b*tileWBytes], &w[b*q8Bytes], rowBytes, n, &idx, pf)
+		pf += uintptr(n * tileRows * q8Bytes)
+	}
+}
+
+func repackQ4Vec(dst, w []byte, rowBytes, rows, nb int) {
+	if rows < tileRows || (tileRows-1)*rowBytes > math.MaxInt32 {
+		repackQ4Asm(dst, w, rowBytes, rows, nb)
+		return
+	}
+	idx := groupOffsets(dst, w, rowBytes, nb, q4Bytes)
+	pf := groupPrefetch(w, rowBytes)
+	for b := 0; b < nb; b += tileMaxBlocks {
+		n := min(tileMaxBlocks, nb-b)
+		repackQ4Tile16(&dst[b*tileWBytes], &w[b*q4Bytes], rowBytes, n, &idx, pf)
+		pf += uintptr(n * tileRows * q4Bytes)
+	}
+}
+
+// prefetchGroups is how many groups of rows ahead the unpackers prefetch.
+const prefetchGroups = 2
+
+// groupPrefetch returns where the unpacker of the group at the start of w
+// (rows of rowBytes; its capacity may hold the matrix's next rows) starts
+// prefetching: the group prefetchGroups on, or (at the end) its own rows.
+func groupPrefetch(w []byte, rowBytes int) uintptr {
+	off := prefetchGroups * tileRows * rowBytes
+	if off+tileRows*rowBytes > cap(w) {
+		off = 0
+	}
+	return uintptr(unsafe.Pointer(&w[:cap(w)][off]))
+}
+
+// groupOffsets checks that dst holds a group of nb blocks and w 16 rows of
+// nb blocks of wb bytes, rowBytes apart, and returns the rows' offsets.
+func groupOffsets(dst, w []byte, rowBytes, nb, wb int) (idx [tileRows]int32) {
+	_ = dst[nb*tileWBytes-1]
+	_ = w[(tileRows-1)*rowBytes+nb*wb-1]
+	for i := range idx {
+		idx[i] = int32(i * rowBytes)
+	}
+	return idx
+}
+
+// prefetchL1 requests the n > 0 bytes at p into L1 (PREFETCHT0 per line).
+//
+//go:noescape
+func prefetchL1(p *byte, n int)
+
+// prefetchNear asks for b to be brought into L1 ahead of use.
+func prefetchNear(b []byte) {
+	if len(b) > 0 {
+		prefetchL1(&b[0], len(b))
+	}
+}
