@@ -179,11 +179,18 @@ block: \
 	SCVTFWS R11, F8; \
 	FMOVS  F27, R12; \
 	SCVTFWS R12, F27; \
+	KFSTEP
+
+// DXMUL2 multiplies d and dmin (F0, F1) with the activation's scale.
+#define DXMUL2 FMOVS (R7), F2; FMULS F2, F0, F0; FMULS F2, F1, F1
+
+// KFSTEP is the reference's float step of a Q4_K/Q5_K block: F28 +=
+// isum*(d*dx) - msum*(dmin*dx) (isum in F8, msum in F27), each operation
+// rounded.
+#define KFSTEP \
 	F16S(0, F0); \
 	F16S(2, F1); \
-	FMOVS  (R7), F2; \
-	FMULS  F2, F0, F0; \
-	FMULS  F2, F1, F1; \
+	DXMUL2; \
 	FMULS  F0, F8, F8; \
 	FMULS  F1, F27, F27; \
 	FADDS  F8, F28, F28; \
