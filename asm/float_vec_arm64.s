@@ -1,21 +1,11 @@
 //go:build !noasm
 
 #include "textflag.h"
+#include "macros_arm64.h"
 
-// fcvtl Vd.4S, Vn.4H (and fcvtl2 from the upper 4 halves) widen f16 to f32
-// exactly; the Go assembler has no mnemonic for them, nor for a vector
-// fmul:
-//
-//	fcvtl  0x0E217800 | n<<5 | d
-//	fcvtl2 0x4E217800 | n<<5 | d
-//	fmul   Vd.4S, Vn.4S, Vm.4S   0x6E20DC00 | m<<16 | n<<5 | d
-#define FMUL4S(d, n, m) WORD $(0x6E20DC00 | ((m)<<16) | ((n)<<5) | (d))
-#define FCVTL(d, n) WORD $(0x0E217800 | ((n)<<5) | (d))
-#define FCVTL2(d, n) WORD $(0x4E217800 | ((n)<<5) | (d))
-
-// REDUCE4 sums the float lanes of V0..V3 into F0. There is no vector FADD
-// mnemonic either; adding through VFMLA with 1.0 is exact per product (x*1
-// is x) and rounds once per add, like an add.
+// REDUCE4 sums the float lanes of V0..V3 into F0. The Go assembler has no
+// vector FADD mnemonic; adding through VFMLA with 1.0 is exact per product
+// (x*1 is x) and rounds once per add, like an add.
 #define REDUCE4 \
 	FMOVS $1.0, F31; \
 	VDUP  V31.S[0], V31.S4; \
@@ -28,12 +18,6 @@
 	FADDS F1, F0, F0; \
 	FADDS F3, F2, F2; \
 	FADDS F2, F0, F0
-
-#define ZERO4 \
-	VEOR V0.B16, V0.B16, V0.B16; \
-	VEOR V1.B16, V1.B16, V1.B16; \
-	VEOR V2.B16, V2.B16, V2.B16; \
-	VEOR V3.B16, V3.B16, V3.B16
 
 // The loaders put 16 values at R0 (advanced), widened to f32, into V4..V7:
 // f32 loads, bf16 interleaved with zero halves (bf16 is the top half of an
@@ -82,45 +66,39 @@ loop: \
 	BNE    loop; \
 	RET
 
-// func dotF32NEON(a, b *float32, n int) float32
+// DOTK is a dot kernel (func(a, b, n) float32, A and B the names of the
+// pointer arguments): LD reads the first operand, PRE sets up its
+// constants.
+#define DOTK(A, B, LD, PRE) \
+	MOVD A+0(FP), R0; MOVD B+8(FP), R1; MOVD n+16(FP), R2; \
+	ZERO4(V0.B16, V1.B16, V2.B16, V3.B16); \
+	PRE; \
+	DOT16(LD); \
+	FMOVS F0, ret+24(FP); \
+	RET
+
+// AXPYK is an axpy kernel (func(alpha float32, x, y, n)).
+#define AXPYK(LD, PRE) \
+	FMOVS alpha+0(FP), F31; \
+	VDUP  V31.S[0], V31.S4; \
+	MOVD  x+8(FP), R0; MOVD y+16(FP), R1; MOVD n+24(FP), R2; \
+	PRE; \
+	AXPY16(LD)
+
+// V30 = 0, for LD_BF16.
+#define ZERO30 VEOR V30.B16, V30.B16, V30.B16
+
 TEXT ·dotF32NEON(SB), NOSPLIT, $0-28
-	MOVD a+0(FP), R0
-	MOVD b+8(FP), R1
-	MOVD n+16(FP), R2
-	ZERO4
-	DOT16(LD_F32)
-	FMOVS F0, ret+24(FP)
-	RET
+	DOTK(a, b, LD_F32, NONE)
 
-// func axpyF32NEON(alpha float32, x, y *float32, n int)
 TEXT ·axpyF32NEON(SB), NOSPLIT, $0-32
-	FMOVS alpha+0(FP), F31
-	VDUP  V31.S[0], V31.S4
-	MOVD  x+8(FP), R0
-	MOVD  y+16(FP), R1
-	MOVD  n+24(FP), R2
-	AXPY16(LD_F32)
+	AXPYK(LD_F32, NONE)
 
-// func dotBF16NEON(w *uint16, x *float32, n int) float32
 TEXT ·dotBF16NEON(SB), NOSPLIT, $0-28
-	MOVD w+0(FP), R0
-	MOVD x+8(FP), R1
-	MOVD n+16(FP), R2
-	ZERO4
-	VEOR V30.B16, V30.B16, V30.B16
-	DOT16(LD_BF16)
-	FMOVS F0, ret+24(FP)
-	RET
+	DOTK(w, x, LD_BF16, ZERO30)
 
-// func dotF16NEON(w *uint16, x *float32, n int) float32
 TEXT ·dotF16NEON(SB), NOSPLIT, $0-28
-	MOVD w+0(FP), R0
-	MOVD x+8(FP), R1
-	MOVD n+16(FP), R2
-	ZERO4
-	DOT16(LD_F16)
-	FMOVS F0, ret+24(FP)
-	RET
+	DOTK(w, x, LD_F16, NONE)
 
 // func scaleF32NEON(alpha float32, x *float32, n int)
 TEXT ·scaleF32NEON(SB), NOSPLIT, $0-24
@@ -140,21 +118,8 @@ loop:
 	BNE    loop
 	RET
 
-// func axpyF16NEON(alpha float32, x *uint16, y *float32, n int)
 TEXT ·axpyF16NEON(SB), NOSPLIT, $0-32
-	FMOVS alpha+0(FP), F31
-	VDUP  V31.S[0], V31.S4
-	MOVD  x+8(FP), R0
-	MOVD  y+16(FP), R1
-	MOVD  n+24(FP), R2
-	AXPY16(LD_F16)
+	AXPYK(LD_F16, NONE)
 
-// func axpyBF16NEON(alpha float32, x *uint16, y *float32, n int)
 TEXT ·axpyBF16NEON(SB), NOSPLIT, $0-32
-	FMOVS alpha+0(FP), F31
-	VDUP  V31.S[0], V31.S4
-	MOVD  x+8(FP), R0
-	MOVD  y+16(FP), R1
-	MOVD  n+24(FP), R2
-	VEOR  V30.B16, V30.B16, V30.B16
-	AXPY16(LD_BF16)
+	AXPYK(LD_BF16, ZERO30)

@@ -10,6 +10,33 @@
 	DATA16(sym, off, v); \
 	DATA16(sym, off+16, v)
 
+// TAB2X16 and TAB2X32 define sym as two 16- or 32-byte halves repeating
+// the qwords lo and hi: per-lane constants of a ymm or zmm.
+#define TAB2X16(sym, lo, hi) \
+	DATA16(sym, 0, lo); \
+	DATA16(sym, 16, hi); \
+	GLOBL sym(SB), RODATA|NOPTR, $32
+
+#define TAB2X32(sym, lo, hi) \
+	DATA32(sym, 0, lo); \
+	DATA32(sym, 32, hi); \
+	GLOBL sym(SB), RODATA|NOPTR, $64
+
+// DATA8 is one qword. RAMP4 and RAMP8 fill 4 or 8 entries of n bytes
+// (D: DATA8, DATA16 or DATA32) from byte off with the qwords v, v+inc,
+// v+2*inc, ...: the index and shift tables count up or down per entry.
+#define DATA8(sym, off, v) DATA sym+(off)(SB)/8, $v
+
+#define RAMP4(D, sym, off, n, v, inc) \
+	D(sym, off, v); \
+	D(sym, (off+n), (v+(inc))); \
+	D(sym, (off+2*n), (v+2*(inc))); \
+	D(sym, (off+3*n), (v+3*(inc)))
+
+#define RAMP8(D, sym, off, n, v, inc) \
+	RAMP4(D, sym, off, n, v, inc); \
+	RAMP4(D, sym, (off+4*n), n, (v+4*(inc)), inc)
+
 // HSUM8 reduces the 8 floats of Y into the low lane of X (X is Y's low
 // half); T is a scratch X register.
 #define HSUM8(Y, X, T) \
@@ -28,3 +55,6 @@
 	VMAXPS       T, X, X; \
 	VPERMILPS    $0xb1, X, T; \
 	VMAXPS       T, X, X
+
+// NONE is an empty macro argument.
+#define NONE

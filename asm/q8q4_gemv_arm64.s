@@ -1,29 +1,12 @@
 //go:build !noasm
 
 #include "textflag.h"
-
-// The Go assembler has no mnemonics for these NEON instructions, so they
-// are emitted as instruction words (register numbers d, n, m):
-//
-//	sdot   Vd.4S, Vn.16B, Vm.16B   0x4E809400 | m<<16 | n<<5 | d  (dot-product extension)
-//	smull  Vd.8H, Vn.8B,  Vm.8B    0x0E20C000 | m<<16 | n<<5 | d
-//	smull2 Vd.8H, Vn.16B, Vm.16B   0x4E20C000 | m<<16 | n<<5 | d
-//	sadalp Vd.4S, Vn.8H            0x4E606800 | n<<5 | d
-#define SDOT(d, n, m) WORD $(0x4E809400 | ((m)<<16) | ((n)<<5) | (d))
-#define SMULL(d, n, m) WORD $(0x0E20C000 | ((m)<<16) | ((n)<<5) | (d))
-#define SMULL2(d, n, m) WORD $(0x4E20C000 | ((m)<<16) | ((n)<<5) | (d))
-#define SADALP(d, n) WORD $(0x4E606800 | ((n)<<5) | (d))
+#include "macros_arm64.h"
 
 // DOT_SDOT/DOT_NEON add to the 4 int32 lanes of Vd the products of the 16
-// int8 pairs of Vn and Vm. Without SDOT: widen to int16 products (exact,
-// |p| <= 2^14) and add them pairwise into int32 (SMLAL would add two
-// products in int16 first and overflow for -128*-128 twice).
+// int8 pairs of Vn and Vm (see DOTN).
 #define DOT_SDOT(d, n, m) SDOT(d, n, m)
-#define DOT_NEON(d, n, m) \
-	SMULL(8, n, m); \
-	SMULL2(9, n, m); \
-	SADALP(d, 8); \
-	SADALP(d, 9)
+#define DOT_NEON(d, n, m) DOTN(d, n, m, 8, 9)
 
 // Layout: a Q8_0 block is 34 bytes (f16 d, 32 int8), a Q4_0 block 18 bytes
 // (f16 d, 16 bytes: low nibble element j, high nibble element j+16).
@@ -64,36 +47,16 @@
 	FINISH(Rp, FS, -34); \
 	ADD    $2, Rp
 
-// Q4ROW adds Q4_0 row block at Rp to FS and advances Rp. V28 = 0x0f bytes,
-// V29 = 8 bytes.
-#define Q4ROW(DOT, Rp, FS) \
-	VLD1.P 16(Rp), [V0.B16]; \
-	VAND   V28.B16, V0.B16, V1.B16; \
-	VUSHR  $4, V0.B16, V2.B16; \
-	VSUB   V29.B16, V1.B16, V1.B16; \
-	VSUB   V29.B16, V2.B16, V2.B16; \
-	VEOR   V4.B16, V4.B16, V4.B16; \
-	DOT(4, 1, 16); \
-	DOT(4, 2, 17); \
-	FINISH(Rp, FS, -18); \
-	ADD    $2, Rp
-
-#define Q4CONST \
-	VMOVI $15, V28.B16; \
-	VMOVI $8, V29.B16
-
 #define STORE4 \
 	FMOVS F20, 0(R6); \
 	FMOVS F21, 4(R6); \
 	FMOVS F22, 8(R6); \
 	FMOVS F23, 12(R6)
 
-// NONE is an empty macro argument (Q8_0 needs no constants).
-#define NONE
-
-// DOT1 is the body of the 1-row kernels and GEMV4 of the 4-row ones:
-// CONST loads the format's constants, ROW(DOT, Rp, FS) adds one block of
-// the row at Rp to FS with the DOT macro of the path.
+// DOT1 is the body of the 1-row kernels (func(w, x *byte, n int) float32)
+// and GEMV4 of the 4-row ones (func(out *[4]float32, w *byte, stride int,
+// x *byte, n int)): CONST loads the format's constants, ROW(DOT, Rp, FS)
+// adds one block of the row at Rp to FS with the DOT macro of the path.
 #define DOT1(CONST, ROW, DOT) \
 	MOVD  w+0(FP), R0; \
 	MOVD  x+8(FP), R4; \
@@ -141,34 +104,44 @@ done: \
 	STORE4; \
 	RET
 
-// func dotQ8SDOT(w, x *byte, n int) float32
 TEXT ·dotQ8SDOT(SB), NOSPLIT, $0-28
 	DOT1(NONE, Q8ROW, DOT_SDOT)
 
-// func gemv4Q8SDOT(out *[4]float32, w *byte, stride int, x *byte, n int)
 TEXT ·gemv4Q8SDOT(SB), NOSPLIT, $0-40
 	GEMV4(NONE, Q8ROW, DOT_SDOT)
 
-// func dotQ8NEON(w, x *byte, n int) float32
 TEXT ·dotQ8NEON(SB), NOSPLIT, $0-28
 	DOT1(NONE, Q8ROW, DOT_NEON)
 
-// func gemv4Q8NEON(out *[4]float32, w *byte, stride int, x *byte, n int)
 TEXT ·gemv4Q8NEON(SB), NOSPLIT, $0-40
 	GEMV4(NONE, Q8ROW, DOT_NEON)
 
-// func dotQ4SDOT(w, x *byte, n int) float32
+// Q4ROW adds Q4_0 row block at Rp to FS and advances Rp. V28 = 0x0f bytes,
+// V29 = 8 bytes.
+#define Q4ROW(DOT, Rp, FS) \
+	VLD1.P 16(Rp), [V0.B16]; \
+	VAND   V28.B16, V0.B16, V1.B16; \
+	VUSHR  $4, V0.B16, V2.B16; \
+	VSUB   V29.B16, V1.B16, V1.B16; \
+	VSUB   V29.B16, V2.B16, V2.B16; \
+	VEOR   V4.B16, V4.B16, V4.B16; \
+	DOT(4, 1, 16); \
+	DOT(4, 2, 17); \
+	FINISH(Rp, FS, -18); \
+	ADD    $2, Rp
+
+#define Q4CONST \
+	VMOVI $15, V28.B16; \
+	VMOVI $8, V29.B16
+
 TEXT ·dotQ4SDOT(SB), NOSPLIT, $0-28
 	DOT1(Q4CONST, Q4ROW, DOT_SDOT)
 
-// func gemv4Q4SDOT(out *[4]float32, w *byte, stride int, x *byte, n int)
 TEXT ·gemv4Q4SDOT(SB), NOSPLIT, $0-40
 	GEMV4(Q4CONST, Q4ROW, DOT_SDOT)
 
-// func dotQ4NEON(w, x *byte, n int) float32
 TEXT ·dotQ4NEON(SB), NOSPLIT, $0-28
 	DOT1(Q4CONST, Q4ROW, DOT_NEON)
 
-// func gemv4Q4NEON(out *[4]float32, w *byte, stride int, x *byte, n int)
 TEXT ·gemv4Q4NEON(SB), NOSPLIT, $0-40
 	GEMV4(Q4CONST, Q4ROW, DOT_NEON)

@@ -12,54 +12,33 @@
 	NEGL  R8; \
 	KMOVW R8, K1
 
+// TILE_ROWS8 runs FIRST on F0 and NEXT on F1..F7, the rows of out.
 // TILE_LOAD8 loads F0..F7 from out under K1, zeroing them when K1 is zero
-// (no memory is read then), so that it needs no branch.
-#define TILE_LOAD8(F0, F1, F2, F3, F4, F5, F6, F7) \
-	MOVQ      AX, R9; \
-	VMOVUPS.Z (R9), K1, F0; \
-	ADDQ      DX, R9; \
-	VMOVUPS.Z (R9), K1, F1; \
-	ADDQ      DX, R9; \
-	VMOVUPS.Z (R9), K1, F2; \
-	ADDQ      DX, R9; \
-	VMOVUPS.Z (R9), K1, F3; \
-	ADDQ      DX, R9; \
-	VMOVUPS.Z (R9), K1, F4; \
-	ADDQ      DX, R9; \
-	VMOVUPS.Z (R9), K1, F5; \
-	ADDQ      DX, R9; \
-	VMOVUPS.Z (R9), K1, F6; \
-	ADDQ      DX, R9; \
-	VMOVUPS.Z (R9), K1, F7
+// (no memory is read then), so that it needs no branch; TILE_STORE8
+// stores them (advancing AX).
+#define TILE_ROWS8(FIRST, NEXT, F0, F1, F2, F3, F4, F5, F6, F7) \
+	FIRST(F0); \
+	NEXT(F1); \
+	NEXT(F2); \
+	NEXT(F3); \
+	NEXT(F4); \
+	NEXT(F5); \
+	NEXT(F6); \
+	NEXT(F7)
 
-// TILE_STORE8 stores F0..F7 to out (advancing AX).
-#define TILE_STORE8(F0, F1, F2, F3, F4, F5, F6, F7) \
-	VMOVUPS F0, (AX); \
-	ADDQ    DX, AX; \
-	VMOVUPS F1, (AX); \
-	ADDQ    DX, AX; \
-	VMOVUPS F2, (AX); \
-	ADDQ    DX, AX; \
-	VMOVUPS F3, (AX); \
-	ADDQ    DX, AX; \
-	VMOVUPS F4, (AX); \
-	ADDQ    DX, AX; \
-	VMOVUPS F5, (AX); \
-	ADDQ    DX, AX; \
-	VMOVUPS F6, (AX); \
-	ADDQ    DX, AX; \
-	VMOVUPS F7, (AX)
+#define TILE_LD0(F) MOVQ AX, R9; VMOVUPS.Z (R9), K1, F
+#define TILE_LDN(F) ADDQ DX, R9; VMOVUPS.Z (R9), K1, F
+#define TILE_ST0(F) VMOVUPS F, (AX)
+#define TILE_STN(F) ADDQ DX, AX; VMOVUPS F, (AX)
+#define TILE_LOAD8(F0, F1, F2, F3, F4, F5, F6, F7) TILE_ROWS8(TILE_LD0, TILE_LDN, F0, F1, F2, F3, F4, F5, F6, F7)
+#define TILE_STORE8(F0, F1, F2, F3, F4, F5, F6, F7) TILE_ROWS8(TILE_ST0, TILE_STN, F0, F1, F2, F3, F4, F5, F6, F7)
 
 // ZERO8 zeroes eight vector registers.
 #define ZERO8(R0, R1, R2, R3, R4, R5, R6, R7) \
-	VPXORD R0, R0, R0; \
-	VPXORD R1, R1, R1; \
-	VPXORD R2, R2, R2; \
-	VPXORD R3, R3, R3; \
-	VPXORD R4, R4, R4; \
-	VPXORD R5, R5, R5; \
-	VPXORD R6, R6, R6; \
-	VPXORD R7, R7, R7
+	ZERO4Z(R0, R1, R2, R3); \
+	ZERO4Z(R4, R5, R6, R7)
+
+#define ZERO4Z(R0, R1, R2, R3) VPXORD R0, R0, R0; VPXORD R1, R1, R1; VPXORD R2, R2, R2; VPXORD R3, R3, R3
 
 // TILE_VNNI8(X, s, g, W) adds k-group g of eight activations, s bytes
 // apart from X on (each broadcast from memory, signed), times the weights
@@ -311,3 +290,98 @@
 	TILE_BSUM8(5, Z21, A0, A1, A2, A3, A4, A5, A6, A7); \
 	TILE_BSUM8(6, Z22, A0, A1, A2, A3, A4, A5, A6, A7); \
 	TILE_BSUM8(7, Z23, A0, A1, A2, A3, A4, A5, A6, A7)
+
+// TILE_VNNI32(X, s) and TILE_VNNI64(X, s) run TILE_VNNI8 for the k-groups
+// 0..3 or 0..7 of weights in Z16..Z23.
+#define TILE_VNNI32(X, s) \
+	TILE_VNNI8(X, s, 0, Z16); \
+	TILE_VNNI8(X, s, 1, Z17); \
+	TILE_VNNI8(X, s, 2, Z18); \
+	TILE_VNNI8(X, s, 3, Z19)
+
+#define TILE_VNNI64(X, s) \
+	TILE_VNNI32(X, s); \
+	TILE_VNNI8(X, s, 4, Z20); \
+	TILE_VNNI8(X, s, 5, Z21); \
+	TILE_VNNI8(X, s, 6, Z22); \
+	TILE_VNNI8(X, s, 7, Z23)
+
+// TILE_EACH8(STEP) runs STEP(j, Zj, Z8+j, Z16+j, Z24+j) for the 8
+// activations j.
+#define TILE_EACH8(STEP) \
+	STEP(0, Z0, Z8, Z16, Z24); \
+	STEP(1, Z1, Z9, Z17, Z25); \
+	STEP(2, Z2, Z10, Z18, Z26); \
+	STEP(3, Z3, Z11, Z19, Z27); \
+	STEP(4, Z4, Z12, Z20, Z28); \
+	STEP(5, Z5, Z13, Z21, Z29); \
+	STEP(6, Z6, Z14, Z22, Z30); \
+	STEP(7, Z7, Z15, Z23, Z31)
+
+// TILEK is a K-quant tile kernel (tileKFunc): Z0..Z7 isum of activation
+// j per super-block, Z8..Z15 int32 sums of the current sub-block, Z16..Z23
+// its values (k-group g of the 16 rows) and then temporaries, Z24..Z31
+// float sums of activation j. BX walks the weights' super-blocks (WB
+// bytes), SI the activations'; R10 the sub-block's values (VB bytes), R11
+// its activations (XB bytes), R13 its scales. Per sub-block (NSUB) SUB
+// adds the products to Z8..Z15, which are added times the scales (loaded
+// into SC) to the isums: exact in int32 for the kernels' ranges. END then
+// does the super-block's float steps.
+#define TILEK(NSUB, SUB, SC, VB, XB, END, WB) \
+	TILE_ARGS(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31); \
+block: \
+	ZERO8(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7); \
+	MOVQ BX, R10; \
+	MOVQ SI, R11; \
+	LEAQ 4096(BX), R13; \
+	MOVQ $NSUB, R12; \
+sub: \
+	ZERO8(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15); \
+	SUB; \
+	VMOVDQU32 (R13), SC; \
+	TILE_ISUM8(SC); \
+	ADDQ $VB, R10; \
+	ADDQ $XB, R11; \
+	ADDQ $64, R13; \
+	DECQ R12; \
+	JNZ  sub; \
+	END; \
+	ADDQ $WB, BX; \
+	ADDQ $2336, SI; \
+	DECQ CX; \
+	JNZ  block; \
+	TILE_STORE8(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31); \
+	VZEROUPPER; \
+	RET
+
+// REPACK is a K-quant repacker (func(dst *byte, w *byte, idx *[16]int32,
+// rows, nb int)): row i of the group starts idx[i] bytes after w (idx of
+// a missing row is any valid row's); lanes of the rows >= rows (1..16) are
+// zero, scales included (those by masked gathers). CONST loads the
+// format's constants, BODY repacks a super-block of WB bytes per row into
+// DB bytes of dst. Z0..Z15 hold the rows' dwords, Z16..Z24 temporaries,
+// Z26..Z31 constants and row offsets; K5 the rows present, K1..K4 gather
+// masks. The arguments are read here, as for TILE_ARGS.
+#define REPACK(CONST, BODY, WB, DB) \
+	MOVQ dst+0(FP), DI; MOVQ w+8(FP), SI; MOVQ idx+16(FP), AX; MOVQ rows+24(FP), CX; MOVQ nb+32(FP), DX; \
+	KSETUP; \
+	CONST; \
+kblk: \
+	BODY; \
+	ADDQ $WB, SI; \
+	ADDQ $DB, DI; \
+	DECQ DX; \
+	JNZ  kblk; \
+	VZEROUPPER; \
+	RET
+
+// KEACH4(Q, A) runs Q(Zm, Z4+m, Z8+m, Z12+m, m, A) for m = 0..3: the four
+// KT3 inputs of a loaded block (see KLOAD); KPASS loads the block at off
+// first.
+#define KEACH4(Q, A) \
+	Q(Z0, Z4, Z8, Z12, 0, A); \
+	Q(Z1, Z5, Z9, Z13, 1, A); \
+	Q(Z2, Z6, Z10, Z14, 2, A); \
+	Q(Z3, Z7, Z11, Z15, 3, A)
+
+#define KPASS(off, Q, A) KLOAD(off); KEACH4(Q, A)

@@ -4,82 +4,42 @@
 #include "tile_amd64.h"
 
 // Q6_K tile kernel, 16 weight rows x 8 activation rows per call, AVX-512
-// VNNI. See tileK6KernelRef in tile_q6k.go for the layouts and what it
-// computes.
-//
-// Z0..Z7   isum of activation j (16 rows each), per super-block
-// Z8..Z15  int32 sums of the current sub-block of activation j
-// Z16..Z23 the sub-block's values (k-group g of the 16 rows), its scales,
-//          then the offset pairs, d and temporaries
-// Z24..Z31 float sums of activation j
-//
-// BX super-block of the weights, SI of the activations; R10 values and R11
-// activations of the sub-block, R13 its scales.
+// VNNI (TILEK). See tileK6KernelRef in tile_q6k.go for the layouts and
+// what it computes. Sub-block scales are within +-128, so |sum| < 2^17
+// keeps the isums exact; the -32 offset goes through the block sums
+// (int32 sums in any order are exact: the total fits), then Z16 holds d.
 
-// func tileK6x16x8VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
+#define Q6KSUB \
+	VMOVDQU32 (R10), Z16; \
+	VMOVDQU32 64(R10), Z17; \
+	VMOVDQU32 128(R10), Z18; \
+	VMOVDQU32 192(R10), Z19; \
+	TILE_VNNI32(R11, 256)
+
+#define K6STEP(j, I, M, T, F) KDSTEP(j, I, F)
+
+#define Q6KEND \
+	TILE_LD8(BX, 5120); \
+	TILE_BSUMS(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7); \
+	VMOVUPS 5632(BX), Z16; \
+	TILE_EACH8(K6STEP)
+
 TEXT ·tileK6x16x8VNNI(SB), NOSPLIT, $0-41
-	TILE_ARGS(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
+	TILEK(16, Q6KSUB, Z20, 256, 16, Q6KEND, 5696)
 
-block:
-	ZERO8(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
-	MOVQ   BX, R10
-	MOVQ   SI, R11
-	LEAQ   4096(BX), R13
-	MOVQ   $16, R12
-
-sub:
-	ZERO8(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
-	VMOVDQU32 (R10), Z16
-	VMOVDQU32 64(R10), Z17
-	VMOVDQU32 128(R10), Z18
-	VMOVDQU32 192(R10), Z19
-	TILE_VNNI8(R11, 256, 0, Z16)
-	TILE_VNNI8(R11, 256, 1, Z17)
-	TILE_VNNI8(R11, 256, 2, Z18)
-	TILE_VNNI8(R11, 256, 3, Z19)
-	// isum += scale * sum; |sum| < 2^17 and |scale| <= 128: exact.
-	VMOVDQU32 (R13), Z20
-	TILE_ISUM8(Z20)
-	ADDQ      $256, R10
-	ADDQ      $16, R11
-	ADDQ      $64, R13
-	DECQ      R12
-	JNZ       sub
-
-	// the -32 offset: int32 sums in any order are exact (the total fits)
-	TILE_LD8(BX, 5120)
-	TILE_BSUMS(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
-
-	VMOVUPS 5632(BX), Z16
-	KDSTEP(0, Z0, Z24)
-	KDSTEP(1, Z1, Z25)
-	KDSTEP(2, Z2, Z26)
-	KDSTEP(3, Z3, Z27)
-	KDSTEP(4, Z4, Z28)
-	KDSTEP(5, Z5, Z29)
-	KDSTEP(6, Z6, Z30)
-	KDSTEP(7, Z7, Z31)
-	ADDQ $5696, BX
-	ADDQ $2336, SI
-	DECQ CX
-	JNZ  block
-
-	TILE_STORE8(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
-	VZEROUPPER
-	RET
-
-// The values are unpacked by transposing, as in repackQ4KTileAsm: 16 dwords
-// of each of the 16 rows are loaded and transposed so that a register
-// holds one dword (4 bytes) of every row. qh is transposed first and kept
-// in the scales' place of dst (dword c at 4096+64c) until the scales are
-// written; then each half of ql, whose dwords l/4 (low 4 bits of values
-// 128h+l, +64) and 8+l/4 (values 128h+32+l, +96) combine with qh dword
-// 8h+l/4 into four k-groups.
+// repackQ6KTileAsm (REPACK) unpacks the values by transposing, as
+// repackQ4KTileAsm does: 16 dwords of each of the 16 rows are loaded and
+// transposed so that a register holds one dword (4 bytes) of every row. qh
+// is transposed first and kept in the scales' place of dst (dword c at
+// 4096+64c) until the scales are written; then each half of ql, whose
+// dwords l/4 (low 4 bits of values 128h+l, +64) and 8+l/4 (values
+// 128h+32+l, +96) combine with qh dword 8h+l/4 into four k-groups. Reads
+// stay within each 210-byte block (d by the dword at 206).
 
 // K6VAL(LO, HI, qoff, g) stores the k-groups g, g+8, g+16, g+24 from the
 // ql dwords LO and HI and the qh dword at qoff(DI): the low nibbles of LO
 // and HI, then their high nibbles, each with the next 2 bits of qh as
-// bits 4..5; lanes of missing rows (K5) are zero.
+// bits 4..5; lanes of missing rows (K5) are zero. Z29 = 0x30 bytes.
 #define K6VAL(LO, HI, qoff, g) \
 	VMOVDQU32 qoff(DI), Z16; \
 	VPSLLD    $4, Z16, Z18; \
@@ -104,22 +64,23 @@ sub:
 	VPORD.Z   Z18, Z17, K5, Z17; \
 	VMOVDQU32 Z17, (64*(g+24))(DI)
 
-// K6QH(X0, X1, X2, X3, off) transposes dword m of the 16 rows' qh (KT3)
-// and keeps dwords m, 4+m, 8+m, 12+m at off, +256, +512, +768.
-#define K6QH(X0, X1, X2, X3, off) \
+// K6QH(X0, X1, X2, X3, m, _) transposes dword m of the 16 rows' qh (KT3)
+// and keeps dwords m, 4+m, 8+m, 12+m at off = 4096+64m, +256, +512, +768.
+#define K6QH(X0, X1, X2, X3, m, _) \
 	KT3(X0, X1, X2, X3); \
-	VMOVDQU32 Z20, off(DI); \
-	VMOVDQU32 Z21, (off+256)(DI); \
-	VMOVDQU32 Z22, (off+512)(DI); \
-	VMOVDQU32 Z23, (off+768)(DI)
+	VMOVDQU32 Z20, (4096+64*m)(DI); \
+	VMOVDQU32 Z21, (4096+64*m+256)(DI); \
+	VMOVDQU32 Z22, (4096+64*m+512)(DI); \
+	VMOVDQU32 Z23, (4096+64*m+768)(DI)
 
-// K6QUAD(X0, X1, X2, X3, qoff, g) transposes dword m of the 16 rows' ql
-// half (KT3) and stores the k-groups of ql dwords m and 8+m with the qh
-// dword at qoff (g on), then of 4+m and 12+m with the one at qoff+256.
-#define K6QUAD(X0, X1, X2, X3, qoff, g) \
+// K6QUAD(X0, X1, X2, X3, m, h) transposes dword m of the 16 rows' ql half
+// h (KT3) and stores the k-groups of ql dwords m and 8+m with the qh dword
+// at qoff = 4096+512h+64m (g = 32h+m on), then of 4+m and 12+m with the
+// one at qoff+256.
+#define K6QUAD(X0, X1, X2, X3, m, h) \
 	KT3(X0, X1, X2, X3); \
-	K6VAL(Z20, Z22, qoff, g); \
-	K6VAL(Z21, Z23, (qoff+256), (g+4))
+	K6VAL(Z20, Z22, (4096+512*h+64*m), (32*h+m)); \
+	K6VAL(Z21, Z23, (4096+512*h+64*m+256), (32*h+m+4))
 
 // K6PAIR(X, Y, off) stores -32*X and -32*Y (int32, |.| <= 4096) as the
 // low and high int16 of a dword at off.
@@ -149,57 +110,27 @@ sub:
 	K6PAIR(Z16, Z17, (5120+128*a)); \
 	K6PAIR(Z18, Z19, (5120+128*a+64))
 
-// func repackQ6KTileAsm(dst *byte, w *byte, idx *[16]int32, rows, nb int)
-// repackQ6KTile: row i of the group starts idx[i] bytes after w (idx of a
-// missing row is any valid row's); lanes of the rows >= rows (1..16) are
-// zero, scales included (those by masked gathers). Reads stay within each
-// 210-byte block (d by the dword at 206).
-// Z0..Z15 the rows' dwords, Z16..Z23 temporaries, Z27..Z31 constants and
-// row offsets; K5 the rows present, K1..K4 gather masks.
-TEXT ·repackQ6KTileAsm(SB), NOSPLIT, $0-40
-	MOVQ      dst+0(FP), DI
-	MOVQ      w+8(FP), SI
-	MOVQ      idx+16(FP), AX
-	MOVQ      rows+24(FP), CX
-	MOVQ      nb+32(FP), DX
-	KSETUP
-	KCONST($0x30303030, Z29)
-	KCONST($0xffff, Z28)
-	VPXORD    Z27, Z27, Z27
+#define Q6KCONST KCONST($0x30303030, Z29); KCONST($0xffff, Z28); VPXORD Z27, Z27, Z27
 
-k6blk:
-	KLOAD(128)
-	K6QH(Z0, Z4, Z8, Z12, 4096)
-	K6QH(Z1, Z5, Z9, Z13, 4160)
-	K6QH(Z2, Z6, Z10, Z14, 4224)
-	K6QH(Z3, Z7, Z11, Z15, 4288)
-	KLOAD(0)
-	K6QUAD(Z0, Z4, Z8, Z12, 4096, 0)
-	K6QUAD(Z1, Z5, Z9, Z13, 4160, 1)
-	K6QUAD(Z2, Z6, Z10, Z14, 4224, 2)
-	K6QUAD(Z3, Z7, Z11, Z15, 4288, 3)
-	KLOAD(64)
-	K6QUAD(Z0, Z4, Z8, Z12, 4608, 32)
-	K6QUAD(Z1, Z5, Z9, Z13, 4672, 33)
-	K6QUAD(Z2, Z6, Z10, Z14, 4736, 34)
-	K6QUAD(Z3, Z7, Z11, Z15, 4800, 35)
-	KGATHER(192, Z0, K1)
-	KGATHER(196, Z1, K2)
-	KGATHER(200, Z2, K3)
-	KGATHER(204, Z3, K4)
-	KGATHER(206, Z4, K1)
-	K6SC(Z0, 0)
-	K6SC(Z1, 1)
-	K6SC(Z2, 2)
-	K6SC(Z3, 3)
-	// d: the high half of the dword at 206
-	VPSRLD    $16, Z4, Z4
-	VPMOVDW   Z4, Y5
-	VCVTPH2PS Y5, Z5
+// Q6KBODY: the values, then the scales, offsets and d (the high half of
+// the dword at 206).
+#define Q6KBODY \
+	KPASS(128, K6QH, 0); \
+	KPASS(0, K6QUAD, 0); \
+	KPASS(64, K6QUAD, 1); \
+	KGATHER(192, Z0, K1); \
+	KGATHER(196, Z1, K2); \
+	KGATHER(200, Z2, K3); \
+	KGATHER(204, Z3, K4); \
+	KGATHER(206, Z4, K1); \
+	K6SC(Z0, 0); \
+	K6SC(Z1, 1); \
+	K6SC(Z2, 2); \
+	K6SC(Z3, 3); \
+	VPSRLD    $16, Z4, Z4; \
+	VPMOVDW   Z4, Y5; \
+	VCVTPH2PS Y5, Z5; \
 	VMOVUPS   Z5, 5632(DI)
-	ADDQ      $210, SI
-	ADDQ      $5696, DI
-	DECQ      DX
-	JNZ       k6blk
-	VZEROUPPER
-	RET
+
+TEXT ·repackQ6KTileAsm(SB), NOSPLIT, $0-40
+	REPACK(Q6KCONST, Q6KBODY, 210, 5696)

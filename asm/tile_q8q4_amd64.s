@@ -1,6 +1,7 @@
 //go:build !noasm
 
 #include "textflag.h"
+#include "macros_amd64.h"
 #include "tile_amd64.h"
 
 // Tiled int8 GEMM, 16 weight rows x 8 activation rows per call, AVX-512
@@ -11,13 +12,41 @@
 // Z16..Z23 the block's weights: k-group g (4 values) of the 16 rows
 // Z24      the block's 16 weight scales
 
-// SCALE(j, I, T, F) adds float(I) * (dw * dx_j) to F, using T.
-#define SCALE(j, I, T, F) \
+// REPACK0 is repackQ8TileAsm and repackQ4TileAsm (func(dst *byte, w
+// *byte, rowBytes, rows, nb int, tab *[65536]float32): repackQ8Tile and
+// repackQ4Tile for rows > 0 rows (the padding of a short group is left to
+// the caller): the scale of each block by table, its values (BODY, from
+// R11, WB bytes per block) stored as 4-byte groups in its row's lane.
+// CONST loads BODY's constants.
+#define REPACK0(CONST, BODY, WB) \
+	MOVQ dst+0(FP), DI; MOVQ w+8(FP), SI; MOVQ rowBytes+16(FP), DX; \
+	MOVQ rows+24(FP), R8; MOVQ nb+32(FP), R9; MOVQ tab+40(FP), R10; \
+	CONST; \
+row: \
+	MOVQ SI, R11; \
+	MOVQ DI, R12; \
+	MOVQ R9, CX; \
+blk: \
+	MOVWLZX (R11), AX; \
+	MOVL    (R10)(AX*4), AX; \
+	MOVL    AX, 512(R12); \
+	BODY; \
+	ADDQ    $WB, R11; \
+	ADDQ    $576, R12; \
+	DECQ    CX; \
+	JNZ     blk; \
+	ADDQ    DX, SI; \
+	ADDQ    $4, DI; \
+	DECQ    R8; \
+	JNZ     row; \
+	RET
+
+// SCALE(j, F, I, T, _) adds float(I) * (dw * dx_j) to F, using T.
+#define SCALE(j, F, I, T, _) \
 	VCVTDQ2PS     I, I; \
 	VMULPS.BCST   (288+4*j)(SI), Z24, T; \
 	VFMADD231PS   T, I, F
 
-// func tile16x8VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) (bad bool)
 TEXT ·tile16x8VNNI(SB), NOSPLIT, $0-49
 	TILE_ARGS(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 
@@ -36,22 +65,8 @@ block:
 	PREFETCHT0   640(BX)
 	PREFETCHT0   320(SI)
 	PREFETCHT0   384(SI)
-	TILE_VNNI8(SI, 32, 0, Z16)
-	TILE_VNNI8(SI, 32, 1, Z17)
-	TILE_VNNI8(SI, 32, 2, Z18)
-	TILE_VNNI8(SI, 32, 3, Z19)
-	TILE_VNNI8(SI, 32, 4, Z20)
-	TILE_VNNI8(SI, 32, 5, Z21)
-	TILE_VNNI8(SI, 32, 6, Z22)
-	TILE_VNNI8(SI, 32, 7, Z23)
-	SCALE(0, Z8, Z16, Z0)
-	SCALE(1, Z9, Z17, Z1)
-	SCALE(2, Z10, Z18, Z2)
-	SCALE(3, Z11, Z19, Z3)
-	SCALE(4, Z12, Z20, Z4)
-	SCALE(5, Z13, Z21, Z5)
-	SCALE(6, Z14, Z22, Z6)
-	SCALE(7, Z15, Z23, Z7)
+	TILE_VNNI64(SI, 32)
+	TILE_EACH8(SCALE)
 	ADDQ $576, BX
 	ADDQ $320, SI
 	DECQ CX
@@ -84,117 +99,46 @@ block:
 	VZEROUPPER
 	RET
 
-// func repackQ8TileAsm(dst *byte, w *byte, rowBytes, rows, nb int, tab *[65536]float32)
-// repackQ8Tile for rows > 0 rows (the padding of a short group is left to
-// the caller): the scale of each block by table, each 4-byte group xored
-// with 0x80808080 and stored in its row's lane.
+// Q8XOR(i) stores the groups 2i and 2i+1 of a Q8_0 block xored with
+// 0x80808080 (unsigned for VPDPBUSD).
+#define Q8XOR(i) \
+	MOVL 2+8*i(R11), AX; \
+	MOVL 6+8*i(R11), BX; \
+	XORL $0x80808080, AX; \
+	XORL $0x80808080, BX; \
+	MOVL AX, 128*i(R12); \
+	MOVL BX, 128*i+64(R12)
+
+#define Q8BODY Q8XOR(0); Q8XOR(1); Q8XOR(2); Q8XOR(3)
+
 TEXT ·repackQ8TileAsm(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ w+8(FP), SI
-	MOVQ rowBytes+16(FP), DX
-	MOVQ rows+24(FP), R8
-	MOVQ nb+32(FP), R9
-	MOVQ tab+40(FP), R10
+	REPACK0(NONE, Q8BODY, 34)
 
-q8row:
-	MOVQ SI, R11
-	MOVQ DI, R12
-	MOVQ R9, CX
+// Q4NIB(R, off) stores the masked nibbles of the qword R plus 0x78 (the
+// unsigned value q-8+128) as the groups at off and off+64.
+#define Q4NIB(R, off) \
+	ANDQ R13, R; \
+	ADDQ R14, R; \
+	MOVL R, off(R12); \
+	SHRQ $32, R; \
+	MOVL R, (off+64)(R12)
 
-q8blk:
-	MOVWLZX (R11), AX
-	MOVL    (R10)(AX*4), AX
-	MOVL    AX, 512(R12)
-	MOVL    2(R11), AX
-	MOVL    6(R11), BX
-	XORL    $0x80808080, AX
-	XORL    $0x80808080, BX
-	MOVL    AX, (R12)
-	MOVL    BX, 64(R12)
-	MOVL    10(R11), AX
-	MOVL    14(R11), BX
-	XORL    $0x80808080, AX
-	XORL    $0x80808080, BX
-	MOVL    AX, 128(R12)
-	MOVL    BX, 192(R12)
-	MOVL    18(R11), AX
-	MOVL    22(R11), BX
-	XORL    $0x80808080, AX
-	XORL    $0x80808080, BX
-	MOVL    AX, 256(R12)
-	MOVL    BX, 320(R12)
-	MOVL    26(R11), AX
-	MOVL    30(R11), BX
-	XORL    $0x80808080, AX
-	XORL    $0x80808080, BX
-	MOVL    AX, 384(R12)
-	MOVL    BX, 448(R12)
-	ADDQ    $34, R11
-	ADDQ    $576, R12
-	DECQ    CX
-	JNZ     q8blk
-	ADDQ    DX, SI
-	ADDQ    $4, DI
-	DECQ    R8
-	JNZ     q8row
-	RET
+#define Q4BODY \
+	MOVQ 2(R11), AX; \
+	MOVQ 10(R11), BX; \
+	MOVQ AX, R15; \
+	Q4NIB(R15, 0); \
+	MOVQ BX, R15; \
+	Q4NIB(R15, 128); \
+	SHRQ $4, AX; \
+	Q4NIB(AX, 256); \
+	SHRQ $4, BX; \
+	Q4NIB(BX, 384)
 
-// func repackQ4TileAsm(dst *byte, w *byte, rowBytes, rows, nb int, tab *[65536]float32)
-// repackQ4Tile for rows > 0 rows, as repackQ8TileAsm.
+#define Q4MASKS MOVQ $0x0f0f0f0f0f0f0f0f, R13; MOVQ $0x7878787878787878, R14
+
 TEXT ·repackQ4TileAsm(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ w+8(FP), SI
-	MOVQ rowBytes+16(FP), DX
-	MOVQ rows+24(FP), R8
-	MOVQ nb+32(FP), R9
-	MOVQ tab+40(FP), R10
-	MOVQ $0x0f0f0f0f0f0f0f0f, R13
-	MOVQ $0x7878787878787878, R14
-
-q4row:
-	MOVQ SI, R11
-	MOVQ DI, R12
-	MOVQ R9, CX
-
-q4blk:
-	MOVWLZX (R11), AX
-	MOVL    (R10)(AX*4), AX
-	MOVL    AX, 512(R12)
-	MOVQ    2(R11), AX
-	MOVQ    10(R11), BX
-	MOVQ    AX, R15
-	ANDQ    R13, R15
-	ADDQ    R14, R15
-	MOVL    R15, (R12)
-	SHRQ    $32, R15
-	MOVL    R15, 64(R12)
-	MOVQ    BX, R15
-	ANDQ    R13, R15
-	ADDQ    R14, R15
-	MOVL    R15, 128(R12)
-	SHRQ    $32, R15
-	MOVL    R15, 192(R12)
-	SHRQ    $4, AX
-	ANDQ    R13, AX
-	ADDQ    R14, AX
-	MOVL    AX, 256(R12)
-	SHRQ    $32, AX
-	MOVL    AX, 320(R12)
-	SHRQ    $4, BX
-	ANDQ    R13, BX
-	ADDQ    R14, BX
-	MOVL    BX, 384(R12)
-	SHRQ    $32, BX
-	MOVL    BX, 448(R12)
-	ADDQ    $18, R11
-	ADDQ    $576, R12
-	DECQ    CX
-	JNZ     q4blk
-	ADDQ    DX, SI
-	ADDQ    $4, DI
-	DECQ    R8
-	JNZ     q4row
-	RET
+	REPACK0(Q4MASKS, Q4BODY, 18)
 
 // func prefetchL2(p *byte, n int)
 // Asks for the n bytes at p (n > 0) to be brought into L2, one request
