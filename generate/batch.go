@@ -296,7 +296,9 @@ func (b *Batch) loop() {
 func (b *Batch) wait() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	var gathered time.Duration
 	for {
+		arrived := len(b.incoming) > 0
 		for i, j := range b.incoming {
 			b.incoming[i] = nil
 			if j.quit {
@@ -313,6 +315,22 @@ func (b *Batch) wait() bool {
 		if b.closed {
 			return false
 		}
+		// Requests sent together arrive a moment apart. While no slot
+		// generates, no stream waits on the next step, so it waits a
+		// little for the others: their prompts are then read in one step
+		// instead of in chunks beside the first one's tokens.
+		if arrived && gathered < maxGather && !b.generating() {
+			b.mu.Unlock()
+			t := time.NewTimer(gatherWait)
+			select {
+			case <-b.kick:
+			case <-t.C:
+			}
+			t.Stop()
+			b.mu.Lock()
+			gathered += gatherWait
+			continue
+		}
 		for _, j := range b.jobs {
 			if j.next < len(j.ids) || len(j.out) < outDepth {
 				return true
@@ -322,6 +340,23 @@ func (b *Batch) wait() bool {
 		<-b.kick
 		b.mu.Lock()
 	}
+}
+
+// gatherWait is how long a request that finds no slot generating waits
+// for others sent with it, maxGather the most such waits add up to.
+const (
+	gatherWait = 2 * time.Millisecond
+	maxGather  = 10 * time.Millisecond
+)
+
+// generating reports whether a slot is generating (reading no prompt).
+func (b *Batch) generating() bool {
+	for _, j := range b.jobs {
+		if j.next == len(j.ids) {
+			return true
+		}
+	}
+	return false
 }
 
 // drop removes the jobs for which gone is true, telling those Generate

@@ -483,3 +483,48 @@ func TestBatchBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchGather: requests sent together to an idle batch have their
+// prompts read in one step, so that no stream's tokens wait on the others'
+// prompts. (Up to three tries: the goroutines may start further apart than
+// the batch waits on a loaded machine.)
+func TestBatchGather(t *testing.T) {
+	cases := refCases(t)
+	names := []string{"plain", "hello", "multi_turn"}
+	b := newBatch(t, generate.BatchOptions{Slots: 3, Ctx: 1024, Threads: 1})
+	var mu sync.Mutex
+	var steps [][]generate.StepRow
+	generate.OnStep(b, func(rows []generate.StepRow) {
+		mu.Lock()
+		steps = append(steps, rows)
+		mu.Unlock()
+	})
+	for try := range 3 {
+		mu.Lock()
+		steps = nil
+		mu.Unlock()
+		b.Sessions()[0].Reset() // a different prompt each try: nothing cached
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i, s := range b.Sessions() {
+			req := request(t, cases[names[(i+try)%3]])
+			wg.Go(func() {
+				<-start
+				res, err := s.Generate(context.Background(), req, nil)
+				if err != nil || res.Stop != generate.StopEndOfTurn {
+					t.Errorf("%v, stop %v", err, res.Stop)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		mu.Lock()
+		first := steps[0]
+		mu.Unlock()
+		t.Logf("try %d: first step %v", try, first)
+		if len(first) == 3 {
+			return
+		}
+	}
+	t.Errorf("three requests sent together never had their prompts read in one step")
+}
