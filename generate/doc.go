@@ -26,9 +26,25 @@
 // DefaultCtx for what a token costs), scratch buffers for Options.Batch
 // tokens, and Options.Threads worker goroutines that run its forward
 // passes. The workers poll briefly for the next parallel loop after each
-// one, then park; Close stops them. A Session runs one Generate at a time;
-// serve several users with several Sessions (and Options.Turns to let them
-// take turns on the cores).
+// one, then park; Close stops them. A Session runs one Generate at a time.
+//
+// # Several streams at once
+//
+// A Batch serves several users: BatchOptions.Slots Sessions, each with its
+// own KV cache of BatchOptions.Ctx tokens, sharing one set of scratch
+// buffers and one pool of worker threads. Each slot's Generate runs in its
+// caller's goroutine as a standalone one does (prefix reuse, stop strings,
+// grammars, cancellation alike) but evaluates nothing itself: the batch's
+// loop steps all the busy slots together (continuous batching). A step is
+// one forward pass with the next token of every generating slot and up to
+// BatchOptions.Chunk tokens of the prompts being read (chunked prefill:
+// the weights are read once for all the rows, and a long prompt is read
+// over several steps instead of holding the others' streams for all of
+// it); after it each slot samples with its own sampler and grammar, and
+// its token goes to its Generate. A request joins or leaves between two
+// steps. The tokens greedy decoding gives are those of a standalone
+// Session, unless the kernels' batched products round differently from
+// their one-row ones (the quantized int8 tile kernels can, by a last bit).
 //
 // # Conversations and the cache
 //

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log"
 	"strings"
+	"sync"
 
 	"github.com/exaone-go/exaone/generate"
 	"github.com/exaone-go/exaone/sampler"
@@ -154,4 +155,44 @@ func Example_cancel() {
 	fmt.Printf("%v, %s: %q\n", errors.Is(err, context.Canceled), res.Stop, res.Text)
 	// Output:
 	// true, cancelled: "23 plus"
+}
+
+// Several conversations at once: a Batch's Sessions are used as standalone
+// ones, each in its own goroutine, and the batch evaluates them together,
+// one token of each per forward pass.
+func ExampleBatch() {
+	m, err := generate.Load(tinyChat)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+	b, err := m.NewBatch(generate.BatchOptions{Slots: 2, Ctx: 1024})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer b.Close()
+
+	greedy := sampler.Greedy()
+	questions := []string{"What is 23 plus 19?", "What is the capital of Japan?"}
+	answers := make([]string, len(questions))
+	var wg sync.WaitGroup
+	for i, s := range b.Sessions() {
+		wg.Go(func() {
+			res, err := s.Generate(context.Background(), &generate.Request{
+				Messages: []chat.Message{{Role: "user", Content: questions[i]}},
+				Sampling: &greedy,
+			}, nil)
+			if err != nil {
+				log.Fatal(err)
+			}
+			answers[i] = res.Text
+		})
+	}
+	wg.Wait()
+	for _, a := range answers {
+		fmt.Println(a)
+	}
+	// Output:
+	// 23 plus 19 is 42.
+	// The capital of Japan is Tokyo.
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/exaone-go/exaone/server"
+	"github.com/ollama/ollama/api"
 	"github.com/openai/openai-go/v3"
 )
 
@@ -317,5 +318,65 @@ func TestKeepAlive(t *testing.T) {
 		if strings.HasPrefix(line, ": ") {
 			break
 		}
+	}
+}
+
+// TestBatchedStreams: four streaming clients at once on four slots, two
+// through the OpenAI client and two through ollama's, twice over (so the
+// second round's prompts join a batch whose slots hold other caches): each
+// gets its conversation's reference answer, and the slots shared the
+// forward passes.
+func TestBatchedStreams(t *testing.T) {
+	_, ts := newServer(t, server.Options{Slots: 4, Metrics: true})
+	oc, ol := client(ts.URL), ollamaClient(t, ts.URL)
+	names := []string{"plain_thinking", "add_call", "multi_turn", "hello", "plain", "two_calls", "weather_call", "tool_result"}
+	for round := range 2 {
+		var wg sync.WaitGroup
+		for i, name := range names[4*round : 4*round+4] {
+			c := refCases(t)[name]
+			reasoning, text, calls := expected(t, c)
+			if i%2 == 0 {
+				params, opts := caseParams(t, c)
+				wg.Go(func() {
+					stream := oc.Chat.Completions.NewStreaming(context.Background(), params, opts...)
+					acc := openai.ChatCompletionAccumulator{}
+					chunks := 0
+					for stream.Next() {
+						acc.AddChunk(stream.Current())
+						chunks++
+					}
+					if err := stream.Err(); err != nil || len(acc.Choices) != 1 {
+						t.Errorf("%s: %v", name, err)
+						return
+					}
+					msg := acc.Choices[0].Message
+					if msg.Content != text || len(msg.ToolCalls) != len(calls) || chunks < 3 {
+						t.Errorf("%s: %q with %d calls in %d chunks, want %q with %d", name, msg.Content, len(msg.ToolCalls), chunks, text, len(calls))
+					}
+				})
+				continue
+			}
+			req := ollamaRequest(t, c)
+			wg.Go(func() {
+				var got api.Message
+				n := 0
+				err := ol.Chat(context.Background(), req, func(r api.ChatResponse) error {
+					got.Content += r.Message.Content
+					got.Thinking += r.Message.Thinking
+					got.ToolCalls = append(got.ToolCalls, r.Message.ToolCalls...)
+					n++
+					return nil
+				})
+				if err != nil || got.Content != text || got.Thinking != reasoning || len(got.ToolCalls) != len(calls) || n < 2 {
+					t.Errorf("%s: %v: %+v in %d responses, want %q %q %v", name, err, got, n, text, reasoning, calls)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	perPass := metric(t, ts.URL, "n_busy_slots_per_decode")
+	t.Logf("%.2f busy slots per forward pass", perPass)
+	if perPass <= 1.5 {
+		t.Errorf("%.2f busy slots per forward pass: the streams did not share them", perPass)
 	}
 }

@@ -22,6 +22,30 @@ func ollamaClient(t *testing.T, base string) *api.Client {
 	return api.NewClient(u, http.DefaultClient)
 }
 
+// ollamaRequest is a reference case as a greedy, streamed ollama chat
+// request.
+func ollamaRequest(t *testing.T, c *chatCase) *api.ChatRequest {
+	t.Helper()
+	var msgs []api.Message
+	for _, raw := range c.Messages {
+		var m api.Message
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, m)
+	}
+	var tools api.Tools
+	if len(c.Tools) > 0 {
+		b, _ := json.Marshal(c.Tools)
+		if err := json.Unmarshal(b, &tools); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stream := true
+	return &api.ChatRequest{Model: "tiny-chat", Messages: msgs, Tools: tools, Stream: &stream,
+		Think: &api.ThinkValue{Value: c.Think}, Options: map[string]any{"temperature": 0}}
+}
+
 // TestOllamaChat drives /api/chat through ollama's own client, streamed
 // and whole, with reference conversations: thinking lands in "thinking",
 // tool calls come back as objects, and the final object says done with
@@ -32,24 +56,9 @@ func TestOllamaChat(t *testing.T) {
 	for _, name := range []string{"plain_thinking", "add_call", "multi_turn"} {
 		c := refCases(t)[name]
 		reasoning, text, calls := expected(t, c)
-		var msgs []api.Message
-		for _, raw := range c.Messages {
-			var m api.Message
-			if err := json.Unmarshal(raw, &m); err != nil {
-				t.Fatal(err)
-			}
-			msgs = append(msgs, m)
-		}
-		var tools api.Tools
-		if len(c.Tools) > 0 {
-			b, _ := json.Marshal(c.Tools)
-			if err := json.Unmarshal(b, &tools); err != nil {
-				t.Fatal(err)
-			}
-		}
 		for _, stream := range []bool{true, false} {
-			req := &api.ChatRequest{Model: "tiny-chat", Messages: msgs, Tools: tools, Stream: &stream,
-				Think: &api.ThinkValue{Value: c.Think}, Options: map[string]any{"temperature": 0}}
+			req := ollamaRequest(t, c)
+			req.Stream = &stream
 			var got api.Message
 			var last api.ChatResponse
 			n := 0

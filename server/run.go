@@ -106,11 +106,7 @@ func (s *Server) run(r *http.Request, j *job) (res generate.Result, started bool
 	sl.tokens = append(sl.tokens, res.Tokens...)
 	sl.tokens = sl.tokens[:min(len(sl.tokens), sl.sess.Cached())]
 	s.sched.release(sl)
-	batch := s.opts.Batch
-	if batch <= 0 {
-		batch = 512 // generate's default
-	}
-	s.stats.record(&res, batch)
+	s.stats.record(&res)
 	return res, true, err
 }
 

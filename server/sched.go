@@ -8,43 +8,9 @@ import (
 	"github.com/exaone-go/exaone/generate"
 )
 
-// turns is a FIFO lock handed from holder to waiter: the slots' forward
-// passes alternate token by token. sync.Mutex would let the goroutine that
-// just unlocked take it again before a woken waiter runs, so one stream
-// could starve the others for many tokens.
-type turns struct {
-	mu    sync.Mutex
-	held  bool
-	queue []chan struct{}
-}
-
-func (t *turns) Lock() {
-	t.mu.Lock()
-	if !t.held {
-		t.held = true
-		t.mu.Unlock()
-		return
-	}
-	ch := make(chan struct{})
-	t.queue = append(t.queue, ch)
-	t.mu.Unlock()
-	<-ch // handed over with held still true
-}
-
-func (t *turns) Unlock() {
-	t.mu.Lock()
-	if len(t.queue) > 0 {
-		ch := t.queue[0]
-		t.queue = t.queue[1:]
-		close(ch)
-	} else {
-		t.held = false
-	}
-	t.mu.Unlock()
-}
-
-// slot is one generation stream: a session with its own KV cache, and the
-// tokens that cache holds (to pick the slot that can reuse the most).
+// slot is one generation stream: a session of the batch with its own KV
+// cache, and the tokens that cache holds (to pick the slot that can reuse
+// the most).
 type slot struct {
 	id       int
 	sess     *generate.Session
@@ -60,11 +26,8 @@ type ticket struct {
 }
 
 // scheduler hands slots to requests: an idle slot at once, else a place in
-// a bounded FIFO queue. Each request then runs its whole generation on its
-// slot in its own goroutine; the slots share one turns lock so that their
-// forward passes alternate. Continuous batching would replace the per-slot
-// generations with one loop stepping every busy slot in a batched forward
-// pass; acquire and release stay as they are.
+// a bounded FIFO queue. Each request then runs its generation on its slot
+// in its own goroutine, and the slots' batch steps all of them together.
 type scheduler struct {
 	mu       sync.Mutex
 	slots    []*slot

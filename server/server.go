@@ -5,10 +5,13 @@
 // /api/generate, /api/tags, /api/show, /api/ps, /api/version).
 //
 // A Server is an http.Handler: mount it on any http.Server. It owns
-// Options.Slots generation slots, each a generate.Session with its own KV
-// cache; requests beyond the busy slots wait in a bounded queue, and each
-// goes to the idle slot whose cache shares the longest prefix with its
-// prompt, so a chat's next turn evaluates only its new tokens.
+// Options.Slots generation slots, the sessions of one generate.Batch: each
+// slot has its own KV cache, and the busy slots share every forward pass
+// (continuous batching, one worker pool), a new request's prompt being read
+// in chunks beside the others' tokens. Requests beyond the busy slots wait
+// in a bounded queue, and each goes to the idle slot whose cache shares the
+// longest prefix with its prompt, so a chat's next turn evaluates only its
+// new tokens.
 //
 // Every error is a JSON body with its HTTP status:
 // {"error": {"message", "type", "code"}} on the OpenAI and llama-server
@@ -48,14 +51,20 @@ type Options struct {
 	// Slots is the number of requests generated at the same time (-np);
 	// 0 means 1.
 	Slots int
-	// Ctx is each slot's context in tokens (prompt and reply); 0 means
-	// the model's, capped at generate.DefaultCtx.
+	// Ctx is each slot's context in tokens (prompt and reply), each slot
+	// having a KV cache of its own of that size; 0 means the model's,
+	// capped at generate.DefaultCtx. (llama-server divides its -c among
+	// the slots instead.)
 	Ctx int
-	// Threads is each slot's worker threads; 0 = model.DefaultThreads().
-	// The slots take turns on the cores, so they can share them all.
+	// Threads is the worker threads of the one pool that runs every
+	// slot's forward passes; 0 = model.DefaultThreads().
 	Threads int
-	// Batch is the most prompt tokens evaluated per forward pass; 0 = 512.
+	// Batch is the most tokens evaluated per forward pass; 0 = 512.
 	Batch int
+	// Chunk is the most prompt tokens a forward pass reads while other
+	// slots generate (generate.BatchOptions.Chunk); 0 means
+	// generate.DefaultChunk.
+	Chunk int
 	// Queue is how many requests may wait for a slot; beyond it requests
 	// get 503. 0 means 64; negative means none wait.
 	Queue int
@@ -87,7 +96,7 @@ type Server struct {
 	opts    Options
 	mux     *http.ServeMux
 	sched   *scheduler
-	turns   *turns
+	batch   *generate.Batch
 	ctx     int // each slot's context
 	name    string
 	started time.Time
@@ -103,8 +112,8 @@ type Server struct {
 	closed   chan struct{}
 }
 
-// New creates the Server's slots (their KV caches and worker threads:
-// release them with Shutdown) and routes.
+// New creates the Server's slots (their KV caches, worker threads and the
+// batch's loop: release them with Shutdown) and routes.
 func New(m *generate.Model, o Options) (*Server, error) {
 	if m == nil {
 		return nil, fmt.Errorf("%w: no model", ErrBadOptions)
@@ -114,6 +123,8 @@ func New(m *generate.Model, o Options) (*Server, error) {
 		return nil, fmt.Errorf("%w: Slots %d", ErrBadOptions, o.Slots)
 	case o.Ctx < 0:
 		return nil, fmt.Errorf("%w: Ctx %d", ErrBadOptions, o.Ctx)
+	case o.Chunk < 0:
+		return nil, fmt.Errorf("%w: Chunk %d", ErrBadOptions, o.Chunk)
 	case o.MaxBody < 0:
 		return nil, fmt.Errorf("%w: MaxBody %d", ErrBadOptions, o.MaxBody)
 	case o.KeepAlive < 0:
@@ -145,26 +156,39 @@ func New(m *generate.Model, o Options) (*Server, error) {
 	if o.KeepAlive == 0 {
 		o.KeepAlive = 10 * time.Second
 	}
-	s := &Server{m: m, opts: o, turns: &turns{}, started: time.Now(), closed: make(chan struct{})}
+	s := &Server{m: m, opts: o, started: time.Now(), closed: make(chan struct{})}
 	s.name = o.Alias
 	if s.name == "" {
 		s.name = filepath.Base(m.Path())
 	}
+	b, err := m.NewBatch(generate.BatchOptions{Slots: o.Slots, Ctx: o.Ctx, Threads: o.Threads, Batch: o.Batch, Chunk: o.Chunk})
+	if err != nil {
+		return nil, err
+	}
+	s.batch = b
 	s.sched = &scheduler{maxQueue: o.Queue}
-	for i := range o.Slots {
-		sess, err := m.NewSession(generate.Options{Ctx: o.Ctx, Batch: o.Batch, Threads: o.Threads, Turns: s.turns})
-		if err != nil {
-			for _, sl := range s.sched.slots {
-				sl.sess.Close()
-			}
-			return nil, err
-		}
+	for i, sess := range b.Sessions() {
 		s.sched.slots = append(s.sched.slots, &slot{id: i, sess: sess})
 	}
 	s.ctx = s.sched.slots[0].sess.Ctx()
 	s.base, s.cancel = context.WithCancelCause(context.Background())
 	s.routes()
 	return s, nil
+}
+
+// Info describes a Server's slots.
+type Info struct {
+	// Slots is the number of slots, Ctx each one's context in tokens and
+	// KVBytesPerSlot the memory of each one's KV cache.
+	Slots, Ctx, KVBytesPerSlot int
+	// Threads is the number of worker threads of the slots' batch, Chunk
+	// the most prompt tokens it reads per step while slots generate.
+	Threads, Chunk int
+}
+
+// Info describes the Server's slots.
+func (s *Server) Info() Info {
+	return Info{Slots: len(s.sched.slots), Ctx: s.ctx, KVBytesPerSlot: s.sched.slots[0].sess.KVBytes(), Threads: s.batch.Threads(), Chunk: s.batch.Chunk()}
 }
 
 func (s *Server) routes() {
@@ -286,9 +310,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.cancel(errShuttingDown)
 		go func() {
 			s.inflight.Wait()
-			for _, sl := range s.sched.slots {
-				sl.sess.Close()
-			}
+			s.batch.Close()
 			close(s.closed)
 		}()
 	}
@@ -420,24 +442,22 @@ func asAPIError(err error) *apiError {
 	return &apiError{status: http.StatusInternalServerError, msg: err.Error()}
 }
 
-// stats are the counters behind /metrics.
+// stats are the counters behind /metrics (the forward passes are the
+// batch's).
 type stats struct {
 	promptTokens    atomic.Int64 // evaluated, the cached ones excluded
 	promptNanos     atomic.Int64
 	predictedTokens atomic.Int64
 	predictedNanos  atomic.Int64
-	decodes         atomic.Int64 // forward passes
 	maxTokens       atomic.Int64 // largest prompt+reply seen
 	requests        atomic.Int64
 }
 
-func (st *stats) record(res *generate.Result, batch int) {
-	evaluated := res.PromptTokens - res.CachedTokens
-	st.promptTokens.Add(int64(evaluated))
+func (st *stats) record(res *generate.Result) {
+	st.promptTokens.Add(int64(res.PromptTokens - res.CachedTokens))
 	st.promptNanos.Add(int64(res.PromptTime))
 	st.predictedTokens.Add(int64(res.GeneratedTokens))
 	st.predictedNanos.Add(int64(res.GenerateTime))
-	st.decodes.Add(int64((evaluated+batch-1)/batch + max(res.GeneratedTokens-1, 0)))
 	n := int64(res.PromptTokens + res.GeneratedTokens)
 	for {
 		old := st.maxTokens.Load()

@@ -179,6 +179,8 @@ func (s *Server) props(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"default_generation_settings": map[string]any{"params": d, "n_ctx": s.ctx},
 		"total_slots":                 len(s.sched.slots),
+		"kv_cache_bytes_per_slot":     s.sched.slots[0].sess.KVBytes(),
+		"prefill_chunk":               s.batch.Chunk(),
 		"model_alias":                 s.name,
 		"model_path":                  s.m.Path(),
 		"chat_template":               s.m.Tokenizer().ChatTemplate(),
@@ -226,9 +228,10 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		}
 		return float64(n) / sec
 	}
-	busyPerDecode := 0.0
-	if busy > 0 {
-		busyPerDecode = float64(busy)
+	bs := s.batch.Stats()
+	perDecode := 0.0
+	if bs.Steps > 0 {
+		perDecode = float64(bs.Sequences) / float64(bs.Steps)
 	}
 	var b strings.Builder
 	metric := func(name, kind, help string, v any) {
@@ -238,13 +241,13 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	metric("prompt_seconds_total", "counter", "Prompt process time", promptSec)
 	metric("tokens_predicted_total", "counter", "Number of generation tokens processed.", st.predictedTokens.Load())
 	metric("tokens_predicted_seconds_total", "counter", "Predict process time", predSec)
-	metric("n_decode_total", "counter", "Total number of forward passes.", st.decodes.Load())
+	metric("n_decode_total", "counter", "Total number of forward passes.", bs.Steps)
 	metric("n_tokens_max", "counter", "Largest observed n_tokens.", st.maxTokens.Load())
 	metric("prompt_tokens_seconds", "gauge", "Average prompt throughput in tokens/s.", rate(st.promptTokens.Load(), promptSec))
 	metric("predicted_tokens_seconds", "gauge", "Average generation throughput in tokens/s.", rate(st.predictedTokens.Load(), predSec))
 	metric("requests_processing", "gauge", "Number of requests processing.", busy)
 	metric("requests_deferred", "gauge", "Number of requests deferred.", waiting)
-	metric("n_busy_slots_per_decode", "gauge", "Busy slots per forward pass (1 until batching: each pass runs one slot).", min(busyPerDecode, 1))
+	metric("n_busy_slots_per_decode", "gauge", "Average number of busy slots per forward pass.", perDecode)
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Write([]byte(b.String()))
 }

@@ -27,14 +27,20 @@ func init() {
 		Usage: "serve the model over HTTP: the OpenAI API, llama-server's endpoints and ollama's (like llama-server)",
 		Description: "Without -m the bundled tiny-hybrid-kjv model is served, with a chat page at / (--no-webui: none).\n" +
 			"/health answers 503 while the model\n" +
-			"loads. Ctrl-C (SIGINT) or SIGTERM shuts down: streams in flight end with an error event.",
+			"loads. Ctrl-C (SIGINT) or SIGTERM shuts down: streams in flight end with an error event.\n\n" +
+			"The -np slots share every forward pass (continuous batching, one pool of -t threads): each step\n" +
+			"evaluates the next token of every generating slot, and a new prompt is read --prefill-chunk\n" +
+			"tokens per step beside them, so a long prompt does not stall the others' streams. Each slot\n" +
+			"has its own KV cache of -c tokens (llama-server divides -c among its slots instead: to match\n" +
+			"llama-server -c 4096 -np 4, give -c 1024).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "GGUF `FILE` (default: the bundled tiny-hybrid-kjv)"},
 			&cli.StringFlag{Name: "host", Value: "127.0.0.1", Usage: "listen on `ADDRESS`"},
 			&cli.IntFlag{Name: "port", Value: 8080, Usage: "listen on `PORT` (0: any free port)"},
-			&cli.IntFlag{Name: "ctx-size", Aliases: []string{"c"}, Usage: "context size of each slot in tokens (0: the model's, at most 4096)"},
-			&cli.IntFlag{Name: "threads", Aliases: []string{"t"}, Usage: "worker threads (0: physical cores); the slots take turns on them"},
-			&cli.IntFlag{Name: "batch-size", Aliases: []string{"b"}, Value: 512, Usage: "prompt tokens per forward pass"},
+			&cli.IntFlag{Name: "ctx-size", Aliases: []string{"c"}, Usage: "context size of each slot in tokens, each with its own KV cache (0: the model's, at most 4096)"},
+			&cli.IntFlag{Name: "threads", Aliases: []string{"t"}, Usage: "worker threads (0: physical cores), one pool for all slots"},
+			&cli.IntFlag{Name: "batch-size", Aliases: []string{"b"}, Value: 512, Usage: "most tokens per forward pass"},
+			&cli.IntFlag{Name: "prefill-chunk", Value: generate.DefaultChunk, Usage: "most prompt tokens per forward pass while other slots generate"},
 			&cli.IntFlag{Name: "parallel", Aliases: []string{"np"}, Value: 1, Usage: "`N` slots: requests generated at the same time"},
 			&cli.IntFlag{Name: "queue", Value: 64, Usage: "requests that may wait for a slot (beyond: 503)"},
 			&cli.StringFlag{Name: "api-key", EnvVars: []string{"LLAMA_API_KEY"}, Usage: "require this `KEY` (comma-separated for several)"},
@@ -62,15 +68,15 @@ func serve(c *cli.Context) error {
 		}
 	}
 	opts := server.Options{
-		Slots: c.Int("parallel"), Ctx: c.Int("ctx-size"), Threads: c.Int("threads"), Batch: c.Int("batch-size"),
+		Slots: c.Int("parallel"), Ctx: c.Int("ctx-size"), Threads: c.Int("threads"), Batch: c.Int("batch-size"), Chunk: c.Int("prefill-chunk"),
 		Queue: c.Int("queue"), APIKeys: keys, Metrics: c.Bool("metrics"),
 		ReasoningFormat: c.String("reasoning-format"), Alias: c.String("alias"),
 	}
 	switch {
 	case opts.Slots < 1:
 		return fmt.Errorf("--parallel must be at least 1, got %d", opts.Slots)
-	case opts.Ctx < 0, opts.Threads < 0, opts.Batch < 1, opts.Queue < 0:
-		return errors.New("-c, -t and --queue must not be negative, -b must be positive")
+	case opts.Ctx < 0, opts.Threads < 0, opts.Batch < 1, opts.Chunk < 1, opts.Queue < 0:
+		return errors.New("-c, -t and --queue must not be negative, -b and --prefill-chunk must be positive")
 	case opts.ReasoningFormat != "deepseek" && opts.ReasoningFormat != "none" && opts.ReasoningFormat != "auto":
 		return fmt.Errorf("--reasoning-format %q: want deepseek or none", opts.ReasoningFormat)
 	}
@@ -140,7 +146,9 @@ func serve(c *cli.Context) error {
 		h = webui.With(l.srv) // the page's paths; the rest, 404s included, the server's
 	}
 	handler.Store(&h)
-	fmt.Fprintf(c.App.ErrWriter, "exaone serve: model %s loaded in %v, %d slot(s); Ctrl-C to stop\n", l.m.Path(), l.m.LoadTime().Round(time.Millisecond), opts.Slots)
+	in := l.srv.Info()
+	fmt.Fprintf(c.App.ErrWriter, "exaone serve: model %s loaded in %v, %d slot(s) of %d tokens (KV cache %.1f MiB each), %d thread(s); Ctrl-C to stop\n",
+		l.m.Path(), l.m.LoadTime().Round(time.Millisecond), in.Slots, in.Ctx, float64(in.KVBytesPerSlot)/(1<<20), in.Threads)
 
 	select {
 	case <-ctx.Done():
