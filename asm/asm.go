@@ -208,12 +208,13 @@ func find(name string) (*kernels, error) {
 	return nil, fmt.Errorf("kernel path %q is not supported by this CPU or build (available: %v)", name, Paths())
 }
 
-// quantizeQ8_0 quantizes x into Q8_0 blocks in dst, byte-identical to
+// QuantizeQ8_0 quantizes x into Q8_0 blocks in dst (the KV cache stores
+// keys and values so), byte-identical to
 // quant.QuantizeQ8_0. len(x) must be a multiple of 32 and len(dst) ==
 // len(x)/32*34.
-func quantizeQ8_0(dst []byte, x []float32) {
+func QuantizeQ8_0(dst []byte, x []float32) {
 	if len(x)%qk != 0 || len(dst) != len(x)/qk*q8Bytes {
-		panic(fmt.Sprintf("asm.quantizeQ8_0: len(x)=%d len(dst)=%d", len(x), len(dst)))
+		panic(fmt.Sprintf("asm.QuantizeQ8_0: len(x)=%d len(dst)=%d", len(x), len(dst)))
 	}
 	table().quantQ8(dst, x)
 }

@@ -162,7 +162,7 @@ func BenchmarkF32(b *testing.B) {
 			{"AxpyF32", 8 * n, func() { AxpyF32(0.5, x, y) }},
 			{"dotBF16", 6 * n, func() { dotBF16(w, x) }},
 			{"dotF16", 6 * n, func() { dotF16(w, x) }},
-			{"quantizeQ8_0", 4 * n, func() { quantizeQ8_0(q, x) }},
+			{"quantizeQ8_0", 4 * n, func() { QuantizeQ8_0(q, x) }},
 		} {
 			b.Run(k.name, func(b *testing.B) {
 				b.SetBytes(int64(k.bytes))

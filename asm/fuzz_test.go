@@ -107,7 +107,7 @@ func FuzzQuantizeQ8_0(f *testing.F) {
 			cur.Store(k)
 			name := k.name
 			got := make([]byte, len(want))
-			quantizeQ8_0(got, x)
+			QuantizeQ8_0(got, x)
 			if string(got) != string(want) {
 				t.Fatalf("%s: quantization differs from quant.QuantizeQ8_0", name)
 			}

@@ -153,7 +153,7 @@ func (a *Activations) prepare(act, r0, r1 int) {
 			dst, src := f.rows[i*rb:(i+1)*rb], a.x[i*a.cols:(i+1)*a.cols]
 			switch act {
 			case actQ8_0:
-				quantizeQ8_0(dst, src)
+				QuantizeQ8_0(dst, src)
 			case actQ8_1:
 				quant.QuantizeQ8_1(dst, src)
 			case actQ8_K:

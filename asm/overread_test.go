@@ -38,7 +38,7 @@ func TestNoOverread(t *testing.T) {
 				}
 				fx := bytesF32(xs)
 				q := fenced(t, nb*q8Bytes, !atEnd)
-				quantizeQ8_0(q, fx)
+				QuantizeQ8_0(q, fx)
 				h := bytesU16(fenced(t, 2*nb*qk, !atEnd))
 				y := bytesF32(fenced(t, 4*nb*qk, !atEnd))
 				dotF32(fx, y)

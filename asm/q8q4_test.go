@@ -265,7 +265,7 @@ func TestQuantizeQ8_0(t *testing.T) {
 				buf[i] = 0xa5
 			}
 			got := buf[3 : 3+len(want)]
-			quantizeQ8_0(got, x)
+			QuantizeQ8_0(got, x)
 			if !slices.Equal(got, want) {
 				t.Errorf("nb=%d: output differs from quant.QuantizeQ8_0", nb)
 			}

@@ -36,8 +36,9 @@ type BatchOptions struct {
 	// token. With no slot generating, a step reads up to Batch prompt
 	// tokens. 0 = DefaultChunk; at most Batch.
 	Chunk int
-	// KVF32 keeps the KV caches in f32 instead of f16.
-	KVF32 bool
+	// CacheTypeK and CacheTypeV are the element types of the keys and
+	// values in the KV caches (zero: f16).
+	CacheTypeK, CacheTypeV model.CacheType
 }
 
 // DefaultChunk is BatchOptions.Chunk's default: the prompt tokens that ride
@@ -146,7 +147,7 @@ func (m *Model) NewBatch(o BatchOptions) (*Batch, error) {
 	if o.Chunk == 0 {
 		o.Chunk = DefaultChunk
 	}
-	s, err := m.dec.NewSession(model.Options{Ctx: o.Ctx, Batch: o.Batch, Threads: o.Threads, KVF32: o.KVF32})
+	s, err := m.dec.NewSession(model.Options{Ctx: o.Ctx, Batch: o.Batch, Threads: o.Threads, CacheTypeK: o.CacheTypeK, CacheTypeV: o.CacheTypeV})
 	if err != nil {
 		return nil, err
 	}
