@@ -19,6 +19,40 @@ DATA expc<>+36(SB)/4, $0x3f800000 // 1
 DATA expc<>+40(SB)/4, $0xc2b00000 // -88 (exp underflows below)
 GLOBL expc<>(SB), RODATA|NOPTR, $44
 
+// EXPCONST loads expc: log2(e) in Z22, ln2 (high, low) in Z23/Z24, the
+// polynomial's coefficients in Z25..Z31 (Z31 = 1), -88 in Z19.
+#define EXPCONST \
+	VBROADCASTSS expc<>+0(SB), Z22; \
+	VBROADCASTSS expc<>+4(SB), Z23; \
+	VBROADCASTSS expc<>+8(SB), Z24; \
+	VBROADCASTSS expc<>+12(SB), Z25; \
+	VBROADCASTSS expc<>+16(SB), Z26; \
+	VBROADCASTSS expc<>+20(SB), Z27; \
+	VBROADCASTSS expc<>+24(SB), Z28; \
+	VBROADCASTSS expc<>+28(SB), Z29; \
+	VBROADCASTSS expc<>+32(SB), Z30; \
+	VBROADCASTSS expc<>+36(SB), Z31; \
+	VBROADCASTSS expc<>+40(SB), Z19
+
+// EXPZ1 sets Z3 = exp(Z1) (Z1 >= -88; Z1 and Z2 are clobbered): t = n ln2
+// + r with n = round(t log2 e), |r| <= ln2/2, exp(r) by its Taylor
+// polynomial of degree 7 (error < 1e-8 relative), times 2^n with
+// VSCALEFPS.
+#define EXPZ1 \
+	VMULPS       Z22, Z1, Z2; \
+	VRNDSCALEPS  $0, Z2, Z2; \
+	VFNMADD231PS Z23, Z2, Z1; \
+	VFNMADD231PS Z24, Z2, Z1; \
+	VMOVAPS      Z25, Z3; \
+	VFMADD213PS  Z26, Z1, Z3; \
+	VFMADD213PS  Z27, Z1, Z3; \
+	VFMADD213PS  Z28, Z1, Z3; \
+	VFMADD213PS  Z29, Z1, Z3; \
+	VFMADD213PS  Z30, Z1, Z3; \
+	VFMADD213PS  Z31, Z1, Z3; \
+	VFMADD213PS  Z31, Z1, Z3; \
+	VSCALEFPS    Z2, Z3, Z3
+
 // func maxF32AVX512(x *float32, n int) float32
 // n is a positive multiple of 16.
 TEXT ·maxF32AVX512(SB), NOSPLIT, $0-20
@@ -45,25 +79,13 @@ mdone:
 
 // func expSumAVX512(x *float32, n int, max, scale float32) float32
 // Sets x[i] = exp((x[i]-max)*scale) for i < n (a positive multiple of 16)
-// and returns their sum: t = n ln2 + r with n = round(t log2 e), |r| <=
-// ln2/2, exp(r) by its Taylor polynomial of degree 7 (error < 1e-8
-// relative), times 2^n with VSCALEFPS.
+// and returns their sum (EXPZ1).
 TEXT ·expSumAVX512(SB), NOSPLIT, $0-28
 	MOVQ         x+0(FP), SI
 	MOVQ         n+8(FP), CX
 	VBROADCASTSS max+16(FP), Z20
 	VBROADCASTSS scale+20(FP), Z21
-	VBROADCASTSS expc<>+0(SB), Z22
-	VBROADCASTSS expc<>+4(SB), Z23
-	VBROADCASTSS expc<>+8(SB), Z24
-	VBROADCASTSS expc<>+12(SB), Z25
-	VBROADCASTSS expc<>+16(SB), Z26
-	VBROADCASTSS expc<>+20(SB), Z27
-	VBROADCASTSS expc<>+24(SB), Z28
-	VBROADCASTSS expc<>+28(SB), Z29
-	VBROADCASTSS expc<>+32(SB), Z30
-	VBROADCASTSS expc<>+36(SB), Z31
-	VBROADCASTSS expc<>+40(SB), Z19
+	EXPCONST
 	VPXORD       Z0, Z0, Z0
 
 eloop:
@@ -71,19 +93,7 @@ eloop:
 	VSUBPS       Z20, Z1, Z1
 	VMULPS       Z21, Z1, Z1
 	VMAXPS       Z19, Z1, Z1
-	VMULPS       Z22, Z1, Z2
-	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS Z23, Z2, Z1
-	VFNMADD231PS Z24, Z2, Z1
-	VMOVAPS      Z25, Z3
-	VFMADD213PS  Z26, Z1, Z3
-	VFMADD213PS  Z27, Z1, Z3
-	VFMADD213PS  Z28, Z1, Z3
-	VFMADD213PS  Z29, Z1, Z3
-	VFMADD213PS  Z30, Z1, Z3
-	VFMADD213PS  Z31, Z1, Z3
-	VFMADD213PS  Z31, Z1, Z3
-	VSCALEFPS    Z2, Z3, Z3
+	EXPZ1
 	VMOVUPS      Z3, (SI)
 	VADDPS       Z3, Z0, Z0
 	ADDQ         $64, SI
@@ -92,12 +102,7 @@ eloop:
 
 	VEXTRACTF64X4 $1, Z0, Y1
 	VADDPS        Y1, Y0, Y0
-	VEXTRACTF128  $1, Y0, X1
-	VADDPS        X1, X0, X0
-	VPERMILPS     $0x4e, X0, X1
-	VADDPS        X1, X0, X0
-	VPERMILPS     $0xb1, X0, X1
-	VADDPS        X1, X0, X0
+	HRED8(VADDPS, VADDPS, Y0, X0, X1)
 	VMOVSS        X0, ret+24(FP)
 	VZEROUPPER
 	RET
@@ -109,6 +114,22 @@ eloop:
 	VFMADD231PS.BCST P, Z17, A1; \
 	VFMADD231PS.BCST P, Z18, A2; \
 	VFMADD231PS.BCST P, Z19, A3
+
+// PVROWS runs OP on the 4 rows of out (at AX, DX bytes apart) with their
+// accumulators, Z0..Z3 for row 0 up to Z12..Z15 for row 3; PVLD loads
+// them, PVST stores them.
+#define PVROWS(OP) \
+	MOVQ AX, BX; \
+	OP(Z0, Z1, Z2, Z3); \
+	ADDQ DX, BX; \
+	OP(Z4, Z5, Z6, Z7); \
+	ADDQ DX, BX; \
+	OP(Z8, Z9, Z10, Z11); \
+	ADDQ DX, BX; \
+	OP(Z12, Z13, Z14, Z15)
+
+#define PVLD(A, B, C, D) VMOVUPS (BX), A; VMOVUPS 64(BX), B; VMOVUPS 128(BX), C; VMOVUPS 192(BX), D
+#define PVST(A, B, C, D) VMOVUPS A, (BX); VMOVUPS B, 64(BX); VMOVUPS C, 128(BX); VMOVUPS D, 192(BX)
 
 // func pv4x64F16AVX512(out *float32, ldo int, p *float32, ldp int, v *uint16, ldv int, nk int)
 // For h < 4, d < 64: out[h*ldo+d] += sum over j < nk (nk > 0), in order,
@@ -128,26 +149,7 @@ TEXT ·pv4x64F16AVX512(SB), NOSPLIT, $0-56
 	LEAQ (R11)(R9*1), R12
 	LEAQ (R12)(R9*1), R13
 
-	MOVQ    AX, BX
-	VMOVUPS (BX), Z0
-	VMOVUPS 64(BX), Z1
-	VMOVUPS 128(BX), Z2
-	VMOVUPS 192(BX), Z3
-	ADDQ    DX, BX
-	VMOVUPS (BX), Z4
-	VMOVUPS 64(BX), Z5
-	VMOVUPS 128(BX), Z6
-	VMOVUPS 192(BX), Z7
-	ADDQ    DX, BX
-	VMOVUPS (BX), Z8
-	VMOVUPS 64(BX), Z9
-	VMOVUPS 128(BX), Z10
-	VMOVUPS 192(BX), Z11
-	ADDQ    DX, BX
-	VMOVUPS (BX), Z12
-	VMOVUPS 64(BX), Z13
-	VMOVUPS 128(BX), Z14
-	VMOVUPS 192(BX), Z15
+	PVROWS(PVLD)
 
 pvloop:
 	VCVTPH2PS (SI), Z16
@@ -166,26 +168,7 @@ pvloop:
 	DECQ CX
 	JNZ  pvloop
 
-	MOVQ    AX, BX
-	VMOVUPS Z0, (BX)
-	VMOVUPS Z1, 64(BX)
-	VMOVUPS Z2, 128(BX)
-	VMOVUPS Z3, 192(BX)
-	ADDQ    DX, BX
-	VMOVUPS Z4, (BX)
-	VMOVUPS Z5, 64(BX)
-	VMOVUPS Z6, 128(BX)
-	VMOVUPS Z7, 192(BX)
-	ADDQ    DX, BX
-	VMOVUPS Z8, (BX)
-	VMOVUPS Z9, 64(BX)
-	VMOVUPS Z10, 128(BX)
-	VMOVUPS Z11, 192(BX)
-	ADDQ    DX, BX
-	VMOVUPS Z12, (BX)
-	VMOVUPS Z13, 64(BX)
-	VMOVUPS Z14, 128(BX)
-	VMOVUPS Z15, 192(BX)
+	PVROWS(PVST)
 	VZEROUPPER
 	RET
 
@@ -197,17 +180,7 @@ TEXT ·siluMulAVX512(SB), NOSPLIT, $0-24
 	MOVQ         gate+0(FP), SI
 	MOVQ         up+8(FP), DI
 	MOVQ         n+16(FP), CX
-	VBROADCASTSS expc<>+0(SB), Z22
-	VBROADCASTSS expc<>+4(SB), Z23
-	VBROADCASTSS expc<>+8(SB), Z24
-	VBROADCASTSS expc<>+12(SB), Z25
-	VBROADCASTSS expc<>+16(SB), Z26
-	VBROADCASTSS expc<>+20(SB), Z27
-	VBROADCASTSS expc<>+24(SB), Z28
-	VBROADCASTSS expc<>+28(SB), Z29
-	VBROADCASTSS expc<>+32(SB), Z30
-	VBROADCASTSS expc<>+36(SB), Z31
-	VBROADCASTSS expc<>+40(SB), Z19
+	EXPCONST
 	VPXORD       Z18, Z18, Z18
 	VSUBPS       Z19, Z18, Z18
 
@@ -217,19 +190,7 @@ sloop:
 	VSUBPS       Z0, Z1, Z1
 	VMAXPS       Z19, Z1, Z1
 	VMINPS       Z18, Z1, Z1
-	VMULPS       Z22, Z1, Z2
-	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS Z23, Z2, Z1
-	VFNMADD231PS Z24, Z2, Z1
-	VMOVAPS      Z25, Z3
-	VFMADD213PS  Z26, Z1, Z3
-	VFMADD213PS  Z27, Z1, Z3
-	VFMADD213PS  Z28, Z1, Z3
-	VFMADD213PS  Z29, Z1, Z3
-	VFMADD213PS  Z30, Z1, Z3
-	VFMADD213PS  Z31, Z1, Z3
-	VFMADD213PS  Z31, Z1, Z3
-	VSCALEFPS    Z2, Z3, Z3
+	EXPZ1
 	VADDPS       Z31, Z3, Z3
 	VDIVPS       Z3, Z0, Z0
 	VMULPS       (DI), Z0, Z0

@@ -22,18 +22,14 @@ DATA16(·bytes3f, 0, 0x3f3f3f3f3f3f3f3f)
 GLOBL ·bytes3f(SB), RODATA|NOPTR, $16
 
 // int8 and int16 ones, for VPMADDUBSW/VPMADDWD lane sums.
-DATA ·ones8+0(SB)/8, $0x0101010101010101
-GLOBL ·ones8(SB), RODATA|NOPTR, $8
+CONST8(·ones8, 0x0101010101010101)
 
-DATA ·ones16+0(SB)/8, $0x0001000100010001
-GLOBL ·ones16(SB), RODATA|NOPTR, $8
+CONST8(·ones16, 0x0001000100010001)
 
 // f32 |x| mask and 1.0.
-DATA ·absf32+0(SB)/4, $0x7fffffff
-GLOBL ·absf32(SB), RODATA|NOPTR, $4
+CONST4(·absf32, 0x7fffffff)
 
-DATA ·onef32+0(SB)/4, $0x3f800000
-GLOBL ·onef32(SB), RODATA|NOPTR, $4
+CONST4(·onef32, 0x3f800000)
 
 // VPERMD indexes that undo the lane interleave of VPACKSSDW+VPACKSSWB.
 DATA ·packperm+0(SB)/8, $0x0000000400000000

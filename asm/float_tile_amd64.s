@@ -53,6 +53,13 @@
 	VSHUFF32X4 $0xDD, D, C, Z31 \
 	VADDPS     Z31, Z30, Q
 
+// FOLDQ(A, B, E, F, Q): Q = 4 partial sums of each of A, B, E, F, one per
+// 128-bit lane (Z20, Z21 temporaries).
+#define FOLDQ(A, B, E, F, Q) \
+	FOLD256(A, B, Z20) \
+	FOLD256(E, F, Z21) \
+	FOLD128(Z20, Z21, Q)
+
 // STORE16 writes the 16 sums acc[4r+j] = sum of the lanes of Z(4r+j) to
 // out[4r+j] (DX): a tree of shuffles and adds (46 instructions) instead of
 // 16 horizontal sums (128), which dominated a tile of 64-value dot products
@@ -60,18 +67,10 @@
 // sums of (0,j)..(3,j) into the 128-bit lanes of Q_j (Z16..Z19); step 3
 // transposes and adds within lanes, leaving lane r = [S(r,0) .. S(r,3)].
 #define STORE16 \
-	FOLD256(Z0, Z4, Z20)   \
-	FOLD256(Z8, Z12, Z21)  \
-	FOLD128(Z20, Z21, Z16) \
-	FOLD256(Z1, Z5, Z20)   \
-	FOLD256(Z9, Z13, Z21)  \
-	FOLD128(Z20, Z21, Z17) \
-	FOLD256(Z2, Z6, Z20)   \
-	FOLD256(Z10, Z14, Z21) \
-	FOLD128(Z20, Z21, Z18) \
-	FOLD256(Z3, Z7, Z20)   \
-	FOLD256(Z11, Z15, Z21) \
-	FOLD128(Z20, Z21, Z19) \
+	FOLDQ(Z0, Z4, Z8, Z12, Z16)  \
+	FOLDQ(Z1, Z5, Z9, Z13, Z17)  \
+	FOLDQ(Z2, Z6, Z10, Z14, Z18) \
+	FOLDQ(Z3, Z7, Z11, Z15, Z19) \
 	VUNPCKLPS Z17, Z16, Z20 \
 	VUNPCKHPS Z17, Z16, Z21 \
 	VADDPS    Z21, Z20, Z22 \

@@ -14,10 +14,13 @@
 	VPSLLD    $16, B, B
 #define LD_F16(A, B) VCVTPH2PS (SI), A; VCVTPH2PS 16(SI), B
 
-// DOT16 is the dot product of n (a multiple of 16) values at SI, read by
-// LD and WB bytes per 16, with the f32 at DI, left in X0: two accumulators,
-// reduced at the end.
-#define DOT16(LD, WB) \
+// DOTK is a dot kernel (func(a, b, n) float32, A and B the names of the
+// pointer arguments): the dot product of n (a multiple of 16) values at
+// SI, read by LD and WB bytes per 16, with the f32 at DI, left in X0: two
+// accumulators, reduced at the end. The macros that touch FP precede
+// every TEXT, so that vet checks them against none.
+#define DOTK(A, B, LD, WB) \
+	MOVQ A+0(FP), SI; MOVQ B+8(FP), DI; MOVQ n+16(FP), CX; \
 	VXORPS Y0, Y0, Y0; \
 	VXORPS Y1, Y1, Y1; \
 loop: \
@@ -30,17 +33,22 @@ loop: \
 	JNZ         loop; \
 	VADDPS      Y1, Y0, Y0; \
 	HSUM8(Y0, X0, X1); \
-	VZEROUPPER
+	VZEROUPPER; \
+	MOVSS       X0, ret+24(FP); \
+	RET
 
-// AXPY16 adds alpha (Y0) times the n values at SI, read by LD and WB bytes
-// per 16, to the f32 at DI.
-#define AXPY16(LD, WB) \
+// AXPYK is an axpy kernel (func(alpha float32, x, y, n)): adds alpha (Y0)
+// times the n values at SI, read by LD into (or used from) V0 and V1, WB
+// bytes per 16, to the f32 at DI.
+#define AXPYK(LD, V0, V1, WB) \
+	VBROADCASTSS alpha+0(FP), Y0; \
+	MOVQ         x+8(FP), SI; MOVQ y+16(FP), DI; MOVQ n+24(FP), CX; \
 loop: \
 	LD(Y4, Y5); \
 	VMOVUPS     (DI), Y2; \
 	VMOVUPS     32(DI), Y3; \
-	VFMADD231PS Y4, Y0, Y2; \
-	VFMADD231PS Y5, Y0, Y3; \
+	VFMADD231PS V0, Y0, Y2; \
+	VFMADD231PS V1, Y0, Y3; \
 	VMOVUPS     Y2, (DI); \
 	VMOVUPS     Y3, 32(DI); \
 	ADDQ        $WB, SI; \
@@ -50,53 +58,20 @@ loop: \
 	VZEROUPPER; \
 	RET
 
-// func dotF32AVX2(a, b *float32, n int) float32
+// f32 values are FMA operands directly.
+#define LD_NONE(A, B)
+
 TEXT ·dotF32AVX2(SB), NOSPLIT, $0-28
-	MOVQ a+0(FP), SI
-	MOVQ b+8(FP), DI
-	MOVQ n+16(FP), CX
-	DOT16(LD_F32, 64)
-	MOVSS X0, ret+24(FP)
-	RET
+	DOTK(a, b, LD_F32, 64)
 
-// func axpyF32AVX2(alpha float32, x, y *float32, n int)
 TEXT ·axpyF32AVX2(SB), NOSPLIT, $0-32
-	VBROADCASTSS alpha+0(FP), Y0
-	MOVQ         x+8(FP), SI
-	MOVQ         y+16(FP), DI
-	MOVQ         n+24(FP), CX
+	AXPYK(LD_NONE, (SI), 32(SI), 64)
 
-loop:
-	VMOVUPS     (DI), Y2
-	VMOVUPS     32(DI), Y3
-	VFMADD231PS (SI), Y0, Y2
-	VFMADD231PS 32(SI), Y0, Y3
-	VMOVUPS     Y2, (DI)
-	VMOVUPS     Y3, 32(DI)
-	ADDQ        $64, SI
-	ADDQ        $64, DI
-	SUBQ        $16, CX
-	JNZ         loop
-	VZEROUPPER
-	RET
-
-// func dotBF16AVX2(w *uint16, x *float32, n int) float32
 TEXT ·dotBF16AVX2(SB), NOSPLIT, $0-28
-	MOVQ w+0(FP), SI
-	MOVQ x+8(FP), DI
-	MOVQ n+16(FP), CX
-	DOT16(LD_BF16, 32)
-	MOVSS X0, ret+24(FP)
-	RET
+	DOTK(w, x, LD_BF16, 32)
 
-// func dotF16AVX2(w *uint16, x *float32, n int) float32
 TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
-	MOVQ w+0(FP), SI
-	MOVQ x+8(FP), DI
-	MOVQ n+16(FP), CX
-	DOT16(LD_F16, 32)
-	MOVSS X0, ret+24(FP)
-	RET
+	DOTK(w, x, LD_F16, 32)
 
 // func scaleF32AVX2(alpha float32, x *float32, n int)
 TEXT ·scaleF32AVX2(SB), NOSPLIT, $0-24
@@ -115,21 +90,11 @@ loop:
 	VZEROUPPER
 	RET
 
-// func axpyF16AVX2(alpha float32, x *uint16, y *float32, n int)
 TEXT ·axpyF16AVX2(SB), NOSPLIT, $0-32
-	VBROADCASTSS alpha+0(FP), Y0
-	MOVQ         x+8(FP), SI
-	MOVQ         y+16(FP), DI
-	MOVQ         n+24(FP), CX
-	AXPY16(LD_F16, 32)
+	AXPYK(LD_F16, Y4, Y5, 32)
 
-// func axpyBF16AVX2(alpha float32, x *uint16, y *float32, n int)
 TEXT ·axpyBF16AVX2(SB), NOSPLIT, $0-32
-	VBROADCASTSS alpha+0(FP), Y0
-	MOVQ         x+8(FP), SI
-	MOVQ         y+16(FP), DI
-	MOVQ         n+24(FP), CX
-	AXPY16(LD_BF16, 32)
+	AXPYK(LD_BF16, Y4, Y5, 32)
 
 // func toF16AVX2(dst *uint16, x *float32, n int)
 TEXT ·toF16AVX2(SB), NOSPLIT, $0-24

@@ -2,7 +2,6 @@ package asm
 
 import (
 	"encoding/binary"
-	"math"
 	"testing"
 
 	"github.com/exaone-go/exaone/quant"
@@ -95,22 +94,6 @@ func FuzzQuantizeQ8_0(f *testing.F) {
 	f.Add([]byte{0, 0, 0xc0, 0x7f, 1, 2, 3, 4})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		n := min(len(data)/4/qk*qk, 8*qk)
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
-		}
-		want := make([]byte, n/qk*q8Bytes)
-		quant.QuantizeQ8_0(want, x)
-		saved := table()
-		defer func() { cur.Store(saved) }()
-		for _, k := range allSets() {
-			cur.Store(k)
-			name := k.name
-			got := make([]byte, len(want))
-			QuantizeQ8_0(got, x)
-			if string(got) != string(want) {
-				t.Fatalf("%s: quantization differs from quant.QuantizeQ8_0", name)
-			}
-		}
+		quantizeOnSets(t, bitsToFloats(data, n), qk, q8Bytes, quant.QuantizeQ8_0, QuantizeQ8_0, "quant.QuantizeQ8_0")
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"syscall"
 	"testing"
 	"unsafe"
@@ -514,4 +515,73 @@ func testGemmKTiles(t *testing.T, seed uint64, gemm tileGemmFn, kref tileKFunc, 
 			gemmKTiles([3]tileKFunc{kref}, nil, repack, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
 		}, dot, wBlock, rows, hostile, nbs[:4])
 	})
+}
+
+// eachGemmOut calls check(j, i, k) for each result out[k] (activation j,
+// row i) of a GEMM of rows rows, nx activations and row stride ldo, after
+// checking that the padding between the rows still holds guard.
+func eachGemmOut(t *testing.T, name string, out []float32, rows, nx, ldo int, check func(j, i, k int)) {
+	t.Helper()
+	n := (nx-1)*ldo + rows
+	for j := range nx {
+		for i := range ldo {
+			k := j*ldo + i
+			if k >= n {
+				break
+			}
+			if i >= rows {
+				if out[k] != guard {
+					t.Fatalf("%s: padding out[%d] written", name, k)
+				}
+				continue
+			}
+			check(j, i, k)
+		}
+	}
+}
+
+// bitsToFloats reads n float32 bit patterns from data.
+func bitsToFloats(data []byte, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+	}
+	return x
+}
+
+// quantizeOnSets checks that quantize (an exported quantizer) gives ref's
+// bytes (refName) for x, blocks of bs values into ob bytes, on every
+// kernel set.
+func quantizeOnSets(t *testing.T, x []float32, bs, ob int, ref, quantize func(dst []byte, x []float32), refName string) {
+	t.Helper()
+	want := make([]byte, len(x)/bs*ob)
+	ref(want, x)
+	saved := table()
+	defer func() { cur.Store(saved) }()
+	for _, k := range allSets() {
+		cur.Store(k)
+		got := make([]byte, len(want))
+		quantize(got, x)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s: quantization differs from %s", k.name, refName)
+		}
+	}
+}
+
+// quantizeGuarded runs quantize into n bytes with guard bytes on both
+// sides, checks that they stay and returns the n bytes.
+func quantizeGuarded(t *testing.T, n int, quantize func(dst []byte)) []byte {
+	t.Helper()
+	buf := make([]byte, n+6)
+	for i := range buf {
+		buf[i] = 0xa5
+	}
+	got := buf[3 : 3+n]
+	quantize(got)
+	for i, v := range buf {
+		if (i < 3 || i >= 3+n) && v != 0xa5 {
+			t.Fatalf("guard byte %d overwritten", i)
+		}
+	}
+	return got
 }

@@ -264,9 +264,7 @@ GLOBL kq6perm<>(SB), RODATA|NOPTR, $256
 // Q5_K's fifth bits. Y15 = 0x0f bytes.
 #define NIB_AVX2(k, QB, MERGE) \
 	VMOVDQU (QB+32*k)(R8), Y4; \
-	VPSRLW  $4, Y4, Y5; \
-	VPAND   Y15, Y4, Y4; \
-	VPAND   Y15, Y5, Y5; \
+	NIBSPLIT(Y4, Y5, Y15); \
 	MERGE
 
 // SUMS_IN spreads the 4 running sums in X to the even lanes of Y;

@@ -12,18 +12,12 @@
 // reference's float magic (x*iscale + 1.5*2^23, low mantissa bits), so NaN
 // and inf products give its values; bsums from the packed bytes.
 
-DATA kqm127<>+0(SB)/4, $0xc2fe0000
-GLOBL kqm127<>(SB), RODATA|NOPTR, $4
-DATA kqmagic<>+0(SB)/4, $0x4b400000
-GLOBL kqmagic<>(SB), RODATA|NOPTR, $4
-DATA kqmant<>+0(SB)/4, $0x007fffff
-GLOBL kqmant<>(SB), RODATA|NOPTR, $4
-DATA kqhalf<>+0(SB)/4, $0x00400000
-GLOBL kqhalf<>(SB), RODATA|NOPTR, $4
-DATA kq127<>+0(SB)/4, $127
-GLOBL kq127<>(SB), RODATA|NOPTR, $4
-DATA kqm128<>+0(SB)/4, $-128
-GLOBL kqm128<>(SB), RODATA|NOPTR, $4
+CONST4(kqm127<>, 0xc2fe0000)
+CONST4(kqmagic<>, 0x4b400000)
+CONST4(kqmant<>, 0x007fffff)
+CONST4(kqhalf<>, 0x00400000)
+CONST4(kq127<>, 127)
+CONST4(kqm128<>, -128)
 #define AMAX4(off) \
 	VANDPS off(SI), Y15, Y4; \
 	VMAXPS Y0, Y4, Y0; \
@@ -57,6 +51,24 @@ GLOBL kqm128<>(SB), RODATA|NOPTR, $4
 	VMOVDQU    Y0, qo(DI); \
 	VPMADDUBSW Y0, Y8, R; \
 	VPMADDWD   Y15, R, R
+
+// ZERO128 zeroes the 128 bytes at off(DI) (Y0 = 0).
+#define ZERO128(off) \
+	VMOVDQU Y0, off(DI); \
+	VMOVDQU Y0, (off+32)(DI); \
+	VMOVDQU Y0, (off+64)(DI); \
+	VMOVDQU Y0, (off+96)(DI)
+
+// QHALF quantizes x[128h:128h+128] (off = 512h, qo = 4+128h) and leaves
+// its 8 group sums' partial sums in A (B, C temporaries).
+#define QHALF(off, qo, A, B, C) \
+	QCHUNK(off, qo, A); \
+	QCHUNK((off+128), (qo+32), B); \
+	VPHADDD B, A, A; \
+	QCHUNK((off+256), (qo+64), B); \
+	QCHUNK((off+384), (qo+96), C); \
+	VPHADDD C, B, B; \
+	VPHADDD B, A, A
 
 TEXT ·quantQ8KAVX2(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
@@ -114,20 +126,8 @@ found:
 	VMOVDQU      ·packperm(SB), Y9
 	VPBROADCASTD ·ones8(SB), Y8
 	VPBROADCASTD ·ones16(SB), Y15
-	QCHUNK(0, 4, Y4)
-	QCHUNK(128, 36, Y5)
-	VPHADDD      Y5, Y4, Y4
-	QCHUNK(256, 68, Y5)
-	QCHUNK(384, 100, Y6)
-	VPHADDD      Y6, Y5, Y5
-	VPHADDD      Y5, Y4, Y4
-	QCHUNK(512, 132, Y5)
-	QCHUNK(640, 164, Y6)
-	VPHADDD      Y6, Y5, Y5
-	QCHUNK(768, 196, Y6)
-	QCHUNK(896, 228, Y1)
-	VPHADDD      Y1, Y6, Y6
-	VPHADDD      Y6, Y5, Y5
+	QHALF(0, 4, Y4, Y5, Y6)
+	QHALF(512, 132, Y5, Y6, Y1)
 	VPACKSSDW    Y5, Y4, Y4
 	VEXTRACTI128 $1, Y4, X5
 	VPUNPCKLWD   X5, X4, X6
@@ -138,14 +138,8 @@ found:
 
 zero:
 	VPXOR   Y0, Y0, Y0
-	VMOVDQU Y0, (DI)
-	VMOVDQU Y0, 32(DI)
-	VMOVDQU Y0, 64(DI)
-	VMOVDQU Y0, 96(DI)
-	VMOVDQU Y0, 128(DI)
-	VMOVDQU Y0, 160(DI)
-	VMOVDQU Y0, 192(DI)
-	VMOVDQU Y0, 224(DI)
+	ZERO128(0)
+	ZERO128(128)
 	VMOVDQU Y0, 256(DI)
 	MOVL    $0, 288(DI)
 

@@ -169,24 +169,12 @@ func TestKGemm(t *testing.T) {
 						f.gemm(out, ldo, w, rows, x, nx)
 						checkGuards(t, buf, 2, n)
 						rb, xb := nb*f.wb, nb*q8KBytes
-						for j := range nx {
-							for i := range ldo {
-								k := j*ldo + i
-								if k >= n {
-									break
-								}
-								if i >= rows {
-									if out[k] != guard {
-										t.Fatalf("%s: padding out[%d] written", f.name, k)
-									}
-									continue
-								}
-								want := f.ref(w[i*rb:(i+1)*rb], x[j*xb:(j+1)*xb])
-								if !sameBits(out[k], want) {
-									t.Errorf("%s nb=%d rows=%d nx=%d out[%d,%d]: got %v want %v", f.name, nb, rows, nx, j, i, out[k], want)
-								}
+						eachGemmOut(t, f.name, out, rows, nx, ldo, func(j, i, k int) {
+							want := f.ref(w[i*rb:(i+1)*rb], x[j*xb:(j+1)*xb])
+							if !sameBits(out[k], want) {
+								t.Errorf("%s nb=%d rows=%d nx=%d out[%d,%d]: got %v want %v", f.name, nb, rows, nx, j, i, out[k], want)
 							}
-						}
+						})
 					}
 				}
 			}
@@ -239,20 +227,10 @@ func TestKQuantizeQ8_K(t *testing.T) {
 		}
 		want := make([]byte, nb*q8KBytes)
 		quant.QuantizeQ8_K(want, x)
-		buf := make([]byte, len(want)+6)
-		for i := range buf {
-			buf[i] = 0xa5
-		}
-		got := buf[3 : 3+len(want)]
-		quantizeQ8_K(got, x)
+		got := quantizeGuarded(t, len(want), func(dst []byte) { quantizeQ8_K(dst, x) })
 		for b := range nb {
 			if g, w := got[b*q8KBytes:(b+1)*q8KBytes], want[b*q8KBytes:(b+1)*q8KBytes]; !slices.Equal(g, w) {
 				t.Errorf("block %d differs from quant.QuantizeQ8_K", b)
-			}
-		}
-		for i, v := range buf {
-			if (i < 3 || i >= 3+len(want)) && v != 0xa5 {
-				t.Fatalf("guard byte %d overwritten", i)
 			}
 		}
 	})
@@ -269,43 +247,8 @@ func FuzzQuantizeQ8_K(f *testing.F) {
 			n = qkK
 			data = append(data, make([]byte, 4*qkK)...)
 		}
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
-		}
-		want := make([]byte, n/qkK*q8KBytes)
-		quant.QuantizeQ8_K(want, x)
-		saved := table()
-		defer func() { cur.Store(saved) }()
-		for _, k := range allSets() {
-			cur.Store(k)
-			got := make([]byte, len(want))
-			quantizeQ8_K(got, x)
-			if !slices.Equal(got, want) {
-				t.Fatalf("%s: quantization differs from quant.QuantizeQ8_K", k.name)
-			}
-		}
+		quantizeOnSets(t, bitsToFloats(data, n), qkK, q8KBytes, quant.QuantizeQ8_K, quantizeQ8_K, "quant.QuantizeQ8_K")
 	})
-}
-
-func TestKBadLengthsPanic(t *testing.T) {
-	cases := map[string]func(){
-		"dotQ4_K":      func() { dotQ4_K(make([]byte, 144), make([]byte, 291)) },
-		"dotQ6_K":      func() { dotQ6_K(make([]byte, 144), make([]byte, 292)) },
-		"gemvQ4_K":     func() { gemvQ4_K(make([]float32, 2), make([]byte, 144), make([]byte, 292)) },
-		"gemmQ6_K":     func() { gemmQ6_K(make([]float32, 3), 2, make([]byte, 420), 2, make([]byte, 584), 2) },
-		"quantizeQ8_K": func() { quantizeQ8_K(make([]byte, 292), make([]float32, 255)) },
-	}
-	for name, f := range cases {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("%s with bad lengths did not panic", name)
-				}
-			}()
-			f()
-		}()
-	}
 }
 
 // FuzzDotK feeds raw bytes as weights and activations (block sums made

@@ -10,6 +10,10 @@
 	DATA16(sym, off, v); \
 	DATA16(sym, off+16, v)
 
+// CONST4 and CONST8 define sym as the dword or qword v.
+#define CONST4(sym, v) DATA sym+0(SB)/4, $v; GLOBL sym(SB), RODATA|NOPTR, $4
+#define CONST8(sym, v) DATA sym+0(SB)/8, $v; GLOBL sym(SB), RODATA|NOPTR, $8
+
 // TAB2X16 and TAB2X32 define sym as two 16- or 32-byte halves repeating
 // the qwords lo and hi: per-lane constants of a ymm or zmm.
 #define TAB2X16(sym, lo, hi) \
@@ -38,23 +42,25 @@
 	RAMP4(D, sym, (off+4*n), n, (v+4*(inc)), inc)
 
 // HSUM8 reduces the 8 floats of Y into the low lane of X (X is Y's low
-// half); T is a scratch X register.
-#define HSUM8(Y, X, T) \
+// half); T is a scratch X register. HMAX8 is it for the maximum: HRED8
+// with the reduction's ops (LAST for the last step).
+#define HRED8(OP, LAST, Y, X, T) \
 	VEXTRACTF128 $1, Y, T; \
-	VADDPS       T, X, X; \
+	OP           T, X, X; \
 	VPERMILPS    $0x4e, X, T; \
-	VADDPS       T, X, X; \
+	OP           T, X, X; \
 	VPERMILPS    $0xb1, X, T; \
-	VADDSS       T, X, X
+	LAST         T, X, X
 
-// HMAX8 is HSUM8 for the maximum.
-#define HMAX8(Y, X, T) \
-	VEXTRACTF128 $1, Y, T; \
-	VMAXPS       T, X, X; \
-	VPERMILPS    $0x4e, X, T; \
-	VMAXPS       T, X, X; \
-	VPERMILPS    $0xb1, X, T; \
-	VMAXPS       T, X, X
+#define HSUM8(Y, X, T) HRED8(VADDPS, VADDSS, Y, X, T)
+#define HMAX8(Y, X, T) HRED8(VMAXPS, VMAXPS, Y, X, T)
+
+// NIBSPLIT splits the bytes of LO into their low (LO) and high (HI)
+// nibbles; M holds 0x0f bytes.
+#define NIBSPLIT(LO, HI, M) \
+	VPSRLW $4, LO, HI; \
+	VPAND  M, LO, LO; \
+	VPAND  M, HI, HI
 
 // NONE is an empty macro argument.
 #define NONE

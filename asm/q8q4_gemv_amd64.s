@@ -20,8 +20,7 @@ TAB2X16(q4shift<>, 0, 4)
 // a matrix selects the input bits of output bit i).
 TAB2X16(gfnib<>, 0x0102040800000000, 0x1020408000000000)
 
-DATA bias8<>+0(SB)/8, $0x8080808080808080
-GLOBL bias8<>(SB), RODATA|NOPTR, $8
+CONST8(bias8<>, 0x8080808080808080)
 
 // DOTQ is a 1-row kernel (func(w, x *byte, n int) float32): CONST loads
 // the constants, XQ an activation block at DI, ROW adds a weight block of
@@ -301,9 +300,7 @@ TEXT ·gemvQ4GFNI8(SB), NOSPLIT, $0-56
 #define Q4PAIR_P2(pA, pB, ACC) \
 	VMOVDQU      2 pA, X7; \
 	VINSERTI128  $1, 2 pB, Y7, Y7; \
-	VPSRLW       $4, Y7, Y8; \
-	VPAND        Y14, Y7, Y7; \
-	VPAND        Y14, Y8, Y8; \
+	NIBSPLIT(Y7, Y8, Y14); \
 	VPMADDUBSW   Y4, Y7, Y7; \
 	VPMADDUBSW   Y5, Y8, Y8; \
 	VPADDW       Y8, Y7, Y7; \

@@ -1,18 +1,15 @@
 //go:build !noasm
 
 #include "textflag.h"
+#include "macros_amd64.h"
 
-DATA signmask<>+0(SB)/4, $0x80000000
-GLOBL signmask<>(SB), RODATA|NOPTR, $4
+CONST4(signmask<>, 0x80000000)
 
-DATA half<>+0(SB)/4, $0x3f000000
-GLOBL half<>(SB), RODATA|NOPTR, $4
+CONST4(half<>, 0x3f000000)
 
-DATA c127<>+0(SB)/4, $0x42fe0000
-GLOBL c127<>(SB), RODATA|NOPTR, $4
+CONST4(c127<>, 0x42fe0000)
 
-DATA two31<>+0(SB)/4, $0x4f000000
-GLOBL two31<>(SB), RODATA|NOPTR, $4
+CONST4(two31<>, 0x4f000000)
 
 // ROUND rounds the 8 floats of Y half away from zero, like C's roundf and
 // the reference: r = floor(|t|) + (|t| - floor(|t|) >= 0.5), both steps

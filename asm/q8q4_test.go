@@ -211,24 +211,12 @@ func TestGemm(t *testing.T) {
 						}
 						checkGuards(t, buf, 2, n)
 						rb, xb := nb*f.wb, nb*q8Bytes
-						for j := range nx {
-							for i := range ldo {
-								k := j*ldo + i
-								if k >= n {
-									break
-								}
-								if i >= rows {
-									if out[k] != guard {
-										t.Fatalf("%s: padding out[%d] written", f.name, k)
-									}
-									continue
-								}
-								wr, xr := w[i*rb:(i+1)*rb], x[j*xb:(j+1)*xb]
-								if want := dotRef(wr, xr, f.wb); !same(out[k], want, absBound(wr, xr, f.wb), relTol) {
-									t.Errorf("%s nb=%d rows=%d nx=%d out[%d,%d]: got %v want %v", f.name, nb, rows, nx, j, i, out[k], want)
-								}
+						eachGemmOut(t, f.name, out, rows, nx, ldo, func(j, i, k int) {
+							wr, xr := w[i*rb:(i+1)*rb], x[j*xb:(j+1)*xb]
+							if want := dotRef(wr, xr, f.wb); !same(out[k], want, absBound(wr, xr, f.wb), relTol) {
+								t.Errorf("%s nb=%d rows=%d nx=%d out[%d,%d]: got %v want %v", f.name, nb, rows, nx, j, i, out[k], want)
 							}
-						}
+						})
 					}
 				}
 			}
@@ -260,19 +248,9 @@ func TestQuantizeQ8_0(t *testing.T) {
 			}
 			want := make([]byte, nb*q8Bytes)
 			quant.QuantizeQ8_0(want, x)
-			buf := make([]byte, len(want)+6)
-			for i := range buf {
-				buf[i] = 0xa5
-			}
-			got := buf[3 : 3+len(want)]
-			QuantizeQ8_0(got, x)
+			got := quantizeGuarded(t, len(want), func(dst []byte) { QuantizeQ8_0(dst, x) })
 			if !slices.Equal(got, want) {
 				t.Errorf("nb=%d: output differs from quant.QuantizeQ8_0", nb)
-			}
-			for i, v := range buf {
-				if (i < 3 || i >= 3+len(want)) && v != 0xa5 {
-					t.Fatalf("nb=%d: guard byte %d overwritten", nb, i)
-				}
 			}
 		}
 	})
@@ -393,13 +371,20 @@ func TestPaths(t *testing.T) {
 	}
 }
 
+// TestBadLengthsPanic checks that the exported kernels (and the dots the
+// model calls) panic on inconsistent lengths, Q8_0/Q4_0 and K-quants.
 func TestBadLengthsPanic(t *testing.T) {
 	cases := map[string]func(){
-		"dotQ8_0":  func() { dotQ8_0(make([]byte, 34), make([]byte, 68)) },
-		"dotQ4_0":  func() { dotQ4_0(make([]byte, 34), make([]byte, 34)) },
-		"gemvQ8_0": func() { gemvQ8_0(make([]float32, 2), make([]byte, 34), make([]byte, 34)) },
-		"gemmQ4_0": func() { gemmQ4_0(make([]float32, 3), 2, make([]byte, 36), 2, make([]byte, 68), 2) },
-		"dotF32":   func() { dotF32(make([]float32, 3), make([]float32, 2)) },
+		"dotQ8_0":      func() { dotQ8_0(make([]byte, 34), make([]byte, 68)) },
+		"dotQ4_0":      func() { dotQ4_0(make([]byte, 34), make([]byte, 34)) },
+		"gemvQ8_0":     func() { gemvQ8_0(make([]float32, 2), make([]byte, 34), make([]byte, 34)) },
+		"gemmQ4_0":     func() { gemmQ4_0(make([]float32, 3), 2, make([]byte, 36), 2, make([]byte, 68), 2) },
+		"dotF32":       func() { dotF32(make([]float32, 3), make([]float32, 2)) },
+		"dotQ4_K":      func() { dotQ4_K(make([]byte, 144), make([]byte, 291)) },
+		"dotQ6_K":      func() { dotQ6_K(make([]byte, 144), make([]byte, 292)) },
+		"gemvQ4_K":     func() { gemvQ4_K(make([]float32, 2), make([]byte, 144), make([]byte, 292)) },
+		"gemmQ6_K":     func() { gemmQ6_K(make([]float32, 3), 2, make([]byte, 420), 2, make([]byte, 584), 2) },
+		"quantizeQ8_K": func() { quantizeQ8_K(make([]byte, 292), make([]float32, 255)) },
 	}
 	for name, f := range cases {
 		func() {

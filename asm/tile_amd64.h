@@ -69,22 +69,14 @@
 // TILE_ISUM8(S) adds the sub-block sums Z8..Z15 times the scales S to
 // isum Z0..Z7 (int32, exact for the kernels' ranges).
 #define TILE_ISUM8(S) \
-	VPMULLD S, Z8, Z8; \
-	VPMULLD S, Z9, Z9; \
-	VPMULLD S, Z10, Z10; \
-	VPMULLD S, Z11, Z11; \
-	VPMULLD S, Z12, Z12; \
-	VPMULLD S, Z13, Z13; \
-	VPMULLD S, Z14, Z14; \
-	VPMULLD S, Z15, Z15; \
-	VPADDD  Z8, Z0, Z0; \
-	VPADDD  Z9, Z1, Z1; \
-	VPADDD  Z10, Z2, Z2; \
-	VPADDD  Z11, Z3, Z3; \
-	VPADDD  Z12, Z4, Z4; \
-	VPADDD  Z13, Z5, Z5; \
-	VPADDD  Z14, Z6, Z6; \
-	VPADDD  Z15, Z7, Z7
+	MUL4(S, Z8, Z9, Z10, Z11); \
+	MUL4(S, Z12, Z13, Z14, Z15); \
+	ADD4(Z8, Z9, Z10, Z11, Z0, Z1, Z2, Z3); \
+	ADD4(Z12, Z13, Z14, Z15, Z4, Z5, Z6, Z7)
+
+// MUL4 multiplies A..D with S; ADD4 adds A..D to E..H (int32 lanes).
+#define MUL4(S, A, B, C, D) VPMULLD S, A, A; VPMULLD S, B, B; VPMULLD S, C, C; VPMULLD S, D, D
+#define ADD4(A, B, C, D, E, F, G, H) VPADDD A, E, E; VPADDD B, F, F; VPADDD C, G, G; VPADDD D, H, H
 
 // The K-quant repackers unpack values by transposing: 64 bytes (16
 // dwords) of each of the 16 rows of a group are loaded into Z0..Z15 and

@@ -16,22 +16,38 @@ func tileK16x8VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
 //go:noescape
 func repackQ4KTileAsm(dst *byte, w *byte, idx *[16]int32, rows, nb int)
 
-// repackQ4KAsm is repackQ4KTileAsm with its arguments checked, in calls of
-// at most tileKMaxBlocks super-blocks (Go assembly is not preemptible);
-// the row offsets are int32 (rows of up to 2^31/15 bytes, else the Go
-// version). Missing rows read row 0 (offset 0), masked out.
-func repackQ4KAsm(dst, w []byte, rowBytes, rows, nb int) {
+// repackKAsm is repackQ4KTileAsm, repackQ5KTileAsm or repackQ6KTileAsm
+// (by the block size wb; gb bytes per super-block of the group) with its
+// arguments checked, in calls of at most tileKMaxBlocks super-blocks (Go
+// assembly is not preemptible); the row offsets are int32 (rows of up to
+// 2^31/15 bytes, else the Go version ref). Missing rows read row 0 (offset
+// 0), masked out. The kernels are called directly: through a func value
+// idx would escape to the heap.
+func repackKAsm(wb, gb int, ref repackFunc, dst, w []byte, rowBytes, rows, nb int) {
 	if (tileRows-1)*rowBytes > math.MaxInt32 {
-		repackQ4KTile(dst, w, rowBytes, rows, nb)
+		ref(dst, w, rowBytes, rows, nb)
 		return
 	}
-	_ = dst[nb*kWBytes-1]
-	_ = w[(rows-1)*rowBytes+nb*q4KBytes-1]
+	_ = dst[nb*gb-1]
+	_ = w[(rows-1)*rowBytes+nb*wb-1]
 	var idx [tileRows]int32
 	for i := range rows {
 		idx[i] = int32(i * rowBytes)
 	}
 	for b := 0; b < nb; b += tileKMaxBlocks {
-		repackQ4KTileAsm(&dst[b*kWBytes], &w[b*q4KBytes], &idx, rows, min(tileKMaxBlocks, nb-b))
+		d, src, n := &dst[b*gb], &w[b*wb], min(tileKMaxBlocks, nb-b)
+		switch wb {
+		case q4KBytes:
+			repackQ4KTileAsm(d, src, &idx, rows, n)
+		case q5KBytes:
+			repackQ5KTileAsm(d, src, &idx, rows, n)
+		default:
+			repackQ6KTileAsm(d, src, &idx, rows, n)
+		}
 	}
+}
+
+// repackQ4KAsm is the Q4_K repacker (repackFunc) of the avx512 path.
+func repackQ4KAsm(dst, w []byte, rowBytes, rows, nb int) {
+	repackKAsm(q4KBytes, kWBytes, repackQ4KTile, dst, w, rowBytes, rows, nb)
 }
