@@ -31,21 +31,24 @@ type BatchOptions struct {
 	// step with more (rare: many slots and a prompt chunk) takes several.
 	Batch int
 	// Chunk is the most prompt tokens a step evaluates while other slots
-	// are generating (chunked prefill): a long prompt is read Chunk tokens
-	// per step, each step still giving every generating slot its next
-	// token. With no slot generating, a step reads up to Batch prompt
-	// tokens. 0 = DefaultChunk; at most Batch.
+	// are generating (chunked prefill): a long prompt is read in chunks,
+	// each step still giving every generating slot its next token. The
+	// loop reads fewer (down to 8) when a chunk would add more than one
+	// decode step's time, as it measures them, so that a new prompt at
+	// most doubles the time between the streams' tokens. With no slot
+	// generating, a step reads up to Batch prompt tokens. 0 =
+	// DefaultChunk; at most Batch.
 	Chunk int
 	// CacheTypeK and CacheTypeV are the element types of the keys and
 	// values in the KV caches (zero: f16).
 	CacheTypeK, CacheTypeV model.CacheType
 }
 
-// DefaultChunk is BatchOptions.Chunk's default: the prompt tokens that ride
-// along with the generating slots' tokens in one step. A step's time grows
-// with its rows, so this bounds how much a new prompt delays the tokens of
-// the streams already running, at the cost of reading long prompts in more
-// steps.
+// DefaultChunk is BatchOptions.Chunk's default: the most prompt tokens
+// that ride along with the generating slots' tokens in one step. A step's
+// time grows with its rows, so this bounds how much a new prompt delays
+// the tokens of the streams already running, at the cost of reading long
+// prompts in more steps.
 const DefaultChunk = 64
 
 // outDepth is how many sampled tokens a request's consumer may lag behind
@@ -63,9 +66,11 @@ const outDepth = 4
 //
 // The loop steps while any slot has work. Each step is one forward pass
 // (model.Session.Step) holding the next token of every generating slot
-// and up to Chunk prompt tokens of the slots reading a prompt, the oldest
-// request first; a prompt of several chunks is read over several steps,
-// so a long prompt never stalls the other streams. After the pass each
+// and a chunk of prompt tokens of the slots reading a prompt, the oldest
+// request first: up to Chunk tokens, fewer if the steps' measured times
+// say that so many would more than double the step. A prompt of several
+// chunks is read over several steps, so a long prompt never stalls the
+// other streams. After the pass each
 // slot whose logits came back samples its next token with its own request's
 // sampler (and grammar) in the loop, and the token goes to the slot's
 // Generate, which turns it into output. Requests join and leave between
@@ -94,6 +99,9 @@ type Batch struct {
 	stepJobs []*job
 	onLogits func(chunk int, logits []float32)
 	hook     func() // tests: called before each step (set under mu)
+	// Moving averages of a step of generated tokens alone and of what a
+	// prompt token adds to a step, for chunkBudget.
+	decodeTime, tokenTime time.Duration
 
 	steps, tokens, seqs atomic.Int64
 }
@@ -393,8 +401,9 @@ func (b *Batch) step() {
 	}
 	budget := b.batch
 	if generating > 0 {
-		budget = b.chunk
+		budget = chunkBudget(b.decodeTime, b.tokenTime, b.chunk)
 	}
+	prompt := 0
 	for _, j := range b.jobs {
 		rest := len(j.ids) - j.next
 		if rest == 0 || budget == 0 {
@@ -404,11 +413,15 @@ func (b *Batch) step() {
 		b.chunks = append(b.chunks, model.Chunk{Seq: j.s.q, Tokens: j.ids[j.next : j.next+n], Logits: n == rest})
 		b.stepJobs = append(b.stepJobs, j)
 		budget -= n
+		prompt += n
 	}
 	if b.hook != nil {
 		b.hook()
 	}
-	if err := b.s.Step(b.chunks, b.onLogits); err != nil {
+	start := time.Now()
+	err := b.s.Step(b.chunks, b.onLogits)
+	b.learn(generating, prompt, time.Since(start))
+	if err != nil {
 		// Step checks every chunk before evaluating any, so this is a bug;
 		// the slots start from nothing next time.
 		for _, j := range b.stepJobs {
@@ -451,6 +464,41 @@ func (b *Batch) step() {
 	}
 	clear(b.jobs[len(keep):])
 	b.jobs = keep
+}
+
+// learn updates the step-time estimates with a step of generating tokens
+// and prompt tokens that took d.
+func (b *Batch) learn(generating, prompt int, d time.Duration) {
+	const keep = 0.75 // the weight of the past in the moving averages
+	avg := func(old, x time.Duration) time.Duration {
+		if old == 0 {
+			return x
+		}
+		return time.Duration(keep*float64(old) + (1-keep)*float64(x))
+	}
+	switch {
+	case prompt == 0 && generating > 0:
+		b.decodeTime = avg(b.decodeTime, d)
+	case prompt >= minChunk && generating > 0 && b.decodeTime > 0:
+		b.tokenTime = avg(b.tokenTime, max(d-b.decodeTime, 0)/time.Duration(prompt))
+	}
+}
+
+// minChunk is the fewest prompt tokens a step reads beside generating
+// slots (unless BatchOptions.Chunk is smaller): fewer rows than the tiled
+// GEMM's minimum cost more per token.
+const minChunk = 8
+
+// chunkBudget is how many prompt tokens a step beside generating slots
+// reads: as many as add about one decode step's time (so that a chunk at
+// most doubles the gap between the streams' tokens), from the moving
+// averages of a decode step's time and a prompt token's, within
+// [minChunk, most]; most until both are measured.
+func chunkBudget(decode, token time.Duration, most int) int {
+	if decode <= 0 || token <= 0 {
+		return most
+	}
+	return max(min(int(decode/token), most), min(minChunk, most))
 }
 
 // logits samples the token after chunk i's logits, during the step.

@@ -29,8 +29,9 @@ func init() {
 			"/health answers 503 while the model\n" +
 			"loads. Ctrl-C (SIGINT) or SIGTERM shuts down: streams in flight end with an error event.\n\n" +
 			"The -np slots share every forward pass (continuous batching, one pool of -t threads): each step\n" +
-			"evaluates the next token of every generating slot, and a new prompt is read --prefill-chunk\n" +
-			"tokens per step beside them, so a long prompt does not stall the others' streams. Each slot\n" +
+			"evaluates the next token of every generating slot, and a new prompt is read in chunks beside\n" +
+			"them (at most --prefill-chunk tokens, fewer where more would double the step's time), so a\n" +
+			"long prompt does not stall the others' streams. Each slot\n" +
 			"has its own KV cache of -c tokens (llama-server divides -c among its slots instead: to match\n" +
 			"llama-server -c 4096 -np 4, give -c 1024).",
 		Flags: []cli.Flag{
