@@ -119,10 +119,7 @@ func ScoresKQ8(out []float32, ldo int, keys []byte, first, n int, q []byte, head
 	if n <= 0 || heads <= 0 {
 		return
 	}
-	rowBytes := 0
-	if heads > 0 {
-		rowBytes = len(q) / heads
-	}
+	rowBytes := len(q) / heads
 	nb := rowBytes / q8Bytes
 	tb := nb * kq8Block
 	if nb == 0 || len(q) != heads*rowBytes || rowBytes%q8Bytes != 0 || first < 0 || ldo < n ||

@@ -220,3 +220,64 @@ func BenchmarkKVQ8(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkKVQ8Stream runs the attention kernels of a KV head of 16384
+// positions (4 query heads of 64), cycling through 32 heads' worth of
+// cache (36 MiB of q8_0, 64 MiB of f16), so that the keys and values come
+// from memory as at depth in the decoder; the figures are per head.
+func BenchmarkKVQ8Stream(b *testing.B) {
+	const nk, dim, heads, regions = 16384, 64, 4, 32
+	rb := dim / qk * q8Bytes
+	tiles := make([][]byte, regions)
+	vals := make([][]byte, regions)
+	k16 := make([][]uint16, regions)
+	v16 := make([][]uint16, regions)
+	for i := range regions {
+		// (written, so that each region has pages of its own: untouched
+		// ones would all read the zero page, from the cache)
+		tiles[i], _ = kq8Keys(uint64(i), nk, dim, false)
+		vals[i] = make([]byte, nk*rb)
+		x := make([]float32, nk*dim)
+		for j := range x {
+			x[j] = float32(j%7) - 3
+		}
+		QuantizeQ8_0(vals[i], x)
+		k16[i] = make([]uint16, nk*dim)
+		v16[i] = make([]uint16, nk*dim)
+		ToF16(k16[i], x)
+		ToF16(v16[i], x)
+	}
+	q := make([]byte, heads*rb)
+	QuantizeQ8_0(q, make([]float32, heads*dim))
+	xf := make([]float32, heads*dim)
+	sc := make([]float32, heads*nk)
+	o := make([]float32, heads*dim)
+	b.Run("q8_0", func(b *testing.B) {
+		b.SetBytes(int64(len(tiles[0]) + len(vals[0])))
+		for i := 0; i < b.N; i++ {
+			r := i % regions
+			ScoresKQ8(sc, nk, tiles[r], 0, nk, q, heads)
+			PVQ8(o, dim, sc, nk, vals[r], rb, heads, nk, dim)
+		}
+	})
+	b.Run("f16", func(b *testing.B) {
+		b.SetBytes(int64(2 * (len(k16[0]) + len(v16[0]))))
+		for i := 0; i < b.N; i++ {
+			r := i % regions
+			GemmF16(sc, nk, k16[r], nk, xf, heads)
+			PVF16(o, dim, sc, nk, v16[r], dim, heads, nk, dim)
+		}
+	})
+	b.Run("q8_0-scores", func(b *testing.B) {
+		b.SetBytes(int64(len(tiles[0])))
+		for i := 0; i < b.N; i++ {
+			ScoresKQ8(sc, nk, tiles[i%regions], 0, nk, q, heads)
+		}
+	})
+	b.Run("q8_0-pv", func(b *testing.B) {
+		b.SetBytes(int64(len(vals[0])))
+		for i := 0; i < b.N; i++ {
+			PVQ8(o, dim, sc, nk, vals[i%regions], rb, heads, nk, dim)
+		}
+	})
+}
