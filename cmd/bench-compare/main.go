@@ -50,7 +50,7 @@ type config struct {
 	maxTokens, slotCtx            int
 	sections                      map[string]bool
 	timeout, loadTimeout          time.Duration
-	quick                         bool
+	quick, resume                 bool
 }
 
 func (c *config) tool(name string) string { return filepath.Join(c.llamaDir, name) }
@@ -92,6 +92,7 @@ func parseConfig(args []string) (*config, error) {
 	}
 	fs := flag.NewFlagSet("bench-compare", flag.ContinueOnError)
 	fs.Bool("quick", quick, "smoke run: one small file, short tests, one repetition (env QUICK=1)")
+	resumeFlag := fs.Bool("resume", false, "reuse the rows an interrupted run with the same commit and settings finished (env RESUME=1)")
 	llama := setting(fs, quick, "llama-cpp-dir", "../shared/anchors/llama.cpp-b9749", "../shared/anchors/llama.cpp-b9749", "folder of llama.cpp's llama-bench, llama-batched-bench and llama-server")
 	types := setting(fs, quick, "types", "q4_0 q8_0 q4_k_m", "q4_0", "quantizations of the synthetic 1.2B files")
 	big := setting(fs, quick, "big-types", "q4_k_m q4_0", "", "quantizations of the 32B-layer-shaped 4-layer files (empty: none)")
@@ -123,7 +124,8 @@ func parseConfig(args []string) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("no arguments expected, got %q (settings are flags or environment variables)", fs.Arg(0))
 	}
-	cfg := &config{llamaDir: *llama, out: *out, quick: quick, loadTimeout: 5 * time.Minute, sections: map[string]bool{}}
+	resume := os.Getenv("RESUME") != "" && os.Getenv("RESUME") != "0"
+	cfg := &config{llamaDir: *llama, out: *out, quick: quick, resume: resume || *resumeFlag, loadTimeout: 5 * time.Minute, sections: map[string]bool{}}
 	var err error
 	cfg.types, cfg.bigTypes = strings.Fields(*types), strings.Fields(*big)
 	cfg.batchedTypes, cfg.servedTypes = strings.Fields(*batched), strings.Fields(*served)
@@ -250,6 +252,9 @@ func mainErr() error {
 
 	rep := &report{cfg: cfg}
 	rep.start(ctx)
+	if rep.rows, err = openRows(filepath.Join(dir, "rows.jsonl"), cfg.resume); err != nil {
+		return err
+	}
 	file := func(shape, t string) (string, error) {
 		f := filepath.Join(dir, fmt.Sprintf("exaone4-%s-synthetic-%s.gguf", shape, t))
 		if _, err := os.Stat(f); err == nil {
@@ -358,6 +363,7 @@ type report struct {
 	machine                   string
 	llamaVersion, kernels     string
 	loadStart                 string
+	rows                      *rowStore
 	sweeps                    []float64
 	loads                     []string // 1-minute load average before each row
 	bench, batched, served    []string
@@ -473,6 +479,11 @@ func fileSize(f string) string {
 
 func (r *report) benchRow(ctx context.Context, f string, t testSpec) error {
 	c := r.cfg
+	key := r.rowKey("bench", f, t.Name)
+	if row, ok := r.reuse(key); ok {
+		r.bench = append(r.bench, row)
+		return nil
+	}
 	logf("%s %s: llama-bench and exaone bench", filepath.Base(f), t.Name)
 	common := []string{"-m", f, "-p", strconv.Itoa(t.P), "-n", strconv.Itoa(t.N), "-d", strconv.Itoa(t.D),
 		"-t", strconv.Itoa(c.threads), "-r", strconv.Itoa(c.reps), "-o", "json"}
@@ -510,6 +521,8 @@ func (r *report) benchRow(ctx context.Context, f string, t testSpec) error {
 	row := fmt.Sprintf("| %s | %s | %s | %s | %s | %s |", filepath.Base(f), fileSize(f), t.Name, pm(theirs), pm(ours), ratio(ours, theirs))
 	if msg != "" {
 		row = fmt.Sprintf("| %s | %s | %s | %s | | |", filepath.Base(f), fileSize(f), t.Name, msg)
+	} else {
+		r.keep(key, row)
 	}
 	logf("%s", row)
 	r.bench = append(r.bench, row)
@@ -518,6 +531,11 @@ func (r *report) benchRow(ctx context.Context, f string, t testSpec) error {
 
 func (r *report) batchedRow(ctx context.Context, f string, n int) error {
 	c := r.cfg
+	key := r.rowKey("batched", f, fmt.Sprintf("pp%d tg%d B%d", c.npp, c.ntg, n))
+	if row, ok := r.reuse(key); ok {
+		r.batched = append(r.batched, row)
+		return nil
+	}
 	logf("%s batched, %d sequences: llama-batched-bench and exaone bench --parallel", filepath.Base(f), n)
 	var oursPP, oursTG, theirPP, theirTG []float64
 	eo, et := both(r.nextTurn(), func() error {
@@ -570,6 +588,8 @@ func (r *report) batchedRow(ctx context.Context, f string, n int) error {
 		pm(theirPP), pm(oursPP), pm(theirTG), pm(oursTG), ratio(oursTG, theirTG))
 	if msg != "" {
 		row = fmt.Sprintf("| %s | %d | %d | %d | %s | | | | |", filepath.Base(f), c.npp, c.ntg, n, msg)
+	} else {
+		r.keep(key, row)
 	}
 	logf("%s", row)
 	r.batched = append(r.batched, row)
@@ -585,6 +605,11 @@ func tbt(f servedFigures) string {
 
 func (r *report) servedRow(ctx context.Context, f string, k int) error {
 	c := r.cfg
+	key := r.rowKey("served", f, fmt.Sprintf("K%d tokens%d ctx%d", k, c.maxTokens, c.slotCtx))
+	if row, ok := r.reuse(key); ok {
+		r.served = append(r.served, row)
+		return nil
+	}
 	logf("%s served, %d clients: llama-server and exaone serve", filepath.Base(f), k)
 	r.nextTurn() // both servers take turns inside
 	ours, theirs, err := servedCompare(ctx, c, f, k)
@@ -596,6 +621,8 @@ func (r *report) servedRow(ctx context.Context, f string, k int) error {
 		pm(theirs.ts), pm(ours.ts), ratio(ours.ts, theirs.ts), tbt(theirs), tbt(ours))
 	if msg != "" {
 		row = fmt.Sprintf("| %s | %d | %d | %s | | | | |", filepath.Base(f), k, c.maxTokens, msg)
+	} else {
+		r.keep(key, row)
 	}
 	logf("%s", row)
 	r.served = append(r.served, row)
@@ -613,6 +640,9 @@ func (r *report) finish(ctx context.Context) string {
 	var sw []string
 	for _, s := range r.sweeps {
 		sw = append(sw, fmt.Sprintf("%.1f", s))
+	}
+	if r.rows.used > 0 {
+		fmt.Fprintf(&b, "%d rows were reused from an interrupted run of the same commit and settings (RESUME=1).\n\n", r.rows.used)
 	}
 	fmt.Fprintf(&b, "Memory read bandwidth (`exaone bench --bandwidth -t %d`), at start and at end: %s GB/s; 1-minute load average before each row: %s\n\n",
 		c.threads, or(strings.Join(sw, ", "), "?"), or(strings.Join(r.loads, ", "), "?"))

@@ -209,3 +209,41 @@ func TestParseConfig(t *testing.T) {
 		}
 	}
 }
+
+// Rows saved by one run are reused by a resumed one with the same key; a
+// line cut short by a kill is skipped; without resume the file starts over.
+func TestRowStore(t *testing.T) {
+	logTo = new(strings.Builder)
+	p := filepath.Join(t.TempDir(), "rows.jsonl")
+	s, err := openRows(p, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &report{cfg: &config{threads: 2, reps: 3}, rows: s, exaoneCommit: "abc", llamaVersion: "build 1"}
+	key := r.rowKey("bench", ".bench/f.gguf", "pp512")
+	r.loads = []string{"1.5"}
+	r.keep(key, "| f.gguf | pp512 | 1 | 2 | 2.00x |")
+	f, _ := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"key":"cut`)
+	f.Close()
+
+	s, err = openRows(p, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := &report{cfg: &config{threads: 2, reps: 3}, rows: s, exaoneCommit: "abc", llamaVersion: "build 1"}
+	row, ok := r2.reuse(r2.rowKey("bench", "other/dir/f.gguf", "pp512"))
+	if !ok || row != "| f.gguf | pp512 | 1 | 2 | 2.00x |" || r2.turn != 1 || r2.loads[0] != "1.5" || s.used != 1 {
+		t.Errorf("reuse: %q %v, turn %d, loads %v", row, ok, r2.turn, r2.loads)
+	}
+	r2.cfg.reps = 2
+	if _, ok := r2.reuse(r2.rowKey("bench", "f.gguf", "pp512")); ok {
+		t.Error("reused a row of other settings")
+	}
+	if s, _ = openRows(p, false); len(s.saved) != 0 {
+		t.Error("a fresh run kept old rows")
+	}
+	if b, _ := os.ReadFile(p); len(b) != 0 {
+		t.Errorf("a fresh run did not empty the rows file: %q", b)
+	}
+}
