@@ -483,4 +483,3 @@ func TestBatchBadOptions(t *testing.T) {
 		}
 	}
 }
-
