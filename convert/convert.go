@@ -142,6 +142,9 @@ type planned struct {
 	file  *safetensors.File
 	info  *safetensors.TensorInfo
 	bytes int64 // source bytes, for progress
+	// repeat > 0: rows from repeat on copy the quantized bytes of row
+	// r % repeat (synthetic models; see Shape.DistinctRows).
+	repeat int64
 }
 
 // makePlan lists the output tensors in llama.cpp's converter order and
@@ -332,7 +335,7 @@ func write(w *gguf.Writer, h *HParams, v *tokenizer.HFVocab, plan []planned, p P
 		total += t.bytes
 	}
 	var done int64
-	var raw, out []byte
+	var raw, out, pool []byte
 	var f32 []float32
 	for i, t := range plan {
 		rowLen := int64(t.dims[0])
@@ -348,6 +351,7 @@ func write(w *gguf.Writer, h *HParams, v *tokenizer.HFVocab, plan []planned, p P
 		if err != nil {
 			return err
 		}
+		pool = pool[:0]
 		// Whole rows per piece so that quantization blocks never straddle;
 		// each piece is read, quantized and written before the next, so
 		// memory is bounded by the piece, not the tensor.
@@ -364,17 +368,33 @@ func write(w *gguf.Writer, h *HParams, v *tokenizer.HFVocab, plan []planned, p P
 			if opts.Context != nil && opts.Context.Err() != nil {
 				return fmt.Errorf("convert: %w", context.Cause(opts.Context))
 			}
-			buf, dst := f32[:cnt], out[:(r1-r0)*rowBytes]
-			if t.data != nil {
-				copy(buf, t.data[r0*rowLen:r1*rowLen])
-			} else if t.gen != nil {
-				t.gen(r0*rowLen, buf)
-			} else if raw, err = t.file.ReadFloat32At(t.info, r0*rowLen, buf, raw); err != nil {
-				return fmt.Errorf("convert: %w", err)
+			// Rows [r0, q1) are made here; rows [q1, r1) repeat earlier ones.
+			q1 := r1
+			if t.repeat > 0 {
+				q1 = max(r0, min(r1, t.repeat))
 			}
-			if err := quantizeRows(t.typ, dst, buf, r1-r0, rowLen, rowBytes); err != nil {
-				return fmt.Errorf("convert: tensor %s: %w", t.name, err)
+			if q1 > r0 {
+				qn := (q1 - r0) * rowLen
+				buf, dst := f32[:qn], out[:(q1-r0)*rowBytes]
+				if t.data != nil {
+					copy(buf, t.data[r0*rowLen:q1*rowLen])
+				} else if t.gen != nil {
+					t.gen(r0*rowLen, buf)
+				} else if raw, err = t.file.ReadFloat32At(t.info, r0*rowLen, buf, raw); err != nil {
+					return fmt.Errorf("convert: %w", err)
+				}
+				if err := quantizeRows(t.typ, dst, buf, q1-r0, rowLen, rowBytes); err != nil {
+					return fmt.Errorf("convert: tensor %s: %w", t.name, err)
+				}
+				if t.repeat > 0 {
+					pool = append(pool, dst...)
+				}
 			}
+			for r := q1; r < r1; r++ {
+				src := (r % t.repeat) * rowBytes
+				copy(out[(r-r0)*rowBytes:(r-r0+1)*rowBytes], pool[src:src+rowBytes])
+			}
+			dst := out[:(r1-r0)*rowBytes]
 			if _, err := tw.Write(dst); err != nil {
 				return err
 			}

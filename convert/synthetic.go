@@ -17,6 +17,11 @@ type Shape struct {
 	Context, Window                int
 	Pattern                        string // per-layer L/G cycle when Window > 0
 	Tied                           bool
+	// DistinctRows, when > 0, is how many rows of each matrix are
+	// generated and quantized; the rest repeat them, quantized bytes
+	// copied. Speed does not depend on weight values, and K-quant search
+	// over every row of a 32B model takes hours on a small machine.
+	DistinctRows int
 }
 
 // Shapes are the released sizes: the 1.2B and the 32B whole, and the
@@ -29,7 +34,8 @@ var Shapes = map[string]Shape{
 	"32b-4layers": {Name: "EXAONE-4.0-32B-4layers-synthetic", Layers: 4, Hidden: 5120, FFN: 27392,
 		Heads: 40, KVHeads: 8, HeadDim: 128, Vocab: 102400, Context: 131072, Window: 4096, Pattern: "LLLG"},
 	"32b": {Name: "EXAONE-4.0-32B-synthetic", Layers: 64, Hidden: 5120, FFN: 27392,
-		Heads: 40, KVHeads: 8, HeadDim: 128, Vocab: 102400, Context: 131072, Window: 4096, Pattern: "LLLG"},
+		Heads: 40, KVHeads: 8, HeadDim: 128, Vocab: 102400, Context: 131072, Window: 4096, Pattern: "LLLG",
+		DistinctRows: 64},
 }
 
 // hparams gives the shape as config.json would.
@@ -77,6 +83,11 @@ func WriteSynthetic(dst string, shape Shape, vocab *tokenizer.HFVocab, opts Opti
 	}
 	h := shape.hparams()
 	plan := syntheticPlan(h, p)
+	for i := range plan {
+		if plan[i].gen != nil && len(plan[i].dims) == 2 {
+			plan[i].repeat = int64(shape.DistinctRows)
+		}
+	}
 	w, err := gguf.Create(dst)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package convert_test
 
 import (
+	"bytes"
 	"math"
 	"path/filepath"
 	"testing"
@@ -100,5 +101,71 @@ func TestShape32B(t *testing.T) {
 		if types[name] != want {
 			t.Errorf("%s is %s, want %s", name, types[name], want)
 		}
+	}
+}
+
+// With DistinctRows, each matrix's first rows are the bytes the plain
+// writer makes and every later row copies row r mod DistinctRows, also
+// when the streamed pieces end mid-pool.
+func TestWriteSyntheticDistinctRows(t *testing.T) {
+	vocab, err := tokenizer.ReadHF(filepath.Join(fixture.Root(), "testdata", "tokenizer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer convert.SetChunkElems(5 * 256)() // 5 rows of the 256-wide matrices a piece
+	shape := convert.Shape{Name: "tiny", Layers: 2, Hidden: 256, FFN: 512, Heads: 4, KVHeads: 2, HeadDim: 64,
+		Vocab: 9000, Context: 512, Window: 32, Pattern: "LG"}
+	dir := t.TempDir()
+	plain, pooled := filepath.Join(dir, "plain.gguf"), filepath.Join(dir, "pooled.gguf")
+	if err := convert.WriteSynthetic(plain, shape, vocab, convert.Options{Type: "q4_k_m"}); err != nil {
+		t.Fatal(err)
+	}
+	shape.DistinctRows = 7
+	if err := convert.WriteSynthetic(pooled, shape, vocab, convert.Options{Type: "q4_k_m"}); err != nil {
+		t.Fatal(err)
+	}
+	fp, err := gguf.Open(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fp.Close()
+	fq, err := gguf.Open(pooled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fq.Close()
+	matrices := 0
+	for _, ti := range fq.Tensors {
+		a, err := fp.TensorData(ti.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := fq.TensorData(ti.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ti.Dims) != 2 {
+			if !bytes.Equal(a, b) {
+				t.Errorf("%s: a vector differs", ti.Name)
+			}
+			continue
+		}
+		matrices++
+		rows := int(ti.Dims[1])
+		rb := len(b) / rows
+		if !bytes.Equal(a[:7*rb], b[:7*rb]) {
+			t.Errorf("%s: the first 7 rows differ from the plain writer's", ti.Name)
+		}
+		for r := 7; r < rows; r++ {
+			if !bytes.Equal(b[r*rb:(r+1)*rb], b[(r%7)*rb:(r%7+1)*rb]) {
+				t.Fatalf("%s: row %d is not row %d", ti.Name, r, r%7)
+			}
+		}
+		if bytes.Equal(a, b) {
+			t.Errorf("%s: no row repeated", ti.Name)
+		}
+	}
+	if matrices != 2+2*7 {
+		t.Errorf("%d matrices checked", matrices)
 	}
 }
