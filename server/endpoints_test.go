@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/exaone-go/exaone/model"
 	"github.com/exaone-go/exaone/server"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
@@ -175,3 +176,18 @@ type recorder struct {
 func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) WriteHeader(c int)           { r.code = c }
 func (r *recorder) Write(b []byte) (int, error) { r.body = append(r.body, b...); return len(b), nil }
+
+// Options.CacheTypeK/V give every slot a q8_0 cache (34/64 of f16's bytes,
+// up to the key tiles' padding), and the server answers with it.
+func TestCacheTypes(t *testing.T) {
+	f16, _ := newServer(t, server.Options{Slots: 2})
+	q8, ts := newServer(t, server.Options{Slots: 2, CacheTypeK: model.CacheQ8_0, CacheTypeV: model.CacheQ8_0})
+	a, b := f16.Info().KVBytesPerSlot, q8.Info().KVBytesPerSlot
+	if r := float64(b) / float64(a); r < 34.0/64-0.02 || r > 34.0/64+0.02 {
+		t.Errorf("q8_0 slot cache %d bytes, f16 %d: ratio %.3f, want about %.3f", b, a, r, 34.0/64)
+	}
+	code, body := post(t, ts.URL+"/v1/completions", `{"prompt":"And God said","max_tokens":4,"temperature":0,"ignore_eos":true}`)
+	if code != 200 || !strings.Contains(string(body), `"completion_tokens":4`) {
+		t.Errorf("completion on a q8_0 cache: %d %s", code, body)
+	}
+}

@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/exaone-go/exaone/generate"
+	"github.com/exaone-go/exaone/model"
 )
 
 // Errors a Server's methods return, for errors.Is.
@@ -65,6 +66,10 @@ type Options struct {
 	// slots generate (generate.BatchOptions.Chunk); 0 means
 	// generate.DefaultChunk.
 	Chunk int
+	// CacheTypeK and CacheTypeV are the element types of every slot's
+	// cached keys and values (llama-server's --cache-type-k/-v); the zero
+	// value is f16.
+	CacheTypeK, CacheTypeV model.CacheType
 	// Queue is how many requests may wait for a slot; beyond it requests
 	// get 503. 0 means 64; negative means none wait.
 	Queue int
@@ -161,7 +166,7 @@ func New(m *generate.Model, o Options) (*Server, error) {
 	if s.name == "" {
 		s.name = filepath.Base(m.Path())
 	}
-	b, err := m.NewBatch(generate.BatchOptions{Slots: o.Slots, Ctx: o.Ctx, Threads: o.Threads, Batch: o.Batch, Chunk: o.Chunk})
+	b, err := m.NewBatch(generate.BatchOptions{Slots: o.Slots, Ctx: o.Ctx, Threads: o.Threads, Batch: o.Batch, Chunk: o.Chunk, CacheTypeK: o.CacheTypeK, CacheTypeV: o.CacheTypeV})
 	if err != nil {
 		return nil, err
 	}

@@ -152,7 +152,7 @@ func runBench(c *cli.Context) error {
 		return fmt.Errorf("-o: %q is not md or json", format)
 	}
 	if c.IsSet("parallel") {
-		return runParallel(c, files, prompts, gens, depths, threads, reps, format)
+		return runParallel(c, files, prompts, gens, depths, threads, reps, format, ctk, ctv)
 	}
 	out := c.App.Writer
 	var log io.Writer

@@ -54,7 +54,7 @@ func parallelList(s string) ([]int, error) {
 // runParallel is bench with --parallel: for each model, thread count,
 // depth, prompt length, generated length and sequence count, one batched
 // test (parallelOne).
-func runParallel(c *cli.Context, files []string, prompts, gens, depths, threads []int, reps int, format string) error {
+func runParallel(c *cli.Context, files []string, prompts, gens, depths, threads []int, reps int, format string, ctk, ctv model.CacheType) error {
 	npl, err := parallelList(c.String("parallel"))
 	if err != nil {
 		return err
@@ -83,7 +83,7 @@ func runParallel(c *cli.Context, files []string, prompts, gens, depths, threads 
 				for _, p := range prompts {
 					for _, n := range ns {
 						for _, np := range npl {
-							r, err := parallelOne(lm.m, info, t, np, p, n, d, reps)
+							r, err := parallelOne(lm.m, info, model.Options{Threads: t, CacheTypeK: ctk, CacheTypeV: ctv}, np, p, n, d, reps)
 							if err != nil {
 								lm.Close()
 								return err
@@ -99,6 +99,9 @@ func runParallel(c *cli.Context, files []string, prompts, gens, depths, threads 
 								pp := strconv.Itoa(p)
 								if d > 0 {
 									pp += fmt.Sprintf(" @ d%d", d)
+								}
+								if ctk != model.CacheF16 || ctv != model.CacheF16 {
+									pp += fmt.Sprintf(" kv %s/%s", ctk, ctv)
 								}
 								fmt.Fprintf(out, "| %s | %d | %s | %d | %d | %d | %.3f | %.2f ± %.2f | %.3f | %.2f ± %.2f | %.3f | %.2f |\n",
 									r.ModelType, t, pp, n, np, r.NKV, r.TPP, r.SpeedPP, r.StddevPP,
@@ -124,7 +127,7 @@ func runParallel(c *cli.Context, files []string, prompts, gens, depths, threads 
 // every step still asks for each sequence's logits, as a real decode does.
 // The depth (context evaluated before the prompt) is evaluated again before
 // each run, untimed.
-func parallelOne(m *model.Model, info benchResult, threads, np, p, n, d, reps int) (parallelResult, error) {
+func parallelOne(m *model.Model, info benchResult, o model.Options, np, p, n, d, reps int) (parallelResult, error) {
 	seqCtx := d + p + n
 	if seqCtx > m.CtxTrain {
 		return parallelResult{}, fmt.Errorf("--parallel: -d %d + -p %d + -n %d is more than the model's context %d", d, p, n, m.CtxTrain)
@@ -132,7 +135,8 @@ func parallelOne(m *model.Model, info benchResult, threads, np, p, n, d, reps in
 	// The session's batch is capped at its context, so its first sequence
 	// gets at least a batch's worth: the N prompts go through in 512-token
 	// forward passes, as llama-batched-bench's default micro-batch does.
-	s, err := m.NewSession(model.Options{Ctx: min(max(seqCtx, 512), m.CtxTrain), Batch: 512, Threads: threads})
+	o.Ctx, o.Batch = min(max(seqCtx, 512), m.CtxTrain), 512
+	s, err := m.NewSession(o)
 	if err != nil {
 		return parallelResult{}, err
 	}
@@ -188,7 +192,8 @@ func parallelOne(m *model.Model, info benchResult, threads, np, p, n, d, reps in
 		return parallelResult{}, err
 	}
 	r := parallelResult{benchResult: info, NParallel: np, NKV: np * seqCtx}
-	r.NThreads, r.NPrompt, r.NGen, r.NDepth = threads, p, n, d
+	r.NThreads, r.NPrompt, r.NGen, r.NDepth = o.Threads, p, n, d
+	r.TypeK, r.TypeV = o.CacheTypeK.String(), o.CacheTypeV.String()
 	r.TestTime = time.Now().UTC().Format(time.RFC3339)
 	var tpp, ttg float64
 	for i := 0; i < reps; i++ {

@@ -19,7 +19,7 @@ func TestBenchParallelJSON(t *testing.T) {
 	}
 	const p, n, reps = 6, 3, 2
 	r := exaone(t, "", "bench", "-m", file+","+file, "-t", "1,2", "--parallel", "1,3", "-p", "6", "-n", "3",
-		"-r", "2", "-o", "json")
+		"-r", "2", "-o", "json", "-ctk", "q8_0")
 	r.ok(t)
 	var rows []parallelResult
 	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
@@ -34,6 +34,9 @@ func TestBenchParallelJSON(t *testing.T) {
 		if row.NParallel != wantNP || row.NThreads != wantT || row.NPrompt != p || row.NGen != n {
 			t.Errorf("row %d: n_parallel %d, n_threads %d, n_prompt %d, n_gen %d; want %d, %d, %d, %d",
 				i, row.NParallel, row.NThreads, row.NPrompt, row.NGen, wantNP, wantT, p, n)
+		}
+		if row.TypeK != "q8_0" || row.TypeV != "f16" {
+			t.Errorf("row %d: cache types %s/%s, want the flags' q8_0/f16", i, row.TypeK, row.TypeV)
 		}
 		if row.NKV != wantNP*(p+n) {
 			t.Errorf("row %d: n_kv %d, want %d", i, row.NKV, wantNP*(p+n))

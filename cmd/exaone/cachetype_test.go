@@ -45,6 +45,8 @@ func TestCacheTypeRefused(t *testing.T) {
 		{"run", "-ctk", "q4_0", "-p", "x"},
 		{"run", "--cache-type-v", "bf16", "-p", "x"},
 		{"perplexity", "-ctv", "f64", "-f", evalText()},
+		{"serve", "--port", "0", "-ctk", "q4_1"},
+		{"bench", "--parallel", "1", "-p", "8", "-n", "2", "-ctv", "q5_0"},
 	} {
 		r := exaone(t, "", c...)
 		flag := "--cache-type-k"

@@ -34,7 +34,7 @@ func init() {
 			"long prompt does not stall the others' streams. Each slot\n" +
 			"has its own KV cache of -c tokens (llama-server divides -c among its slots instead: to match\n" +
 			"llama-server -c 4096 -np 4, give -c 1024).",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "GGUF `FILE` (default: the bundled tiny-hybrid-kjv)"},
 			&cli.StringFlag{Name: "host", Value: "127.0.0.1", Usage: "listen on `ADDRESS`"},
 			&cli.IntFlag{Name: "port", Value: 8080, Usage: "listen on `PORT` (0: any free port)"},
@@ -50,7 +50,7 @@ func init() {
 			&cli.StringFlag{Name: "alias", Aliases: []string{"a"}, Usage: "model `NAME` in responses (default: the file's name)"},
 			&cli.IntFlag{Name: "timeout", Aliases: []string{"to"}, Value: 600, Usage: "seconds to read a request (headers and body)"},
 			&cli.BoolFlag{Name: "no-webui", Usage: "do not serve the chat page at /"},
-		},
+		}, cacheTypeFlags()...),
 		Action: serve,
 	})
 }
@@ -80,6 +80,10 @@ func serve(c *cli.Context) error {
 		return errors.New("-c, -t and --queue must not be negative, -b and --prefill-chunk must be positive")
 	case opts.ReasoningFormat != "deepseek" && opts.ReasoningFormat != "none" && opts.ReasoningFormat != "auto":
 		return fmt.Errorf("--reasoning-format %q: want deepseek or none", opts.ReasoningFormat)
+	}
+	var err error
+	if opts.CacheTypeK, opts.CacheTypeV, err = cacheTypes(c); err != nil {
+		return err
 	}
 	if opts.Queue == 0 {
 		opts.Queue = -1 // Options' 0 is the default; the flag's 0 means none
