@@ -114,10 +114,16 @@ func allowedBytes(s *State) []byte {
 }
 
 // pick chooses a random allowed byte; past the budget it prefers bytes
-// that close values, so walks finish.
-func pick(rng *rand.Rand, allowed []byte, over bool) byte {
+// that close values, so walks finish: inside a string the closing quote
+// (string bytes such as ']' would only make it longer), outside one a
+// closing bracket before a quote (a quote there opens a key or a string).
+func pick(rng *rand.Rand, allowed []byte, over, inString bool) byte {
 	if over {
-		for _, pref := range []string{`"]}`, "0123456789aeflnrstu"} {
+		prefs := []string{"]}", `"`, "0123456789aeflnrstu"}
+		if inString {
+			prefs = []string{`"`, "0123456789aeflnrstu"}
+		}
+		for _, pref := range prefs {
 			var c []byte
 			for _, b := range allowed {
 				if strings.IndexByte(pref, b) >= 0 {
@@ -145,6 +151,7 @@ func pick(rng *rand.Rand, allowed []byte, over bool) byte {
 func walk(t testing.TB, g *Grammar, rng *rand.Rand, budget int) []byte {
 	s := g.Start()
 	var doc []byte
+	inString, escaped := false, false
 	for {
 		if s.CanEnd() && (len(doc) > budget || rng.IntN(8) == 0) {
 			return doc
@@ -159,11 +166,19 @@ func walk(t testing.TB, g *Grammar, rng *rand.Rand, budget int) []byte {
 		if len(doc) > 50*budget+20000 {
 			t.Fatalf("walk does not finish: %q", doc)
 		}
-		c := pick(rng, allowed, len(doc) > budget)
+		c := pick(rng, allowed, len(doc) > budget, inString && !escaped)
 		if err := s.Accept([]byte{c}); err != nil {
 			t.Fatalf("allowed byte %q rejected after %q: %v", c, doc, err)
 		}
 		doc = append(doc, c)
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		}
 	}
 }
 
