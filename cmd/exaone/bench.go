@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,7 +51,8 @@ speed (speed does not depend on the weights' values).`,
 			&cli.StringFlag{Name: "write-synthetic", Usage: "write a synthetic model of this shape to --out and exit"},
 			&cli.StringFlag{Name: "type", Value: "q4_0", Usage: "quantization of the synthetic model"},
 			&cli.StringFlag{Name: "out", Usage: "file the synthetic model is written to"},
-			&cli.BoolFlag{Name: "force", Usage: "overwrite --out"},
+			&cli.BoolFlag{Name: "force", Usage: "overwrite --out or --cpuprofile"},
+			&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of the tests to `FILE` (go tool pprof)"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print load time, KV cache size and memory (peak resident, anonymous and mapped-file) to standard error"},
 			&cli.BoolFlag{Name: "bandwidth", Usage: "measure memory read bandwidth (GB/s) with each -t thread count and exit"},
 			&cli.StringFlag{Name: "parallel", Aliases: []string{"npl"}, Usage: "sequence counts (comma-separated): batched tests like llama-batched-bench's -npl, each sequence a -p prompt then -n tokens decoded together; reports aggregate decode t/s"},
@@ -93,7 +96,7 @@ type benchResult struct {
 	SamplesTs     []float64 `json:"samples_ts"`
 }
 
-func runBench(c *cli.Context) error {
+func runBench(c *cli.Context) (err error) {
 	if shape := c.String("write-synthetic"); shape != "" {
 		return writeSynthetic(c, shape)
 	}
@@ -150,6 +153,23 @@ func runBench(c *cli.Context) error {
 	format := c.String("output")
 	if format != "md" && format != "json" {
 		return fmt.Errorf("-o: %q is not md or json", format)
+	}
+	if prof := c.String("cpuprofile"); prof != "" {
+		if err := checkOutputFile(prof, c.Bool("force"), "--force"); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		// The profile is small: it is kept in memory and written whole at
+		// the end, so an interrupted run leaves no partial file.
+		var buf bytes.Buffer
+		if err := pprof.StartCPUProfile(&buf); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if werr := writeFileAtomic(prof, buf.Bytes()); err == nil && werr != nil {
+				err = fmt.Errorf("--cpuprofile: %w", werr)
+			}
+		}()
 	}
 	if c.IsSet("parallel") {
 		return runParallel(c, files, prompts, gens, depths, threads, reps, format, ctk, ctv)

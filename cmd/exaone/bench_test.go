@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -29,4 +31,20 @@ func TestBenchVerbose(t *testing.T) {
 			t.Errorf("no %q in standard error:\n%s", w, r.stderr)
 		}
 	}
+}
+
+// --cpuprofile writes a profile go tool pprof reads (gzip-compressed
+// protobuf), and an existing file only with --force.
+func TestBenchCPUProfile(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "cpu.pprof")
+	exaone(t, "", "bench", "-t", "1", "-p", "16", "-n", "4", "-r", "1", "--cpuprofile", prof).ok(t)
+	b, err := os.ReadFile(prof)
+	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("profile: %v, %d bytes", err, len(b))
+	}
+	r := exaone(t, "", "bench", "-t", "1", "-p", "16", "-n", "0", "-r", "1", "--cpuprofile", prof)
+	if r.code == 0 || !strings.Contains(r.stderr, "--cpuprofile") || !strings.Contains(r.stderr, "--force") {
+		t.Errorf("existing profile without --force: exit %d, %q", r.code, r.stderr)
+	}
+	exaone(t, "", "bench", "-t", "1", "-p", "16", "-n", "0", "-r", "1", "--cpuprofile", prof, "--force").ok(t)
 }
