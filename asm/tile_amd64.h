@@ -12,15 +12,20 @@
 	NEGL  R8; \
 	KMOVW R8, K1
 
-// TILE_ROWS8 runs FIRST on F0 and NEXT on F1..F7, the rows of out.
-// TILE_LOAD8 loads F0..F7 from out under K1, zeroing them when K1 is zero
-// (no memory is read then), so that it needs no branch; TILE_STORE8
-// stores them (advancing AX).
-#define TILE_ROWS8(FIRST, NEXT, F0, F1, F2, F3, F4, F5, F6, F7) \
+// TILE_ROWS4 and TILE_ROWS8 run FIRST on F0 and NEXT on F1, ..., the rows
+// of out. TILE_LOAD4/8 load F0.. from out under K1, zeroing them when K1
+// is zero (no memory is read then), so that it needs no branch;
+// TILE_STORE4/8 store them (advancing AX). TILE_LOAD2/TILE_LOAD4P and
+// TILE_STORE2/TILE_STORE4P do the same for 2 and 4 rows in pairs (R9 the
+// second pair).
+#define TILE_ROWS4(FIRST, NEXT, F0, F1, F2, F3) \
 	FIRST(F0); \
 	NEXT(F1); \
 	NEXT(F2); \
-	NEXT(F3); \
+	NEXT(F3)
+
+#define TILE_ROWS8(FIRST, NEXT, F0, F1, F2, F3, F4, F5, F6, F7) \
+	TILE_ROWS4(FIRST, NEXT, F0, F1, F2, F3); \
 	NEXT(F4); \
 	NEXT(F5); \
 	NEXT(F6); \
@@ -32,6 +37,13 @@
 #define TILE_STN(F) ADDQ DX, AX; VMOVUPS F, (AX)
 #define TILE_LOAD8(F0, F1, F2, F3, F4, F5, F6, F7) TILE_ROWS8(TILE_LD0, TILE_LDN, F0, F1, F2, F3, F4, F5, F6, F7)
 #define TILE_STORE8(F0, F1, F2, F3, F4, F5, F6, F7) TILE_ROWS8(TILE_ST0, TILE_STN, F0, F1, F2, F3, F4, F5, F6, F7)
+#define TILE_LOAD4(F0, F1, F2, F3) TILE_ROWS4(TILE_LD0, TILE_LDN, F0, F1, F2, F3)
+#define TILE_STORE4(F0, F1, F2, F3) TILE_ROWS4(TILE_ST0, TILE_STN, F0, F1, F2, F3)
+
+#define TILE_LOAD2(F0, F1) VMOVUPS.Z (AX), K1, F0; VMOVUPS.Z (AX)(DX*1), K1, F1
+#define TILE_LOAD4P(F0, F1, F2, F3) TILE_LOAD2(F0, F1); LEAQ (AX)(DX*2), R9; VMOVUPS.Z (R9), K1, F2; VMOVUPS.Z (R9)(DX*1), K1, F3
+#define TILE_STORE2(F0, F1) VMOVUPS F0, (AX); VMOVUPS F1, (AX)(DX*1)
+#define TILE_STORE4P(F0, F1, F2, F3) TILE_STORE2(F0, F1); LEAQ (AX)(DX*2), R9; VMOVUPS F2, (R9); VMOVUPS F3, (R9)(DX*1)
 
 // The K-quant tile kernels come for 8, 4 and 2 activations (N); per N
 // TILE_VNNIn, TILE_BSUMn, TILE_EACHn and TILE_ISUMn are the steps below
@@ -261,7 +273,7 @@
 
 // TILE_ARGS loads the arguments of the tile kernels (out, ldo in bytes,
 // w, x, nb, acc: see tile16x8VNNI) and, when acc is set, the running sums
-// (LOAD: TILE_LOAD8 or a narrower load). FP offsets in a header go
+// (LOAD: TILE_LOAD8 or a narrower one). FP offsets in a header go
 // unchecked by vet; the kernels share this one signature.
 #define TILE_ARGS(LOAD) \
 	MOVQ    out+0(FP), AX; \
@@ -273,28 +285,6 @@
 	MOVBQZX acc+40(FP), R8; \
 	TILE_ACCMASK; \
 	LOAD
-
-// TILE_LOADK2/4 and TILE_STOREK2/4 are TILE_LOAD8 and TILE_STORE8 of the
-// K-quant kernels' float sums Z24, Z25, ... for 2 and 4 activations.
-#define TILE_LOADK2 \
-	VMOVUPS.Z (AX), K1, Z24; \
-	VMOVUPS.Z (AX)(DX*1), K1, Z25
-
-#define TILE_LOADK4 \
-	TILE_LOADK2; \
-	LEAQ      (AX)(DX*2), R9; \
-	VMOVUPS.Z (R9), K1, Z26; \
-	VMOVUPS.Z (R9)(DX*1), K1, Z27
-
-#define TILE_STOREK2 \
-	VMOVUPS Z24, (AX); \
-	VMOVUPS Z25, (AX)(DX*1)
-
-#define TILE_STOREK4 \
-	TILE_STOREK2; \
-	LEAQ    (AX)(DX*2), R9; \
-	VMOVUPS Z26, (R9); \
-	VMOVUPS Z27, (R9)(DX*1)
 
 // TILE_LD8 loads the 8 zmm at off(P), off+64(P), ... into Z16..Z23.
 #define TILE_LD8(P, off) \
@@ -395,8 +385,8 @@ sub: \
 	RET
 
 #define TILEK8(NSUB, SUB, SC, VB, XB, END, WB) TILEK(TILE_LOAD8(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31), TILE_STORE8(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31), TILE_EACH8, TILE_ISUM8, TILE_VNNI8, TILE_BSUM8, NSUB, SUB, SC, VB, XB, END, WB)
-#define TILEK4(NSUB, SUB, SC, VB, XB, END, WB) TILEK(TILE_LOADK4, TILE_STOREK4, TILE_EACH4, TILE_ISUM4, TILE_VNNI4, TILE_BSUM4, NSUB, SUB, SC, VB, XB, END, WB)
-#define TILEK2(NSUB, SUB, SC, VB, XB, END, WB) TILEK(TILE_LOADK2, TILE_STOREK2, TILE_EACH2, TILE_ISUM2, TILE_VNNI2, TILE_BSUM2, NSUB, SUB, SC, VB, XB, END, WB)
+#define TILEK4(NSUB, SUB, SC, VB, XB, END, WB) TILEK(TILE_LOAD4P(Z24, Z25, Z26, Z27), TILE_STORE4P(Z24, Z25, Z26, Z27), TILE_EACH4, TILE_ISUM4, TILE_VNNI4, TILE_BSUM4, NSUB, SUB, SC, VB, XB, END, WB)
+#define TILEK2(NSUB, SUB, SC, VB, XB, END, WB) TILEK(TILE_LOAD2(Z24, Z25), TILE_STORE2(Z24, Z25), TILE_EACH2, TILE_ISUM2, TILE_VNNI2, TILE_BSUM2, NSUB, SUB, SC, VB, XB, END, WB)
 
 // REPACK is a K-quant repacker (func(dst *byte, w *byte, idx *[16]int32,
 // rows, nb int)): row i of the group starts idx[i] bytes after w (idx of
