@@ -351,13 +351,8 @@ func checkTileKernel(t *testing.T, f, ref tileKFunc, gBytes int, fill func(r *ra
 			}
 		}
 		for _, acc := range []bool{false, true} {
-			const ldo = 21
-			got := make([]float32, 8*ldo+3)
-			want := make([]float32, len(got))
-			for i := range got {
-				got[i] = float32(i) + 0.5
-				want[i] = got[i]
-			}
+			got, want := tileOuts()
+			const ldo = tileLdo
 			f(&got[1], ldo, &w[0], &x[0], nb, acc)
 			ref(&want[1], ldo, &w[0], &x[0], nb, acc)
 			for i := range got {
@@ -398,18 +393,10 @@ func checkGemmKTiles(t *testing.T, seed uint64, gemm tileGemmFn, dot func(w, x [
 					}
 					xt := make([]byte, kTilesBytes(nx, nb*qkK))
 					prepKTiles(xt, x, nx)
-					ldo := nrows + 5
-					out := make([]float32, nx*ldo+7)
-					for i := range out {
-						out[i] = -7.25
-					}
-					gemm(out, ldo, w, nrows, x, xt, nx)
+					out, ldo := runGuarded(t, gemm, w, nrows, x, xt, nx)
 					for i, v := range out {
 						j, rr := i/ldo, i%ldo
 						if j >= nx || rr >= nrows {
-							if v != -7.25 {
-								t.Fatalf("nb=%d nrows=%d nx=%d: guard out[%d] = %g", nb, nrows, nx, i, v)
-							}
 							continue
 						}
 						want := dot(w[rr*rowBytes:][:rowBytes], x[j*nb*q8KBytes:][:nb*q8KBytes])
@@ -584,4 +571,73 @@ func quantizeGuarded(t *testing.T, n int, quantize func(dst []byte)) []byte {
 		}
 	}
 	return got
+}
+
+// runGuarded runs gemm into an output of nx rows of ldo = nrows+5 values
+// filled with guards, checks that the guards around the nx x nrows
+// results stay, and returns the output and ldo.
+func runGuarded(t *testing.T, gemm tileGemmFn, w []byte, nrows int, x, xt []byte, nx int) ([]float32, int) {
+	t.Helper()
+	ldo := nrows + 5
+	out := make([]float32, nx*ldo+7)
+	for i := range out {
+		out[i] = -7.25
+	}
+	gemm(out, ldo, w, nrows, x, xt, nx)
+	for i, v := range out {
+		if j, rr := i/ldo, i%ldo; (j >= nx || rr >= nrows) && v != -7.25 {
+			t.Fatalf("nrows=%d nx=%d (%d bytes of weights): guard out[%d] = %g", nrows, nx, len(w), i, v)
+		}
+	}
+	return out, ldo
+}
+
+// tileLdo is the row stride of the tile kernels' test outputs.
+const tileLdo = 21
+
+// tileOuts returns two equal outputs for a tile kernel writing at index 1
+// and its reference: 8 rows of tileLdo and guards, each value tileOut of
+// its index, so that acc and stray writes show.
+func tileOuts() (got, want []float32) {
+	got = make([]float32, 8*tileLdo+3)
+	want = make([]float32, len(got))
+	for i := range got {
+		got[i] = tileOut(i)
+		want[i] = got[i]
+	}
+	return got, want
+}
+
+func tileOut(i int) float32 { return float32(i) + 0.5 }
+
+// randQ8Tile returns nb blocks of a random Q8_0/Q4_0 tile group and tiled
+// activations (tileKernelRef's layouts) with finite weight and activation
+// scales and int16-range correction sums.
+func randQ8Tile(r *rand.Rand, nb int) (w, x []byte) {
+	w = make([]byte, nb*tileWBytes)
+	x = make([]byte, nb*tileXBytes)
+	for i := range w {
+		w[i] = byte(r.IntN(256))
+	}
+	for i := range x {
+		x[i] = byte(r.IntN(256))
+	}
+	for b := range nb {
+		for i := range tileRows {
+			binary.LittleEndian.PutUint32(w[b*tileWBytes+512+4*i:], math.Float32bits(float32(r.NormFloat64())))
+		}
+		for j := range tileCols {
+			binary.LittleEndian.PutUint32(x[b*tileXBytes+256+4*j:], uint32(int32(r.IntN(1<<16)-1<<15)))
+			binary.LittleEndian.PutUint32(x[b*tileXBytes+288+4*j:], math.Float32bits(float32(r.NormFloat64())))
+		}
+	}
+	return w, x
+}
+
+// infScale returns a copy of the nb-block tile group w with an infinite
+// weight scale in its last block.
+func infScale(w []byte, nb int) []byte {
+	w2 := append([]byte(nil), w...)
+	binary.LittleEndian.PutUint32(w2[(nb-1)*tileWBytes+512+4*3:], math.Float32bits(float32(math.Inf(1))))
+	return w2
 }

@@ -24,31 +24,10 @@ func TestTileNarrow(t *testing.T) {
 			width int
 		}{{k.tile4, 4}, {k.tile2, 2}} {
 			for _, nb := range []int{1, 2, 5, 64} {
-				w := make([]byte, nb*tileWBytes)
-				x := make([]byte, nb*tileXBytes)
-				for i := range w {
-					w[i] = byte(r.IntN(256))
-				}
-				for i := range x {
-					x[i] = byte(r.IntN(256))
-				}
-				for b := range nb {
-					for i := range tileRows {
-						binary.LittleEndian.PutUint32(w[b*tileWBytes+512+4*i:], math.Float32bits(float32(r.NormFloat64())))
-					}
-					for j := range tileCols {
-						binary.LittleEndian.PutUint32(x[b*tileXBytes+256+4*j:], uint32(int32(r.IntN(1<<16)-1<<15)))
-						binary.LittleEndian.PutUint32(x[b*tileXBytes+288+4*j:], math.Float32bits(float32(r.NormFloat64())))
-					}
-				}
+				w, x := randQ8Tile(r, nb)
 				for _, acc := range []bool{false, true} {
-					const ldo = 21
-					got := make([]float32, 8*ldo+3)
-					want := make([]float32, len(got))
-					for i := range got {
-						got[i] = float32(i) + 0.5
-						want[i] = got[i]
-					}
+					got, want := tileOuts()
+					const ldo = tileLdo
 					if bad := c.f(&got[1], ldo, &w[0], &x[0], nb, acc); bad {
 						t.Fatalf("width %d nb=%d acc=%v: reported non-finite", c.width, nb, acc)
 					}
@@ -59,12 +38,11 @@ func TestTileNarrow(t *testing.T) {
 							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 								t.Fatalf("width %d nb=%d acc=%v: out[%d][%d] = %g, 8-wide %g", c.width, nb, acc, j, rr, got[i], want[i])
 							}
-						} else if got[i] != float32(i)+0.5 {
+						} else if got[i] != tileOut(i) {
 							t.Fatalf("width %d nb=%d acc=%v: out[%d] = %g written", c.width, nb, acc, i, got[i])
 						}
 					}
-					w2 := append([]byte(nil), w...)
-					binary.LittleEndian.PutUint32(w2[(nb-1)*tileWBytes+512+4*3:], math.Float32bits(float32(math.Inf(1))))
+					w2 := infScale(w, nb)
 					if !c.f(&got[1], ldo, &w2[0], &x[0], nb, acc) {
 						t.Fatalf("width %d nb=%d acc=%v: an infinite scale is not reported", c.width, nb, acc)
 					}

@@ -296,56 +296,53 @@ func gemmTiles(sh *tileShape, fs tileSet, prefetch func([]byte), repack repackFu
 
 // repackQ8Tile unpacks rows (<= 16) Q8_0 rows of nb blocks into a group.
 func repackQ8Tile(dst, w []byte, rowBytes, rows, nb int) {
-	for i := range tileRows {
-		if i >= rows {
-			for b := range nb {
-				binary.LittleEndian.PutUint32(dst[b*tileWBytes+512+4*i:], 0)
-			}
-			continue
+	repackRows(dst, w, rowBytes, rows, nb, q8Bytes, tileWBytes, zeroTileScale, func(blk, src []byte, i int) {
+		putTileScale(blk, src, i)
+		for g := range 8 {
+			v := binary.LittleEndian.Uint32(src[2+4*g:]) ^ 0x80808080
+			binary.LittleEndian.PutUint32(blk[64*g+4*i:], v)
 		}
-		row := w[i*rowBytes:][:rowBytes]
+	})
+}
+
+// repackRows is the frame of the Go group unpackers: in each block of the
+// group dst (gb bytes) row i >= rows gets missing(blk, i), row i < rows
+// unpack(blk, src, i) with src its block (wb bytes) in w.
+func repackRows(dst, w []byte, rowBytes, rows, nb, wb, gb int, missing func(blk []byte, i int), unpack func(blk, src []byte, i int)) {
+	for i := range tileRows {
 		for b := range nb {
-			src := row[b*q8Bytes : (b+1)*q8Bytes]
-			blk := dst[b*tileWBytes : (b+1)*tileWBytes]
-			binary.LittleEndian.PutUint32(blk[512+4*i:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src))))
-			for g := range 8 {
-				v := binary.LittleEndian.Uint32(src[2+4*g:]) ^ 0x80808080
-				binary.LittleEndian.PutUint32(blk[64*g+4*i:], v)
+			blk := dst[b*gb:][:gb]
+			if i >= rows {
+				missing(blk, i)
+			} else {
+				unpack(blk, w[i*rowBytes+b*wb:][:wb], i)
 			}
 		}
 	}
+}
+
+// zeroTileScale and putTileScale zero or set the scale of row i in the
+// Q8_0/Q4_0 group block blk (from the block src).
+func zeroTileScale(blk []byte, i int) { binary.LittleEndian.PutUint32(blk[512+4*i:], 0) }
+func putTileScale(blk, src []byte, i int) {
+	binary.LittleEndian.PutUint32(blk[512+4*i:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src))))
 }
 
 // repackQ4Tile unpacks rows (<= 16) Q4_0 rows of nb blocks into a group:
 // nibble q becomes the unsigned byte q-8+128.
 func repackQ4Tile(dst, w []byte, rowBytes, rows, nb int) {
 	const m4, off = 0x0f0f0f0f0f0f0f0f, 0x7878787878787878
-	for i := range tileRows {
-		if i >= rows {
-			for b := range nb {
-				binary.LittleEndian.PutUint32(dst[b*tileWBytes+512+4*i:], 0)
-			}
-			continue
+	repackRows(dst, w, rowBytes, rows, nb, q4Bytes, tileWBytes, zeroTileScale, func(blk, src []byte, i int) {
+		putTileScale(blk, src, i)
+		lo := binary.LittleEndian.Uint64(src[2:])
+		hi := binary.LittleEndian.Uint64(src[10:])
+		l0, l1 := lo&m4+off, hi&m4+off
+		h0, h1 := (lo>>4)&m4+off, (hi>>4)&m4+off
+		for g, v := range [4]uint64{l0, l1, h0, h1} {
+			binary.LittleEndian.PutUint32(blk[128*g+4*i:], uint32(v))
+			binary.LittleEndian.PutUint32(blk[128*g+64+4*i:], uint32(v>>32))
 		}
-		row := w[i*rowBytes:][:rowBytes]
-		for b := range nb {
-			src := row[b*q4Bytes : (b+1)*q4Bytes]
-			blk := dst[b*tileWBytes : (b+1)*tileWBytes]
-			binary.LittleEndian.PutUint32(blk[512+4*i:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src))))
-			lo := binary.LittleEndian.Uint64(src[2:])
-			hi := binary.LittleEndian.Uint64(src[10:])
-			l0, l1 := lo&m4+off, hi&m4+off
-			h0, h1 := (lo>>4)&m4+off, (hi>>4)&m4+off
-			binary.LittleEndian.PutUint32(blk[4*i:], uint32(l0))
-			binary.LittleEndian.PutUint32(blk[64+4*i:], uint32(l0>>32))
-			binary.LittleEndian.PutUint32(blk[128+4*i:], uint32(l1))
-			binary.LittleEndian.PutUint32(blk[192+4*i:], uint32(l1>>32))
-			binary.LittleEndian.PutUint32(blk[256+4*i:], uint32(h0))
-			binary.LittleEndian.PutUint32(blk[320+4*i:], uint32(h0>>32))
-			binary.LittleEndian.PutUint32(blk[384+4*i:], uint32(h1))
-			binary.LittleEndian.PutUint32(blk[448+4*i:], uint32(h1>>32))
-		}
-	}
+	})
 }
 
 func unsafeF32(p *float32, n int) []float32 { return unsafe.Slice(p, n) }
