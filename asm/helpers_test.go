@@ -393,12 +393,7 @@ func checkGemmKTiles(t *testing.T, seed uint64, gemm tileGemmFn, dot func(w, x [
 					}
 					xt := make([]byte, kTilesBytes(nx, nb*qkK))
 					prepKTiles(xt, x, nx)
-					out, ldo := runGuarded(t, gemm, w, nrows, x, xt, nx)
-					for i, v := range out {
-						j, rr := i/ldo, i%ldo
-						if j >= nx || rr >= nrows {
-							continue
-						}
+					runGuarded(t, gemm, w, nrows, x, xt, nx, func(j, rr int, v float32) {
 						want := dot(w[rr*rowBytes:][:rowBytes], x[j*nb*q8KBytes:][:nb*q8KBytes])
 						if math.IsInf(float64(want), 0) {
 							nInf++
@@ -409,7 +404,7 @@ func checkGemmKTiles(t *testing.T, seed uint64, gemm tileGemmFn, dot func(w, x [
 							t.Fatalf("nb=%d nrows=%d nx=%d hostile=%v: out[%d][%d] = %g, want %g",
 								nb, nrows, nx, hot, j, rr, v, want)
 						}
-					}
+					})
 				}
 			}
 		}
@@ -575,8 +570,9 @@ func quantizeGuarded(t *testing.T, n int, quantize func(dst []byte)) []byte {
 
 // runGuarded runs gemm into an output of nx rows of ldo = nrows+5 values
 // filled with guards, checks that the guards around the nx x nrows
-// results stay, and returns the output and ldo.
-func runGuarded(t *testing.T, gemm tileGemmFn, w []byte, nrows int, x, xt []byte, nx int) ([]float32, int) {
+// results stay and calls check with each result v of activation j and
+// row rr.
+func runGuarded(t *testing.T, gemm tileGemmFn, w []byte, nrows int, x, xt []byte, nx int, check func(j, rr int, v float32)) {
 	t.Helper()
 	ldo := nrows + 5
 	out := make([]float32, nx*ldo+7)
@@ -585,11 +581,12 @@ func runGuarded(t *testing.T, gemm tileGemmFn, w []byte, nrows int, x, xt []byte
 	}
 	gemm(out, ldo, w, nrows, x, xt, nx)
 	for i, v := range out {
-		if j, rr := i/ldo, i%ldo; (j >= nx || rr >= nrows) && v != -7.25 {
+		if j, rr := i/ldo, i%ldo; j < nx && rr < nrows {
+			check(j, rr, v)
+		} else if v != -7.25 {
 			t.Fatalf("nrows=%d nx=%d (%d bytes of weights): guard out[%d] = %g", nrows, nx, len(w), i, v)
 		}
 	}
-	return out, ldo
 }
 
 // tileLdo is the row stride of the tile kernels' test outputs.

@@ -52,7 +52,7 @@ type tileKFunc = func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
 // tileKKernelRef is the Q4_K tile kernel in Go (the reference of the
 // assembly).
 func tileKKernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) {
-	tileKRef(out, ldo, w, x, nb, acc, kWBytes, func(s float32, wk, xk []byte, i, j int, dx float32) float32 {
+	tileRef(out, ldo, w, x, nb, acc, kWBytes, kXBytes, 2304, func(s float32, wk, xk []byte, i, j int, dx float32) float32 {
 		var isum, msum int32
 		for sb := range 8 {
 			var sub int32
@@ -69,40 +69,6 @@ func tileKKernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) {
 		return s - float32(float32(msum)*dmin)
 	})
 }
-
-// tileKRef is the frame of the K-quant tile kernels in Go: per super-block
-// (gb bytes of the group w, kXBytes of the tile x), activation j and row i
-// the sum s = out[j*ldo+i] (with acc; else 0) becomes step(s, ...), dx
-// being the activation's scale.
-func tileKRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool, gb int,
-	step func(s float32, wk, xk []byte, i, j int, dx float32) float32) {
-	o := unsafeF32(out, 7*ldo+tileRows)
-	wb := unsafeBytes(w, nb*gb)
-	xb := unsafeBytes(x, nb*kXBytes)
-	var s [tileCols][tileRows]float32
-	if acc {
-		for j := range tileCols {
-			copy(s[j][:], o[j*ldo:j*ldo+tileRows])
-		}
-	}
-	for b := range nb {
-		wk := wb[b*gb:][:gb]
-		xk := xb[b*kXBytes:][:kXBytes]
-		for j := range tileCols {
-			dx := math.Float32frombits(le32(xk, 2304+4*j))
-			for i := range tileRows {
-				s[j][i] = step(s[j][i], wk, xk, i, j, dx)
-			}
-		}
-	}
-	for j := range tileCols {
-		copy(o[j*ldo:j*ldo+tileRows], s[j][:])
-	}
-}
-
-// le16 and le32 read the little-endian int16 and uint32 at b[i:].
-func le16(b []byte, i int) int32  { return int32(int16(binary.LittleEndian.Uint16(b[i:]))) }
-func le32(b []byte, i int) uint32 { return binary.LittleEndian.Uint32(b[i:]) }
 
 // kTilesBytes is the size of the prepared form of nx Q8_K activation rows
 // of cols values.

@@ -30,7 +30,7 @@ const k6WBytes = 5696
 // assembly): out[j*ldo+i] (+)= the dotQ6_K sum over nb super-blocks of row
 // i of the group w and activation j of the tile x.
 func tileK6KernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) {
-	tileKRef(out, ldo, w, x, nb, acc, k6WBytes, func(s float32, wk, xk []byte, i, j int, dx float32) float32 {
+	tileRef(out, ldo, w, x, nb, acc, k6WBytes, kXBytes, 2304, func(s float32, wk, xk []byte, i, j int, dx float32) float32 {
 		var isum int32
 		for sb := range 16 {
 			var sub int32

@@ -164,22 +164,29 @@ TEXT ·tile16x8VNNI(SB), NOSPLIT, $0-49
 	VPDPBUSD.BCST (64+4*g)(SI), W, A2; \
 	VPDPBUSD.BCST (96+4*g)(SI), W, A3
 
+// Q8N_G4(g, W0, W1) adds k-groups g and g+4 (weights W0, W1) of the first
+// 4 activations to the sums Z8..Z11 and Z12..Z15; Q8N_G2(g, W0..W3)
+// k-groups g, g+2, g+4, g+6 of the first 2 to Z8/Z9, Z10/Z11, Z12/Z13,
+// Z14/Z15. ZERO2Z and ZERO4Z clear 2 or 4 registers.
+#define Q8N_G4(g, W0, W1) Q8N_VNNI4(g, W0, Z8, Z9, Z10, Z11); Q8N_VNNI4((g+4), W1, Z12, Z13, Z14, Z15)
+#define Q8N_G2(g, W0, W1, W2, W3) \
+	Q8N_VNNI2(g, W0, Z8, Z9); \
+	Q8N_VNNI2((g+2), W1, Z10, Z11); \
+	Q8N_VNNI2((g+4), W2, Z12, Z13); \
+	Q8N_VNNI2((g+6), W3, Z14, Z15)
+
+#define ZERO2Z(R0, R1) VPXORD R0, R0, R0; VPXORD R1, R1, R1
+#define ZERO4Z(R0, R1, R2, R3) ZERO2Z(R0, R1); ZERO2Z(R2, R3)
+
 #define Q8BODY4 \
 	Q8W; \
 	Q8PF; \
 	TILE_EACH4(XSUM); \
-	VPXORD Z12, Z12, Z12; \
-	VPXORD Z13, Z13, Z13; \
-	VPXORD Z14, Z14, Z14; \
-	VPXORD Z15, Z15, Z15; \
-	Q8N_VNNI4(0, Z16, Z8, Z9, Z10, Z11); \
-	Q8N_VNNI4(4, Z20, Z12, Z13, Z14, Z15); \
-	Q8N_VNNI4(1, Z17, Z8, Z9, Z10, Z11); \
-	Q8N_VNNI4(5, Z21, Z12, Z13, Z14, Z15); \
-	Q8N_VNNI4(2, Z18, Z8, Z9, Z10, Z11); \
-	Q8N_VNNI4(6, Z22, Z12, Z13, Z14, Z15); \
-	Q8N_VNNI4(3, Z19, Z8, Z9, Z10, Z11); \
-	Q8N_VNNI4(7, Z23, Z12, Z13, Z14, Z15); \
+	ZERO4Z(Z12, Z13, Z14, Z15); \
+	Q8N_G4(0, Z16, Z20); \
+	Q8N_G4(1, Z17, Z21); \
+	Q8N_G4(2, Z18, Z22); \
+	Q8N_G4(3, Z19, Z23); \
 	VPADDD Z12, Z8, Z8; \
 	VPADDD Z13, Z9, Z9; \
 	VPADDD Z14, Z10, Z10; \
@@ -199,20 +206,10 @@ TEXT ·tile16x4VNNI(SB), NOSPLIT, $0-49
 	Q8W; \
 	Q8PF; \
 	TILE_EACH2(XSUM); \
-	VPXORD Z10, Z10, Z10; \
-	VPXORD Z11, Z11, Z11; \
-	VPXORD Z12, Z12, Z12; \
-	VPXORD Z13, Z13, Z13; \
-	VPXORD Z14, Z14, Z14; \
-	VPXORD Z15, Z15, Z15; \
-	Q8N_VNNI2(0, Z16, Z8, Z9); \
-	Q8N_VNNI2(2, Z18, Z10, Z11); \
-	Q8N_VNNI2(4, Z20, Z12, Z13); \
-	Q8N_VNNI2(6, Z22, Z14, Z15); \
-	Q8N_VNNI2(1, Z17, Z8, Z9); \
-	Q8N_VNNI2(3, Z19, Z10, Z11); \
-	Q8N_VNNI2(5, Z21, Z12, Z13); \
-	Q8N_VNNI2(7, Z23, Z14, Z15); \
+	ZERO2Z(Z10, Z11); \
+	ZERO4Z(Z12, Z13, Z14, Z15); \
+	Q8N_G2(0, Z16, Z18, Z20, Z22); \
+	Q8N_G2(1, Z17, Z19, Z21, Z23); \
 	VPADDD Z10, Z8, Z8; \
 	VPADDD Z11, Z9, Z9; \
 	VPADDD Z14, Z12, Z12; \
