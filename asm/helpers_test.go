@@ -638,3 +638,102 @@ func infScale(w []byte, nb int) []byte {
 	binary.LittleEndian.PutUint32(w2[(nb-1)*tileWBytes+512+4*3:], math.Float32bits(float32(math.Inf(1))))
 	return w2
 }
+
+// benchGemmKTiles reports multiply-adds per second of tiles (preparation
+// excluded) and of gemm on the same 2048 x 2048 matrix (rows from rows)
+// and 512 activation rows, one thread.
+func benchGemmKTiles(b *testing.B, tiles tileGemmFn, gemm func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int),
+	rows func(r *rand.Rand, n int) []byte) {
+	const nrows, cols, nx = 2048, 2048, 512
+	nb := cols / qkK
+	r := newRand(31)
+	w := rows(r, nrows*nb)
+	x := q8KRows(r, nx, nb, func(int) float64 { return 1 })
+	xt := make([]byte, kTilesBytes(nx, cols))
+	prepKTiles(xt, x, nx)
+	out := make([]float32, nx*nrows)
+	b.Run("tiles", func(b *testing.B) {
+		for b.Loop() {
+			tiles(out, nrows, w, nrows, x, xt, nx)
+		}
+		b.ReportMetric(float64(b.N)*nrows*nx*cols/b.Elapsed().Seconds()/1e9, "GMAC/s")
+	})
+	b.Run("gemm", func(b *testing.B) {
+		for b.Loop() {
+			gemm(out, nrows, w, nrows, x, nx)
+		}
+		b.ReportMetric(float64(b.N)*nrows*nx*cols/b.Elapsed().Seconds()/1e9, "GMAC/s")
+	})
+}
+
+// checkKExtremes checks gemm against dot bit for bit with every integer
+// sum at its limits: activations all -128 or 127, and weights (2 super-
+// blocks of wb bytes per row) all fill, each super-block then given its
+// scales by block(blk, fill, v) for the nv variants v.
+func checkKExtremes(t *testing.T, gemm tileGemmFn, dot func(w, x []byte) float32, wb int, fills []byte, nv int,
+	block func(blk []byte, fill byte, v int)) {
+	const nb, nrows, nx = 2, 17, 9
+	one := func(int) float32 { return 1 }
+	forEachPath(t, func(t *testing.T) {
+		for _, xq := range []int8{-128, 127} {
+			x := kActs(nx*nb, one, func() int8 { return xq })
+			for _, fill := range fills {
+				for v := range nv {
+					w := make([]byte, nrows*nb*wb)
+					for i := range w {
+						w[i] = fill
+					}
+					for b := range nrows * nb {
+						block(w[b*wb:][:wb], fill, v)
+					}
+					xt := make([]byte, kTilesBytes(nx, nb*qkK))
+					prepKTiles(xt, x, nx)
+					out := make([]float32, nx*nrows)
+					gemm(out, nrows, w, nrows, x, xt, nx)
+					rowBytes := nb * wb
+					for j := range nx {
+						for rr := range nrows {
+							want := dot(w[rr*rowBytes:][:rowBytes], x[j*nb*q8KBytes:][:nb*q8KBytes])
+							if got := out[j*nrows+rr]; !sameBits(got, want) {
+								t.Fatalf("x=%d fill=%#x variant %d: out[%d][%d] = %g, want %g", xq, fill, v, j, rr, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// checkPV checks a PV result out (head h's dim values at h*ldo) against
+// want within 1e-6 of the magnitude mag(h, d) of the terms of value d;
+// the values past dim in each row are guards, which must stay.
+func checkPV(t *testing.T, out, want []float32, ldo, dim int, what string, mag func(h, d int) float64) {
+	t.Helper()
+	for i := range out {
+		h, d := i/ldo, i%ldo
+		if d >= dim {
+			if out[i] != want[i] {
+				t.Fatalf("%s: guard out[%d] changed", what, i)
+			}
+			continue
+		}
+		if dd := math.Abs(float64(out[i] - want[i])); dd > 1e-6*(mag(h, d)+1) {
+			t.Fatalf("%s: out[%d][%d] = %g, want %g", what, h, d, out[i], want[i])
+		}
+	}
+}
+
+// randPV returns a PV test's output (heads rows of ldo, normal values) and
+// probabilities p (heads rows of ldp, in [0, 1)).
+func randPV(r *rand.Rand, heads, ldo, ldp int) (out, p []float32) {
+	out = make([]float32, heads*ldo)
+	for i := range out {
+		out[i] = float32(r.NormFloat64())
+	}
+	p = make([]float32, heads*ldp)
+	for i := range p {
+		p[i] = float32(r.Float64())
+	}
+	return out, p
+}
