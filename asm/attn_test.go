@@ -1,6 +1,7 @@
 package asm
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -45,14 +46,7 @@ func TestPVF16(t *testing.T) {
 			for _, dim := range []int{16, 64, 80, 128} {
 				for _, nk := range []int{1, 7, 1030} {
 					ldo, ldp, ldv := dim+3, nk+2, dim+16
-					out := make([]float32, heads*ldo)
-					for i := range out {
-						out[i] = float32(r.NormFloat64())
-					}
-					p := make([]float32, heads*ldp)
-					for i := range p {
-						p[i] = float32(r.Float64())
-					}
+					out, p := randPV(r, heads, ldo, ldp)
 					v := make([]uint16, nk*ldv)
 					for i := range v {
 						v[i] = quant.F32ToF16(float32(r.NormFloat64()))
@@ -60,22 +54,12 @@ func TestPVF16(t *testing.T) {
 					want := append([]float32(nil), out...)
 					refPVF16(want, ldo, p, ldp, v, ldv, heads, nk, dim)
 					PVF16(out, ldo, p, ldp, v, ldv, heads, nk, dim)
-					for i := range out {
-						h, d := i/ldo, i%ldo
-						if d >= dim {
-							if out[i] != want[i] {
-								t.Fatalf("heads=%d dim=%d nk=%d: guard out[%d] changed", heads, dim, nk, i)
-							}
-							continue
-						}
-						var mag float64
+					checkPV(t, out, want, ldo, dim, fmt.Sprintf("heads=%d dim=%d nk=%d", heads, dim, nk), func(h, d int) (mag float64) {
 						for j := range nk {
 							mag += math.Abs(float64(p[h*ldp+j] * quant.F16ToF32(v[j*ldv+d])))
 						}
-						if dd := math.Abs(float64(out[i] - want[i])); dd > 1e-6*(mag+1) {
-							t.Fatalf("heads=%d dim=%d nk=%d: out[%d][%d] = %g, want %g", heads, dim, nk, h, d, out[i], want[i])
-						}
-					}
+						return mag
+					})
 				}
 			}
 		}

@@ -60,6 +60,19 @@ func benchPaths(b *testing.B, f func(b *testing.B)) {
 	}
 }
 
+// benchGemvPaths runs gemv(out, w, x) on every path (benchPaths) as the
+// sub-benchmark name, at the bytes of w per call.
+func benchGemvPaths(b *testing.B, name string, gemv func(out []float32, w, x []byte), out []float32, w, x []byte) {
+	b.Run(name, func(b *testing.B) {
+		benchPaths(b, func(b *testing.B) {
+			b.SetBytes(int64(len(w)))
+			for b.Loop() {
+				gemv(out, w, x)
+			}
+		})
+	})
+}
+
 func BenchmarkReadBandwidth(b *testing.B) {
 	bigData()
 	b.SetBytes(int64(len(bigQ8)))
@@ -188,14 +201,7 @@ func BenchmarkGemvL2(b *testing.B) {
 		rows := (512 << 10) / rowBytes
 		w := f.w[:rows*rowBytes]
 		out := make([]float32, rows)
-		b.Run(f.name, func(b *testing.B) {
-			benchPaths(b, func(b *testing.B) {
-				b.SetBytes(int64(len(w)))
-				for b.Loop() {
-					f.gemv(out, w, benchX)
-				}
-			})
-		})
+		benchGemvPaths(b, f.name, f.gemv, out, w, benchX)
 	}
 }
 

@@ -351,13 +351,8 @@ func checkTileKernel(t *testing.T, f, ref tileKFunc, gBytes int, fill func(r *ra
 			}
 		}
 		for _, acc := range []bool{false, true} {
-			const ldo = 21
-			got := make([]float32, 8*ldo+3)
-			want := make([]float32, len(got))
-			for i := range got {
-				got[i] = float32(i) + 0.5
-				want[i] = got[i]
-			}
+			got, want := tileOuts()
+			const ldo = tileLdo
 			f(&got[1], ldo, &w[0], &x[0], nb, acc)
 			ref(&want[1], ldo, &w[0], &x[0], nb, acc)
 			for i := range got {
@@ -398,20 +393,7 @@ func checkGemmKTiles(t *testing.T, seed uint64, gemm tileGemmFn, dot func(w, x [
 					}
 					xt := make([]byte, kTilesBytes(nx, nb*qkK))
 					prepKTiles(xt, x, nx)
-					ldo := nrows + 5
-					out := make([]float32, nx*ldo+7)
-					for i := range out {
-						out[i] = -7.25
-					}
-					gemm(out, ldo, w, nrows, x, xt, nx)
-					for i, v := range out {
-						j, rr := i/ldo, i%ldo
-						if j >= nx || rr >= nrows {
-							if v != -7.25 {
-								t.Fatalf("nb=%d nrows=%d nx=%d: guard out[%d] = %g", nb, nrows, nx, i, v)
-							}
-							continue
-						}
+					runGuarded(t, gemm, w, nrows, x, xt, nx, func(j, rr int, v float32) {
 						want := dot(w[rr*rowBytes:][:rowBytes], x[j*nb*q8KBytes:][:nb*q8KBytes])
 						if math.IsInf(float64(want), 0) {
 							nInf++
@@ -422,7 +404,7 @@ func checkGemmKTiles(t *testing.T, seed uint64, gemm tileGemmFn, dot func(w, x [
 							t.Fatalf("nb=%d nrows=%d nx=%d hostile=%v: out[%d][%d] = %g, want %g",
 								nb, nrows, nx, hot, j, rr, v, want)
 						}
-					}
+					})
 				}
 			}
 		}
@@ -584,4 +566,174 @@ func quantizeGuarded(t *testing.T, n int, quantize func(dst []byte)) []byte {
 		}
 	}
 	return got
+}
+
+// runGuarded runs gemm into an output of nx rows of ldo = nrows+5 values
+// filled with guards, checks that the guards around the nx x nrows
+// results stay and calls check with each result v of activation j and
+// row rr.
+func runGuarded(t *testing.T, gemm tileGemmFn, w []byte, nrows int, x, xt []byte, nx int, check func(j, rr int, v float32)) {
+	t.Helper()
+	ldo := nrows + 5
+	out := make([]float32, nx*ldo+7)
+	for i := range out {
+		out[i] = -7.25
+	}
+	gemm(out, ldo, w, nrows, x, xt, nx)
+	for i, v := range out {
+		if j, rr := i/ldo, i%ldo; j < nx && rr < nrows {
+			check(j, rr, v)
+		} else if v != -7.25 {
+			t.Fatalf("nrows=%d nx=%d (%d bytes of weights): guard out[%d] = %g", nrows, nx, len(w), i, v)
+		}
+	}
+}
+
+// tileLdo is the row stride of the tile kernels' test outputs.
+const tileLdo = 21
+
+// tileOuts returns two equal outputs for a tile kernel writing at index 1
+// and its reference: 8 rows of tileLdo and guards, each value tileOut of
+// its index, so that acc and stray writes show.
+func tileOuts() (got, want []float32) {
+	got = make([]float32, 8*tileLdo+3)
+	want = make([]float32, len(got))
+	for i := range got {
+		got[i] = tileOut(i)
+		want[i] = got[i]
+	}
+	return got, want
+}
+
+func tileOut(i int) float32 { return float32(i) + 0.5 }
+
+// randQ8Tile returns nb blocks of a random Q8_0/Q4_0 tile group and tiled
+// activations (tileKernelRef's layouts) with finite weight and activation
+// scales and int16-range correction sums.
+func randQ8Tile(r *rand.Rand, nb int) (w, x []byte) {
+	w = make([]byte, nb*tileWBytes)
+	x = make([]byte, nb*tileXBytes)
+	for i := range w {
+		w[i] = byte(r.IntN(256))
+	}
+	for i := range x {
+		x[i] = byte(r.IntN(256))
+	}
+	for b := range nb {
+		for i := range tileRows {
+			binary.LittleEndian.PutUint32(w[b*tileWBytes+512+4*i:], math.Float32bits(float32(r.NormFloat64())))
+		}
+		for j := range tileCols {
+			binary.LittleEndian.PutUint32(x[b*tileXBytes+256+4*j:], uint32(int32(r.IntN(1<<16)-1<<15)))
+			binary.LittleEndian.PutUint32(x[b*tileXBytes+288+4*j:], math.Float32bits(float32(r.NormFloat64())))
+		}
+	}
+	return w, x
+}
+
+// infScale returns a copy of the nb-block tile group w with an infinite
+// weight scale in its last block.
+func infScale(w []byte, nb int) []byte {
+	w2 := append([]byte(nil), w...)
+	binary.LittleEndian.PutUint32(w2[(nb-1)*tileWBytes+512+4*3:], math.Float32bits(float32(math.Inf(1))))
+	return w2
+}
+
+// benchGemmKTiles reports multiply-adds per second of tiles (preparation
+// excluded) and of gemm on the same 2048 x 2048 matrix (rows from rows)
+// and 512 activation rows, one thread.
+func benchGemmKTiles(b *testing.B, tiles tileGemmFn, gemm func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int),
+	rows func(r *rand.Rand, n int) []byte) {
+	const nrows, cols, nx = 2048, 2048, 512
+	nb := cols / qkK
+	r := newRand(31)
+	w := rows(r, nrows*nb)
+	x := q8KRows(r, nx, nb, func(int) float64 { return 1 })
+	xt := make([]byte, kTilesBytes(nx, cols))
+	prepKTiles(xt, x, nx)
+	out := make([]float32, nx*nrows)
+	b.Run("tiles", func(b *testing.B) {
+		for b.Loop() {
+			tiles(out, nrows, w, nrows, x, xt, nx)
+		}
+		b.ReportMetric(float64(b.N)*nrows*nx*cols/b.Elapsed().Seconds()/1e9, "GMAC/s")
+	})
+	b.Run("gemm", func(b *testing.B) {
+		for b.Loop() {
+			gemm(out, nrows, w, nrows, x, nx)
+		}
+		b.ReportMetric(float64(b.N)*nrows*nx*cols/b.Elapsed().Seconds()/1e9, "GMAC/s")
+	})
+}
+
+// checkKExtremes checks gemm against dot bit for bit with every integer
+// sum at its limits: activations all -128 or 127, and weights (2 super-
+// blocks of wb bytes per row) all fill, each super-block then given its
+// scales by block(blk, fill, v) for the nv variants v.
+func checkKExtremes(t *testing.T, gemm tileGemmFn, dot func(w, x []byte) float32, wb int, fills []byte, nv int,
+	block func(blk []byte, fill byte, v int)) {
+	const nb, nrows, nx = 2, 17, 9
+	one := func(int) float32 { return 1 }
+	forEachPath(t, func(t *testing.T) {
+		for _, xq := range []int8{-128, 127} {
+			x := kActs(nx*nb, one, func() int8 { return xq })
+			for _, fill := range fills {
+				for v := range nv {
+					w := make([]byte, nrows*nb*wb)
+					for i := range w {
+						w[i] = fill
+					}
+					for b := range nrows * nb {
+						block(w[b*wb:][:wb], fill, v)
+					}
+					xt := make([]byte, kTilesBytes(nx, nb*qkK))
+					prepKTiles(xt, x, nx)
+					out := make([]float32, nx*nrows)
+					gemm(out, nrows, w, nrows, x, xt, nx)
+					rowBytes := nb * wb
+					for j := range nx {
+						for rr := range nrows {
+							want := dot(w[rr*rowBytes:][:rowBytes], x[j*nb*q8KBytes:][:nb*q8KBytes])
+							if got := out[j*nrows+rr]; !sameBits(got, want) {
+								t.Fatalf("x=%d fill=%#x variant %d: out[%d][%d] = %g, want %g", xq, fill, v, j, rr, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// checkPV checks a PV result out (head h's dim values at h*ldo) against
+// want within 1e-6 of the magnitude mag(h, d) of the terms of value d;
+// the values past dim in each row are guards, which must stay.
+func checkPV(t *testing.T, out, want []float32, ldo, dim int, what string, mag func(h, d int) float64) {
+	t.Helper()
+	for i := range out {
+		h, d := i/ldo, i%ldo
+		if d >= dim {
+			if out[i] != want[i] {
+				t.Fatalf("%s: guard out[%d] changed", what, i)
+			}
+			continue
+		}
+		if dd := math.Abs(float64(out[i] - want[i])); dd > 1e-6*(mag(h, d)+1) {
+			t.Fatalf("%s: out[%d][%d] = %g, want %g", what, h, d, out[i], want[i])
+		}
+	}
+}
+
+// randPV returns a PV test's output (heads rows of ldo, normal values) and
+// probabilities p (heads rows of ldp, in [0, 1)).
+func randPV(r *rand.Rand, heads, ldo, ldp int) (out, p []float32) {
+	out = make([]float32, heads*ldo)
+	for i := range out {
+		out[i] = float32(r.NormFloat64())
+	}
+	p = make([]float32, heads*ldp)
+	for i := range p {
+		p[i] = float32(r.Float64())
+	}
+	return out, p
 }

@@ -47,14 +47,7 @@ func BenchmarkGemvK(b *testing.B) {
 	for _, f := range kformats {
 		w := bigK(f.wb)
 		out := make([]float32, len(w)/(len(benchXK)/q8KBytes*f.wb))
-		b.Run(f.name, func(b *testing.B) {
-			benchPaths(b, func(b *testing.B) {
-				b.SetBytes(int64(len(w)))
-				for b.Loop() {
-					f.gemv(out, w, benchXK)
-				}
-			})
-		})
+		benchGemvPaths(b, f.name, f.gemv, out, w, benchXK)
 	}
 }
 
@@ -67,14 +60,7 @@ func BenchmarkGemvKL2(b *testing.B) {
 		rb := len(benchXK) / q8KBytes * f.wb
 		w = w[:(512<<10)/rb*rb]
 		out := make([]float32, len(w)/rb)
-		b.Run(f.name, func(b *testing.B) {
-			benchPaths(b, func(b *testing.B) {
-				b.SetBytes(int64(len(w)))
-				for b.Loop() {
-					f.gemv(out, w, benchXK)
-				}
-			})
-		})
+		benchGemvPaths(b, f.name, f.gemv, out, w, benchXK)
 	}
 }
 

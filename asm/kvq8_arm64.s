@@ -1,29 +1,15 @@
 //go:build !noasm
 
 #include "textflag.h"
+#include "macros_arm64.h"
 
 // Kernels of a Q8_0 KV cache on NEON (see kvq8.go for the key tile layout
-// and kvq8_arm64.go for what each computes). Instructions the Go
-// assembler has no mnemonic for are instruction words (registers d, n, m;
-// i an element index):
+// and kvq8_arm64.go for what each computes). Besides the instruction words
+// of macros_arm64.h they use SDOT by element (registers d, n, m; i an
+// element index):
 //
 //	sdot   Vd.4S, Vn.16B, Vm.4B[i]  0x4F80E000 | (i&1)<<21 | m<<16 (5 bits) | (i>>1)<<11 | n<<5 | d
-//	scvtf  Vd.4S, Vn.4S             0x4E21D800 | n<<5 | d
-//	fmul   Vd.4S, Vn.4S, Vm.4S      0x6E20DC00 | m<<16 | n<<5 | d
-//	fadd   Vd.4S, Vn.4S, Vm.4S      0x4E20D400 | m<<16 | n<<5 | d
-//	fcvtl  Vd.4S, Vn.4H (fcvtl2: the high half)  0x0E217800 (0x4E217800) | n<<5 | d
-//	sxtl   Vd.8H, Vn.8B (sxtl2: the high half)   0x0F08A400 (0x4F08A400) | n<<5 | d
-//	sxtl   Vd.4S, Vn.4H (sxtl2: the high half)   0x0F10A400 (0x4F10A400) | n<<5 | d
 #define SDOTE(d, n, m, i) WORD $(0x4F80E000 | (((i)&1)<<21) | ((m)<<16) | (((i)>>1)<<11) | ((n)<<5) | (d))
-#define SCVTF4S(d, n) WORD $(0x4E21D800 | ((n)<<5) | (d))
-#define FMUL4S(d, n, m) WORD $(0x6E20DC00 | ((m)<<16) | ((n)<<5) | (d))
-#define FADD4S(d, n, m) WORD $(0x4E20D400 | ((m)<<16) | ((n)<<5) | (d))
-#define FCVTL(d, n) WORD $(0x0E217800 | ((n)<<5) | (d))
-#define FCVTL2(d, n) WORD $(0x4E217800 | ((n)<<5) | (d))
-#define SXTL8(d, n) WORD $(0x0F08A400 | ((n)<<5) | (d))
-#define SXTL8_2(d, n) WORD $(0x4F08A400 | ((n)<<5) | (d))
-#define SXTL16(d, n) WORD $(0x0F10A400 | ((n)<<5) | (d))
-#define SXTL16_2(d, n) WORD $(0x4F10A400 | ((n)<<5) | (d))
 
 // Score kernels. Registers: R0 out, R1 ldo in bytes, R2 the keys, R3 the
 // tiles left, R4 q, R5 qstride, R6 nb, R7 tab; per tile R8 counts blocks,
@@ -46,25 +32,28 @@
 // KLOAD loads 4 values of the tile's 16 keys into V20..V23.
 #define KLOAD VLD1.P 64(R2), [V20.B16, V21.B16, V22.B16, V23.B16]
 
-// CH2(QA, QB, I) adds those times the query values in lane I of QA (head
-// 0) and QB (head 1); CH1 for head 0 only.
-#define CH2(QA, QB, I) \
-	KLOAD; \
-	SDOTE(0, 20, QA, I); \
-	SDOTE(1, 21, QA, I); \
-	SDOTE(2, 22, QA, I); \
-	SDOTE(3, 23, QA, I); \
-	SDOTE(4, 20, QB, I); \
-	SDOTE(5, 21, QB, I); \
-	SDOTE(6, 22, QB, I); \
-	SDOTE(7, 23, QB, I)
+// CH1(QA, QB, I) adds those times the query values in lane I of QA to
+// head 0's sums; CH2 then those times lane I of QB to head 1's. CH8(CH)
+// runs CH on the 8 groups of 4 values of a block (lanes 0..3 of V16/V18,
+// then of V17/V19).
+#define SDOT4(A, Q, I) \
+	SDOTE(A, 20, Q, I); \
+	SDOTE(A+1, 21, Q, I); \
+	SDOTE(A+2, 22, Q, I); \
+	SDOTE(A+3, 23, Q, I)
 
-#define CH1(QA, QB, I) \
-	KLOAD; \
-	SDOTE(0, 20, QA, I); \
-	SDOTE(1, 21, QA, I); \
-	SDOTE(2, 22, QA, I); \
-	SDOTE(3, 23, QA, I)
+#define CH1(QA, QB, I) KLOAD; SDOT4(0, QA, I)
+#define CH2(QA, QB, I) CH1(QA, QB, I); SDOT4(4, QB, I)
+
+#define CH8(CH) \
+	CH(16, 18, 0); \
+	CH(16, 18, 1); \
+	CH(16, 18, 2); \
+	CH(16, 18, 3); \
+	CH(17, 19, 0); \
+	CH(17, 19, 1); \
+	CH(17, 19, 2); \
+	CH(17, 19, 3)
 
 // SC(A, SS, K) adds sums A times the key scales K times the query scale
 // in V30 to scores SS (V31 scratch), rounded after each step as the
@@ -91,45 +80,24 @@
 	ADD  $2, R, R14; \
 	VLD1 (R14), [QA.B16, QB.B16]
 
+// SBLOCK1 and SBLOCK2 are a block of the score kernels for 1 and 2
+// heads.
+#define SBLOCK1 \
+	QLOAD(R10, V16, V17); \
+	ZERO4(V0.B16, V1.B16, V2.B16, V3.B16); \
+	CH8(CH1); \
+	SCALES; \
+	HEAD(0, 8, R10, 0)
+
 #define SBLOCK2 \
 	QLOAD(R10, V16, V17); \
 	QLOAD(R11, V18, V19); \
-	VEOR V0.B16, V0.B16, V0.B16; \
-	VEOR V1.B16, V1.B16, V1.B16; \
-	VEOR V2.B16, V2.B16, V2.B16; \
-	VEOR V3.B16, V3.B16, V3.B16; \
-	VEOR V4.B16, V4.B16, V4.B16; \
-	VEOR V5.B16, V5.B16, V5.B16; \
-	VEOR V6.B16, V6.B16, V6.B16; \
-	VEOR V7.B16, V7.B16, V7.B16; \
-	CH2(16, 18, 0); \
-	CH2(16, 18, 1); \
-	CH2(16, 18, 2); \
-	CH2(16, 18, 3); \
-	CH2(17, 19, 0); \
-	CH2(17, 19, 1); \
-	CH2(17, 19, 2); \
-	CH2(17, 19, 3); \
+	ZERO4(V0.B16, V1.B16, V2.B16, V3.B16); \
+	ZERO4(V4.B16, V5.B16, V6.B16, V7.B16); \
+	CH8(CH2); \
 	SCALES; \
 	HEAD(0, 8, R10, 0); \
 	HEAD(4, 12, R11, 8)
-
-#define SBLOCK1 \
-	QLOAD(R10, V16, V17); \
-	VEOR V0.B16, V0.B16, V0.B16; \
-	VEOR V1.B16, V1.B16, V1.B16; \
-	VEOR V2.B16, V2.B16, V2.B16; \
-	VEOR V3.B16, V3.B16, V3.B16; \
-	CH1(16, 18, 0); \
-	CH1(16, 18, 1); \
-	CH1(16, 18, 2); \
-	CH1(16, 18, 3); \
-	CH1(17, 19, 0); \
-	CH1(17, 19, 1); \
-	CH1(17, 19, 2); \
-	CH1(17, 19, 3); \
-	SCALES; \
-	HEAD(0, 8, R10, 0)
 
 // SCALES loads the 16 keys' f16 scales of the block as float32 into
 // V24..V27.
@@ -140,9 +108,6 @@
 	FCVTL(26, 29); \
 	FCVTL2(27, 29)
 
-#define SZERO(V) \
-	VEOR V.B16, V.B16, V.B16
-
 #define SCORES_SDOT(BLOCK, STORE) \
 	SARGS; \
 tiles: \
@@ -150,14 +115,8 @@ tiles: \
 	MOVD R7, R9; \
 	MOVD R4, R10; \
 	ADD  R5, R4, R11; \
-	SZERO(V8); \
-	SZERO(V9); \
-	SZERO(V10); \
-	SZERO(V11); \
-	SZERO(V12); \
-	SZERO(V13); \
-	SZERO(V14); \
-	SZERO(V15); \
+	ZERO4(V8.B16, V9.B16, V10.B16, V11.B16); \
+	ZERO4(V12.B16, V13.B16, V14.B16, V15.B16); \
 blocks: \
 	BLOCK; \
 	ADD  $32, R9; \
@@ -214,12 +173,12 @@ blocks: \
 // WIDEN(Q, A) widens the 16 int8 of VQ to float32 in V(A)..V(A+3) times
 // the scale in V30 (exact).
 #define WIDEN(Q, A) \
-	SXTL8(18, Q); \
-	SXTL8_2(19, Q); \
-	SXTL16(A, 18); \
-	SXTL16_2(A+1, 18); \
-	SXTL16(A+2, 19); \
-	SXTL16_2(A+3, 19); \
+	SXTL8B(18, Q); \
+	SXTL2B(19, Q); \
+	SXTL4H(A, 18); \
+	SXTL2H(A+1, 18); \
+	SXTL4H(A+2, 19); \
+	SXTL2H(A+3, 19); \
 	SCVTF4S(A, A); \
 	SCVTF4S(A+1, A+1); \
 	SCVTF4S(A+2, A+2); \

@@ -3,6 +3,7 @@ package asm
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"testing"
 
@@ -131,14 +132,7 @@ func TestPVQ8(t *testing.T) {
 				for _, nk := range []int{1, 7, 1030} {
 					rb := dim / qk * q8Bytes
 					ldo, ldp, ldv := dim+3, nk+2, rb+5
-					out := make([]float32, heads*ldo)
-					for i := range out {
-						out[i] = float32(r.NormFloat64())
-					}
-					p := make([]float32, heads*ldp)
-					for i := range p {
-						p[i] = float32(r.Float64())
-					}
+					out, p := randPV(r, heads, ldo, ldp)
 					v := make([]byte, nk*ldv)
 					x := make([]float32, dim)
 					for j := range nk {
@@ -150,25 +144,15 @@ func TestPVQ8(t *testing.T) {
 					want := append([]float32(nil), out...)
 					refPVQ8(want, ldo, p, ldp, v, ldv, heads, nk, dim)
 					PVQ8(out, ldo, p, ldp, v, ldv, heads, nk, dim)
-					for i := range out {
-						h, d := i/ldo, i%ldo
-						if d >= dim {
-							if out[i] != want[i] {
-								t.Fatalf("heads=%d dim=%d nk=%d: guard out[%d] changed", heads, dim, nk, i)
-							}
-							continue
-						}
-						// (the reference rounds each FMA through
-						// float64, which may differ in the last bit)
-						var mag float64
+					// (the reference rounds each FMA through float64,
+					// which may differ in the last bit)
+					checkPV(t, out, want, ldo, dim, fmt.Sprintf("heads=%d dim=%d nk=%d", heads, dim, nk), func(h, d int) (mag float64) {
 						for j := range nk {
 							blk := v[j*ldv+d/qk*q8Bytes:]
 							mag += math.Abs(float64(p[h*ldp+j]) * float64(quant.F16ToF32(binary.LittleEndian.Uint16(blk))) * float64(q8At(blk, d%qk)))
 						}
-						if dd := math.Abs(float64(out[i] - want[i])); dd > 1e-6*(mag+1) {
-							t.Fatalf("heads=%d dim=%d nk=%d: out[%d][%d] = %g, want %g", heads, dim, nk, h, d, out[i], want[i])
-						}
-					}
+						return mag
+					})
 				}
 			}
 		}

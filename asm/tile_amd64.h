@@ -12,15 +12,20 @@
 	NEGL  R8; \
 	KMOVW R8, K1
 
-// TILE_ROWS8 runs FIRST on F0 and NEXT on F1..F7, the rows of out.
-// TILE_LOAD8 loads F0..F7 from out under K1, zeroing them when K1 is zero
-// (no memory is read then), so that it needs no branch; TILE_STORE8
-// stores them (advancing AX).
-#define TILE_ROWS8(FIRST, NEXT, F0, F1, F2, F3, F4, F5, F6, F7) \
+// TILE_ROWS4 and TILE_ROWS8 run FIRST on F0 and NEXT on F1, ..., the rows
+// of out. TILE_LOAD4/8 load F0.. from out under K1, zeroing them when K1
+// is zero (no memory is read then), so that it needs no branch;
+// TILE_STORE4/8 store them (advancing AX). TILE_LOAD2/TILE_LOAD4P and
+// TILE_STORE2/TILE_STORE4P do the same for 2 and 4 rows in pairs (R9 the
+// second pair).
+#define TILE_ROWS4(FIRST, NEXT, F0, F1, F2, F3) \
 	FIRST(F0); \
 	NEXT(F1); \
 	NEXT(F2); \
-	NEXT(F3); \
+	NEXT(F3)
+
+#define TILE_ROWS8(FIRST, NEXT, F0, F1, F2, F3, F4, F5, F6, F7) \
+	TILE_ROWS4(FIRST, NEXT, F0, F1, F2, F3); \
 	NEXT(F4); \
 	NEXT(F5); \
 	NEXT(F6); \
@@ -32,49 +37,70 @@
 #define TILE_STN(F) ADDQ DX, AX; VMOVUPS F, (AX)
 #define TILE_LOAD8(F0, F1, F2, F3, F4, F5, F6, F7) TILE_ROWS8(TILE_LD0, TILE_LDN, F0, F1, F2, F3, F4, F5, F6, F7)
 #define TILE_STORE8(F0, F1, F2, F3, F4, F5, F6, F7) TILE_ROWS8(TILE_ST0, TILE_STN, F0, F1, F2, F3, F4, F5, F6, F7)
+#define TILE_LOAD4(F0, F1, F2, F3) TILE_ROWS4(TILE_LD0, TILE_LDN, F0, F1, F2, F3)
+#define TILE_STORE4(F0, F1, F2, F3) TILE_ROWS4(TILE_ST0, TILE_STN, F0, F1, F2, F3)
 
-// ZERO8 zeroes eight vector registers.
-#define ZERO8(R0, R1, R2, R3, R4, R5, R6, R7) \
-	ZERO4Z(R0, R1, R2, R3); \
-	ZERO4Z(R4, R5, R6, R7)
+#define TILE_LOAD2(F0, F1) VMOVUPS.Z (AX), K1, F0; VMOVUPS.Z (AX)(DX*1), K1, F1
+#define TILE_LOAD4P(F0, F1, F2, F3) TILE_LOAD2(F0, F1); LEAQ (AX)(DX*2), R9; VMOVUPS.Z (R9), K1, F2; VMOVUPS.Z (R9)(DX*1), K1, F3
+#define TILE_STORE2(F0, F1) VMOVUPS F0, (AX); VMOVUPS F1, (AX)(DX*1)
+#define TILE_STORE4P(F0, F1, F2, F3) TILE_STORE2(F0, F1); LEAQ (AX)(DX*2), R9; VMOVUPS F2, (R9); VMOVUPS F3, (R9)(DX*1)
 
-#define ZERO4Z(R0, R1, R2, R3) VPXORD R0, R0, R0; VPXORD R1, R1, R1; VPXORD R2, R2, R2; VPXORD R3, R3, R3
+// The K-quant tile kernels come for 8, 4 and 2 activations (N); per N
+// TILE_VNNIn, TILE_BSUMn, TILE_EACHn and TILE_ISUMn are the steps below
+// for the first N activations, in the same order.
 
-// TILE_VNNI8(X, s, g, W) adds k-group g of eight activations, s bytes
+// TILE_VNNIn(X, s, g, W) adds k-group g of the activations, s bytes
 // apart from X on (each broadcast from memory, signed), times the weights
-// W (unsigned) to Z8..Z15.
-#define TILE_VNNI8(X, s, g, W) \
+// W (unsigned) to Z8, Z9, ...
+#define TILE_VNNI2(X, s, g, W) \
 	VPDPBUSD.BCST (4*g)(X), W, Z8; \
-	VPDPBUSD.BCST (s+4*g)(X), W, Z9; \
+	VPDPBUSD.BCST (s+4*g)(X), W, Z9
+
+#define TILE_VNNI4(X, s, g, W) \
+	TILE_VNNI2(X, s, g, W); \
 	VPDPBUSD.BCST (2*s+4*g)(X), W, Z10; \
-	VPDPBUSD.BCST (3*s+4*g)(X), W, Z11; \
+	VPDPBUSD.BCST (3*s+4*g)(X), W, Z11
+
+#define TILE_VNNI8(X, s, g, W) \
+	TILE_VNNI4(X, s, g, W); \
 	VPDPBUSD.BCST (4*s+4*g)(X), W, Z12; \
 	VPDPBUSD.BCST (5*s+4*g)(X), W, Z13; \
 	VPDPBUSD.BCST (6*s+4*g)(X), W, Z14; \
 	VPDPBUSD.BCST (7*s+4*g)(X), W, Z15
 
-// TILE_BSUM8(p, P, D0..D7) adds the int16 pair P times the block sums 2p
-// and 2p+1 of all eight activations (at 2048 of a K-quant activation
-// super-block in SI, 32 bytes apart) to D0..D7.
-#define TILE_BSUM8(p, P, D0, D1, D2, D3, D4, D5, D6, D7) \
+// TILE_BSUMn(p, P, D0..D7) adds the int16 pair P times the block sums 2p
+// and 2p+1 of the activations (at 2048 of a K-quant activation
+// super-block in SI, 32 bytes apart) to D0, D1, ...; all take eight
+// accumulators so that a kernel names them once for every N.
+#define TILE_BSUM2(p, P, D0, D1, D2, D3, D4, D5, D6, D7) \
 	VPDPWSSD.BCST (2048+4*p)(SI), P, D0; \
-	VPDPWSSD.BCST (2080+4*p)(SI), P, D1; \
+	VPDPWSSD.BCST (2080+4*p)(SI), P, D1
+
+#define TILE_BSUM4(p, P, D0, D1, D2, D3, D4, D5, D6, D7) \
+	TILE_BSUM2(p, P, D0, D1, D2, D3, D4, D5, D6, D7); \
 	VPDPWSSD.BCST (2112+4*p)(SI), P, D2; \
-	VPDPWSSD.BCST (2144+4*p)(SI), P, D3; \
+	VPDPWSSD.BCST (2144+4*p)(SI), P, D3
+
+#define TILE_BSUM8(p, P, D0, D1, D2, D3, D4, D5, D6, D7) \
+	TILE_BSUM4(p, P, D0, D1, D2, D3, D4, D5, D6, D7); \
 	VPDPWSSD.BCST (2176+4*p)(SI), P, D4; \
 	VPDPWSSD.BCST (2208+4*p)(SI), P, D5; \
 	VPDPWSSD.BCST (2240+4*p)(SI), P, D6; \
 	VPDPWSSD.BCST (2272+4*p)(SI), P, D7
 
-// TILE_ISUM8(S) adds the sub-block sums Z8..Z15 times the scales S to
-// isum Z0..Z7 (int32, exact for the kernels' ranges).
+// TILE_ISUMn(S) adds the sub-block sums Z8, Z9, ... times the scales S to
+// the isums Z0, Z1, ... (int32, exact for the kernels' ranges).
+#define TILE_ISUM2(S) ISUMP(S, Z8, Z9, Z0, Z1)
+#define TILE_ISUM4(S) TILE_ISUM2(S); ISUMP(S, Z10, Z11, Z2, Z3)
 #define TILE_ISUM8(S) \
 	MUL4(S, Z8, Z9, Z10, Z11); \
 	MUL4(S, Z12, Z13, Z14, Z15); \
 	ADD4(Z8, Z9, Z10, Z11, Z0, Z1, Z2, Z3); \
 	ADD4(Z12, Z13, Z14, Z15, Z4, Z5, Z6, Z7)
 
-// MUL4 multiplies A..D with S; ADD4 adds A..D to E..H (int32 lanes).
+// ISUMP adds A and B times S to IA and IB. MUL4 multiplies A..D with S;
+// ADD4 adds A..D to E..H (int32 lanes).
+#define ISUMP(S, A, B, IA, IB) VPMULLD S, A, A; VPMULLD S, B, B; VPADDD A, IA, IA; VPADDD B, IB, IB
 #define MUL4(S, A, B, C, D) VPMULLD S, A, A; VPMULLD S, B, B; VPMULLD S, C, C; VPMULLD S, D, D
 #define ADD4(A, B, C, D, E, F, G, H) VPADDD A, E, E; VPADDD B, F, F; VPADDD C, G, G; VPADDD D, H, H
 
@@ -245,11 +271,11 @@
 	VCVTPH2PS Y23, Z23; \
 	VMOVUPS   Z23, 5184(DI)
 
-// TILE_ARGS loads the arguments of the 16x8 tile kernels (out, ldo in
-// bytes, w, x, nb, acc: see tile16x8VNNI) and, when acc is set, the
-// running sums into F0..F7. FP offsets in a header go unchecked by vet;
-// the three kernels share this one signature.
-#define TILE_ARGS(F0, F1, F2, F3, F4, F5, F6, F7) \
+// TILE_ARGS loads the arguments of the tile kernels (out, ldo in bytes,
+// w, x, nb, acc: see tile16x8VNNI) and, when acc is set, the running sums
+// (LOAD: TILE_LOAD8 or a narrower one). FP offsets in a header go
+// unchecked by vet; the kernels share this one signature.
+#define TILE_ARGS(LOAD) \
 	MOVQ    out+0(FP), AX; \
 	MOVQ    ldo+8(FP), DX; \
 	SHLQ    $2, DX; \
@@ -258,7 +284,7 @@
 	MOVQ    nb+32(FP), CX; \
 	MOVBQZX acc+40(FP), R8; \
 	TILE_ACCMASK; \
-	TILE_LOAD8(F0, F1, F2, F3, F4, F5, F6, F7)
+	LOAD
 
 // TILE_LD8 loads the 8 zmm at off(P), off+64(P), ... into Z16..Z23.
 #define TILE_LD8(P, off) \
@@ -271,80 +297,96 @@
 	VMOVDQU32 (off+384)(P), Z22; \
 	VMOVDQU32 (off+448)(P), Z23
 
-// TILE_BSUMS is TILE_BSUM8 for the int16 pairs 0..7 in Z16..Z23 (as
-// TILE_LD8 loads them), into A0..A7.
-#define TILE_BSUMS(A0, A1, A2, A3, A4, A5, A6, A7) \
-	TILE_BSUM8(0, Z16, A0, A1, A2, A3, A4, A5, A6, A7); \
-	TILE_BSUM8(1, Z17, A0, A1, A2, A3, A4, A5, A6, A7); \
-	TILE_BSUM8(2, Z18, A0, A1, A2, A3, A4, A5, A6, A7); \
-	TILE_BSUM8(3, Z19, A0, A1, A2, A3, A4, A5, A6, A7); \
-	TILE_BSUM8(4, Z20, A0, A1, A2, A3, A4, A5, A6, A7); \
-	TILE_BSUM8(5, Z21, A0, A1, A2, A3, A4, A5, A6, A7); \
-	TILE_BSUM8(6, Z22, A0, A1, A2, A3, A4, A5, A6, A7); \
-	TILE_BSUM8(7, Z23, A0, A1, A2, A3, A4, A5, A6, A7)
+// TILE_BSUMS(B, A0..A7) runs B (a TILE_BSUMn) for the int16 pairs 0..7
+// in Z16..Z23 (as TILE_LD8 loads them), into A0, A1, ...
+#define TILE_BSUMS(B, A0, A1, A2, A3, A4, A5, A6, A7) \
+	B(0, Z16, A0, A1, A2, A3, A4, A5, A6, A7); \
+	B(1, Z17, A0, A1, A2, A3, A4, A5, A6, A7); \
+	B(2, Z18, A0, A1, A2, A3, A4, A5, A6, A7); \
+	B(3, Z19, A0, A1, A2, A3, A4, A5, A6, A7); \
+	B(4, Z20, A0, A1, A2, A3, A4, A5, A6, A7); \
+	B(5, Z21, A0, A1, A2, A3, A4, A5, A6, A7); \
+	B(6, Z22, A0, A1, A2, A3, A4, A5, A6, A7); \
+	B(7, Z23, A0, A1, A2, A3, A4, A5, A6, A7)
 
-// TILE_VNNI32(X, s) and TILE_VNNI64(X, s) run TILE_VNNI8 for the k-groups
-// 0..3 or 0..7 of weights in Z16..Z23.
-#define TILE_VNNI32(X, s) \
-	TILE_VNNI8(X, s, 0, Z16); \
-	TILE_VNNI8(X, s, 1, Z17); \
-	TILE_VNNI8(X, s, 2, Z18); \
-	TILE_VNNI8(X, s, 3, Z19)
+// TILE_G32(V, X, s) and TILE_G64(V, X, s) run V (a TILE_VNNIn) for the
+// k-groups 0..3 or 0..7 of weights in Z16..Z23.
+#define TILE_G32(V, X, s) \
+	V(X, s, 0, Z16); \
+	V(X, s, 1, Z17); \
+	V(X, s, 2, Z18); \
+	V(X, s, 3, Z19)
 
-#define TILE_VNNI64(X, s) \
-	TILE_VNNI32(X, s); \
-	TILE_VNNI8(X, s, 4, Z20); \
-	TILE_VNNI8(X, s, 5, Z21); \
-	TILE_VNNI8(X, s, 6, Z22); \
-	TILE_VNNI8(X, s, 7, Z23)
+#define TILE_G64(V, X, s) \
+	TILE_G32(V, X, s); \
+	V(X, s, 4, Z20); \
+	V(X, s, 5, Z21); \
+	V(X, s, 6, Z22); \
+	V(X, s, 7, Z23)
 
-// TILE_EACH8(STEP) runs STEP(j, Zj, Z8+j, Z16+j, Z24+j) for the 8
-// activations j.
-#define TILE_EACH8(STEP) \
+// TILE_EACHn(STEP) runs STEP(j, Zj, Z8+j, Z16+j, Z24+j) for the
+// activations j. ZEROI and ZEROS are steps that zero the isum and the sub-block
+// sum of activation j.
+#define TILE_EACH2(STEP) \
 	STEP(0, Z0, Z8, Z16, Z24); \
-	STEP(1, Z1, Z9, Z17, Z25); \
+	STEP(1, Z1, Z9, Z17, Z25)
+
+#define TILE_EACH4(STEP) \
+	TILE_EACH2(STEP); \
 	STEP(2, Z2, Z10, Z18, Z26); \
-	STEP(3, Z3, Z11, Z19, Z27); \
+	STEP(3, Z3, Z11, Z19, Z27)
+
+#define TILE_EACH8(STEP) \
+	TILE_EACH4(STEP); \
 	STEP(4, Z4, Z12, Z20, Z28); \
 	STEP(5, Z5, Z13, Z21, Z29); \
 	STEP(6, Z6, Z14, Z22, Z30); \
 	STEP(7, Z7, Z15, Z23, Z31)
 
-// TILEK is a K-quant tile kernel (tileKFunc): Z0..Z7 isum of activation
-// j per super-block, Z8..Z15 int32 sums of the current sub-block, Z16..Z23
-// its values (k-group g of the 16 rows) and then temporaries, Z24..Z31
-// float sums of activation j. BX walks the weights' super-blocks (WB
-// bytes), SI the activations'; R10 the sub-block's values (VB bytes), R11
-// its activations (XB bytes), R13 its scales. Per sub-block (NSUB) SUB
-// adds the products to Z8..Z15, which are added times the scales (loaded
-// into SC) to the isums: exact in int32 for the kernels' ranges. END then
-// does the super-block's float steps.
-#define TILEK(NSUB, SUB, SC, VB, XB, END, WB) \
-	TILE_ARGS(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31); \
+#define ZEROI(j, I, M, T, F) VPXORD I, I, I
+#define ZEROS(j, I, M, T, F) VPXORD M, M, M
+
+// TILEK is a K-quant tile kernel (tileKFunc) on the first N activations
+// of the tile (LOAD, STORE, EACH, ISUM, VNNI and BSUM: N's steps): Zj isum
+// of activation j per super-block, Z8+j int32 sums of the current
+// sub-block, Z16..Z23 its values (k-group g of the 16 rows) and then
+// temporaries, Z24+j float sums of activation j. BX walks the weights'
+// super-blocks (WB bytes), SI the activations'; R10 the sub-block's values
+// (VB bytes), R11 its activations (XB bytes), R13 its scales. Per
+// sub-block (NSUB) SUB(VNNI) adds the products to the sums, which are
+// added times the scales (loaded into SC) to the isums: exact in int32 for
+// the kernels' ranges. END(EACH, BSUM) then does the super-block's float
+// steps. TILEK8, TILEK4 and TILEK2 pass N's steps.
+#define TILEK(LOAD, STORE, EACH, ISUM, VNNI, BSUM, NSUB, SUB, SC, VB, XB, END, WB) \
+	TILE_ARGS(LOAD); \
 block: \
-	ZERO8(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7); \
+	EACH(ZEROI); \
 	MOVQ BX, R10; \
 	MOVQ SI, R11; \
 	LEAQ 4096(BX), R13; \
 	MOVQ $NSUB, R12; \
 sub: \
-	ZERO8(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15); \
-	SUB; \
+	EACH(ZEROS); \
+	SUB(VNNI); \
 	VMOVDQU32 (R13), SC; \
-	TILE_ISUM8(SC); \
+	ISUM(SC); \
 	ADDQ $VB, R10; \
 	ADDQ $XB, R11; \
 	ADDQ $64, R13; \
 	DECQ R12; \
 	JNZ  sub; \
-	END; \
+	END(EACH, BSUM); \
 	ADDQ $WB, BX; \
 	ADDQ $2336, SI; \
 	DECQ CX; \
 	JNZ  block; \
-	TILE_STORE8(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31); \
+	STORE; \
 	VZEROUPPER; \
 	RET
+
+#define TILEK8(NSUB, SUB, SC, VB, XB, END, WB) TILEK(TILE_LOAD8(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31), TILE_STORE8(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31), TILE_EACH8, TILE_ISUM8, TILE_VNNI8, TILE_BSUM8, NSUB, SUB, SC, VB, XB, END, WB)
+#define TILEK4(NSUB, SUB, SC, VB, XB, END, WB) TILEK(TILE_LOAD4P(Z24, Z25, Z26, Z27), TILE_STORE4P(Z24, Z25, Z26, Z27), TILE_EACH4, TILE_ISUM4, TILE_VNNI4, TILE_BSUM4, NSUB, SUB, SC, VB, XB, END, WB)
+#define TILEK2(NSUB, SUB, SC, VB, XB, END, WB) TILEK(TILE_LOAD2(Z24, Z25), TILE_STORE2(Z24, Z25), TILE_EACH2, TILE_ISUM2, TILE_VNNI2, TILE_BSUM2, NSUB, SUB, SC, VB, XB, END, WB)
 
 // REPACK is a K-quant repacker (func(dst *byte, w *byte, idx *[16]int32,
 // rows, nb int)): row i of the group starts idx[i] bytes after w (idx of

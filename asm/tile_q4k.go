@@ -52,43 +52,22 @@ type tileKFunc = func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
 // tileKKernelRef is the Q4_K tile kernel in Go (the reference of the
 // assembly).
 func tileKKernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) {
-	o := unsafeF32(out, 7*ldo+tileRows)
-	wb := unsafeBytes(w, nb*kWBytes)
-	xb := unsafeBytes(x, nb*kXBytes)
-	le16 := func(b []byte, i int) int32 { return int32(int16(binary.LittleEndian.Uint16(b[i:]))) }
-	le32 := func(b []byte, i int) uint32 { return binary.LittleEndian.Uint32(b[i:]) }
-	var s [tileCols][tileRows]float32
-	if acc {
-		for j := range tileCols {
-			copy(s[j][:], o[j*ldo:j*ldo+tileRows])
-		}
-	}
-	for b := range nb {
-		wk := wb[b*kWBytes:][:kWBytes]
-		xk := xb[b*kXBytes:][:kXBytes]
-		for j := range tileCols {
-			dx := math.Float32frombits(le32(xk, 2304+4*j))
-			for i := range tileRows {
-				var isum, msum int32
-				for sb := range 8 {
-					var sub int32
-					for l := range 32 {
-						sub += int32(wk[512*sb+64*(l/4)+4*i+l%4]) * int32(int8(xk[256*j+32*sb+l]))
-					}
-					isum += int32(le32(wk, 4096+64*sb+4*i)) * sub
-					m := le16(wk, 4608+64*sb+4*i)
-					msum += m*le16(xk, 2048+32*j+4*sb) + m*le16(xk, 2048+32*j+4*sb+2)
-				}
-				d := float32(math.Float32frombits(le32(wk, 5120+4*i)) * dx)
-				dmin := float32(math.Float32frombits(le32(wk, 5184+4*i)) * dx)
-				s[j][i] += float32(float32(isum) * d)
-				s[j][i] -= float32(float32(msum) * dmin)
+	tileRef(out, ldo, w, x, nb, acc, kWBytes, kXBytes, 2304, func(s float32, wk, xk []byte, i, j int, dx float32) float32 {
+		var isum, msum int32
+		for sb := range 8 {
+			var sub int32
+			for l := range 32 {
+				sub += int32(wk[512*sb+64*(l/4)+4*i+l%4]) * int32(int8(xk[256*j+32*sb+l]))
 			}
+			isum += int32(le32(wk, 4096+64*sb+4*i)) * sub
+			m := le16(wk, 4608+64*sb+4*i)
+			msum += m*le16(xk, 2048+32*j+4*sb) + m*le16(xk, 2048+32*j+4*sb+2)
 		}
-	}
-	for j := range tileCols {
-		copy(o[j*ldo:j*ldo+tileRows], s[j][:])
-	}
+		d := float32(math.Float32frombits(le32(wk, 5120+4*i)) * dx)
+		dmin := float32(math.Float32frombits(le32(wk, 5184+4*i)) * dx)
+		s += float32(float32(isum) * d)
+		return s - float32(float32(msum)*dmin)
+	})
 }
 
 // kTilesBytes is the size of the prepared form of nx Q8_K activation rows
@@ -133,13 +112,21 @@ func prepKTiles(dst, x []byte, nx int) {
 // activation row j of x), bit for bit. Without a tile kernel (hasTiles) it
 // is gemmQ4_K.
 func gemmQ4_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemm("gemmQ4_KTiles", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q4KBytes)
 	k := table()
-	if k.tileK == nil {
-		k.gemmQ4K(out, ldo, w, nrows, x, nx)
+	gemmKType("gemmQ4_KTiles", [3]tileKFunc{k.tileK, k.tileK4, k.tileK2}, k, k.repackQ4K, k.gemmQ4K, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
+}
+
+// gemmKType is gemmQ4_KTiles and its kin (name) on path k: the arguments
+// checked, the tile kernels fs with repack or, if the path has none
+// (fs[0] nil), the row GEMM gemm.
+func gemmKType(name string, fs [3]tileKFunc, k *kernels, repack repackFunc, gemm gemmFunc, wBlock, gBytes int,
+	out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+	checkGemm(name, out, ldo, len(w), nrows, len(x), nx, q8KBytes, wBlock)
+	if fs[0] == nil {
+		gemm(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmKTiles([3]tileKFunc{k.tileK, k.tileK4, k.tileK2}, k.prefetch, k.repackQ4K, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmKTiles(fs, k.prefetch, repack, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // gemmKTiles is gemmTiles for the K-quant tile kernels fs (for 8, 4 and 2
@@ -170,36 +157,24 @@ func gemmKTiles(fs [3]tileKFunc, prefetch func([]byte), repack repackFunc, wBloc
 // group; the scales of missing rows are zeroed.
 func repackQ4KTile(dst, w []byte, rowBytes, rows, nb int) {
 	put := binary.LittleEndian.PutUint32
-	for i := range tileRows {
-		if i >= rows {
-			zeroKDMin(dst, i, nb)
-			continue
-		}
-		row := w[i*rowBytes:][:rowBytes]
-		for b := range nb {
-			src := row[b*q4KBytes:][:q4KBytes]
-			blk := dst[b*kWBytes:][:kWBytes]
-			putKScales(blk, src, i)
-			qs := src[16:144]
-			for k := range 4 {
-				for g := range 8 {
-					v := binary.LittleEndian.Uint32(qs[32*k+4*g:])
-					put(blk[512*(2*k)+64*g+4*i:], v&0x0f0f0f0f)
-					put(blk[512*(2*k+1)+64*g+4*i:], v>>4&0x0f0f0f0f)
-				}
+	repackRows(dst, w, rowBytes, rows, nb, q4KBytes, kWBytes, zeroKDMin, func(blk, src []byte, i int) {
+		putKScales(blk, src, i)
+		qs := src[16:144]
+		for k := range 4 {
+			for g := range 8 {
+				v := binary.LittleEndian.Uint32(qs[32*k+4*g:])
+				put(blk[512*(2*k)+64*g+4*i:], v&0x0f0f0f0f)
+				put(blk[512*(2*k+1)+64*g+4*i:], v>>4&0x0f0f0f0f)
 			}
 		}
-	}
+	})
 }
 
-// zeroKDMin zeroes d and dmin of the missing row i in the nb super-blocks
-// of the Q4_K group dst, so that its lanes compute zeros.
-func zeroKDMin(dst []byte, i, nb int) {
-	for b := range nb {
-		blk := dst[b*kWBytes:][:kWBytes]
-		binary.LittleEndian.PutUint32(blk[5120+4*i:], 0)
-		binary.LittleEndian.PutUint32(blk[5184+4*i:], 0)
-	}
+// zeroKDMin zeroes d and dmin of the missing row i in the super-block blk
+// of a Q4_K group, so that its lanes compute zeros.
+func zeroKDMin(blk []byte, i int) {
+	binary.LittleEndian.PutUint32(blk[5120+4*i:], 0)
+	binary.LittleEndian.PutUint32(blk[5184+4*i:], 0)
 }
 
 // putKScales stores, for row i of the group super-block blk, d, dmin and

@@ -5,9 +5,17 @@ package asm
 import "math"
 
 // tileK16x8VNNI is tileKKernelRef (see tile_q4k.go) with AVX-512 VNNI; nb > 0.
+// tileK16x4VNNI and tileK16x2VNNI are it on the first 4 and 2 activations
+// of the tile.
 //
 //go:noescape
 func tileK16x8VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
+
+//go:noescape
+func tileK16x4VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
+
+//go:noescape
+func tileK16x2VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
 
 // repackQ4KTileAsm is repackQ4KTile (rows 1..16) with AVX-512: the values
 // by a transpose in registers, the scales by gathers; row i starts idx[i]

@@ -3,11 +3,13 @@
 #include "textflag.h"
 #include "tile_amd64.h"
 
-// Q4_K tile kernel, 16 weight rows x 8 activation rows per call, AVX-512
-// VNNI (TILEK). See tileKKernelRef in tile_q4k.go for the layouts and what
-// it computes. Per super-block Z8..Z15 then take the msum of activation j,
-// Z16/Z17 d and dmin; sub-block scales are below 64, so |sum| < 2^16
-// keeps the isums exact.
+// Q4_K tile kernels, 16 weight rows x 8, 4 or 2 activation rows per
+// call, AVX-512 VNNI (TILEK: fewer activations so that a batch of 2-7 rows
+// does not pay for 8). See tileKKernelRef in tile_q4k.go for the layouts
+// and what they compute; every result equals the reference's bit for
+// bit. Per super-block the sub-block sums then take the msum of
+// activation j, Z16/Z17 d and dmin; sub-block scales are below 64, so
+// |sum| < 2^16 keeps the isums exact.
 
 // KFLOAT(j, I, M, T, F) is the reference's float step for activation j:
 // F = (F + float(I)*(d*dx)) - float(M)*(dmin*dx), each operation rounded
@@ -19,18 +21,27 @@
 	VMULPS      Z19, M, M; \
 	VSUBPS      M, F, F
 
-#define Q4KSUB TILE_LD8(R10, 0); TILE_VNNI64(R11, 256)
+#define Q4KSUB(V) TILE_LD8(R10, 0); TILE_G64(V, R11, 256)
 
-#define Q4KEND \
-	ZERO8(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15); \
+#define Q4KEND(EACH, B) \
+	EACH(ZEROS); \
 	TILE_LD8(BX, 4608); \
-	TILE_BSUMS(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15); \
+	TILE_BSUMS(B, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15); \
 	VMOVUPS 5120(BX), Z16; \
 	VMOVUPS 5184(BX), Z17; \
-	TILE_EACH8(KFLOAT)
+	EACH(KFLOAT)
+
+// Q4KTILE(TILEKn) is the kernel for n activations.
+#define Q4KTILE(TILEKn) TILEKn(8, Q4KSUB, Z16, 512, 32, Q4KEND, 5248)
 
 TEXT ·tileK16x8VNNI(SB), NOSPLIT, $0-41
-	TILEK(8, Q4KSUB, Z16, 512, 32, Q4KEND, 5248)
+	Q4KTILE(TILEK8)
+
+TEXT ·tileK16x4VNNI(SB), NOSPLIT, $0-41
+	Q4KTILE(TILEK4)
+
+TEXT ·tileK16x2VNNI(SB), NOSPLIT, $0-41
+	Q4KTILE(TILEK2)
 
 // repackQ4KTileAsm (REPACK) unpacks the values by transposing: the 128
 // value bytes of a row are 32 dwords, two zmm of 16 (half h: dwords

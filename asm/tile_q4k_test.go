@@ -27,35 +27,9 @@ func TestGemmQ4_KTiles(t *testing.T) {
 // its limits: all values, scales and mins at their maximum or zero, and
 // activations all -128 or 127.
 func TestGemmQ4_KTilesExtremes(t *testing.T) {
-	const nb, nrows, nx = 2, 17, 9
-	one := func(int) float32 { return 1 }
-	forEachPath(t, func(t *testing.T) {
-		for _, xq := range []int8{-128, 127} {
-			x := kActs(nx*nb, one, func() int8 { return xq })
-			for _, fill := range []byte{0xff, 0x00, 0xf0, 0x0f} {
-				w := make([]byte, nrows*nb*q4KBytes)
-				for i := range w {
-					w[i] = fill
-				}
-				for b := range nrows * nb {
-					binary.LittleEndian.PutUint16(w[b*q4KBytes:], 0x3c00)
-					binary.LittleEndian.PutUint16(w[b*q4KBytes+2:], 0x3800)
-				}
-				xt := make([]byte, kTilesBytes(nx, nb*qkK))
-				prepKTiles(xt, x, nx)
-				out := make([]float32, nx*nrows)
-				gemmQ4_KTiles(out, nrows, w, nrows, x, xt, nx)
-				rowBytes := nb * q4KBytes
-				for j := range nx {
-					for rr := range nrows {
-						want := quant.DotQ4_K(w[rr*rowBytes:][:rowBytes], x[j*nb*q8KBytes:][:nb*q8KBytes])
-						if got := out[j*nrows+rr]; !sameBits(got, want) {
-							t.Fatalf("x=%d fill=%#x: out[%d][%d] = %g, want %g", xq, fill, j, rr, got, want)
-						}
-					}
-				}
-			}
-		}
+	checkKExtremes(t, gemmQ4_KTiles, quant.DotQ4_K, q4KBytes, []byte{0xff, 0x00, 0xf0, 0x0f}, 1, func(blk []byte, _ byte, _ int) {
+		binary.LittleEndian.PutUint16(blk, 0x3c00)
+		binary.LittleEndian.PutUint16(blk[2:], 0x3800)
 	})
 }
 
@@ -91,30 +65,9 @@ func TestPrepKTilesSplit(t *testing.T) {
 	}
 }
 
-// BenchmarkGemmQ4_KTiles reports multiply-adds per second of
-// gemmQ4_KTiles (preparation excluded) and of gemmQ4_K on the same 2048 x
-// 2048 Q4_K matrix and 512 activation rows, one thread.
+// BenchmarkGemmQ4_KTiles compares gemmQ4_KTiles with gemmQ4_K.
 func BenchmarkGemmQ4_KTiles(b *testing.B) {
-	const nrows, cols, nx = 2048, 2048, 512
-	nb := cols / qkK
-	r := newRand(31)
-	w := q4KRows(r, nrows*nb)
-	x := q8KRows(r, nx, nb, func(int) float64 { return 1 })
-	xt := make([]byte, kTilesBytes(nx, cols))
-	prepKTiles(xt, x, nx)
-	out := make([]float32, nx*nrows)
-	b.Run("tiles", func(b *testing.B) {
-		for b.Loop() {
-			gemmQ4_KTiles(out, nrows, w, nrows, x, xt, nx)
-		}
-		b.ReportMetric(float64(b.N)*nrows*nx*cols/b.Elapsed().Seconds()/1e9, "GMAC/s")
-	})
-	b.Run("gemm", func(b *testing.B) {
-		for b.Loop() {
-			gemmQ4_K(out, nrows, w, nrows, x, nx)
-		}
-		b.ReportMetric(float64(b.N)*nrows*nx*cols/b.Elapsed().Seconds()/1e9, "GMAC/s")
-	})
+	benchGemmKTiles(b, gemmQ4_KTiles, gemmQ4_K, q4KRows)
 }
 
 // BenchmarkTileKKernel reports the multiply-adds per second of the Q4_K
@@ -132,4 +85,44 @@ func BenchmarkTileKKernel(b *testing.B) {
 		f(&out[0], 16, &w[0], &x[0], nb, false)
 	}
 	b.ReportMetric(float64(b.N)*16*8*nb*qkK/b.Elapsed().Seconds()/1e9, "GMAC/s")
+}
+
+// narrowRef is the tile kernel reference ref on the first width
+// activations of the tile: the other rows of out are left as they were.
+func narrowRef(ref tileKFunc, width int) tileKFunc {
+	return func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) {
+		o := unsafeF32(out, 7*ldo+tileRows)
+		saved := append([]float32(nil), o...)
+		ref(out, ldo, w, x, nb, acc)
+		for j := width; j < tileCols; j++ {
+			copy(o[j*ldo:j*ldo+tileRows], saved[j*ldo:j*ldo+tileRows])
+		}
+	}
+}
+
+// TestTileKNarrow checks the 4- and 2-activation K-quant tile kernels of
+// each path that has them against the references on those activations,
+// bit for bit, with the guard values (and the other activations' rows of
+// out) untouched.
+func TestTileKNarrow(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		kernel func() tileKFunc
+		ref    tileKFunc
+		width  int
+		q6     bool
+	}{
+		{"q4k/4", func() tileKFunc { return table().tileK4 }, tileKKernelRef, 4, false},
+		{"q4k/2", func() tileKFunc { return table().tileK2 }, tileKKernelRef, 2, false},
+		{"q6k/4", func() tileKFunc { return table().tileK6x4 }, tileK6KernelRef, 4, true},
+		{"q6k/2", func() tileKFunc { return table().tileK6x2 }, tileK6KernelRef, 2, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.q6 {
+				testTileKernel(t, c.kernel, narrowRef(c.ref, c.width), k6WBytes, fillK6Group)
+			} else {
+				testTileKernel(t, c.kernel, narrowRef(c.ref, c.width), kWBytes, fillKGroup(32))
+			}
+		})
+	}
 }

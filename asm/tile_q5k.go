@@ -15,13 +15,8 @@ import "encoding/binary"
 // activation row j of x), bit for bit. Without a tile kernel it is
 // gemmQ5_K.
 func gemmQ5_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemm("gemmQ5_KTiles", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q5KBytes)
 	k := table()
-	if k.tileK == nil {
-		k.gemmQ5K(out, ldo, w, nrows, x, nx)
-		return
-	}
-	gemmKTiles([3]tileKFunc{k.tileK, k.tileK4, k.tileK2}, k.prefetch, k.repackQ5K, q5KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmKType("gemmQ5_KTiles", [3]tileKFunc{k.tileK, k.tileK4, k.tileK2}, k, k.repackQ5K, k.gemmQ5K, q5KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // repackQ5KTile unpacks rows (<= 16) Q5_K rows of nb super-blocks into a
@@ -29,29 +24,20 @@ func gemmQ5_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx
 func repackQ5KTile(dst, w []byte, rowBytes, rows, nb int) {
 	put := binary.LittleEndian.PutUint32
 	get := binary.LittleEndian.Uint32
-	for i := range tileRows {
-		if i >= rows {
-			zeroKDMin(dst, i, nb)
-			continue
-		}
-		row := w[i*rowBytes:][:rowBytes]
-		for b := range nb {
-			src := row[b*q5KBytes:][:q5KBytes]
-			blk := dst[b*kWBytes:][:kWBytes]
-			putKScales(blk, src, i)
-			// Values 64k+l and 64k+32+l (l < 32) are the low and high
-			// nibbles of qs byte 32k+l with bits 2k and 2k+1 of qh byte l
-			// above them; four at a time (one k-group, 64 bytes apart).
-			qh, qs := src[16:48], src[48:176]
-			for k := range 4 {
-				for l := 0; l < 32; l += 4 {
-					q := get(qs[32*k+l:])
-					h := get(qh[l:]) >> (2 * k)
-					g := 16*k + l/4
-					put(blk[64*g+4*i:], q&0x0f0f0f0f|(h&0x01010101)<<4)
-					put(blk[64*(g+8)+4*i:], q>>4&0x0f0f0f0f|(h>>1&0x01010101)<<4)
-				}
+	repackRows(dst, w, rowBytes, rows, nb, q5KBytes, kWBytes, zeroKDMin, func(blk, src []byte, i int) {
+		putKScales(blk, src, i)
+		// Values 64k+l and 64k+32+l (l < 32) are the low and high
+		// nibbles of qs byte 32k+l with bits 2k and 2k+1 of qh byte l
+		// above them; four at a time (one k-group, 64 bytes apart).
+		qh, qs := src[16:48], src[48:176]
+		for k := range 4 {
+			for l := 0; l < 32; l += 4 {
+				q := get(qs[32*k+l:])
+				h := get(qh[l:]) >> (2 * k)
+				g := 16*k + l/4
+				put(blk[64*g+4*i:], q&0x0f0f0f0f|(h&0x01010101)<<4)
+				put(blk[64*(g+8)+4*i:], q>>4&0x0f0f0f0f|(h>>1&0x01010101)<<4)
 			}
 		}
-	}
+	})
 }

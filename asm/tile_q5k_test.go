@@ -25,40 +25,11 @@ func TestGemmQ5_KTiles(t *testing.T) {
 // its limits: all values 0 or 31 (and mixed), all scales and mins at
 // their maximum or zero, and activations all -128 or 127.
 func TestGemmQ5_KTilesExtremes(t *testing.T) {
-	const nb, nrows, nx = 2, 17, 9
-	one := func(int) float32 { return 1 }
-	forEachPath(t, func(t *testing.T) {
-		for _, xq := range []int8{-128, 127} {
-			x := kActs(nx*nb, one, func() int8 { return xq })
-			for _, fill := range []byte{0xff, 0x00, 0xf0, 0x0f, 0xaa} {
-				for _, scales := range []byte{0xff, 0x00, fill} {
-					w := make([]byte, nrows*nb*q5KBytes)
-					for i := range w {
-						w[i] = fill
-					}
-					for b := range nrows * nb {
-						blk := w[b*q5KBytes:][:q5KBytes]
-						binary.LittleEndian.PutUint16(blk, 0x3c00)
-						binary.LittleEndian.PutUint16(blk[2:], 0x3800)
-						for s := range 12 {
-							blk[4+s] = scales
-						}
-					}
-					xt := make([]byte, kTilesBytes(nx, nb*qkK))
-					prepKTiles(xt, x, nx)
-					out := make([]float32, nx*nrows)
-					gemmQ5_KTiles(out, nrows, w, nrows, x, xt, nx)
-					rowBytes := nb * q5KBytes
-					for j := range nx {
-						for rr := range nrows {
-							want := quant.DotQ5_K(w[rr*rowBytes:][:rowBytes], x[j*nb*q8KBytes:][:nb*q8KBytes])
-							if got := out[j*nrows+rr]; !sameBits(got, want) {
-								t.Fatalf("x=%d fill=%#x scales=%#x: out[%d][%d] = %g, want %g", xq, fill, scales, j, rr, got, want)
-							}
-						}
-					}
-				}
-			}
+	checkKExtremes(t, gemmQ5_KTiles, quant.DotQ5_K, q5KBytes, []byte{0xff, 0x00, 0xf0, 0x0f, 0xaa}, 3, func(blk []byte, fill byte, v int) {
+		binary.LittleEndian.PutUint16(blk, 0x3c00)
+		binary.LittleEndian.PutUint16(blk[2:], 0x3800)
+		for s := range 12 {
+			blk[4+s] = [3]byte{0xff, 0x00, fill}[v]
 		}
 	})
 }

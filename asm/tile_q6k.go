@@ -30,44 +30,23 @@ const k6WBytes = 5696
 // assembly): out[j*ldo+i] (+)= the dotQ6_K sum over nb super-blocks of row
 // i of the group w and activation j of the tile x.
 func tileK6KernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) {
-	o := unsafeF32(out, 7*ldo+tileRows)
-	wb := unsafeBytes(w, nb*k6WBytes)
-	xb := unsafeBytes(x, nb*kXBytes)
-	le16 := func(b []byte, i int) int32 { return int32(int16(binary.LittleEndian.Uint16(b[i:]))) }
-	le32 := func(b []byte, i int) uint32 { return binary.LittleEndian.Uint32(b[i:]) }
-	var s [tileCols][tileRows]float32
-	if acc {
-		for j := range tileCols {
-			copy(s[j][:], o[j*ldo:j*ldo+tileRows])
-		}
-	}
-	for b := range nb {
-		wk := wb[b*k6WBytes:][:k6WBytes]
-		xk := xb[b*kXBytes:][:kXBytes]
-		for j := range tileCols {
-			dx := math.Float32frombits(le32(xk, 2304+4*j))
-			for i := range tileRows {
-				var isum int32
-				for sb := range 16 {
-					var sub int32
-					for l := range 16 {
-						n := 16*sb + l
-						sub += int32(wk[64*(n/4)+4*i+n%4]) * int32(int8(xk[256*j+n]))
-					}
-					isum += int32(le32(wk, 4096+64*sb+4*i)) * sub
-				}
-				for p := range 8 {
-					isum += le16(wk, 5120+64*p+4*i)*le16(xk, 2048+32*j+4*p) +
-						le16(wk, 5120+64*p+4*i+2)*le16(xk, 2048+32*j+4*p+2)
-				}
-				d := float32(math.Float32frombits(le32(wk, 5632+4*i)) * dx)
-				s[j][i] += float32(float32(isum) * d)
+	tileRef(out, ldo, w, x, nb, acc, k6WBytes, kXBytes, 2304, func(s float32, wk, xk []byte, i, j int, dx float32) float32 {
+		var isum int32
+		for sb := range 16 {
+			var sub int32
+			for l := range 16 {
+				n := 16*sb + l
+				sub += int32(wk[64*(n/4)+4*i+n%4]) * int32(int8(xk[256*j+n]))
 			}
+			isum += int32(le32(wk, 4096+64*sb+4*i)) * sub
 		}
-	}
-	for j := range tileCols {
-		copy(o[j*ldo:j*ldo+tileRows], s[j][:])
-	}
+		for p := range 8 {
+			isum += le16(wk, 5120+64*p+4*i)*le16(xk, 2048+32*j+4*p) +
+				le16(wk, 5120+64*p+4*i+2)*le16(xk, 2048+32*j+4*p+2)
+		}
+		d := float32(math.Float32frombits(le32(wk, 5632+4*i)) * dx)
+		return s + float32(float32(isum)*d)
+	})
 }
 
 // gemmQ6_KTiles is gemmQ6_K with the activations x also given prepared
@@ -75,13 +54,8 @@ func tileK6KernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) 
 // activation row j of x), bit for bit. Without a tile kernel it is
 // gemmQ6_K.
 func gemmQ6_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemm("gemmQ6_KTiles", out, ldo, len(w), nrows, len(x), nx, q8KBytes, q6KBytes)
 	k := table()
-	if k.tileK6 == nil {
-		k.gemmQ6K(out, ldo, w, nrows, x, nx)
-		return
-	}
-	gemmKTiles([3]tileKFunc{k.tileK6, k.tileK6x4, k.tileK6x2}, k.prefetch, k.repackQ6K, q6KBytes, k6WBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmKType("gemmQ6_KTiles", [3]tileKFunc{k.tileK6, k.tileK6x4, k.tileK6x2}, k, k.repackQ6K, k.gemmQ6K, q6KBytes, k6WBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // repackQ6KTile unpacks rows (<= 16) Q6_K rows of nb super-blocks into a
@@ -89,50 +63,41 @@ func gemmQ6_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx
 func repackQ6KTile(dst, w []byte, rowBytes, rows, nb int) {
 	put := binary.LittleEndian.PutUint32
 	get := binary.LittleEndian.Uint32
-	for i := range tileRows {
-		if i >= rows {
-			for b := range nb {
-				blk := dst[b*k6WBytes:][:k6WBytes]
-				for s := range 16 {
-					put(blk[4096+64*s+4*i:], 0)
-				}
-				for p := range 8 {
-					put(blk[5120+64*p+4*i:], 0)
-				}
-				put(blk[5632+4*i:], 0)
-			}
-			continue
+	missing := func(blk []byte, i int) {
+		for s := range 16 {
+			put(blk[4096+64*s+4*i:], 0)
 		}
-		row := w[i*rowBytes:][:rowBytes]
-		for b := range nb {
-			src := row[b*q6KBytes:][:q6KBytes]
-			blk := dst[b*k6WBytes:][:k6WBytes]
-			put(blk[5632+4*i:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src[208:]))))
-			sc := src[192:208]
-			for s := range 16 {
-				put(blk[4096+64*s+4*i:], uint32(int32(int8(sc[s]))))
-			}
-			for p := range 8 {
-				lo := uint32(uint16(int16(-32 * int32(int8(sc[2*p])))))
-				hi := uint32(uint16(int16(-32 * int32(int8(sc[2*p+1])))))
-				put(blk[5120+64*p+4*i:], lo|hi<<16)
-			}
-			// Values 128h+32q+l (l < 32) take their low 4 bits from ql
-			// (byte 64h+l for q = 0, 2, 64h+32+l for q = 1, 3; low nibble
-			// for q < 2) and their top 2 from bits 2q of qh byte 32h+l;
-			// four at a time (one k-group).
-			for h := range 2 {
-				for l := 0; l < 32; l += 4 {
-					lo := get(src[64*h+l:])
-					hi := get(src[64*h+32+l:])
-					qh := get(src[128+32*h+l:])
-					g := (128*h + l) / 4
-					put(blk[64*g+4*i:], lo&0x0f0f0f0f|(qh&0x03030303)<<4)
-					put(blk[64*(g+8)+4*i:], hi&0x0f0f0f0f|(qh>>2&0x03030303)<<4)
-					put(blk[64*(g+16)+4*i:], lo>>4&0x0f0f0f0f|(qh>>4&0x03030303)<<4)
-					put(blk[64*(g+24)+4*i:], hi>>4&0x0f0f0f0f|(qh>>6&0x03030303)<<4)
-				}
-			}
+		for p := range 8 {
+			put(blk[5120+64*p+4*i:], 0)
 		}
+		put(blk[5632+4*i:], 0)
 	}
+	repackRows(dst, w, rowBytes, rows, nb, q6KBytes, k6WBytes, missing, func(blk, src []byte, i int) {
+		put(blk[5632+4*i:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src[208:]))))
+		sc := src[192:208]
+		for s := range 16 {
+			put(blk[4096+64*s+4*i:], uint32(int32(int8(sc[s]))))
+		}
+		for p := range 8 {
+			lo := uint32(uint16(int16(-32 * int32(int8(sc[2*p])))))
+			hi := uint32(uint16(int16(-32 * int32(int8(sc[2*p+1])))))
+			put(blk[5120+64*p+4*i:], lo|hi<<16)
+		}
+		// Values 128h+32q+l (l < 32) take their low 4 bits from ql
+		// (byte 64h+l for q = 0, 2, 64h+32+l for q = 1, 3; low nibble
+		// for q < 2) and their top 2 from bits 2q of qh byte 32h+l;
+		// four at a time (one k-group).
+		for h := range 2 {
+			for l := 0; l < 32; l += 4 {
+				lo := get(src[64*h+l:])
+				hi := get(src[64*h+32+l:])
+				qh := get(src[128+32*h+l:])
+				g := (128*h + l) / 4
+				put(blk[64*g+4*i:], lo&0x0f0f0f0f|(qh&0x03030303)<<4)
+				put(blk[64*(g+8)+4*i:], hi&0x0f0f0f0f|(qh>>2&0x03030303)<<4)
+				put(blk[64*(g+16)+4*i:], lo>>4&0x0f0f0f0f|(qh>>4&0x03030303)<<4)
+				put(blk[64*(g+24)+4*i:], hi>>4&0x0f0f0f0f|(qh>>6&0x03030303)<<4)
+			}
+		}
+	})
 }

@@ -3,29 +3,38 @@
 #include "textflag.h"
 #include "tile_amd64.h"
 
-// Q6_K tile kernel, 16 weight rows x 8 activation rows per call, AVX-512
-// VNNI (TILEK). See tileK6KernelRef in tile_q6k.go for the layouts and
-// what it computes. Sub-block scales are within +-128, so |sum| < 2^17
+// Q6_K tile kernels, 16 weight rows x 8, 4 or 2 activation rows per
+// call, AVX-512 VNNI (TILEK, as for Q4_K). See tileK6KernelRef in
+// tile_q6k.go for the layouts and what they compute. Sub-block scales are within +-128, so |sum| < 2^17
 // keeps the isums exact; the -32 offset goes through the block sums
 // (int32 sums in any order are exact: the total fits), then Z16 holds d.
 
-#define Q6KSUB \
+#define Q6KSUB(V) \
 	VMOVDQU32 (R10), Z16; \
 	VMOVDQU32 64(R10), Z17; \
 	VMOVDQU32 128(R10), Z18; \
 	VMOVDQU32 192(R10), Z19; \
-	TILE_VNNI32(R11, 256)
+	TILE_G32(V, R11, 256)
 
 #define K6STEP(j, I, M, T, F) KDSTEP(j, I, F)
 
-#define Q6KEND \
+#define Q6KEND(EACH, B) \
 	TILE_LD8(BX, 5120); \
-	TILE_BSUMS(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7); \
+	TILE_BSUMS(B, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7); \
 	VMOVUPS 5632(BX), Z16; \
-	TILE_EACH8(K6STEP)
+	EACH(K6STEP)
+
+// Q6KTILE(TILEKn) is the kernel for n activations.
+#define Q6KTILE(TILEKn) TILEKn(16, Q6KSUB, Z20, 256, 16, Q6KEND, 5696)
 
 TEXT ·tileK6x16x8VNNI(SB), NOSPLIT, $0-41
-	TILEK(16, Q6KSUB, Z20, 256, 16, Q6KEND, 5696)
+	Q6KTILE(TILEK8)
+
+TEXT ·tileK6x16x4VNNI(SB), NOSPLIT, $0-41
+	Q6KTILE(TILEK4)
+
+TEXT ·tileK6x16x2VNNI(SB), NOSPLIT, $0-41
+	Q6KTILE(TILEK2)
 
 // repackQ6KTileAsm (REPACK) unpacks the values by transposing, as
 // repackQ4KTileAsm does: 16 dwords of each of the 16 rows are loaded and

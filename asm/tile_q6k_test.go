@@ -45,67 +45,11 @@ func TestGemmQ6_KTiles(t *testing.T) {
 // its limits: all values 0 or 63 (and mixed), scales -128, 127 or 0, and
 // activations all -128 or 127.
 func TestGemmQ6_KTilesExtremes(t *testing.T) {
-	const nb, nrows, nx = 2, 17, 9
-	one := func(int) float32 { return 1 }
-	forEachPath(t, func(t *testing.T) {
-		for _, xq := range []int8{-128, 127} {
-			x := kActs(nx*nb, one, func() int8 { return xq })
-			for _, fill := range []byte{0xff, 0x00, 0xf0, 0x0f, 0xaa} {
-				for _, sc := range []int8{-128, 127, 0, -1} {
-					w := make([]byte, nrows*nb*q6KBytes)
-					for i := range w {
-						w[i] = fill
-					}
-					for b := range nrows * nb {
-						blk := w[b*q6KBytes:][:q6KBytes]
-						for s := range 16 {
-							blk[192+s] = byte(sc)
-						}
-						binary.LittleEndian.PutUint16(blk[208:], 0x3c00)
-					}
-					xt := make([]byte, kTilesBytes(nx, nb*qkK))
-					prepKTiles(xt, x, nx)
-					out := make([]float32, nx*nrows)
-					gemmQ6_KTiles(out, nrows, w, nrows, x, xt, nx)
-					rowBytes := nb * q6KBytes
-					for j := range nx {
-						for rr := range nrows {
-							want := quant.DotQ6_K(w[rr*rowBytes:][:rowBytes], x[j*nb*q8KBytes:][:nb*q8KBytes])
-							if got := out[j*nrows+rr]; !sameBits(got, want) {
-								t.Fatalf("x=%d fill=%#x sc=%d: out[%d][%d] = %g, want %g", xq, fill, sc, j, rr, got, want)
-							}
-						}
-					}
-				}
-			}
+	checkKExtremes(t, gemmQ6_KTiles, quant.DotQ6_K, q6KBytes, []byte{0xff, 0x00, 0xf0, 0x0f, 0xaa}, 4, func(blk []byte, _ byte, v int) {
+		for s := range 16 {
+			blk[192+s] = byte([4]int8{-128, 127, 0, -1}[v])
 		}
-	})
-}
-
-// benchGemmKTiles reports multiply-adds per second of tiles (preparation
-// excluded) and of gemm on the same 2048 x 2048 matrix (rows from rows)
-// and 512 activation rows, one thread.
-func benchGemmKTiles(b *testing.B, tiles tileGemmFn, gemm func(out []float32, ldo int, w []byte, nrows int, x []byte, nx int),
-	rows func(r *rand.Rand, n int) []byte) {
-	const nrows, cols, nx = 2048, 2048, 512
-	nb := cols / qkK
-	r := newRand(31)
-	w := rows(r, nrows*nb)
-	x := q8KRows(r, nx, nb, func(int) float64 { return 1 })
-	xt := make([]byte, kTilesBytes(nx, cols))
-	prepKTiles(xt, x, nx)
-	out := make([]float32, nx*nrows)
-	b.Run("tiles", func(b *testing.B) {
-		for b.Loop() {
-			tiles(out, nrows, w, nrows, x, xt, nx)
-		}
-		b.ReportMetric(float64(b.N)*nrows*nx*cols/b.Elapsed().Seconds()/1e9, "GMAC/s")
-	})
-	b.Run("gemm", func(b *testing.B) {
-		for b.Loop() {
-			gemm(out, nrows, w, nrows, x, nx)
-		}
-		b.ReportMetric(float64(b.N)*nrows*nx*cols/b.Elapsed().Seconds()/1e9, "GMAC/s")
+		binary.LittleEndian.PutUint16(blk[208:], 0x3c00)
 	})
 }
 

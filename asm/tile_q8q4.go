@@ -49,9 +49,26 @@ type tileFunc = func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) 
 
 // tileKernelRef is the tile kernel in Go (the reference of the assembly).
 func tileKernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) (bad bool) {
+	return tileRef(out, ldo, w, x, nb, acc, tileWBytes, tileXBytes, 288, func(s float32, wk, xk []byte, i, j int, dx float32) float32 {
+		sum := int32(le32(xk, 256+4*j))
+		for k := range qk {
+			sum += int32(wk[64*(k/4)+4*i+k%4]) * int32(int8(xk[32*j+k]))
+		}
+		dw := math.Float32frombits(le32(wk, 512+4*i))
+		return s + float32(sum)*(dw*dx)
+	})
+}
+
+// tileRef is the frame of the tile kernels in Go: per block (gb bytes of
+// the group w, xb of the tile x), activation j and row i the sum s =
+// out[j*ldo+i] (with acc; else 0) becomes step(s, ...), dx being the
+// activation's scale (the float32 at dxOff+4j of the block). It reports
+// whether any result is infinite or NaN.
+func tileRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool, gb, xb, dxOff int,
+	step func(s float32, wk, xk []byte, i, j int, dx float32) float32) (bad bool) {
 	o := unsafeF32(out, 7*ldo+tileRows)
-	wb := unsafeBytes(w, nb*tileWBytes)
-	xb := unsafeBytes(x, nb*tileXBytes)
+	ws := unsafeBytes(w, nb*gb)
+	xs := unsafeBytes(x, nb*xb)
 	var s [tileCols][tileRows]float32
 	if acc {
 		for j := range tileCols {
@@ -59,18 +76,12 @@ func tileKernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) (b
 		}
 	}
 	for b := range nb {
-		wk := wb[b*tileWBytes:]
-		xk := xb[b*tileXBytes:]
+		wk := ws[b*gb:][:gb]
+		xk := xs[b*xb:][:xb]
 		for j := range tileCols {
-			dx := math.Float32frombits(binary.LittleEndian.Uint32(xk[288+4*j:]))
-			corr := int32(binary.LittleEndian.Uint32(xk[256+4*j:]))
+			dx := math.Float32frombits(le32(xk, dxOff+4*j))
 			for i := range tileRows {
-				sum := corr
-				for k := range qk {
-					sum += int32(wk[64*(k/4)+4*i+k%4]) * int32(int8(xk[32*j+k]))
-				}
-				dw := math.Float32frombits(binary.LittleEndian.Uint32(wk[512+4*i:]))
-				s[j][i] += float32(sum) * (dw * dx)
+				s[j][i] = step(s[j][i], wk, xk, i, j, dx)
 			}
 		}
 	}
@@ -82,6 +93,10 @@ func tileKernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) (b
 	}
 	return bad
 }
+
+// le16 and le32 read the little-endian int16 and uint32 at b[i:].
+func le16(b []byte, i int) int32  { return int32(int16(binary.LittleEndian.Uint16(b[i:]))) }
+func le32(b []byte, i int) uint32 { return binary.LittleEndian.Uint32(b[i:]) }
 
 // hasTiles reports whether the current kernel path has the tiled GEMM;
 // if not, gemmQ8_0Tiles and gemmQ4_0Tiles are gemmQ8_0 and gemmQ4_0.
@@ -141,24 +156,27 @@ func sumInt8x32(q []byte) int32 {
 // gemmQ8_0Tiles is gemmQ8_0 with the activations x also given prepared
 // (xt, from prepTiles(xt, x, nx)).
 func gemmQ8_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemm("gemmQ8_0Tiles", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q8Bytes)
 	k := table()
-	if k.tile == nil {
-		k.gemmQ8(out, ldo, w, nrows, x, nx)
-		return
-	}
-	gemmTiles(&q8TileShape, tileSet{k.tile, k.tile4, k.tile2}, nil, k.repackQ8, quant.DotQ8_0, q8Bytes, tileWBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmQ8Type("gemmQ8_0Tiles", k, k.repackQ8, k.gemmQ8, quant.DotQ8_0, q8Bytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // gemmQ4_0Tiles is gemmQ8_0Tiles for Q4_0 weights.
 func gemmQ4_0Tiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-	checkGemm("gemmQ4_0Tiles", out, ldo, len(w), nrows, len(x), nx, q8Bytes, q4Bytes)
 	k := table()
+	gemmQ8Type("gemmQ4_0Tiles", k, k.repackQ4, k.gemmQ4, quant.DotQ4_0, q4Bytes, out, ldo, w, nrows, x, xt, nx)
+}
+
+// gemmQ8Type is gemmQ8_0Tiles and gemmQ4_0Tiles (name) on path k: the
+// arguments checked, the tile kernels with repack or, if the path has
+// none, the row GEMM gemm; dot serves rows with non-finite results.
+func gemmQ8Type(name string, k *kernels, repack repackFunc, gemm gemmFunc, dot func(w, x []byte) float32, wb int,
+	out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
+	checkGemm(name, out, ldo, len(w), nrows, len(x), nx, q8Bytes, wb)
 	if k.tile == nil {
-		k.gemmQ4(out, ldo, w, nrows, x, nx)
+		gemm(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmTiles(&q8TileShape, tileSet{k.tile, k.tile4, k.tile2}, nil, k.repackQ4, quant.DotQ4_0, q4Bytes, tileWBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmTiles(&q8TileShape, tileSet{k.tile, k.tile4, k.tile2}, nil, repack, dot, wb, tileWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // padTile zeroes the scales of the rows past rows of a group.
@@ -296,56 +314,53 @@ func gemmTiles(sh *tileShape, fs tileSet, prefetch func([]byte), repack repackFu
 
 // repackQ8Tile unpacks rows (<= 16) Q8_0 rows of nb blocks into a group.
 func repackQ8Tile(dst, w []byte, rowBytes, rows, nb int) {
-	for i := range tileRows {
-		if i >= rows {
-			for b := range nb {
-				binary.LittleEndian.PutUint32(dst[b*tileWBytes+512+4*i:], 0)
-			}
-			continue
+	repackRows(dst, w, rowBytes, rows, nb, q8Bytes, tileWBytes, zeroTileScale, func(blk, src []byte, i int) {
+		putTileScale(blk, src, i)
+		for g := range 8 {
+			v := binary.LittleEndian.Uint32(src[2+4*g:]) ^ 0x80808080
+			binary.LittleEndian.PutUint32(blk[64*g+4*i:], v)
 		}
-		row := w[i*rowBytes:][:rowBytes]
+	})
+}
+
+// repackRows is the frame of the Go group unpackers: in each block of the
+// group dst (gb bytes) row i >= rows gets missing(blk, i), row i < rows
+// unpack(blk, src, i) with src its block (wb bytes) in w.
+func repackRows(dst, w []byte, rowBytes, rows, nb, wb, gb int, missing func(blk []byte, i int), unpack func(blk, src []byte, i int)) {
+	for i := range tileRows {
 		for b := range nb {
-			src := row[b*q8Bytes : (b+1)*q8Bytes]
-			blk := dst[b*tileWBytes : (b+1)*tileWBytes]
-			binary.LittleEndian.PutUint32(blk[512+4*i:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src))))
-			for g := range 8 {
-				v := binary.LittleEndian.Uint32(src[2+4*g:]) ^ 0x80808080
-				binary.LittleEndian.PutUint32(blk[64*g+4*i:], v)
+			blk := dst[b*gb:][:gb]
+			if i >= rows {
+				missing(blk, i)
+			} else {
+				unpack(blk, w[i*rowBytes+b*wb:][:wb], i)
 			}
 		}
 	}
+}
+
+// zeroTileScale and putTileScale zero or set the scale of row i in the
+// Q8_0/Q4_0 group block blk (from the block src).
+func zeroTileScale(blk []byte, i int) { binary.LittleEndian.PutUint32(blk[512+4*i:], 0) }
+func putTileScale(blk, src []byte, i int) {
+	binary.LittleEndian.PutUint32(blk[512+4*i:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src))))
 }
 
 // repackQ4Tile unpacks rows (<= 16) Q4_0 rows of nb blocks into a group:
 // nibble q becomes the unsigned byte q-8+128.
 func repackQ4Tile(dst, w []byte, rowBytes, rows, nb int) {
 	const m4, off = 0x0f0f0f0f0f0f0f0f, 0x7878787878787878
-	for i := range tileRows {
-		if i >= rows {
-			for b := range nb {
-				binary.LittleEndian.PutUint32(dst[b*tileWBytes+512+4*i:], 0)
-			}
-			continue
+	repackRows(dst, w, rowBytes, rows, nb, q4Bytes, tileWBytes, zeroTileScale, func(blk, src []byte, i int) {
+		putTileScale(blk, src, i)
+		lo := binary.LittleEndian.Uint64(src[2:])
+		hi := binary.LittleEndian.Uint64(src[10:])
+		l0, l1 := lo&m4+off, hi&m4+off
+		h0, h1 := (lo>>4)&m4+off, (hi>>4)&m4+off
+		for g, v := range [4]uint64{l0, l1, h0, h1} {
+			binary.LittleEndian.PutUint32(blk[128*g+4*i:], uint32(v))
+			binary.LittleEndian.PutUint32(blk[128*g+64+4*i:], uint32(v>>32))
 		}
-		row := w[i*rowBytes:][:rowBytes]
-		for b := range nb {
-			src := row[b*q4Bytes : (b+1)*q4Bytes]
-			blk := dst[b*tileWBytes : (b+1)*tileWBytes]
-			binary.LittleEndian.PutUint32(blk[512+4*i:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src))))
-			lo := binary.LittleEndian.Uint64(src[2:])
-			hi := binary.LittleEndian.Uint64(src[10:])
-			l0, l1 := lo&m4+off, hi&m4+off
-			h0, h1 := (lo>>4)&m4+off, (hi>>4)&m4+off
-			binary.LittleEndian.PutUint32(blk[4*i:], uint32(l0))
-			binary.LittleEndian.PutUint32(blk[64+4*i:], uint32(l0>>32))
-			binary.LittleEndian.PutUint32(blk[128+4*i:], uint32(l1))
-			binary.LittleEndian.PutUint32(blk[192+4*i:], uint32(l1>>32))
-			binary.LittleEndian.PutUint32(blk[256+4*i:], uint32(h0))
-			binary.LittleEndian.PutUint32(blk[320+4*i:], uint32(h0>>32))
-			binary.LittleEndian.PutUint32(blk[384+4*i:], uint32(h1))
-			binary.LittleEndian.PutUint32(blk[448+4*i:], uint32(h1>>32))
-		}
-	}
+	})
 }
 
 func unsafeF32(p *float32, n int) []float32 { return unsafe.Slice(p, n) }

@@ -1,6 +1,7 @@
 package asm
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"testing"
@@ -19,31 +20,10 @@ func TestTileKernel(t *testing.T) {
 		}
 		r := newRand(7)
 		for _, nb := range []int{1, 2, 5, 64} {
-			w := make([]byte, nb*tileWBytes)
-			x := make([]byte, nb*tileXBytes)
-			for i := range w {
-				w[i] = byte(r.IntN(256))
-			}
-			for i := range x {
-				x[i] = byte(r.IntN(256))
-			}
-			for b := range nb {
-				for i := range tileRows {
-					binary.LittleEndian.PutUint32(w[b*tileWBytes+512+4*i:], math.Float32bits(float32(r.NormFloat64())))
-				}
-				for j := range tileCols {
-					binary.LittleEndian.PutUint32(x[b*tileXBytes+256+4*j:], uint32(int32(r.IntN(1<<16)-1<<15)))
-					binary.LittleEndian.PutUint32(x[b*tileXBytes+288+4*j:], math.Float32bits(float32(r.NormFloat64())))
-				}
-			}
+			w, x := randQ8Tile(r, nb)
 			for _, acc := range []bool{false, true} {
-				const ldo = 21
-				got := make([]float32, 8*ldo+3)
-				want := make([]float32, len(got))
-				for i := range got {
-					got[i] = float32(i) + 0.5
-					want[i] = got[i]
-				}
+				got, want := tileOuts()
+				const ldo = tileLdo
 				gb := f(&got[1], ldo, &w[0], &x[0], nb, acc)
 				wantBad := tileKernelRef(&want[1], ldo, &w[0], &x[0], nb, acc)
 				if gb != wantBad || gb {
@@ -55,8 +35,7 @@ func TestTileKernel(t *testing.T) {
 					}
 				}
 				// An infinite weight scale is reported.
-				w2 := append([]byte(nil), w...)
-				binary.LittleEndian.PutUint32(w2[(nb-1)*tileWBytes+512+4*3:], math.Float32bits(float32(math.Inf(1))))
+				w2 := infScale(w, nb)
 				if !f(&got[1], ldo, &w2[0], &x[0], nb, acc) || !tileKernelRef(&want[1], ldo, &w2[0], &x[0], nb, acc) {
 					t.Fatalf("nb=%d acc=%v: an infinite scale is not reported", nb, acc)
 				}
@@ -96,20 +75,7 @@ func TestGemmTiles(t *testing.T) {
 					}
 					xt := make([]byte, q8TilesBytes(nx, nb*qk))
 					prepTiles(xt, x, nx)
-					ldo := nrows + 5
-					out := make([]float32, nx*ldo+7)
-					for i := range out {
-						out[i] = -7.25
-					}
-					gemm(out, ldo, w, nrows, x, xt, nx)
-					for i, v := range out {
-						j, rr := i/ldo, i%ldo
-						if j >= nx || rr >= nrows {
-							if v != -7.25 {
-								t.Fatalf("nb=%d nrows=%d nx=%d: guard out[%d] = %g", nb, nrows, nx, i, v)
-							}
-							continue
-						}
+					runGuarded(t, gemm, w, nrows, x, xt, nx, func(j, rr int, v float32) {
 						want := dot(w[rr*rowBytes:][:rowBytes], x[j*nb*q8Bytes:][:nb*q8Bytes])
 						// rounding is relative to the size of the terms
 						var mag float64
@@ -120,7 +86,7 @@ func TestGemmTiles(t *testing.T) {
 							!(math.IsNaN(float64(v)) && math.IsNaN(float64(want))) && v != want {
 							t.Fatalf("nb=%d nrows=%d nx=%d: out[%d][%d] = %g, want %g", nb, nrows, nx, j, rr, v, want)
 						}
-					}
+					})
 				}
 			}
 		}
@@ -177,5 +143,142 @@ func BenchmarkGemmTiles(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)*nrows*nx*nb*qk/b.Elapsed().Seconds()/1e9, "GMAC/s")
 		})
+	}
+}
+
+// TestTileNarrow checks the 4- and 2-activation tile kernels of each path
+// that has them against the 8-wide kernel, bit for bit, with and without
+// acc, and that they report non-finite sums and write only their rows.
+func TestTileNarrow(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		k := table()
+		if k.tile4 == nil && k.tile2 == nil {
+			t.Skip("no narrow tile kernels")
+		}
+		r := newRand(13)
+		for _, c := range []struct {
+			f     tileFunc
+			width int
+		}{{k.tile4, 4}, {k.tile2, 2}} {
+			for _, nb := range []int{1, 2, 5, 64} {
+				w, x := randQ8Tile(r, nb)
+				for _, acc := range []bool{false, true} {
+					got, want := tileOuts()
+					const ldo = tileLdo
+					if bad := c.f(&got[1], ldo, &w[0], &x[0], nb, acc); bad {
+						t.Fatalf("width %d nb=%d acc=%v: reported non-finite", c.width, nb, acc)
+					}
+					k.tile(&want[1], ldo, &w[0], &x[0], nb, acc)
+					for i := range got {
+						j, rr := (i-1)/ldo, (i-1)%ldo
+						if i > 0 && j < c.width && rr < tileRows {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("width %d nb=%d acc=%v: out[%d][%d] = %g, 8-wide %g", c.width, nb, acc, j, rr, got[i], want[i])
+							}
+						} else if got[i] != tileOut(i) {
+							t.Fatalf("width %d nb=%d acc=%v: out[%d] = %g written", c.width, nb, acc, i, got[i])
+						}
+					}
+					w2 := infScale(w, nb)
+					if !c.f(&got[1], ldo, &w2[0], &x[0], nb, acc) {
+						t.Fatalf("width %d nb=%d acc=%v: an infinite scale is not reported", c.width, nb, acc)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestRepackQ8Q4 checks each path's group unpackers against the Go ones
+// byte for byte: full groups (the transposing kernels) and partial ones,
+// rows further apart than their length, hostile block scales (infinite,
+// NaN, subnormal, negative zero) among random ones.
+func TestRepackQ8Q4(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		k := table()
+		r := newRand(29)
+		for _, f := range []struct {
+			name      string
+			wb        int
+			got, want repackFunc
+		}{{"q8_0", q8Bytes, k.repackQ8, repackQ8Tile}, {"q4_0", q4Bytes, k.repackQ4, repackQ4Tile}} {
+			for _, nb := range []int{1, 3, 64, tileMaxBlocks + 3} {
+				for _, rows := range []int{1, 7, 15, 16} {
+					rowBytes := nb*f.wb + 5
+					w := make([]byte, rows*rowBytes)
+					for i := range w {
+						w[i] = byte(r.Uint32())
+					}
+					for i := range rows {
+						for b := range nb {
+							binary.LittleEndian.PutUint16(w[i*rowBytes+b*f.wb:], randScale(r))
+						}
+					}
+					for i, h := range []uint16{0x7c00, 0xfc00, 0x7e00, 0x0001, 0x83ff, 0x8000} {
+						blk := (i * 7) % (rows * nb)
+						binary.LittleEndian.PutUint16(w[blk/nb*rowBytes+blk%nb*f.wb:], h)
+					}
+					got := make([]byte, nb*tileWBytes)
+					want := make([]byte, nb*tileWBytes)
+					for i := range got {
+						got[i], want[i] = 0xa5, 0xa5
+					}
+					f.got(got, w, rowBytes, rows, nb)
+					f.want(want, w, rowBytes, rows, nb)
+					if !bytes.Equal(got, want) {
+						i := 0
+						for got[i] == want[i] {
+							i++
+						}
+						t.Fatalf("%s nb=%d rows=%d: byte %d (block %d, offset %d) = %#x, want %#x",
+							f.name, nb, rows, i, i/tileWBytes, i%tileWBytes, got[i], want[i])
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestPrepTiles checks prepTiles byte for byte against the layout of
+// tile_q8q4.go written out plainly, for whole and partial tiles, with
+// extreme values (sums of -128s and of 127s) among random ones.
+func TestPrepTiles(t *testing.T) {
+	r := newRand(37)
+	for _, nb := range []int{1, 3} {
+		for _, nx := range []int{1, 2, 7, 8, 9, 17} {
+			x := q8Blocks(nx*nb, func(int) uint16 { return randScale(r) }, func() int8 { return int8(r.Uint32()) })
+			for i := range qk {
+				x[2+i] = 0x80
+				if nx*nb > 1 {
+					x[q8Bytes+2+i] = 0x7f
+				}
+			}
+			got := make([]byte, q8TilesBytes(nx, nb*qk))
+			for i := range got {
+				got[i] = 0xa5
+			}
+			prepTiles(got, x, nx)
+			want := make([]byte, len(got))
+			for j := range (nx + tileCols - 1) / tileCols * tileCols {
+				for b := range nb {
+					blk := want[(j/tileCols*nb+b)*tileXBytes:]
+					jj := j % tileCols
+					if j >= nx {
+						continue
+					}
+					src := x[(j*nb+b)*q8Bytes:][:q8Bytes]
+					copy(blk[32*jj:], src[2:])
+					var s int32
+					for _, v := range src[2:] {
+						s += int32(int8(v))
+					}
+					binary.LittleEndian.PutUint32(blk[256+4*jj:], uint32(-128*s))
+					binary.LittleEndian.PutUint32(blk[288+4*jj:], math.Float32bits(quant.F16ToF32(binary.LittleEndian.Uint16(src))))
+				}
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("nb=%d nx=%d: prepared tiles differ", nb, nx)
+			}
+		}
 	}
 }

@@ -6,15 +6,10 @@ import (
 	"github.com/exaone-go/exaone/quant"
 )
 
-// kernel is what a Matrix needs to know of its kernels: nothing, now that
-// asm.Matmul picks them from the weight layout. (The Matrix field holding
-// it goes when model.go is next changed.)
-type kernel struct{}
-
-// kernelFor reports whether the decoder computes with weights stored as t:
+// computes reports whether the decoder computes with weights stored as t:
 // the types asm.Matmul multiplies, and Q5_0, repacked to Q8_0 at load.
-func kernelFor(t quant.Type) (kernel, bool) {
-	return kernel{}, t == quant.Q5_0 || asm.MatmulSupports(t)
+func computes(t quant.Type) bool {
+	return t == quant.Q5_0 || asm.MatmulSupports(t)
 }
 
 // repackQ5_0 rewrites Q5_0 blocks as Q8_0 blocks with the same scale and

@@ -4,36 +4,17 @@ import (
 	"github.com/exaone-go/exaone/asm"
 )
 
-// actBuf is the input of the matrix products in flight (asm.Activations
-// makes and keeps the forms the kernels read).
-type actBuf struct{ asm.Activations }
-
-// init is a no-op: the activations' buffers grow on first use, to the
-// largest input, and are reused from then on.
-func (a *actBuf) init(rows, maxCols int) {}
-
-// setInput makes x (n rows of cols) the input of the next matmuls.
-func (s *Session) setInput(x []float32, n, cols int) {
-	s.act.Set(x, n, cols)
-}
-
-// prepTask makes, in parallel, the forms of the input that the matrices
-// of one weight type read: for a prompt this is ~10% of the work, too much
-// to leave to one thread.
-type prepTask struct {
-	a *asm.Activations
-	m *Matrix
-}
-
-func (t *prepTask) run(lo, hi, _ int) { t.a.PrepareParts(t.m.Layout, lo, hi) }
-
-// prepInput makes the forms of the input that w reads ready.
+// prepInput makes the forms of the input (s.act) that w reads ready, in
+// parallel (prepRows): for a prompt this is ~10% of the work, too much to
+// leave to one thread.
 func (s *Session) prepInput(w *Matrix) {
 	if parts := s.act.Prepare(w.Layout); parts > 0 {
-		s.prep = prepTask{a: &s.act.Activations, m: w}
-		s.pool.parallel(parts, 1, &s.prep)
+		s.prepLayout = w.Layout
+		s.pool.parallel(parts, 1, &s.prepTask)
 	}
 }
+
+func (s *Session) prepRows(lo, hi int) { s.act.PrepareParts(s.prepLayout, lo, hi) }
 
 // matmulTask splits the rows of up to three weight matrices that read the
 // same input (q/k/v, gate/up) across the pool in one dispatch: work unit u
@@ -59,17 +40,18 @@ func (t *matmulTask) run(lo, hi, _ int) {
 	}
 }
 
-// matmul sets out[j*W.Rows+r] = W row r . input row j for the n input rows.
-func (s *Session) matmul(out []float32, w *Matrix, n int) {
-	s.matmuls(n, out, w, nil, nil, nil, nil)
+// matmul sets out[j*W.Rows+r] = W row r . input row j for the input rows
+// (s.act).
+func (s *Session) matmul(out []float32, w *Matrix) {
+	s.matmuls(out, w, nil, nil, nil, nil)
 }
 
-// matmuls runs up to three matmuls on the current input (of n rows) as one
-// parallel loop (nil pairs are skipped), saving the dispatches and waits
-// between them.
-func (s *Session) matmuls(n int, out0 []float32, w0 *Matrix, out1 []float32, w1 *Matrix, out2 []float32, w2 *Matrix) {
+// matmuls runs up to three matmuls on the current input as one parallel
+// loop (nil pairs are skipped), saving the dispatches and waits between
+// them.
+func (s *Session) matmuls(out0 []float32, w0 *Matrix, out1 []float32, w1 *Matrix, out2 []float32, w2 *Matrix) {
 	t := &s.mm
-	t.n, t.a = 0, &s.act.Activations
+	t.n, t.a = 0, &s.act
 	for _, p := range [3]struct {
 		out []float32
 		w   *Matrix

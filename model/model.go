@@ -23,7 +23,6 @@ type Matrix struct {
 	Cols     int
 	RowBytes int
 	Data     []byte
-	kern     kernel
 }
 
 // Row returns the bytes of row r.
@@ -164,8 +163,7 @@ func (l *loader) matrix(name string, cols, rows int) *Matrix {
 		l.fail("tensor %s has shape %v, want [%d %d]", name, t.Dims, cols, rows)
 		return nil
 	}
-	k, ok := kernelFor(t.Type)
-	if !ok {
+	if !computes(t.Type) {
 		l.fail("tensor %s has type %s, which this runtime cannot compute with", name, t.Type)
 		return nil
 	}
@@ -174,7 +172,7 @@ func (l *loader) matrix(name string, cols, rows int) *Matrix {
 		data, layout = repackQ5_0(data), quant.Q8_0
 	}
 	rb, _ := quant.RowBytes(layout, int64(cols))
-	return &Matrix{Name: name, Type: t.Type, Layout: layout, Rows: int(t.Dims[1]), Cols: cols, RowBytes: int(rb), Data: data, kern: k}
+	return &Matrix{Name: name, Type: t.Type, Layout: layout, Rows: int(t.Dims[1]), Cols: cols, RowBytes: int(rb), Data: data}
 }
 
 // vector returns a 1-D tensor as float32 values (F32 used in place when

@@ -85,15 +85,16 @@ type Session struct {
 	// activations of the tokens in flight, batch rows each
 	x, q, k, v, att, ao, gate, up, down, xn []float32
 	logits                                  []float32
-	act                                     actBuf
-	cos, sin                                []float32 // batch x HeadDim/2
+	act                                     asm.Activations // the input of the matmuls
+	cos, sin                                []float32       // batch x HeadDim/2
 	scores                                  [][]float32
 	kq8                                     []byte   // q8_0 keys: each row's keys in Q8_0 (batch x KVHeads)
 	qq8                                     [][]byte // q8_0 keys: a query group in Q8_0, per worker
 
-	mm   matmulTask
-	prep prepTask
-	attn attnTask
+	mm         matmulTask
+	prepTask   rowTask    // prepRows
+	prepLayout quant.Type // of the matrix prepRows prepares the input for
+	attn       attnTask
 
 	// the per-token steps between the matmuls, as parallel loops over
 	// the batch's tokens (of layer li)
@@ -174,10 +175,9 @@ func (m *Model) NewSession(opts Options) (*Session, error) {
 			s.qq8[i] = make([]byte, (c.Heads/c.KVHeads)*CacheQ8_0.bytesPer(c.HeadDim))
 		}
 	}
-	s.act.init(max(b, logitRows), max(c.Embd, c.FF))
 	s.xn = make([]float32, max(b, logitRows)*c.Embd)
 	s.attn.s = s
-	s.qkTask.f, s.attnOutTask.f, s.ffnTask.f, s.ffnOutTask.f = s.qkRows, s.attnOutRows, s.ffnRows, s.ffnOutRows
+	s.qkTask.f, s.attnOutTask.f, s.ffnTask.f, s.ffnOutTask.f, s.prepTask.f = s.qkRows, s.attnOutRows, s.ffnRows, s.ffnOutRows, s.prepRows
 	s.seq0 = s.newSeq(opts.Ctx)
 	return s, nil
 }
@@ -349,8 +349,8 @@ func (s *Session) forward(fn func(tag int, logits []float32)) {
 		L := &m.Layers[li]
 
 		// Attention: projections straight from the residual stream.
-		s.setInput(s.x, n, d)
-		s.matmuls(n, s.q, L.Wq, s.k, L.Wk, s.v, L.Wv)
+		s.act.Set(s.x, n, d)
+		s.matmuls(s.q, L.Wq, s.k, L.Wk, s.v, L.Wv)
 		// Per-head RMSNorm of q and k, RoPE on RoPE layers, k and v
 		// into each row's sequence's cache (qkRows).
 		s.li = li
@@ -358,18 +358,18 @@ func (s *Session) forward(fn func(tag int, logits []float32)) {
 		// Causal attention, sliding or global (attnTask).
 		s.attn.layer = li
 		s.pool.parallel(n*c.KVHeads, 1, &s.attn)
-		s.setInput(s.att, n, qd)
-		s.matmul(s.ao, L.Wo, n)
+		s.act.Set(s.att, n, qd)
+		s.matmul(s.ao, L.Wo)
 		// x += RMSNorm(Wo attn) (attnOutRows).
 		s.pool.parallel(n, tokenGrain, &s.attnOutTask)
 
 		// SwiGLU feed-forward: gate = silu(Wgate x) * (Wup x) (ffnRows),
 		// then x += RMSNorm(Wdown gate) (ffnOutRows).
-		s.setInput(s.x, n, d)
-		s.matmuls(n, s.gate, L.Wgate, s.up, L.Wup, nil, nil)
+		s.act.Set(s.x, n, d)
+		s.matmuls(s.gate, L.Wgate, s.up, L.Wup, nil, nil)
 		s.pool.parallel(n, tokenGrain, &s.ffnTask)
-		s.setInput(s.gate, n, c.FF)
-		s.matmul(s.down, L.Wdown, n)
+		s.act.Set(s.gate, n, c.FF)
+		s.matmul(s.down, L.Wdown)
 		s.pool.parallel(n, tokenGrain, &s.ffnOutTask)
 	}
 
@@ -380,8 +380,8 @@ func (s *Session) forward(fn func(tag int, logits []float32)) {
 			i := s.wantRow[j]
 			rmsNorm(s.xn[(j-lo)*d:(j-lo+1)*d], s.x[i*d:(i+1)*d], m.OutputNorm, c.Eps)
 		}
-		s.setInput(s.xn, hi-lo, d)
-		s.matmul(s.logits, m.Output, hi-lo)
+		s.act.Set(s.xn, hi-lo, d)
+		s.matmul(s.logits, m.Output)
 		if fn == nil {
 			// Eval: the last wanted row's logits go first.
 			if k := hi - lo - 1; k > 0 {
