@@ -42,8 +42,9 @@ fuzz:
 	$(MAKE) fuzz-smoke FUZZTIME=$(if $(filter 10s,$(FUZZTIME)),5m,$(FUZZTIME))
 
 # arm64 kernels under qemu, with and without the dot-product extension.
-# Plus a small end-to-end check of the decoder on each.
-ARM64_E2E := -run 'TestLogits/tiny-hybrid-random/bf16|TestSlidingCacheBounded'
+# Plus a small end-to-end check of the decoder on each, and the mixed
+# batch's per-sequence exactness on the NEON and dot-product paths.
+ARM64_E2E := -run 'TestLogits/tiny-hybrid-random/bf16|TestSlidingCacheBounded|TestMixedBatch$$'
 test-arm64:
 	for cpu in cortex-a76 cortex-a53; do \
 	  QEMU_CPU=$$cpu CGO_ENABLED=0 GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static $(ARM64_PKGS) || exit 1; \
