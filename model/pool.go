@@ -124,7 +124,13 @@ func (p *pool) await(w int, seen uint64) uint64 {
 			break
 		}
 	}
-	p.parked[w].Store(true)
+	// Swap, not Store: the load of gen below must not be ordered before
+	// parked is set, or the caller can miss the flag while this misses the
+	// loop. Store then Load is ordered on real arm64 (STLR, LDAR) but not
+	// under qemu's arm64 emulation on x86 hosts, where a helper parked
+	// through a whole loop; an atomic read-modify-write orders it
+	// everywhere.
+	p.parked[w].Swap(true)
 	if g := p.gen.Load(); g != seen && p.parked[w].CompareAndSwap(true, false) {
 		return g // a loop started before we parked and nobody saw us park
 	}
