@@ -144,32 +144,13 @@ func TestBatchJoin(t *testing.T) {
 	want := alone(t, long)
 
 	b := newBatch(t, generate.BatchOptions{Slots: 2, Ctx: 1024, Threads: 1})
-	var mu sync.Mutex
-	var steps [][]generate.StepRow
-	generate.OnStep(b, func(rows []generate.StepRow) {
-		mu.Lock()
-		steps = append(steps, rows)
-		mu.Unlock()
-	})
+	log := logSteps(b)
 	ss := b.Sessions()
-	started := make(chan struct{})
-	var resA generate.Result
-	var errA error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		n := 0
-		resA, errA = ss[0].Generate(context.Background(), long, func(generate.Chunk) error {
-			if n++; n == 5 {
-				close(started)
-			}
-			return nil
-		})
-	})
-	<-started
+	waitA := streamAfter(ss[0], long, 5)
 	c := cases["hello"]
 	st := &streamed{}
 	resB, errB := ss[1].Generate(context.Background(), request(t, c), func(ch generate.Chunk) error { st.add(ch); return nil })
-	wg.Wait()
+	resA, errA := waitA()
 	if errA != nil || errB != nil {
 		t.Fatal(errA, errB)
 	}
@@ -178,8 +159,7 @@ func TestBatchJoin(t *testing.T) {
 	}
 	checkCase(t, c, resB, st)
 
-	mu.Lock()
-	defer mu.Unlock()
+	steps := log.all()
 	if len(steps) == 0 || len(steps[0]) != 1 || steps[0][0] != (generate.StepRow{Slot: 0, Tokens: resA.PromptTokens}) {
 		t.Errorf("first step %v, want slot 0's whole prompt of %d tokens", steps[0], resA.PromptTokens)
 	}
@@ -213,30 +193,11 @@ func TestBatchChunkedPrefill(t *testing.T) {
 	}
 
 	b := newBatch(t, generate.BatchOptions{Slots: 2, Ctx: 1024, Threads: 1, Chunk: chunk})
-	var mu sync.Mutex
-	var steps [][]generate.StepRow
-	generate.OnStep(b, func(rows []generate.StepRow) {
-		mu.Lock()
-		steps = append(steps, rows)
-		mu.Unlock()
-	})
+	log := logSteps(b)
 	ss := b.Sessions()
-	started := make(chan struct{})
-	var resS generate.Result
-	var errS error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		n := 0
-		resS, errS = ss[0].Generate(context.Background(), streamReq, func(generate.Chunk) error {
-			if n++; n == 3 {
-				close(started)
-			}
-			return nil
-		})
-	})
-	<-started
+	waitS := streamAfter(ss[0], streamReq, 3)
 	resL, errL := ss[1].Generate(context.Background(), longReq, nil)
-	wg.Wait()
+	resS, errS := waitS()
 	if errS != nil || errL != nil {
 		t.Fatal(errS, errL)
 	}
@@ -244,10 +205,8 @@ func TestBatchChunkedPrefill(t *testing.T) {
 		t.Errorf("tokens in the batch differ from alone:\n%v\n%v\nwant\n%v\n%v", resS.Tokens, resL.Tokens, wantStream.Tokens, wantLong.Tokens)
 	}
 
-	mu.Lock()
-	defer mu.Unlock()
 	prefill, alongside, read := 0, 0, 0
-	for _, rows := range steps {
+	for _, rows := range log.all() {
 		for _, r := range rows {
 			if r.Slot != 1 || r.Decode {
 				continue
@@ -266,6 +225,56 @@ func TestBatchChunkedPrefill(t *testing.T) {
 	t.Logf("a %d-token prompt read in %d steps, %d of them with the stream's token", resL.PromptTokens, prefill, alongside)
 	if read != resL.PromptTokens || prefill < need || alongside < need-outLag {
 		t.Errorf("%d prompt tokens read in %d steps, %d of them giving the stream a token; want %d in at least %d, all but %d with a token", read, prefill, alongside, resL.PromptTokens, need, outLag)
+	}
+}
+
+// stepLog records the rows of every step of a batch.
+type stepLog struct {
+	mu    sync.Mutex
+	steps [][]generate.StepRow
+}
+
+func logSteps(b *generate.Batch) *stepLog {
+	l := &stepLog{}
+	generate.OnStep(b, func(rows []generate.StepRow) {
+		l.mu.Lock()
+		l.steps = append(l.steps, rows)
+		l.mu.Unlock()
+	})
+	return l
+}
+
+// all returns the steps so far.
+func (l *stepLog) all() [][]generate.StepRow {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.steps)
+}
+
+// streamAfter starts req on s in the background and returns once it has
+// streamed n chunks; wait returns its result when it ends.
+func streamAfter(s *generate.Session, req *generate.Request, n int) (wait func() (generate.Result, error)) {
+	started := make(chan struct{})
+	var res generate.Result
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		k := 0
+		res, err = s.Generate(context.Background(), req, func(generate.Chunk) error {
+			if k++; k == n {
+				close(started)
+			}
+			return nil
+		})
+	}()
+	select {
+	case <-started:
+	case <-done: // ended before n chunks; wait reports it
+	}
+	return func() (generate.Result, error) {
+		<-done
+		return res, err
 	}
 }
 
