@@ -144,7 +144,13 @@ func FuzzGeneratedSchema(f *testing.F) {
 		}
 		v := validator(t, string(s))
 		for i := range 5 {
-			doc := walk(t, g, r, 5+i*10)
+			doc, ok := walkBounded(t, g, r, 5+i*10)
+			if !ok && bytes.Contains(s, []byte(`"$ref"`)) {
+				return // a recursive schema whose documents may all be endless
+			}
+			if !ok {
+				t.Fatalf("schema %s: walk does not finish: %q", s, doc)
+			}
 			if err := validate(v, doc); err != nil {
 				t.Fatalf("schema %s: walk produced %q, which does not validate: %v", s, doc, err)
 			}
