@@ -2,6 +2,7 @@ package asm
 
 import (
 	"encoding/binary"
+	"fmt"
 	"testing"
 
 	"github.com/exaone-go/exaone/quant"
@@ -123,6 +124,29 @@ func TestTileKNarrow(t *testing.T) {
 			} else {
 				testTileKernel(t, c.kernel, narrowRef(c.ref, c.width), kWBytes, fillKGroup(32))
 			}
+		})
+	}
+}
+
+// BenchmarkGemmKShapes runs the Q4_K tile GEMM on 64 rows against 512
+// activations at the 1.2B and 32B widths (2048, 5120 and 27392 columns,
+// the last the 32B's ffn_down): the activations of the widest no longer
+// fit a core's L2, so the figure shows what streaming them costs.
+func BenchmarkGemmKShapes(b *testing.B) {
+	const nrows, nx = 64, 512
+	for _, cols := range []int{2048, 5120, 27392} {
+		nb := cols / qkK
+		r := newRand(31)
+		w := q4KRows(r, nrows*nb)
+		x := q8KRows(r, nx, nb, func(int) float64 { return 1 })
+		xt := make([]byte, kTilesBytes(nx, cols))
+		prepKTiles(xt, x, nx)
+		out := make([]float32, nx*nrows)
+		b.Run(fmt.Sprintf("cols=%d", cols), func(b *testing.B) {
+			for b.Loop() {
+				gemmQ4_KTiles(out, nrows, w, nrows, x, xt, nx)
+			}
+			b.ReportMetric(float64(b.N)*nrows*nx*float64(cols)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 		})
 	}
 }
