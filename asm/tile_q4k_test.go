@@ -3,6 +3,7 @@ package asm
 import (
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/exaone-go/exaone/quant"
@@ -128,25 +129,57 @@ func TestTileKNarrow(t *testing.T) {
 	}
 }
 
-// BenchmarkGemmKShapes runs the Q4_K tile GEMM on 64 rows against 512
-// activations at the 1.2B and 32B widths (2048, 5120 and 27392 columns,
-// the last the 32B's ffn_down): the activations of the widest no longer
-// fit a core's L2, so the figure shows what streaming them costs.
-func BenchmarkGemmKShapes(b *testing.B) {
+// BenchmarkGemmShapes runs the tile GEMMs of Q4_K, Q4_0 and Q8_0 on 64
+// rows against 512 activations at the 1.2B and 32B widths (2048, 5120 and
+// 27392 columns, the last the 32B's ffn_down): the activations of the
+// widest no longer fit a core's L2, nor does a group of its weights.
+func BenchmarkGemmShapes(b *testing.B) {
 	const nrows, nx = 64, 512
 	for _, cols := range []int{2048, 5120, 27392} {
-		nb := cols / qkK
 		r := newRand(31)
-		w := q4KRows(r, nrows*nb)
-		x := q8KRows(r, nx, nb, func(int) float64 { return 1 })
-		xt := make([]byte, kTilesBytes(nx, cols))
-		prepKTiles(xt, x, nx)
-		out := make([]float32, nx*nrows)
-		b.Run(fmt.Sprintf("cols=%d", cols), func(b *testing.B) {
-			for b.Loop() {
-				gemmQ4_KTiles(out, nrows, w, nrows, x, xt, nx)
-			}
-			b.ReportMetric(float64(b.N)*nrows*nx*float64(cols)/b.Elapsed().Seconds()/1e9, "GMAC/s")
-		})
+		nb := cols / qkK
+		wk := q4KRows(r, nrows*nb)
+		xk := q8KRows(r, nx, nb, func(int) float64 { return 1 })
+		xtk := make([]byte, kTilesBytes(nx, cols))
+		prepKTiles(xtk, xk, nx)
+		x := make([]byte, nx*cols/qk*q8Bytes)
+		for i := range x {
+			x[i] = byte(r.Uint32())
+		}
+		for i := 0; i < len(x); i += q8Bytes {
+			x[i], x[i+1] = 0, 0x3c // scale 1
+		}
+		xt := make([]byte, q8TilesBytes(nx, cols))
+		prepTiles(xt, x, nx)
+		w4, w8 := blockRows(r, nrows*cols/qk, q4Bytes), blockRows(r, nrows*cols/qk, q8Bytes)
+		for _, c := range []struct {
+			name string
+			run  func(out []float32)
+		}{
+			{"q4_k", func(out []float32) { gemmQ4_KTiles(out, nrows, wk, nrows, xk, xtk, nx) }},
+			{"q4_0", func(out []float32) { gemmQ4_0Tiles(out, nrows, w4, nrows, x, xt, nx) }},
+			{"q8_0", func(out []float32) { gemmQ8_0Tiles(out, nrows, w8, nrows, x, xt, nx) }},
+		} {
+			out := make([]float32, nx*nrows)
+			b.Run(fmt.Sprintf("%s/cols=%d", c.name, cols), func(b *testing.B) {
+				for b.Loop() {
+					c.run(out)
+				}
+				b.ReportMetric(float64(b.N)*nrows*nx*float64(cols)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+			})
+		}
 	}
+}
+
+// blockRows returns n random Q4_0 or Q8_0 blocks (bb bytes each) with the
+// scale 1/16.
+func blockRows(r *rand.Rand, n, bb int) []byte {
+	w := make([]byte, n*bb)
+	for i := range w {
+		w[i] = byte(r.Uint32())
+	}
+	for i := 0; i < len(w); i += bb {
+		w[i], w[i+1] = 0, 0x2c
+	}
+	return w
 }

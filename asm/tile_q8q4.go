@@ -193,22 +193,29 @@ func padTile(dst []byte, rows, nb int) {
 // the pool holds one per thread (tmp, passed to a kernel through a func
 // value, would escape from the stack).
 type tileScratch struct {
-	buf []byte
-	tmp [tileCols * tileRows]float32
+	buf  []byte
+	tmp  []float32 // 8 x 16 per activation tile that is not whole
+	bad  []bool    // per activation tile
+	full []bool
 }
 
 var tilePool = sync.Pool{New: func() any { return new(tileScratch) }}
 
-// tileShape is what gemmTiles needs to know of a family of tile kernels.
+// tileShape is what the tile driver needs to know of a family.
 type tileShape struct {
 	xb        int // bytes of an activation block (Q8_0 or Q8_K)
 	xtBytes   int // prepared activation bytes per block of an 8-row tile
 	maxBlocks int // blocks per kernel call
+	chunk     int // blocks of the K-chunk whose weights stay in cache
 }
 
+// The K-chunk is 4096 values: its unpacked weights (36 KB for Q8_0/Q4_0,
+// 84 KB for Q4_K) stay in L1/L2 while every activation tile passes, where
+// a whole group of a wide matrix (561 KB for Q4_K at the 32B's 27392
+// columns) would be read from L2 or beyond once per tile.
 var (
-	q8TileShape = tileShape{q8Bytes, tileXBytes, tileMaxBlocks}
-	kTileShape  = tileShape{q8KBytes, kXBytes, tileKMaxBlocks}
+	q8TileShape = tileShape{q8Bytes, tileXBytes, tileMaxBlocks, 4096 / qk}
+	kTileShape  = tileShape{q8KBytes, kXBytes, tileKMaxBlocks, 4096 / qkK}
 )
 
 // tileSet is a family's tile kernels: for a tile's 8 activations and,
@@ -229,8 +236,9 @@ func (s *tileSet) pick(nj int) (tileFunc, int) {
 
 // gemmTiles is the driver of every tile GEMM: it walks the weight rows
 // (blocks of wb bytes) in groups of 16, unpacks each group once (gBytes
-// per block) and multiplies it with every activation tile. A kernel call
-// that reports a non-finite result has those recomputed by ref.
+// per block) and multiplies it with every activation tile, one K-chunk
+// (sh.chunk blocks) of all tiles after the other. A kernel call that
+// reports a non-finite result has those recomputed by ref.
 func gemmTiles(sh *tileShape, fs tileSet, prefetch func([]byte), repack repackFunc, ref func(w, x []byte) float32,
 	wb, gBytes int, out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 	if nx == 0 || nrows == 0 {
@@ -244,7 +252,8 @@ func gemmTiles(sh *tileShape, fs tileSet, prefetch func([]byte), repack repackFu
 		}
 		return
 	}
-	if need := (nx + tileCols - 1) / tileCols * nb * sh.xtBytes; len(xt) < need {
+	ntiles := (nx + tileCols - 1) / tileCols
+	if need := ntiles * nb * sh.xtBytes; len(xt) < need {
 		panic(fmt.Sprintf("asm: prepared activations too short: %d < %d", len(xt), need))
 	}
 	rowBytes := nb * wb
@@ -252,15 +261,21 @@ func gemmTiles(sh *tileShape, fs tileSet, prefetch func([]byte), repack repackFu
 	if cap(sc.buf) < nb*gBytes {
 		sc.buf = make([]byte, nb*gBytes)
 	}
-	buf, tmp := sc.buf[:nb*gBytes], &sc.tmp
+	if cap(sc.bad) < ntiles {
+		sc.tmp = make([]float32, ntiles*tileCols*tileRows)
+		sc.bad, sc.full = make([]bool, ntiles), make([]bool, ntiles)
+	}
+	buf, tmp, bad, full := sc.buf[:nb*gBytes], sc.tmp, sc.bad[:ntiles], sc.full[:ntiles]
+	chunk := min(sh.chunk, sh.maxBlocks)
 	for r := 0; r < nrows; r += tileRows {
 		m := min(tileRows, nrows-r)
 		// The next group's weights are asked for (into L1) in pieces
-		// between the kernel calls on this one, so that they arrive
-		// while it is multiplied: unpacking waited on them (the K-quant
-		// unpackers' gathers wait for each line; one burst of prefetches
-		// per group, into L2, did not help). The unpackers of the Q8_0
-		// family prefetch for themselves (prefetch is nil for them).
+		// between the kernel calls of the first K-chunk, so that they
+		// arrive while this one is multiplied: unpacking waited on them (the
+		// K-quant unpackers' gathers wait for each line; one burst of
+		// prefetches per group, into L2, did not help). The unpackers of
+		// the Q8_0 family prefetch for themselves (prefetch is nil for
+		// them).
 		var next []byte
 		if prefetch != nil {
 			if wc := w[:cap(w)]; (r+tileRows)*rowBytes < len(wc) {
@@ -268,34 +283,39 @@ func gemmTiles(sh *tileShape, fs tileSet, prefetch func([]byte), repack repackFu
 			}
 		}
 		repack(buf, w[r*rowBytes:], rowBytes, m, nb)
-		for t := 0; t < nx; t += tileCols {
-			nj := min(tileCols, nx-t)
-			xtile := xt[t/tileCols*nb*sh.xtBytes:][:nb*sh.xtBytes]
-			f, width := fs.pick(nj)
-			full := m == tileRows && nj == width
-			dst, ld := &tmp[0], tileRows
-			if full {
+		for b := 0; b < nb; b += chunk {
+			n := min(chunk, nb-b)
+			for ti := range ntiles {
+				if b == 0 && next != nil {
+					prefetch(next[len(next)*ti/ntiles : len(next)*(ti+1)/ntiles])
+				}
+				t := ti * tileCols
+				nj := min(tileCols, nx-t)
+				f, width := fs.pick(nj)
+				if b == 0 {
+					full[ti] = m == tileRows && nj == width
+					bad[ti] = false
+				}
 				// (checkGemm: out holds the 8 x 16 outputs at ldo)
-				dst, ld = &out[t*ldo+r], ldo
-			}
-			var bad bool
-			step := sh.maxBlocks
-			if next != nil {
-				step = 1 // (acc carries the sums exactly from call to call)
-			}
-			for b := 0; b < nb; b += step {
-				if next != nil {
-					prefetch(next[len(next)*b/nb : len(next)*(b+1)/nb])
+				dst, ld := &out[t*ldo+r], ldo
+				if !full[ti] {
+					dst, ld = &tmp[ti*tileCols*tileRows], tileRows
 				}
-				bad = f(dst, ld, &buf[b*gBytes], &xtile[b*sh.xtBytes], min(step, nb-b), b > 0)
+				xtile := xt[ti*nb*sh.xtBytes:][:nb*sh.xtBytes]
+				if f(dst, ld, &buf[b*gBytes], &xtile[b*sh.xtBytes], n, b > 0) {
+					bad[ti] = true
+				}
 			}
-			next = nil
-			if !full {
+		}
+		for ti := range ntiles {
+			t := ti * tileCols
+			nj := min(tileCols, nx-t)
+			if !full[ti] {
 				for j := range nj {
-					copy(out[(t+j)*ldo+r:][:m], tmp[j*tileRows:][:m])
+					copy(out[(t+j)*ldo+r:][:m], tmp[(ti*tileCols+j)*tileRows:][:m])
 				}
 			}
-			if bad {
+			if bad[ti] {
 				// Results that are infinite or NaN (from such a block
 				// scale) are the reference's.
 				for j := t; j < t+nj; j++ {
