@@ -188,9 +188,11 @@ func padTile(dst []byte, rows, nb int) {
 	}
 }
 
-// tileScratch is a tile GEMM's scratch: the unpacked weight group and the
-// outputs of a partial tile. Pooled, so that a GEMM allocates nothing once
-// the pool holds one per thread (tmp, passed to a kernel through a func
+// tileScratch is a tile GEMM's scratch: the unpacked weight group, the
+// outputs of the partial tiles (kept from K-chunk to K-chunk) and, per
+// activation tile, whether it is whole and whether a result was
+// non-finite. Pooled, so that a GEMM allocates nothing once the pool holds
+// one per thread large enough (tmp, passed to a kernel through a func
 // value, would escape from the stack).
 type tileScratch struct {
 	buf  []byte
