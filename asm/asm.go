@@ -61,9 +61,8 @@ type kernels struct {
 	// Int8 16x8 tiles for batches (tile_q8q4.go, tile_q?k.go; the 4- and
 	// 2-activation ones for their last rows and small batches); nil: the
 	// *Tiles functions run the row GEMMs above. The repackers unpack a
-	// group of weight rows for them; prefetch (optional) brings the next
-	// group into L1 in pieces between the kernel calls (the Q8_0 family's
-	// transposing repackers prefetch for themselves).
+	// K-chunk of a group of weight rows for them; prefetch (optional)
+	// brings the next K-chunk into L1 in pieces between the kernel calls.
 	tile                            tileFunc
 	tile4, tile2                    tileFunc // (optional) on 4 and 2 activations
 	tileK, tileK6                   tileKFunc

@@ -375,8 +375,10 @@ func checkGemmKTiles(t *testing.T, seed uint64, gemm tileGemmFn, dot func(w, x [
 	r := newRand(seed)
 	var nInf, nNaN int
 	for _, nb := range nbs {
-		for _, nrows := range []int{1, 15, 16, 17, 48} {
-			for _, nx := range []int{1, 7, 8, 9, 24} {
+		// (70 rows: two sets of groups, the second's partial; 41
+		// activations: a block of 4 tiles and a partial one.)
+		for _, nrows := range []int{1, 15, 16, 17, 48, 70} {
+			for _, nx := range []int{1, 7, 8, 9, 24, 41} {
 				for _, hot := range []bool{false, true} {
 					rowBytes := nb * wBlock
 					w := rows(r, nrows*nb)

@@ -176,7 +176,7 @@ func gemmQ8Type(name string, k *kernels, repack repackFunc, gemm gemmFunc, dot f
 		gemm(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmTiles(&q8TileShape, tileSet{k.tile, k.tile4, k.tile2}, nil, repack, dot, wb, tileWBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmTiles(&q8TileShape, tileSet{k.tile, k.tile4, k.tile2}, k.prefetch, repack, dot, wb, tileWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // padTile zeroes the scales of the rows past rows of a group.
@@ -188,16 +188,16 @@ func padTile(dst []byte, rows, nb int) {
 	}
 }
 
-// tileScratch is a tile GEMM's scratch: the unpacked weight group, the
-// outputs of the partial tiles (kept from K-chunk to K-chunk) and, per
-// activation tile, whether it is whole and whether a result was
-// non-finite. Pooled, so that a GEMM allocates nothing once the pool holds
-// one per thread large enough (tmp, passed to a kernel through a func
-// value, would escape from the stack).
+// tileScratch is a tile GEMM's scratch: the unpacked K-chunk of a set of
+// weight groups, the outputs of the partial tiles (kept from K-chunk to
+// K-chunk) and, per activation tile and group, whether it is whole and
+// whether a result was non-finite. Pooled, so that a GEMM allocates
+// nothing once the pool holds one per thread large enough (tmp, passed to
+// a kernel through a func value, would escape from the stack).
 type tileScratch struct {
 	buf  []byte
-	tmp  []float32 // 8 x 16 per activation tile that is not whole
-	bad  []bool    // per activation tile
+	tmp  []float32 // 8 x 16 per activation tile and group
+	bad  []bool    // per activation tile and group
 	full []bool
 }
 
@@ -209,15 +209,27 @@ type tileShape struct {
 	xtBytes   int // prepared activation bytes per block of an 8-row tile
 	maxBlocks int // blocks per kernel call
 	chunk     int // blocks of the K-chunk whose weights stay in cache
+	groups    int // groups of weight rows per pass over the activations
+	tileBlock int // activation tiles per group in a row (L1)
 }
 
-// The K-chunk is 4096 values: its unpacked weights (36 KB for Q8_0/Q4_0,
-// 84 KB for Q4_K) stay in L1/L2 while every activation tile passes, where
-// a whole group of a wide matrix (561 KB for Q4_K at the 32B's 27392
-// columns) would be read from L2 or beyond once per tile.
+// The driver walks a set of tileGroups groups of weight rows in K-chunks
+// of 1024 values and, per K-chunk, blocks of tileBlock activation tiles:
+// each group multiplies the whole block before the next group does. So
+// the unpacked K-chunk of a group (18 KB for Q8_0/Q4_0, 21 KB for Q4_K)
+// stays in L1 for the tiles of a block, the block's activations (10 KB
+// per tile for Q8_0, 9 KB for Q8_K) stay in L1/L2 for the set's groups,
+// and each activation is read from L3 or memory once per set rather than
+// once per group: for a long prompt on many cores that traffic was more
+// than the cores' share of L3 delivered.
+const (
+	tileGroups = 4
+	tileBlock  = 4
+)
+
 var (
-	q8TileShape = tileShape{q8Bytes, tileXBytes, tileMaxBlocks, 4096 / qk}
-	kTileShape  = tileShape{q8KBytes, kXBytes, tileKMaxBlocks, 4096 / qkK}
+	q8TileShape = tileShape{q8Bytes, tileXBytes, tileMaxBlocks, 1024 / qk, tileGroups, tileBlock}
+	kTileShape  = tileShape{q8KBytes, kXBytes, tileKMaxBlocks, 1024 / qkK, tileGroups, tileBlock}
 )
 
 // tileSet is a family's tile kernels: for a tile's 8 activations and,
@@ -237,10 +249,11 @@ func (s *tileSet) pick(nj int) (tileFunc, int) {
 }
 
 // gemmTiles is the driver of every tile GEMM: it walks the weight rows
-// (blocks of wb bytes) in groups of 16, unpacks each group once (gBytes
-// per block) and multiplies it with every activation tile, one K-chunk
-// (sh.chunk blocks) of all tiles after the other. A kernel call that
-// reports a non-finite result has those recomputed by ref.
+// (blocks of wb bytes) in sets of sh.groups groups of 16 and K-chunks
+// (sh.chunk blocks) of them; each group's K-chunk is unpacked once (gBytes
+// per block) and multiplied with every activation tile, in blocks of
+// sh.tileBlock tiles that every group of the set takes in turn. A kernel
+// call that reports a non-finite result has those recomputed by ref.
 func gemmTiles(sh *tileShape, fs tileSet, prefetch func([]byte), repack repackFunc, ref func(w, x []byte) float32,
 	wb, gBytes int, out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 	if nx == 0 || nrows == 0 {
@@ -259,72 +272,93 @@ func gemmTiles(sh *tileShape, fs tileSet, prefetch func([]byte), repack repackFu
 		panic(fmt.Sprintf("asm: prepared activations too short: %d < %d", len(xt), need))
 	}
 	rowBytes := nb * wb
+	chunk := min(sh.chunk, sh.maxBlocks, nb)
+	ng := min(sh.groups, (nrows+tileRows-1)/tileRows)
 	sc := tilePool.Get().(*tileScratch)
-	if cap(sc.buf) < nb*gBytes {
-		sc.buf = make([]byte, nb*gBytes)
+	if cap(sc.buf) < ng*chunk*gBytes {
+		sc.buf = make([]byte, ng*chunk*gBytes)
 	}
-	if cap(sc.bad) < ntiles {
-		sc.tmp = make([]float32, ntiles*tileCols*tileRows)
-		sc.bad, sc.full = make([]bool, ntiles), make([]bool, ntiles)
+	if cap(sc.bad) < ntiles*ng {
+		sc.tmp = make([]float32, ntiles*ng*tileCols*tileRows)
+		sc.bad, sc.full = make([]bool, ntiles*ng), make([]bool, ntiles*ng)
 	}
-	buf, tmp, bad, full := sc.buf[:nb*gBytes], sc.tmp, sc.bad[:ntiles], sc.full[:ntiles]
-	chunk := min(sh.chunk, sh.maxBlocks)
-	for r := 0; r < nrows; r += tileRows {
-		m := min(tileRows, nrows-r)
-		// The next group's weights are asked for (into L1) in pieces
-		// between the kernel calls of the first K-chunk, so that they
-		// arrive while this one is multiplied: unpacking waited on them (the
-		// K-quant unpackers' gathers wait for each line; one burst of
-		// prefetches per group, into L2, did not help). The unpackers of
-		// the Q8_0 family prefetch for themselves (prefetch is nil for
-		// them).
-		var next []byte
-		if prefetch != nil {
-			if wc := w[:cap(w)]; (r+tileRows)*rowBytes < len(wc) {
-				next = wc[(r+tileRows)*rowBytes : min((r+2*tileRows)*rowBytes, len(wc))]
-			}
-		}
-		repack(buf, w[r*rowBytes:], rowBytes, m, nb)
+	buf, tmp, bad, full := sc.buf[:ng*chunk*gBytes], sc.tmp, sc.bad[:ntiles*ng], sc.full[:ntiles*ng]
+	wc := w[:cap(w)]
+	for r0 := 0; r0 < nrows; r0 += ng * tileRows {
+		gs := min(ng, (nrows-r0+tileRows-1)/tileRows)
 		for b := 0; b < nb; b += chunk {
 			n := min(chunk, nb-b)
-			for ti := range ntiles {
-				if b == 0 && next != nil {
-					prefetch(next[len(next)*ti/ntiles : len(next)*(ti+1)/ntiles])
+			for g := range gs {
+				r := r0 + g*tileRows
+				repack(buf[g*chunk*gBytes:], w[r*rowBytes+b*wb:], rowBytes, min(tileRows, nrows-r), n)
+			}
+			// The set's next K-chunk (or the next set's first) is asked
+			// for (into L1), a few rows at a time between the kernel
+			// calls, so that it arrives while this one is multiplied:
+			// unpacking waited on it (the K-quant unpackers' gathers wait
+			// for each line; one burst of prefetches per group, into L2,
+			// did not help).
+			pr0, pb, pn := r0, b+n, min(chunk, nb-b-n)
+			if pn == 0 {
+				pr0, pb, pn = r0+ng*tileRows, 0, chunk
+			}
+			// (Past nrows, w's capacity may hold the matrix's next rows,
+			// which a later call multiplies.)
+			prows := 0
+			if prefetch != nil {
+				prows = ng * tileRows
+			}
+			for t0 := 0; t0 < ntiles; t0 += sh.tileBlock {
+				t1 := min(t0+sh.tileBlock, ntiles)
+				for pr := prows * t0 / ntiles; pr < prows*t1/ntiles; pr++ {
+					if o := (pr0+pr)*rowBytes + pb*wb; o+pn*wb <= len(wc) {
+						prefetch(wc[o : o+pn*wb])
+					}
 				}
-				t := ti * tileCols
-				nj := min(tileCols, nx-t)
-				f, width := fs.pick(nj)
-				if b == 0 {
-					full[ti] = m == tileRows && nj == width
-					bad[ti] = false
-				}
-				// (checkGemm: out holds the 8 x 16 outputs at ldo)
-				dst, ld := &out[t*ldo+r], ldo
-				if !full[ti] {
-					dst, ld = &tmp[ti*tileCols*tileRows], tileRows
-				}
-				xtile := xt[ti*nb*sh.xtBytes:][:nb*sh.xtBytes]
-				if f(dst, ld, &buf[b*gBytes], &xtile[b*sh.xtBytes], n, b > 0) {
-					bad[ti] = true
+				for g := range gs {
+					r := r0 + g*tileRows
+					for ti := t0; ti < t1; ti++ {
+						t := ti * tileCols
+						nj := min(tileCols, nx-t)
+						f, width := fs.pick(nj)
+						u := ti*ng + g
+						if b == 0 {
+							full[u] = nrows-r >= tileRows && nj == width
+							bad[u] = false
+						}
+						// (checkGemm: out holds the 8 x 16 outputs at ldo)
+						dst, ld := &out[t*ldo+r], ldo
+						if !full[u] {
+							dst, ld = &tmp[u*tileCols*tileRows], tileRows
+						}
+						if f(dst, ld, &buf[g*chunk*gBytes], &xt[(ti*nb+b)*sh.xtBytes], n, b > 0) {
+							bad[u] = true
+						}
+					}
 				}
 			}
 		}
 		for ti := range ntiles {
 			t := ti * tileCols
 			nj := min(tileCols, nx-t)
-			if !full[ti] {
-				for j := range nj {
-					copy(out[(t+j)*ldo+r:][:m], tmp[(ti*tileCols+j)*tileRows:][:m])
+			for g := range gs {
+				r := r0 + g*tileRows
+				m := min(tileRows, nrows-r)
+				u := ti*ng + g
+				if !full[u] {
+					for j := range nj {
+						copy(out[(t+j)*ldo+r:][:m], tmp[(u*tileCols+j)*tileRows:][:m])
+					}
 				}
-			}
-			if bad[ti] {
-				// Results that are infinite or NaN (from such a block
-				// scale) are the reference's.
-				for j := t; j < t+nj; j++ {
-					o := out[j*ldo+r:][:m]
-					for i, v := range o {
-						if v-v != 0 {
-							o[i] = ref(w[(r+i)*rowBytes:][:rowBytes], x[j*xrow:][:xrow])
+				if bad[u] {
+					// Results that are infinite or NaN (from such a
+					// block scale) are the reference's.
+					for j := t; j < t+nj; j++ {
+						o := out[j*ldo+r:][:m]
+						for i, v := range o {
+							if v-v != 0 {
+								o[i] = ref(w[(r+i)*rowBytes:][:rowBytes], x[j*xrow:][:xrow])
+							}
 						}
 					}
 				}

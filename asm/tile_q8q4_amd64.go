@@ -58,7 +58,9 @@ func repackAsm(wb int, dst, w []byte, rowBytes, rows, nb int) {
 // for a full group (16 rows; idx[i] = i*rowBytes) with AVX-512: the
 // values by a transpose in registers, the scales by a gather; nb > 0.
 // Spread over the blocks they prefetch as many bytes from pf on (any
-// address: prefetches do not fault).
+// address: prefetches do not fault). The tile driver prefetches each
+// K-chunk of a group ahead of its unpacking, for every family, so
+// repackVec points pf at the group's own first rows.
 //
 //go:noescape
 func repackQ8Tile16(dst *byte, w *byte, rowBytes int, nb int, idx *[16]int32, pf uintptr)
@@ -85,7 +87,7 @@ func repackVec(wb int, dst, w []byte, rowBytes, rows, nb int) {
 		return
 	}
 	idx := groupOffsets(dst, w, rowBytes, nb, wb)
-	pf := groupPrefetch(w, rowBytes)
+	pf := uintptr(unsafe.Pointer(&w[0]))
 	for b := 0; b < nb; b += tileMaxBlocks {
 		n := min(tileMaxBlocks, nb-b)
 		if wb == q8Bytes {
@@ -95,20 +97,6 @@ func repackVec(wb int, dst, w []byte, rowBytes, rows, nb int) {
 		}
 		pf += uintptr(n * tileRows * wb)
 	}
-}
-
-// prefetchGroups is how many groups of rows ahead the unpackers prefetch.
-const prefetchGroups = 2
-
-// groupPrefetch returns where the unpacker of the group at the start of w
-// (rows of rowBytes; its capacity may hold the matrix's next rows) starts
-// prefetching: the group prefetchGroups on, or (at the end) its own rows.
-func groupPrefetch(w []byte, rowBytes int) uintptr {
-	off := prefetchGroups * tileRows * rowBytes
-	if off+tileRows*rowBytes > cap(w) {
-		off = 0
-	}
-	return uintptr(unsafe.Pointer(&w[:cap(w)][off]))
 }
 
 // groupOffsets checks that dst holds a group of nb blocks and w 16 rows of

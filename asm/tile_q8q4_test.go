@@ -55,10 +55,12 @@ func TestGemmTiles(t *testing.T) {
 		// (The paths without tiles run gemmQ8_0/gemmQ4_0, tested
 		// elsewhere with their own tolerances; here only the guards.)
 		const tol = 1e-6
-		// (200 blocks: two K-chunks of the driver, the second partial.)
+		// (200 blocks: several K-chunks of the driver, the last
+		// partial; 70 rows: two sets of groups, the second's partial; 41
+		// activations: a block of 4 tiles and a partial one.)
 		for _, nb := range []int{1, 3, 64, 200} {
-			for _, nrows := range []int{1, 15, 16, 17, 40} {
-				for _, nx := range []int{1, 7, 8, 9, 20} {
+			for _, nrows := range []int{1, 15, 16, 17, 40, 70} {
+				for _, nx := range []int{1, 7, 8, 9, 20, 41} {
 					rowBytes := nb * wb
 					w := make([]byte, nrows*rowBytes)
 					for i := range w {
@@ -70,10 +72,11 @@ func TestGemmTiles(t *testing.T) {
 						}
 					}
 					x := q8Blocks(nx*nb, func(int) uint16 { return randScale(r) }, func() int8 { return int8(r.IntN(255) - 127) })
-					if (nb == 3 || nb == 200) && nrows == 17 {
-						// an infinite scale (in the second K-chunk for 200
-						// blocks): the result is the reference's
-						binary.LittleEndian.PutUint16(w[5*rowBytes+(nb/2)*wb:], 0x7c00)
+					if (nb == 3 || nb == 200) && (nrows == 17 || nrows == 70) {
+						// an infinite scale (in a later K-chunk for 200
+						// blocks; in the second set of groups for 70
+						// rows): the result is the reference's
+						binary.LittleEndian.PutUint16(w[(nrows-12)*rowBytes+(nb/2)*wb:], 0x7c00)
 					}
 					xt := make([]byte, q8TilesBytes(nx, nb*qk))
 					prepTiles(xt, x, nx)
