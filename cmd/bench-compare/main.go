@@ -450,13 +450,17 @@ func both(oursFirst bool, ours, theirs func() error) (errOurs, errTheirs error) 
 	return
 }
 
-// fail turns a row's errors into a table cell; a signal ends the run.
+// fail turns a row's errors into a table cell; a signal, or a tool built
+// for another CPU, ends the run.
 func (r *report) fail(ctx context.Context, errs ...error) (string, error) {
 	if ctx.Err() != nil {
 		return "", ctx.Err()
 	}
 	var msgs []string
 	for _, e := range errs {
+		if errors.Is(e, errWrongCPU) {
+			return "", e
+		}
 		if e != nil {
 			msgs = append(msgs, strings.ReplaceAll(e.Error(), "|", "/"))
 			logf("%v", e)

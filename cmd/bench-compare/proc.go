@@ -32,6 +32,8 @@ func run(ctx context.Context, timeout time.Duration, name string, args ...string
 		return nil, fmt.Errorf("%s: timed out after %v", tool, timeout)
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("%s: %w", tool, ctx.Err())
+	case illegalInstruction(err):
+		return nil, fmt.Errorf("%s: %w", tool, errWrongCPU)
 	case err != nil:
 		why := lastLine(errb.Bytes())
 		if why == "" {
@@ -41,6 +43,11 @@ func run(ctx context.Context, timeout time.Duration, name string, args ...string
 	}
 	return out.Bytes(), nil
 }
+
+// errWrongCPU is why a tool died of an illegal instruction: it was built
+// for a CPU with instructions this one lacks (llama.cpp's native builds
+// are), so every later row would fail the same way and the run ends.
+var errWrongCPU = errors.New("illegal instruction: built for a CPU with instructions this one lacks; build llama.cpp on this machine or set LLAMA_CPP_DIR to a build for it")
 
 // A server is a child process that runs until stopped.
 type server struct {
@@ -73,14 +80,18 @@ func startServer(ctx context.Context, logPath, name string, args ...string) (*se
 	return s, nil
 }
 
-// exited says whether the server has stopped, with its last log line.
-func (s *server) exited() (bool, string) {
+// exited reports, once the server has stopped, why: errWrongCPU, or its
+// exit and last log line.
+func (s *server) exited() (bool, error) {
 	select {
 	case <-s.done:
+		if illegalInstruction(s.err) {
+			return true, errWrongCPU
+		}
 		b, _ := os.ReadFile(s.log.Name())
-		return true, fmt.Sprintf("%v: %s", s.err, lastLine(b))
+		return true, fmt.Errorf("%v: %s", s.err, lastLine(b))
 	default:
-		return false, ""
+		return false, nil
 	}
 }
 

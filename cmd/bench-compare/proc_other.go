@@ -22,3 +22,6 @@ func kill(cmd *exec.Cmd) {
 		cmd.Process.Kill()
 	}
 }
+
+// illegalInstruction reports false: the signal is not seen elsewhere.
+func illegalInstruction(err error) bool { return false }

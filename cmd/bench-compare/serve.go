@@ -55,7 +55,7 @@ func launch(ctx context.Context, cfg *config, name, logPath, bin string, args fu
 	deadline := time.Now().Add(cfg.loadTimeout)
 	for {
 		if gone, why := s.exited(); gone {
-			return nil, fmt.Errorf("%s exited while starting: %s (log: %s)", name, why, logPath)
+			return nil, fmt.Errorf("%s exited while starting: %w (log: %s)", name, why, logPath)
 		}
 		req, _ := http.NewRequestWithContext(ctx, "GET", ep.url+"/health", nil)
 		if resp, err := httpClient.Do(req); err == nil {
