@@ -63,11 +63,18 @@ type kernels struct {
 	// *Tiles functions run the row GEMMs above. The repackers unpack a
 	// K-chunk of a group of weight rows for them; prefetch (optional)
 	// brings the next K-chunk into L1 in pieces between the kernel calls.
-	tile                            tileFunc
-	tile4, tile2                    tileFunc // (optional) on 4 and 2 activations
-	tileK, tileK6                   tileKFunc
-	tileK4, tileK2                  tileKFunc // (optional) on 4 and 2 activations
-	tileK6x4, tileK6x2              tileKFunc
+	tile               tileFunc
+	tile4, tile2       tileFunc // (optional) on 4 and 2 activations
+	tileK, tileK6      tileKFunc
+	tileK4, tileK2     tileKFunc // (optional) on 4 and 2 activations
+	tileK6x4, tileK6x2 tileKFunc
+	// (optional) Q4_K and Q5_K on AMX tiles, 16 activations per call
+	// (tile_q4k_amx.go): where set, those *Tiles functions run it with
+	// its repackers, between amxOn and amxOff, on the 16-activation
+	// tiles that Activations.Prepare then makes too.
+	tileKAMX                        tileKFunc
+	amxOn, amxOff                   func()
+	repackQ4KAMX, repackQ5KAMX      repackFunc
 	repackQ8, repackQ4              repackFunc
 	repackQ4K, repackQ5K, repackQ6K repackFunc
 	prefetch                        func(b []byte)

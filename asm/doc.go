@@ -15,6 +15,10 @@
 //   - "avx512" (AVX-512 F/BW/VL + VNNI: VPDPBUSD on 256-bit vectors, a
 //     block being 256 bits and Zen 4 splitting 512-bit ops anyway; GFNI,
 //     where present, unpacks Q4_0 nibbles);
+//   - "avx512-amx" (avx512 with Intel AMX-INT8 where Linux grants the tile
+//     state): the Q4_K/Q5_K prompt GEMMs on tile multiplies, 16 weight
+//     rows x 16 activations per kernel call (tile_q4k_amx.go), the rest as
+//     avx512;
 //   - "neon-dotprod" (SDOT) and "neon" (SMULL/SADALP).
 //
 // A path is one kernels struct (asm.go): every entry point the exported

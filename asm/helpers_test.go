@@ -20,6 +20,22 @@ import (
 // included) and the variants that swap in a kernel for a finer feature.
 func allSets() []*kernels { return append(sets(), archVariants()...) }
 
+// amxRefSet is the first set with the AMX route run by the Go forms of its
+// kernel and repackers, so that the route (the 16-activation tiles that
+// Prepare makes, the driver on them) is tested on any machine.
+func amxRefSet() *kernels {
+	k := *sets()[0]
+	k.name = "amx-ref"
+	if k.tileK == nil {
+		k.tileK = tileKKernelRef
+	}
+	k.tileKAMX = tileKAMX16Ref
+	k.amxOn, k.amxOff = func() {}, func() {}
+	k.repackQ4KAMX = repackAMX(repackQ4KTile, q4KBytes, kToAMX)
+	k.repackQ5KAMX = repackAMX(repackQ5KTile, q5KBytes, kToAMX)
+	return &k
+}
+
 // The kernels of the path in use, for the tests of one kernel.
 func tileKernel() tileFunc { return table().tile }
 
@@ -27,13 +43,13 @@ func tileKKernel() tileKFunc { return table().tileK }
 
 func tileK6Kernel() tileKFunc { return table().tileK6 }
 
-// forEachPath runs f once per kernel set of allSets, with the set in use,
-// and restores the set in use afterwards.
-func forEachPath(t *testing.T, f func(t *testing.T)) {
+// forEachPath runs f once per kernel set of allSets (and extra), with the
+// set in use, and restores the set in use afterwards.
+func forEachPath(t *testing.T, f func(t *testing.T), extra ...*kernels) {
 	t.Helper()
 	saved := table()
 	defer func() { cur.Store(saved) }()
-	for _, k := range allSets() {
+	for _, k := range append(allSets(), extra...) {
 		if err := SetPath(k.name); err == nil {
 			if Path() != k.name {
 				t.Fatalf("SetPath(%q) left Path() = %q", k.name, Path())
@@ -496,7 +512,7 @@ func testGemmKTiles(t *testing.T, seed uint64, gemm tileGemmFn, kref tileKFunc, 
 	})
 	t.Run("ref", func(t *testing.T) {
 		checkGemmKTiles(t, seed, func(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
-			gemmKTiles([3]tileKFunc{kref}, nil, repack, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
+			gemmKTiles(&kTileShape, [3]tileKFunc{kref}, nil, repack, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
 		}, dot, wBlock, rows, hostile, nbs[:4])
 	})
 }

@@ -161,7 +161,7 @@ func TestPVQ8(t *testing.T) {
 
 // TestKVQ8Table checks which KV cache kernels each path runs.
 func TestKVQ8Table(t *testing.T) {
-	want := map[string]kvq8Path{"avx512": kvq8VNNI, "avx512-nogfni": kvq8VNNI, "avx2": kvq8AVX2, "neon-dotprod": kvq8SDOT, "neon": kvq8NEON}
+	want := map[string]kvq8Path{"avx512": kvq8VNNI, "avx512-amx": kvq8VNNI, "avx512-nogfni": kvq8VNNI, "avx2": kvq8AVX2, "neon-dotprod": kvq8SDOT, "neon": kvq8NEON}
 	for _, k := range allSets() {
 		if k.kvq8 != want[k.name] {
 			t.Errorf("path %s: kvq8 = %d, want %d", k.name, k.kvq8, want[k.name])

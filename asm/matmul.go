@@ -162,19 +162,27 @@ func (a *Activations) prepare(act, r0, r1 int) {
 		}
 	}
 	if f.pendTiles {
-		dst := f.tiles[tilesBytes(act, r0, a.cols):tilesBytes(act, a.n, a.cols)]
 		x := f.rows[r0*rb : r1*rb]
 		if act == actQ8_K {
-			prepKTiles(dst, x, r1-r0)
+			end := kTilesBytes(a.n, a.cols)
+			prepKTiles(f.tiles[kTilesBytes(r0, a.cols):end], x, r1-r0)
+			if len(f.tiles) > end {
+				prepKTiles16(f.tiles[end:], x, r0, r1, a.n)
+			}
 		} else {
-			prepTiles(dst, x, r1-r0)
+			prepTiles(f.tiles[q8TilesBytes(r0, a.cols):], x, r1-r0)
 		}
 	}
 }
 
-// tilesBytes is the size of the tiled form act (Q8_0 or Q8_K) of n rows.
+// tilesBytes is the size of the tiled form act (Q8_0 or Q8_K) of n rows:
+// for Q8_K on a path with the AMX kernel, the tiles of 8 activations
+// followed by those of 16.
 func tilesBytes(act, n, cols int) int {
 	if act == actQ8_K {
+		if table().tileKAMX != nil {
+			return kTilesBytes(n, cols) + kTiles16Bytes(n, cols)
+		}
 		return kTilesBytes(n, cols)
 	}
 	return q8TilesBytes(n, cols)

@@ -178,7 +178,7 @@ func TestMatmul(t *testing.T) {
 				}
 			})
 		}
-	})
+	}, amxRefSet())
 }
 
 // TestMatmulPrepare checks the preparation contract: a Matmul on an input

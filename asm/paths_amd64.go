@@ -10,6 +10,9 @@ import "github.com/klauspost/cpuid/v2"
 // archKernels lists the amd64 sets this CPU can run, best first.
 func archKernels() []*kernels {
 	var ks []*kernels
+	if avx512() && cpuid.CPU.Supports(cpuid.AMXTILE, cpuid.AMXINT8) && amxEnable() {
+		ks = append(ks, amxSet())
+	}
 	if avx512() {
 		ks = append(ks, avx512Set("avx512", cpuid.CPU.Supports(cpuid.GFNI)))
 	}
@@ -27,6 +30,15 @@ func archVariants() []*kernels {
 		return []*kernels{avx512Set("avx512-nogfni", false)}
 	}
 	return nil
+}
+
+// amxSet is the avx512 set with the Q4_K and Q5_K tiles on AMX.
+func amxSet() *kernels {
+	k := avx512Set("avx512-amx", cpuid.CPU.Supports(cpuid.GFNI))
+	k.tileKAMX = tileK16x16AMX
+	k.amxOn, k.amxOff = amxOn, amxOff
+	k.repackQ4KAMX, k.repackQ5KAMX = repackAMX(k.repackQ4K, q4KBytes, kToAMXVec), repackAMX(k.repackQ5K, q5KBytes, kToAMXVec)
+	return k
 }
 
 func avx512() bool {

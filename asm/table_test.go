@@ -8,12 +8,17 @@ import (
 	"testing"
 )
 
-// optionalEntries are the table entries a path may leave nil; only avx512
-// has them, and it has all of them.
-var optionalEntries = []string{"tile", "tile4", "tile2", "tileK", "tileK6", "tileK4", "tileK2", "tileK6x4", "tileK6x2", "prefetch", "attn"}
+// optionalEntries are the table entries a path may leave nil; only the
+// AVX-512 paths have them, and they have all of them. amxEntries only
+// avx512-amx has, all of them.
+var (
+	optionalEntries = []string{"tile", "tile4", "tile2", "tileK", "tileK6", "tileK4", "tileK2", "tileK6x4", "tileK6x2", "prefetch", "attn"}
+	amxEntries      = []string{"tileKAMX", "amxOn", "amxOff", "repackQ4KAMX", "repackQ5KAMX"}
+)
 
 // TestTable sets each path through the one table and checks what it
-// holds: every other entry on every path, the optional ones on avx512 only.
+// holds: every other entry on every path, the optional ones on the
+// AVX-512 paths only, the AMX ones on avx512-amx only.
 func TestTable(t *testing.T) {
 	saved := table()
 	defer func() { cur.Store(saved) }()
@@ -26,9 +31,10 @@ func TestTable(t *testing.T) {
 			t.Fatalf("SetPath(%q): table holds %q", name, k.name)
 		}
 		v := reflect.ValueOf(k).Elem()
+		avx512 := name == "avx512" || name == "avx512-amx"
 		for i := range v.NumField() {
 			f := v.Type().Field(i)
-			if f.Type.Kind() != reflect.Func || f.Name == "prepQ8" || strings.Contains(strings.Join(optionalEntries, " ")+" ", f.Name+" ") {
+			if f.Type.Kind() != reflect.Func || f.Name == "prepQ8" || strings.Contains(" "+strings.Join(append(optionalEntries, amxEntries...), " ")+" ", " "+f.Name+" ") {
 				continue
 			}
 			if v.Field(i).IsNil() {
@@ -36,11 +42,16 @@ func TestTable(t *testing.T) {
 			}
 		}
 		for _, f := range optionalEntries {
-			if has := !v.FieldByName(f).IsNil(); has != (name == "avx512") {
+			if has := !v.FieldByName(f).IsNil(); has != avx512 {
 				t.Errorf("path %s: has %s = %v", name, f, has)
 			}
 		}
-		if k.floatTiles != (name == "avx512") {
+		for _, f := range amxEntries {
+			if has := !v.FieldByName(f).IsNil(); has != (name == "avx512-amx") {
+				t.Errorf("path %s: has %s = %v", name, f, has)
+			}
+		}
+		if k.floatTiles != avx512 {
 			t.Errorf("path %s: floatTiles = %v", name, k.floatTiles)
 		}
 	}

@@ -108,31 +108,42 @@ func prepKTiles(dst, x []byte, nx int) {
 }
 
 // gemmQ4_KTiles is gemmQ4_K with the activations x also given prepared (xt,
-// from prepKTiles(xt, x, nx)): out[j*ldo+r] = quant.DotQ4_K(row r of w,
-// activation row j of x), bit for bit. Without a tile kernel (hasTiles) it
-// is gemmQ4_K.
+// from prepKTiles(xt, x, nx) and, on the AMX path, prepKTiles16 after it):
+// out[j*ldo+r] = quant.DotQ4_K(row r of w, activation row j of x), bit for
+// bit. Without a tile kernel (hasTiles) it is gemmQ4_K.
 func gemmQ4_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 	k := table()
-	gemmKType("gemmQ4_KTiles", [3]tileKFunc{k.tileK, k.tileK4, k.tileK2}, k, k.repackQ4K, k.gemmQ4K, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmKType("gemmQ4_KTiles", [3]tileKFunc{k.tileK, k.tileK4, k.tileK2}, k, k.repackQ4K, k.repackQ4KAMX, k.gemmQ4K, q4KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // gemmKType is gemmQ4_KTiles and its kin (name) on path k: the arguments
-// checked, the tile kernels fs with repack or, if the path has none
-// (fs[0] nil), the row GEMM gemm.
-func gemmKType(name string, fs [3]tileKFunc, k *kernels, repack repackFunc, gemm gemmFunc, wBlock, gBytes int,
+// checked, then the AMX kernel with amxRepack (if both are there and xt
+// holds the 16-activation tiles), the tile kernels fs with repack or, if
+// the path has none (fs[0] nil), the row GEMM gemm.
+func gemmKType(name string, fs [3]tileKFunc, k *kernels, repack, amxRepack repackFunc, gemm gemmFunc, wBlock, gBytes int,
 	out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 	checkGemm(name, out, ldo, len(w), nrows, len(x), nx, q8KBytes, wBlock)
 	if fs[0] == nil {
 		gemm(out, ldo, w, nrows, x, nx)
 		return
 	}
-	gemmKTiles(fs, k.prefetch, repack, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
+	if k.tileKAMX != nil && amxRepack != nil && nx > 0 {
+		cols := len(x) / nx / q8KBytes * qkK
+		if off := kTilesBytes(nx, cols); len(xt) >= off+kTiles16Bytes(nx, cols) {
+			k.amxOn()
+			defer k.amxOff()
+			gemmKTiles(&kAMXTileShape, [3]tileKFunc{k.tileKAMX}, k.prefetch, amxRepack, wBlock, kAMXBytes, out, ldo, w, nrows, x, xt[off:], nx)
+			return
+		}
+	}
+	gemmKTiles(&kTileShape, fs, k.prefetch, repack, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
-// gemmKTiles is gemmTiles for the K-quant tile kernels fs (for 8, 4 and 2
-// activations; the last two optional; super-blocks of wBlock bytes, gBytes
-// unpacked), whose results are always finite.
-func gemmKTiles(fs [3]tileKFunc, prefetch func([]byte), repack repackFunc, wBlock, gBytes int,
+// gemmKTiles is gemmTiles (tiles of shape sh) for the K-quant tile kernels
+// fs (for a tile's activations and for 4 and 2, the last two optional;
+// super-blocks of wBlock bytes, gBytes unpacked), whose results are always
+// finite.
+func gemmKTiles(sh *tileShape, fs [3]tileKFunc, prefetch func([]byte), repack repackFunc, wBlock, gBytes int,
 	out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 	ts := tileSet{func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) bool {
 		fs[0](out, ldo, w, x, nb, acc)
@@ -150,7 +161,7 @@ func gemmKTiles(fs [3]tileKFunc, prefetch func([]byte), repack repackFunc, wBloc
 			return false
 		}
 	}
-	gemmTiles(&kTileShape, ts, prefetch, repack, nil, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmTiles(sh, ts, prefetch, repack, nil, wBlock, gBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // repackQ4KTile unpacks rows (<= 16) Q4_K rows of nb super-blocks into a

@@ -2,7 +2,10 @@
 
 package asm
 
-import "math"
+import (
+	"math"
+	"runtime"
+)
 
 // tileK16x8VNNI is tileKKernelRef (see tile_q4k.go) with AVX-512 VNNI; nb > 0.
 // tileK16x4VNNI and tileK16x2VNNI are it on the first 4 and 2 activations
@@ -16,6 +19,46 @@ func tileK16x4VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
 
 //go:noescape
 func tileK16x2VNNI(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
+
+// tileK16x16AMX is tileKAMX16Ref (see tile_q4k_amx.go) with AMX tiles
+// and AVX-512; nb > 0. The thread must have its tiles configured
+// (amxConfigure).
+//
+//go:noescape
+func tileK16x16AMX(out *float32, ldo int, w *byte, x *byte, nb int, acc bool)
+
+// amxConfigure sets this thread's tiles up for tileK16x16AMX (palette 1,
+// all 16 rows of 64 bytes); amxRelease returns them to their initial
+// state. The process must hold the tile state (amxEnable).
+func amxConfigure()
+func amxRelease()
+
+// amxOn locks the calling goroutine to its thread and configures the
+// thread's tiles; amxOff undoes both. Between them tileK16x16AMX may run:
+// the OS saves and restores the tiles when the thread is switched out or
+// signalled, and no other goroutine runs on the thread.
+func amxOn() {
+	runtime.LockOSThread()
+	amxConfigure()
+}
+
+func amxOff() {
+	amxRelease()
+	runtime.UnlockOSThread()
+}
+
+// kToAMXAsm is kToAMX (see tile_q4k_amx.go) with AVX-512 on nb > 0
+// super-blocks.
+//
+//go:noescape
+func kToAMXAsm(dst, src *byte, nb int)
+
+// kToAMXVec is kToAMX by kToAMXAsm.
+func kToAMXVec(dst, src []byte, nb int) {
+	_ = dst[nb*kAMXBytes-1]
+	_ = src[nb*kWBytes-1]
+	kToAMXAsm(&dst[0], &src[0], nb)
+}
 
 // repackQ4KTileAsm is repackQ4KTile (rows 1..16) with AVX-512: the values
 // by a transpose in registers, the scales by gathers; row i starts idx[i]

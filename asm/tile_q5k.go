@@ -16,7 +16,7 @@ import "encoding/binary"
 // gemmQ5_K.
 func gemmQ5_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 	k := table()
-	gemmKType("gemmQ5_KTiles", [3]tileKFunc{k.tileK, k.tileK4, k.tileK2}, k, k.repackQ5K, k.gemmQ5K, q5KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmKType("gemmQ5_KTiles", [3]tileKFunc{k.tileK, k.tileK4, k.tileK2}, k, k.repackQ5K, k.repackQ5KAMX, k.gemmQ5K, q5KBytes, kWBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // repackQ5KTile unpacks rows (<= 16) Q5_K rows of nb super-blocks into a

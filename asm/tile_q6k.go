@@ -55,7 +55,7 @@ func tileK6KernelRef(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) 
 // gemmQ6_K.
 func gemmQ6_KTiles(out []float32, ldo int, w []byte, nrows int, x, xt []byte, nx int) {
 	k := table()
-	gemmKType("gemmQ6_KTiles", [3]tileKFunc{k.tileK6, k.tileK6x4, k.tileK6x2}, k, k.repackQ6K, k.gemmQ6K, q6KBytes, k6WBytes, out, ldo, w, nrows, x, xt, nx)
+	gemmKType("gemmQ6_KTiles", [3]tileKFunc{k.tileK6, k.tileK6x4, k.tileK6x2}, k, k.repackQ6K, nil, k.gemmQ6K, q6KBytes, k6WBytes, out, ldo, w, nrows, x, xt, nx)
 }
 
 // repackQ6KTile unpacks rows (<= 16) Q6_K rows of nb super-blocks into a

@@ -211,6 +211,7 @@ type tileShape struct {
 	chunk     int // blocks of the K-chunk whose weights stay in cache
 	groups    int // groups of weight rows per pass over the activations
 	tileBlock int // activation tiles per group in a row (L1)
+	cols      int // activations per tile (tileCols, or 16 for AMX)
 }
 
 // The driver walks a set of tileGroups groups of weight rows in K-chunks
@@ -228,8 +229,11 @@ const (
 )
 
 var (
-	q8TileShape = tileShape{q8Bytes, tileXBytes, tileMaxBlocks, 1024 / qk, tileGroups, tileBlock}
-	kTileShape  = tileShape{q8KBytes, kXBytes, tileKMaxBlocks, 1024 / qkK, tileGroups, tileBlock}
+	q8TileShape = tileShape{q8Bytes, tileXBytes, tileMaxBlocks, 1024 / qk, tileGroups, tileBlock, tileCols}
+	kTileShape  = tileShape{q8KBytes, kXBytes, tileKMaxBlocks, 1024 / qkK, tileGroups, tileBlock, tileCols}
+	// An AMX group takes 8.6 KB per 256 values: K-chunks of 512 keep its
+	// chunk in L1 with a block of 4 tiles of 16 activations (9 KB each).
+	kAMXTileShape = tileShape{q8KBytes, kXBytes16, tileKMaxBlocks, 512 / qkK, tileGroups, tileBlock, 16}
 )
 
 // tileSet is a family's tile kernels: for a tile's 8 activations and,
@@ -237,15 +241,16 @@ var (
 // zero-padded tile). All give the same result for an activation.
 type tileSet [3]tileFunc
 
-// pick returns the narrowest kernel of s for nj activations, and its width.
-func (s *tileSet) pick(nj int) (tileFunc, int) {
+// pick returns the narrowest kernel of s for nj activations, and its width
+// (cols for s[0]).
+func (s *tileSet) pick(nj, cols int) (tileFunc, int) {
 	switch {
 	case nj <= 2 && s[2] != nil:
 		return s[2], 2
 	case nj <= 4 && s[1] != nil:
 		return s[1], 4
 	}
-	return s[0], tileCols
+	return s[0], cols
 }
 
 // gemmTiles is the driver of every tile GEMM: it walks the weight rows
@@ -267,7 +272,8 @@ func gemmTiles(sh *tileShape, fs tileSet, prefetch func([]byte), repack repackFu
 		}
 		return
 	}
-	ntiles := (nx + tileCols - 1) / tileCols
+	cols := sh.cols
+	ntiles := (nx + cols - 1) / cols
 	if need := ntiles * nb * sh.xtBytes; len(xt) < need {
 		panic(fmt.Sprintf("asm: prepared activations too short: %d < %d", len(xt), need))
 	}
@@ -278,8 +284,8 @@ func gemmTiles(sh *tileShape, fs tileSet, prefetch func([]byte), repack repackFu
 	if cap(sc.buf) < ng*chunk*gBytes {
 		sc.buf = make([]byte, ng*chunk*gBytes)
 	}
-	if cap(sc.bad) < ntiles*ng {
-		sc.tmp = make([]float32, ntiles*ng*tileCols*tileRows)
+	if cap(sc.bad) < ntiles*ng || len(sc.tmp) < ntiles*ng*cols*tileRows {
+		sc.tmp = make([]float32, ntiles*ng*cols*tileRows)
 		sc.bad, sc.full = make([]bool, ntiles*ng), make([]bool, ntiles*ng)
 	}
 	buf, tmp, bad, full := sc.buf[:ng*chunk*gBytes], sc.tmp, sc.bad[:ntiles*ng], sc.full[:ntiles*ng]
@@ -318,18 +324,18 @@ func gemmTiles(sh *tileShape, fs tileSet, prefetch func([]byte), repack repackFu
 				for g := range gs {
 					r := r0 + g*tileRows
 					for ti := t0; ti < t1; ti++ {
-						t := ti * tileCols
-						nj := min(tileCols, nx-t)
-						f, width := fs.pick(nj)
+						t := ti * cols
+						nj := min(cols, nx-t)
 						u := ti*ng + g
+						f, width := fs.pick(nj, cols)
 						if b == 0 {
 							full[u] = nrows-r >= tileRows && nj == width
 							bad[u] = false
 						}
-						// (checkGemm: out holds the 8 x 16 outputs at ldo)
+						// (checkGemm: out holds the cols x 16 outputs at ldo)
 						dst, ld := &out[t*ldo+r], ldo
 						if !full[u] {
-							dst, ld = &tmp[u*tileCols*tileRows], tileRows
+							dst, ld = &tmp[u*cols*tileRows], tileRows
 						}
 						if f(dst, ld, &buf[g*chunk*gBytes], &xt[(ti*nb+b)*sh.xtBytes], n, b > 0) {
 							bad[u] = true
@@ -339,15 +345,15 @@ func gemmTiles(sh *tileShape, fs tileSet, prefetch func([]byte), repack repackFu
 			}
 		}
 		for ti := range ntiles {
-			t := ti * tileCols
-			nj := min(tileCols, nx-t)
+			t := ti * cols
+			nj := min(cols, nx-t)
 			for g := range gs {
 				r := r0 + g*tileRows
 				m := min(tileRows, nrows-r)
 				u := ti*ng + g
 				if !full[u] {
 					for j := range nj {
-						copy(out[(t+j)*ldo+r:][:m], tmp[(u*tileCols+j)*tileRows:][:m])
+						copy(out[(t+j)*ldo+r:][:m], tmp[(u*cols+j)*tileRows:][:m])
 					}
 				}
 				if bad[u] {
