@@ -126,8 +126,6 @@
 
 #define AMX_FLOAT(f) AMX_HALF(f, 0); AMX_HALF(f, 1)
 
-
-
 #define AMX_NEXT \
 	ADDQ $8832, BX; \
 	ADDQ $4672, SI

@@ -159,17 +159,3 @@ func tileKAMX16Ref(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) {
 		tileKAMXRef(&unsafeF32(out, 8*h*ldo+1)[8*h*ldo], ldo, w, &t[0], nb, acc)
 	}
 }
-
-// amxKernel returns the AMX kernel of the path in use (nil if it has
-// none), each call on a thread with its tiles set up (for tests).
-func amxKernel() tileKFunc {
-	k := table()
-	if k.tileKAMX == nil {
-		return nil
-	}
-	return func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) {
-		k.amxOn()
-		defer k.amxOff()
-		k.tileKAMX(out, ldo, w, x, nb, acc)
-	}
-}

@@ -129,3 +129,17 @@ func TestGemmQ4_KTilesAMXRef(t *testing.T) {
 		})
 	}
 }
+
+// amxKernel returns the AMX kernel of the path in use (nil if it has
+// none), each call on a thread with its tiles set up (for tests).
+func amxKernel() tileKFunc {
+	k := table()
+	if k.tileKAMX == nil {
+		return nil
+	}
+	return func(out *float32, ldo int, w *byte, x *byte, nb int, acc bool) {
+		k.amxOn()
+		defer k.amxOff()
+		k.tileKAMX(out, ldo, w, x, nb, acc)
+	}
+}
